@@ -1,0 +1,1 @@
+"""Great Expectations suites, written as code, and the function that runs them on a frame."""

@@ -1,0 +1,76 @@
+"""Running a suite on a pandas frame with an ephemeral Great Expectations context.
+
+GX's SQL datasource does not work on DuckDB, so suites run on frames pulled from it
+(`con.sql(...).df()`) or on a batch before it is loaded.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import great_expectations as gx
+import pandas as pd
+from great_expectations.data_context.types.base import ProgressBarsConfig
+
+from flows.raw_zone import write_atomic
+
+ROWS_NAMED = 5  # rows named per failed expectation in the one-line summary
+
+
+@dataclass(frozen=True)
+class Outcome:
+    suite: str
+    success: bool
+    evaluated: int
+    failed: int
+    summary: str
+    report_path: Path
+
+
+@functools.cache
+def _context():
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context, context.data_sources.add_pandas("frames")
+
+
+def run_suite(build_suite: Callable[[], gx.ExpectationSuite], frame: pd.DataFrame, id_columns: Sequence[str],
+              report_path: Path) -> Outcome:
+    """Validate `frame` against the suite, write the full result to `report_path`, and summarise it."""
+    context, source = _context()
+    suite = build_suite()  # GX wants its context to exist before a suite is built
+    try:
+        asset = source.get_asset(suite.name)
+    except LookupError:
+        asset = source.add_dataframe_asset(suite.name)
+    batch_definition = next(iter(asset.batch_definitions), None) or asset.add_batch_definition_whole_dataframe("all")
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame.reset_index(drop=True)})
+    result = batch.validate(suite, result_format={
+        "result_format": "COMPLETE", "unexpected_index_column_names": list(id_columns)})
+
+    failures = [r for r in result.results if not r.success]
+    summary = "; ".join(describe(r) for r in failures) or f"all {len(result.results)} expectations passed"
+    report = {"suite": suite.name, "success": result.success, "rows": len(frame), "summary": summary,
+              "result": result.to_json_dict()}
+    write_atomic(report_path, json.dumps(report, indent=2, default=str).encode())
+    return Outcome(suite.name, bool(result.success), len(result.results), len(failures), summary, report_path)
+
+
+def describe(result) -> str:
+    """`low <= open` failed on 2 rows: NVDA 2025-03-04, NVDA 2025-03-05"""
+    config = result.expectation_config
+    label = config.description or config.type
+    details = result.result or {}
+    if result.exception_info and result.exception_info.get("raised_exception"):
+        return f"{label} could not run: {result.exception_info.get('exception_message')}"
+    count = details.get("unexpected_count")
+    if count is None:
+        return f"{label} failed (observed {details.get('observed_value')!r})"
+    rows = [" ".join(str(v) for v in row.values()) if isinstance(row, dict) else str(row)
+            for row in (details.get("unexpected_index_list") or [])[:ROWS_NAMED]]
+    more = f" and {count - len(rows)} more" if count > len(rows) else ""
+    return f"{label} failed on {count} row{'s' if count != 1 else ''}: {', '.join(rows)}{more}"

@@ -1,0 +1,68 @@
+"""Flow `build`: transform (staging, marts) -> validate the marts -> publish."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from expectations import relative_performance
+from flows.runs import check, record, recorded_run, require
+from flows.settings import Settings
+from transforms import runner
+from warehouse.connection import connect, transaction
+from warehouse.publish import Publication, publish_analyst_copy, publish_parquet
+
+# Each mart's suite; a mart without one is published unvalidated, so every mart gets one.
+MART_SUITES = (relative_performance,)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    run_id: str
+    built: list[str]
+    publication: Publication
+    analyst_copy: Path
+
+
+def variables(settings: Settings) -> dict[str, object]:
+    return {"anchor_date": settings.anchor_date, "benchmark": settings.benchmark,
+            "tickers": list(settings.tickers), "universe": list(settings.universe)}
+
+
+@task(cache_policy=NO_CACHE)
+def transform_and_validate(settings: Settings, run_id: str) -> list[str]:
+    """Build the models and validate the marts in one transaction: a failed mart rolls back."""
+    outcomes = []
+    with connect(settings.warehouse_path) as con:
+        try:
+            with transaction(con):
+                built = runner.build(con, variables(settings))
+                for suite in MART_SUITES:
+                    mart = con.sql(f"select * from marts.{suite.NAME}").df()
+                    outcomes.append(check(settings, run_id, suite, suite.prepare(mart, settings.anchor_date)))
+                    require(outcomes[-1])
+        finally:
+            for outcome in outcomes:
+                record(con, run_id, outcome)
+    return built
+
+
+@task(cache_policy=NO_CACHE)
+def publish(settings: Settings, run_id: str) -> Publication:
+    publication = publish_parquet(settings.warehouse_path, settings.parquet_dir, run_id)
+    publish_analyst_copy(settings.warehouse_path, settings.analyst_db_path)
+    return publication
+
+
+@flow(name="build", validate_parameters=False)
+def build(settings: Settings | None = None, run_id: str | None = None) -> BuildResult:
+    settings = settings or Settings.from_env()
+    with recorded_run(settings, "build", "warehouse", run_id) as run:
+        built = transform_and_validate(settings, run.run_id)
+        publication = publish(settings, run.run_id)
+        run.message = "built " + ", ".join(built)
+        get_run_logger().info("%s; published %s", run.message, settings.publish_dir)
+        return BuildResult(run.run_id, built, publication, settings.analyst_db_path)

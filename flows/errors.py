@@ -1,0 +1,39 @@
+"""The failures the pipeline expects. Each one's message is the one line the user sees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PipelineError(Exception):
+    """An expected failure: the run stops, nothing from the batch is loaded, exports stay."""
+
+
+class SourceError(PipelineError):
+    """A source could not deliver."""
+
+
+class TransientSourceError(SourceError):
+    """Worth retrying after a pause: throttling, a timeout, a dropped connection."""
+
+
+class Throttled(TransientSourceError):
+    pass
+
+
+class DeadlineExceeded(TransientSourceError):
+    pass
+
+
+class MissingData(SourceError):
+    """A source answered without the data asked for (empty, partial, unknown ticker)."""
+
+
+class PayloadError(PipelineError):
+    """A payload file is unreadable or in no layout the pipeline knows."""
+
+
+class ValidationFailed(PipelineError):
+    def __init__(self, summary: str, report_path: Path):
+        super().__init__(f"{summary} (report: {report_path})")
+        self.report_path = report_path

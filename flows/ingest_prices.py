@@ -1,0 +1,104 @@
+"""Flow `ingest_prices`: payloads from a price source -> one validated batch -> raw.prices."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+from prefect import flow, get_run_logger
+
+from expectations import raw_prices
+from flows.errors import PayloadError
+from flows.price_sources import PriceSource, YahooPrices
+from flows.raw_zone import PayloadFile
+from flows.runs import check, record, recorded_run, require
+from flows.settings import Settings
+from flows.sources.price_files import events, read_price_payload
+from flows.sources.yahoo import LiveYahooClient
+from warehouse.connection import connect, transaction
+from warehouse.load import upsert
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    run_id: str
+    payloads: int
+    rows: int
+    tickers: tuple[str, ...]
+
+
+def live_prices(settings: Settings) -> YahooPrices:
+    return YahooPrices(LiveYahooClient(settings.cache_dir / "yfinance", settings.fetch_timeout_seconds))
+
+
+@flow(name="ingest_prices", validate_parameters=False)
+def ingest_prices(settings: Settings | None = None, source: PriceSource | None = None,
+                  run_id: str | None = None) -> IngestResult:
+    settings = settings or Settings.from_env()
+    source = source or live_prices(settings)
+    with recorded_run(settings, "ingest_prices", source.mode, run_id) as run:
+        with connect(settings.warehouse_path) as con:
+            last_dates = dict(con.execute("select ticker, max(date) from raw.prices group by ticker").fetchall())
+        payloads = source.payloads(settings, last_dates)
+        batch = read_batch(payloads, settings)
+        with connect(settings.warehouse_path) as con:
+            checked = raw_prices.prepare(batch, previous_close(con, batch))
+            outcome = check(settings, run.run_id, raw_prices, checked)
+            record(con, run.run_id, outcome)
+            require(outcome)
+            load(con, batch, payloads, run.run_id)
+        tickers = tuple(sorted(batch["ticker"].unique()))
+        run.message = f"loaded {len(batch)} bars for {', '.join(tickers)} from {len(payloads)} payload(s)"
+        get_run_logger().info(run.message)
+        return IngestResult(run.run_id, len(payloads), len(batch), tickers)
+
+
+def read_batch(payloads: list[PayloadFile], settings: Settings) -> pd.DataFrame:
+    """All payloads as one frame of the configured universe. Where payloads overlap, the later
+    one's bar wins (a revision); duplicates inside one payload stay, for validation to reject."""
+    frames = []
+    for seq, payload in enumerate(payloads):
+        frame = read_price_payload(payload, settings.ticker_aliases)
+        frames.append(frame.assign(payload_sha256=payload.sha256, payload_seq=seq))
+    batch = pd.concat(frames, ignore_index=True)
+    skipped = sorted(set(batch["ticker"]) - set(settings.universe))
+    if skipped:
+        get_run_logger().info("skipping tickers outside the configured universe: %s", ", ".join(skipped))
+    batch = batch[batch["ticker"].isin(settings.universe)]
+    if batch.empty:
+        raise PayloadError(f"no prices for {', '.join(settings.universe)} in {len(payloads)} payload file(s)")
+    latest = batch.groupby(["ticker", "date"])["payload_seq"].transform("max")
+    return batch[batch["payload_seq"] == latest].drop(columns="payload_seq").reset_index(drop=True)
+
+
+def previous_close(con: duckdb.DuckDBPyConnection, batch: pd.DataFrame) -> pd.DataFrame:
+    """The last stored close before each ticker's first date in the batch."""
+    firsts = batch.groupby("ticker", as_index=False)["date"].min()
+    con.register("batch_firsts", firsts)
+    try:
+        return con.execute("""
+            select p.ticker, arg_max(p.close, p.date) as close
+            from raw.prices as p join batch_firsts as f on p.ticker = f.ticker and p.date < f.date
+            group by p.ticker
+        """).df()
+    finally:
+        con.unregister("batch_firsts")
+
+
+def load(con: duckdb.DuckDBPyConnection, batch: pd.DataFrame, payloads: list[PayloadFile], run_id: str) -> None:
+    """One transaction: the bars, their dividend and split events, and the payload records."""
+    now = dt.datetime.now(dt.UTC)
+    provenance = {"run_id": run_id, "loaded_at": now}
+    prices = batch.drop(columns=["dividend", "split_ratio"]).assign(
+        volume=batch["volume"].round().astype("int64"), **provenance)
+    price_events = events(batch).merge(batch[["ticker", "date", "payload_sha256"]], on=["ticker", "date"])
+    rows = batch.groupby("payload_sha256").size()
+    payload_rows = pd.DataFrame([
+        {"sha256": p.sha256, "path": str(p.path), "source": str(p.meta.get("source", "file")),
+         "ticker": p.ticker, "rows": int(rows.get(p.sha256, 0)), **provenance} for p in payloads])
+    with transaction(con):
+        upsert(con, "raw.prices", prices)
+        upsert(con, "raw.price_events", price_events.assign(**provenance))
+        upsert(con, "meta.payloads", payload_rows)

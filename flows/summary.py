@@ -1,0 +1,63 @@
+"""What the CLI prints after a run, and for `thesis status`."""
+
+from __future__ import annotations
+
+import duckdb
+
+from flows.settings import Settings
+
+
+def performance_lines(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
+    rows = con.execute("""
+        select ticker, benchmark, min(date) filter (where rebased = 100) as anchor, max(date) as last_date,
+               arg_max(rebased, date) - 100, arg_max(benchmark_rebased, date) - 100,
+               100 * arg_max(excess_return_since_anchor, date), arg_max(relative_strength, date)
+        from marts.relative_performance group by ticker, benchmark order by ticker
+    """).fetchall()
+    lines = [f"Since the anchor (first session on or after {settings.anchor_date}):"]
+    for ticker, benchmark, anchor, last, ret, bench, excess, strength in rows:
+        lines.append(f"  {ticker:<6} {ret:+7.1f}%  vs {benchmark} {bench:+7.1f}%  excess {excess:+7.1f} pp  "
+                     f"relative strength {strength:6.1f}  ({anchor} .. {last})")
+    return lines
+
+
+def ticker_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "select ticker, count(*), min(date), max(date) from raw.prices group by ticker order by ticker").fetchall()
+    return ["Prices stored:"] + [f"  {t:<6} {n:>6,} bars  {first} .. {last}" for t, n, first, last in rows]
+
+
+def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        mart_rows = con.execute("select count(*) from marts.relative_performance").fetchone()[0]
+        lines = ["", "SAMPLE DATA: made by the project to exercise the pipeline, not market prices."] if sample else [""]
+        lines += [f"Run {run_id} succeeded.", *performance_lines(con, settings), *ticker_lines(con),
+                  f"marts.relative_performance: {mart_rows:,} rows",
+                  f"Analyst copy:  {settings.analyst_db_path}",
+                  f"Parquet:       {settings.parquet_dir}/ (manifest.json)",
+                  f"Validation:    {settings.reports_dir / 'validation' / run_id}/"]
+    finally:
+        con.close()
+    return "\n".join(lines)
+
+
+def status(settings: Settings) -> str:
+    """Recent runs and stored prices, from the working database, or the analyst copy while a run holds it."""
+    for path, note in ((settings.warehouse_path, ""),
+                       (settings.analyst_db_path, " (a run holds the working database; showing the analyst copy)")):
+        if not path.exists():
+            continue
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+        except duckdb.IOException:
+            continue
+        try:
+            runs = con.execute("""select run_id, flow, mode, status, coalesce(message, '')
+                                  from meta.runs order by started_at desc limit 10""").fetchall()
+            lines = [f"Warehouse: {path}{note}", "Last runs:"]
+            lines += [f"  {r[0]}  {r[1]:<13} {r[2]:<8} {r[3]:<9} {r[4]}" for r in runs] or ["  none yet"]
+            return "\n".join(lines + ticker_lines(con))
+        finally:
+            con.close()
+    return f"No warehouse at {settings.warehouse_path} yet: run `thesis run` (or `thesis run --sample`)."

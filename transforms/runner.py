@@ -1,0 +1,95 @@
+"""Builds staging.* and marts.* from the SQL files in this folder.
+
+One model per file: `staging/<name>.sql` becomes the view `staging.<name>`, `marts/<name>.sql`
+the table `marts.<name>`. Each file is one query; `<name>.yml` beside it documents the model and
+every column, and becomes COMMENT ON statements. The run order comes from the references each
+query makes to other models (`staging.x`, `marts.y`); nobody keeps a list.
+
+Queries read their parameters with `getvariable('name')`; the runner sets them as bound values.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import yaml
+
+ROOT = Path(__file__).parent
+LAYERS = {"staging": "view", "marts": "table"}
+COMMENT = re.compile(r"--[^\n]*")
+
+
+class ModelError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Model:
+    schema: str
+    name: str
+    sql: str
+    docs: Mapping[str, object]
+
+    @property
+    def relation(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    def references(self, names: set[str]) -> set[str]:
+        code = COMMENT.sub("", self.sql)
+        found = {f"{s}.{n}" for s, n in re.findall(r"\b(staging|marts)\.(\w+)\b", code)}
+        return (found & names) - {self.relation}
+
+
+def discover(root: Path = ROOT) -> list[Model]:
+    models = []
+    for schema in LAYERS:
+        for path in sorted((root / schema).glob("*.sql")):
+            docs_path = path.with_suffix(".yml")
+            if not docs_path.exists():
+                raise ModelError(f"{path.name} has no {docs_path.name} documenting its columns")
+            models.append(Model(schema, path.stem, path.read_text().strip().rstrip(";"),
+                                yaml.safe_load(docs_path.read_text())))
+    return models
+
+
+def run_order(models: list[Model]) -> list[Model]:
+    by_relation = {m.relation: m for m in models}
+    graph = {m.relation: m.references(set(by_relation)) for m in models}
+    return [by_relation[r] for r in graphlib.TopologicalSorter(graph).static_order()]
+
+
+def build(con: duckdb.DuckDBPyConnection, variables: Mapping[str, object], root: Path = ROOT) -> list[str]:
+    """Build every model in dependency order; returns the relations built."""
+    for name, value in variables.items():
+        con.execute(f"set variable {name} = ?", [value])
+    built = []
+    for model in run_order(discover(root)):
+        kind = LAYERS[model.schema]
+        con.execute(f"create or replace {kind} {model.relation} as\n{model.sql}")
+        comment(con, model, kind)
+        built.append(model.relation)
+    return built
+
+
+def comment(con: duckdb.DuckDBPyConnection, model: Model, kind: str) -> None:
+    columns = [r[0] for r in con.execute(
+        "select column_name from duckdb_columns() where schema_name = ? and table_name = ? order by column_index",
+        [model.schema, model.name]).fetchall()]
+    documented = dict(model.docs.get("columns") or {})
+    undocumented = [c for c in columns if not documented.get(c)]
+    stale = sorted(set(documented) - set(columns))
+    if undocumented or stale:
+        raise ModelError(f"{model.relation}: undocumented columns {undocumented}, documented but absent {stale}")
+    con.execute(f"comment on {kind} {model.relation} is {literal(model.docs['description'])}")
+    for column in columns:
+        con.execute(f'comment on column {model.relation}."{column}" is {literal(documented[column])}')
+
+
+def literal(text: object) -> str:
+    """A SQL string literal. COMMENT ON takes no bound parameters; the text is our own YAML."""
+    return "'" + str(text).strip().replace("'", "''") + "'"

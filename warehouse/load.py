@@ -1,0 +1,36 @@
+"""Generic loading: upsert a frame into a table on the table's primary key, by column name."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    schema, name = table.split(".")
+    rows = con.execute(
+        "select column_name from duckdb_columns() where schema_name = ? and table_name = ? order by column_index",
+        [schema, name],
+    ).fetchall()
+    if not rows:
+        raise ValueError(f"no table {table}")
+    return [r[0] for r in rows]
+
+
+def upsert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
+    """Insert `frame` into `table`, replacing rows with the same primary key. Returns rows written.
+
+    `table` names one of the warehouse's own tables (never data); columns are matched by name,
+    and a column the table does not have is an error rather than silently dropped.
+    """
+    columns = table_columns(con, table)
+    unknown = set(frame.columns) - set(columns)
+    if unknown:
+        raise ValueError(f"{table} has no column(s) {sorted(unknown)}")
+    selected = ", ".join(f'"{c}"' for c in columns if c in frame.columns)
+    con.register("upsert_batch", frame)
+    try:
+        con.execute(f"insert or replace into {table} by name select {selected} from upsert_batch")
+    finally:
+        con.unregister("upsert_batch")
+    return len(frame)

@@ -1,0 +1,112 @@
+-- The warehouse's own tables: raw landing tables and run metadata. staging.* and marts.* are
+-- built by transforms/. Every statement is idempotent; it runs on each connection.
+
+create schema if not exists raw;
+create schema if not exists staging;
+create schema if not exists marts;
+create schema if not exists meta;
+
+create table if not exists raw.prices (
+    ticker varchar not null,
+    date date not null,
+    open double,
+    high double,
+    low double,
+    close double,
+    adj_close double,
+    volume bigint,
+    close_is_adjusted boolean not null,
+    payload_sha256 varchar not null,
+    run_id varchar not null,
+    loaded_at timestamptz not null,
+    primary key (ticker, date)
+);
+comment on table raw.prices is 'Daily bars from Yahoo Finance, one row per (ticker, date); a later payload replaces a revised bar.';
+comment on column raw.prices.ticker is 'Yahoo symbol, e.g. NVDA or ^SOX.';
+comment on column raw.prices.date is 'Trading day, exchange-local.';
+comment on column raw.prices.open is 'Opening price, in the currency of the listing.';
+comment on column raw.prices.high is 'Session high.';
+comment on column raw.prices.low is 'Session low.';
+comment on column raw.prices.close is 'Close as traded (split-adjusted by Yahoo, not dividend-adjusted), unless close_is_adjusted.';
+comment on column raw.prices.adj_close is 'Close adjusted for dividends and splits.';
+comment on column raw.prices.volume is 'Shares traded; 0 for an index.';
+comment on column raw.prices.close_is_adjusted is 'True where the payload came auto-adjusted (no Adj Close column): then open/high/low/close are adjusted too.';
+comment on column raw.prices.payload_sha256 is 'sha256 of the raw-zone payload this row came from (meta.payloads).';
+comment on column raw.prices.run_id is 'The run that loaded this row (meta.runs).';
+comment on column raw.prices.loaded_at is 'When this row was loaded.';
+
+create table if not exists raw.price_events (
+    ticker varchar not null,
+    date date not null,
+    event varchar not null,
+    value double not null,
+    payload_sha256 varchar not null,
+    run_id varchar not null,
+    loaded_at timestamptz not null,
+    primary key (ticker, date, event)
+);
+comment on table raw.price_events is 'Dividends and splits reported with the daily bars.';
+comment on column raw.price_events.ticker is 'Yahoo symbol.';
+comment on column raw.price_events.date is 'Ex-date of the event.';
+comment on column raw.price_events.event is 'dividend or split.';
+comment on column raw.price_events.value is 'Dividend per share, or the split ratio (new shares per old share).';
+comment on column raw.price_events.payload_sha256 is 'sha256 of the raw-zone payload this row came from.';
+comment on column raw.price_events.run_id is 'The run that loaded this row.';
+comment on column raw.price_events.loaded_at is 'When this row was loaded.';
+
+create table if not exists meta.runs (
+    run_id varchar primary key,
+    flow varchar not null,
+    mode varchar not null,
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    status varchar not null,
+    message varchar
+);
+comment on table meta.runs is 'One row per pipeline run.';
+comment on column meta.runs.run_id is 'UTC start time and a random suffix.';
+comment on column meta.runs.flow is 'The flow that ran: daily, ingest_prices, build, import_prices.';
+comment on column meta.runs.mode is 'live, replay <dir>, sample, or import.';
+comment on column meta.runs.started_at is 'When the run started.';
+comment on column meta.runs.finished_at is 'When it ended; NULL while running or if it died.';
+comment on column meta.runs.status is 'running, succeeded or failed.';
+comment on column meta.runs.message is 'The one-line outcome.';
+
+create table if not exists meta.payloads (
+    sha256 varchar primary key,
+    path varchar not null,
+    source varchar not null,
+    ticker varchar,
+    rows bigint not null,
+    run_id varchar not null,
+    loaded_at timestamptz not null
+);
+comment on table meta.payloads is 'Every raw payload loaded: where it lies and what it held.';
+comment on column meta.payloads.sha256 is 'sha256 of the payload bytes.';
+comment on column meta.payloads.path is 'Where the payload was read from.';
+comment on column meta.payloads.source is 'yahoo or sec.';
+comment on column meta.payloads.ticker is 'The ticker the payload is about, where it is about one.';
+comment on column meta.payloads.rows is 'Rows read from it.';
+comment on column meta.payloads.run_id is 'The run that last loaded it.';
+comment on column meta.payloads.loaded_at is 'When it was last loaded.';
+
+create table if not exists meta.validations (
+    run_id varchar not null,
+    suite varchar not null,
+    success boolean not null,
+    evaluated integer not null,
+    failed integer not null,
+    summary varchar not null,
+    report_path varchar not null,
+    validated_at timestamptz not null,
+    primary key (run_id, suite)
+);
+comment on table meta.validations is 'Great Expectations results, one row per suite run.';
+comment on column meta.validations.run_id is 'The run that validated.';
+comment on column meta.validations.suite is 'The suite: raw_prices, relative_performance, ...';
+comment on column meta.validations.success is 'Whether every expectation passed.';
+comment on column meta.validations.evaluated is 'Expectations evaluated.';
+comment on column meta.validations.failed is 'Expectations that failed.';
+comment on column meta.validations.summary is 'Which expectations failed on which rows.';
+comment on column meta.validations.report_path is 'The full JSON report.';
+comment on column meta.validations.validated_at is 'When the suite ran.';
