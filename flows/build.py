@@ -15,7 +15,8 @@ from transforms import runner
 from warehouse.connection import connect, transaction
 from warehouse.publish import Publication, publish_analyst_copy, publish_parquet
 
-# Each mart's suite; a mart without one is published unvalidated, so every mart gets one.
+# The suite of each mart, validated before publishing. Each module has NAME (the mart),
+# ID_COLUMNS, prepare(frame, settings) and suite().
 MART_SUITES = (relative_performance,)
 
 
@@ -42,7 +43,7 @@ def transform_and_validate(settings: Settings, run_id: str) -> list[str]:
                 built = runner.build(con, variables(settings))
                 for suite in MART_SUITES:
                     mart = con.sql(f"select * from marts.{suite.NAME}").df()
-                    outcomes.append(check(settings, run_id, suite, suite.prepare(mart, settings.anchor_date)))
+                    outcomes.append(check(settings, run_id, suite, suite.prepare(mart, settings)))
                     require(outcomes[-1])
         finally:
             for outcome in outcomes:
