@@ -33,7 +33,7 @@ def suite() -> gx.ExpectationSuite:
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is not null"))
     s.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(
         column_list=list(ID_COLUMNS), description="one bar per (ticker, date)"))
-    for higher, lower in (("open", "low"), ("close", "low"), ("high", "open"), ("high", "close")):
+    for higher, lower in (("high", "low"), ("open", "low"), ("close", "low"), ("high", "open"), ("high", "close")):
         s.add_expectation(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A=higher, column_B=lower, or_equal=True, description=f"{lower} <= {higher}"))
     for column in PRICES:

@@ -28,7 +28,7 @@ class LiveYahooClient:
         import yfinance as yf
 
         cache_dir.mkdir(parents=True, exist_ok=True)
-        yf.set_cache_location(str(cache_dir))  # instead of ~/.cache/py-yfinance
+        yf.set_tz_cache_location(str(cache_dir))  # all its caches; instead of ~/.cache/py-yfinance
         yf.config.debug.hide_exceptions = False  # by default yfinance logs failures and returns empty frames
         self._yf = yf
         self.deadline_seconds = deadline_seconds

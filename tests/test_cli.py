@@ -1,0 +1,88 @@
+"""The `thesis` command line, as a user types it."""
+
+import datetime as dt
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from flows.cli import SAMPLE_DIR, main
+from flows.settings import Settings, SettingsError
+from tests.conftest import FIXTURES
+
+THESIS = Path(sys.executable).with_name("thesis")
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["import-prices"], ["build"], ["status"], ["serve"]])
+def test_help_works_on_every_command(command):
+    done = subprocess.run([str(THESIS), *command, "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "usage: thesis" in done.stdout
+
+
+def test_sample_run_prints_the_summary(tmp_path, capsys):
+    assert main(["run", "--sample", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "SAMPLE DATA" in out
+    # The sample's waypoints pin NVDA at 173.50 and ^SOX at 5530 on 2025-08-01, 190 and 8100 on
+    # 2026-03-06: +9.5% and +46.5%.
+    assert "NVDA      +9.5%  vs ^SOX   +46.5%  excess   -37.0 pp" in out
+    assert "2025-08-01 .. 2026-03-06" in out
+    assert f"Analyst copy:  {tmp_path / 'sample' / 'published' / 'thesis.duckdb'}" in out
+    assert (tmp_path / "sample" / "published" / "parquet" / "manifest.json").exists()
+
+    assert main(["status", "--data-dir", str(tmp_path / "sample")]) == 0
+    status = capsys.readouterr().out
+    assert "daily" in status and "succeeded" in status
+    assert "NVDA      307 bars  2025-01-02 .. 2026-03-06" in status
+
+
+def test_a_failed_run_exits_non_zero_with_one_line(tmp_path, capsys):
+    broken = tmp_path / "broken"
+    shutil.copytree(SAMPLE_DIR / "prices", broken / "prices")
+    target = next((broken / "prices").glob("ORCL.*.parquet"))
+    frame = pd.read_parquet(target)
+    frame.loc[frame.index[10], "Low"] = frame["High"].iloc[10] + 5
+    frame.to_parquet(target)
+    assert main(["run", "--from", str(broken), "--data-dir", str(tmp_path / "var")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("thesis: error: validation of raw_prices failed: low <= high failed on 1 row: ORCL 2025-01-16")
+    assert "(report: " in err[0] and err[0].endswith("raw_prices.json)")
+
+
+def test_import_prices_then_build(tmp_path, capsys, realdata):
+    data = ["--data-dir", str(tmp_path), "--tickers", "NVDA", "--benchmark", "^SOX"]
+    assert main(["import-prices", str(realdata / "prices" / "NVDA.download_autoadjust.csv"),
+                 str(realdata / "prices" / "SOX_index.long_with_bom.csv"), *data]) == 0
+    assert "Loaded 1550 bars for NVDA, ^SOX" in capsys.readouterr().out
+    assert main(["build", *data]) == 0
+    assert "NVDA" in capsys.readouterr().out
+    copied = sorted(p.name for p in (tmp_path / "raw" / "prices").glob("*.csv"))
+    assert [name.split(".")[:2] for name in copied] == [["NVDA", "download_autoadjust"],
+                                                        ["SOX_index", "long_with_bom"]]
+
+
+def test_import_with_an_explicit_ticker(tmp_path, capsys):
+    plain = tmp_path / "export.csv"
+    shutil.copy(FIXTURES / "AAPL.classic.csv", plain)
+    assert main(["import-prices", str(plain), "--ticker", "nvda", "--data-dir", str(tmp_path / "var")]) == 0
+    assert "Loaded 3 bars for NVDA" in capsys.readouterr().out
+
+
+def test_missing_file_is_named(tmp_path, capsys):
+    assert main(["import-prices", str(tmp_path / "nope.csv"), "--data-dir", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.strip() == f"thesis: error: no such file: {tmp_path / 'nope.csv'}"
+
+
+def test_settings_from_the_environment():
+    settings = Settings.from_env({"THESIS_DATA_DIR": "/srv/thesis", "THESIS_TICKERS": "nvda, amd",
+                                  "THESIS_ANCHOR_DATE": "2025-09-01", "THESIS_TICKER_ALIASES": "SOX_index=^SOX"})
+    assert settings.data_dir == Path("/srv/thesis")
+    assert settings.tickers == ("NVDA", "AMD") and settings.universe == ("NVDA", "AMD", "^SOX")
+    assert settings.anchor_date == dt.date(2025, 9, 1)
+    with pytest.raises(SettingsError, match="THESIS_ANCHOR_DATE='Sept 1' is not valid: expected a date"):
+        Settings.from_env({"THESIS_ANCHOR_DATE": "Sept 1"})

@@ -1,0 +1,134 @@
+"""The whole pipeline on replayed folders: the real payloads, the sample, and damaged copies."""
+
+import datetime as dt
+import hashlib
+import shutil
+
+import duckdb
+import pandas as pd
+import pytest
+
+from flows.cli import SAMPLE_DIR
+from flows.daily import daily
+from flows.errors import PayloadError, ValidationFailed
+from flows.price_sources import ReplayPrices
+
+
+def mart(settings, table="relative_performance"):
+    return pd.read_parquet(settings.parquet_dir / f"{table}.parquet")
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def published(settings):
+    """What readers see: every published file and its hash."""
+    return {p.relative_to(settings.publish_dir): digest(p) for p in settings.publish_dir.rglob("*") if p.is_file()}
+
+
+def test_real_prices_nvda_against_sox(settings, realdata):
+    daily(settings, ReplayPrices(realdata))
+    rows = mart(settings).set_index(["ticker", "date"])
+    anchor, last = rows.loc[("NVDA", dt.date(2025, 8, 1))], rows.loc[("NVDA", dt.date(2026, 2, 27))]
+    # From the CSVs: NVDA 173.4889 -> 176.9742; ^SOX 5527.6099 -> 8098.3701.
+    assert anchor["adj_close"] == pytest.approx(173.49, abs=0.005)
+    assert last["adj_close"] == pytest.approx(176.97, abs=0.005)
+    assert anchor["benchmark_adj_close"] == pytest.approx(5527.61, abs=0.005)
+    assert last["benchmark_adj_close"] == pytest.approx(8098.37, abs=0.005)
+    assert anchor["rebased"] == 100 and anchor["benchmark_rebased"] == 100
+    assert last["rebased"] - 100 == pytest.approx(2.0, abs=0.05)
+    assert last["benchmark_rebased"] - 100 == pytest.approx(46.5, abs=0.05)
+    assert last["excess_return_since_anchor"] == pytest.approx(176.97 / 173.49 - 8098.37 / 5527.61, abs=1e-4)
+    assert last["excess_return_since_anchor"] == pytest.approx(-0.445, abs=0.001)
+    # ^SOX ends 2026-03-06, so the pairs do too; SMH and SOXX are not configured and are skipped.
+    assert rows.index.get_level_values("date").max() == dt.date(2026, 3, 6)
+    assert set(rows.index.get_level_values("ticker")) == {"NVDA", "ORCL"}
+
+
+def test_manifest_describes_the_parquet(settings):
+    import json
+
+    result = daily(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))
+    manifest = json.loads((settings.parquet_dir / "manifest.json").read_text())
+    entry = manifest["tables"]["relative_performance"]
+    assert manifest["run_id"] == result.run_id
+    assert entry["rows"] == len(mart(settings)) == 2 * 307
+    assert [c["name"] for c in entry["schema"]][:3] == ["date", "ticker", "benchmark"]
+    assert all(c["description"] for c in entry["schema"])
+
+
+def test_sample_twice_and_rebuilt_from_scratch_give_identical_marts(settings):
+    sample = ReplayPrices(SAMPLE_DIR, mode="sample")
+    daily(settings, sample)
+    first = mart(settings)
+    daily(settings, sample)
+    pd.testing.assert_frame_equal(first, mart(settings))
+    settings.warehouse_path.unlink()
+    settings.analyst_db_path.unlink()
+    daily(settings, sample)
+    pd.testing.assert_frame_equal(first, mart(settings))
+
+
+def damaged_sample(tmp_path, damage):
+    copy = tmp_path / "damaged"
+    shutil.copytree(SAMPLE_DIR / "prices", copy / "prices")
+    target = next((copy / "prices").glob("NVDA.*.parquet"))
+    frame = pd.read_parquet(target)
+    damage(frame).to_parquet(target)
+    return copy
+
+
+def high_below_low(frame):
+    frame.loc[frame.index[100], "High"] = frame["Low"].iloc[100] - 1
+    return frame
+
+
+def duplicated_date(frame):
+    return pd.concat([frame, frame.iloc[[50]]])
+
+
+@pytest.mark.parametrize("damage, reason", [
+    (high_below_low, r"failed: low <= high failed on 1 row: NVDA 2025-05-22;"),
+    (duplicated_date, r"one bar per \(ticker, date\) failed on 2 rows: NVDA 2025-03-13, NVDA 2025-03-13"),
+])
+def test_bad_batch_fails_and_changes_nothing_published(settings, tmp_path, damage, reason):
+    daily(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))
+    before = published(settings)
+    with pytest.raises(ValidationFailed, match=reason) as failure:
+        daily(settings, ReplayPrices(damaged_sample(tmp_path, damage)))
+    assert failure.value.report_path.exists()
+    assert published(settings) == before
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        status, message = con.execute("select status, message from meta.runs order by started_at desc limit 1").fetchone()
+        assert status == "failed" and "validation of raw_prices failed" in message
+        assert con.execute("select count(distinct payload_sha256) from raw.prices").fetchone()[0] == 3
+    daily(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))  # the next good run completes
+
+
+def test_a_folder_without_prices_is_named(settings, tmp_path):
+    with pytest.raises(PayloadError, match="has no prices/ folder"):
+        daily(settings, ReplayPrices(tmp_path))
+
+
+def test_analyst_copy_held_open_by_another_process_does_not_block_a_run(settings):
+    import subprocess
+    import sys
+
+    daily(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))
+    # An analyst's session: read-write, as the DuckDB CLI opens by default, held for the run.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+         "print(con.execute('select count(*) from marts.relative_performance').fetchone()[0], flush=True); "
+         "sys.stdin.read(); print(con.execute('select count(*) from marts.relative_performance').fetchone()[0])",
+         str(settings.analyst_db_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "614"
+        result = daily(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))
+        out, _ = holder.communicate("", timeout=60)
+    finally:
+        holder.kill()
+    assert out.strip() == "614"  # the reader kept its snapshot
+    with duckdb.connect(str(settings.analyst_db_path), read_only=True) as con:
+        assert con.execute("select max(run_id) from meta.runs").fetchone()[0] == result.run_id
