@@ -53,9 +53,13 @@ def transform_and_validate(settings: Settings, run_id: str) -> list[str]:
 
 @task(cache_policy=NO_CACHE)
 def publish(settings: Settings, run_id: str) -> Publication:
-    publication = publish_parquet(settings.warehouse_path, settings.parquet_dir, run_id)
+    return publish_parquet(settings.warehouse_path, settings.parquet_dir, run_id)
+
+
+@task(cache_policy=NO_CACHE)
+def publish_copy(settings: Settings) -> None:
+    """Called by the outermost flow once its run is recorded, so the copy shows how the run ended."""
     publish_analyst_copy(settings.warehouse_path, settings.analyst_db_path)
-    return publication
 
 
 @flow(name="build", validate_parameters=False)
@@ -65,5 +69,7 @@ def build(settings: Settings | None = None, run_id: str | None = None) -> BuildR
         built = transform_and_validate(settings, run.run_id)
         publication = publish(settings, run.run_id)
         run.message = "built " + ", ".join(built)
-        get_run_logger().info("%s; published %s", run.message, settings.publish_dir)
-        return BuildResult(run.run_id, built, publication, settings.analyst_db_path)
+        get_run_logger().info("%s; published %s", run.message, settings.parquet_dir)
+    if run_id is None:
+        publish_copy(settings)
+    return BuildResult(run.run_id, built, publication, settings.analyst_db_path)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from prefect import flow
 
-from flows.build import BuildResult, build
+from flows.build import BuildResult, build, publish_copy
 from flows.ingest_prices import IngestResult, ingest_prices, live_prices
 from flows.price_sources import PriceSource
 from flows.runs import recorded_run
@@ -28,4 +28,5 @@ def daily(settings: Settings | None = None, prices: PriceSource | None = None) -
         ingested = ingest_prices(settings, prices, run.run_id)
         built = build(settings, run.run_id)
         run.message = f"{ingested.rows} bars loaded; built {', '.join(built.built)}"
-        return DailyResult(run.run_id, ingested, built)
+    publish_copy(settings)
+    return DailyResult(run.run_id, ingested, built)

@@ -131,4 +131,5 @@ def test_analyst_copy_held_open_by_another_process_does_not_block_a_run(settings
         holder.kill()
     assert out.strip() == "614"  # the reader kept its snapshot
     with duckdb.connect(str(settings.analyst_db_path), read_only=True) as con:
-        assert con.execute("select max(run_id) from meta.runs").fetchone()[0] == result.run_id
+        assert con.execute("select run_id, status from meta.runs order by started_at desc limit 1").fetchone() == (
+            result.run_id, "succeeded")
