@@ -53,14 +53,14 @@ def run_suite(build_suite: Callable[[], gx.ExpectationSuite], frame: pd.DataFram
         "result_format": "COMPLETE", "unexpected_index_column_names": list(id_columns)})
 
     failures = [r for r in result.results if not r.success]
-    summary = "; ".join(describe(r) for r in failures) or f"all {len(result.results)} expectations passed"
+    summary = "; ".join(describe(r, id_columns) for r in failures) or f"all {len(result.results)} expectations passed"
     report = {"suite": suite.name, "success": result.success, "rows": len(frame), "summary": summary,
               "result": result.to_json_dict()}
     write_atomic(report_path, json.dumps(report, indent=2, default=str).encode())
     return Outcome(suite.name, bool(result.success), len(result.results), len(failures), summary, report_path)
 
 
-def describe(result) -> str:
+def describe(result, id_columns: Sequence[str]) -> str:
     """`low <= open` failed on 2 rows: NVDA 2025-03-04, NVDA 2025-03-05"""
     config = result.expectation_config
     label = config.description or config.type
@@ -70,7 +70,8 @@ def describe(result) -> str:
     count = details.get("unexpected_count")
     if count is None:
         return f"{label} failed (observed {details.get('observed_value')!r})"
-    rows = [" ".join(str(v) for v in row.values()) if isinstance(row, dict) else str(row)
+    # GX adds the checked columns' values to each row; the summary names the row by its IDs alone.
+    rows = [" ".join(str(row.get(c)) for c in id_columns) if isinstance(row, dict) else str(row)
             for row in (details.get("unexpected_index_list") or [])[:ROWS_NAMED]]
     more = f" and {count - len(rows)} more" if count > len(rows) else ""
     return f"{label} failed on {count} row{'s' if count != 1 else ''}: {', '.join(rows)}{more}"
