@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import math
 from pathlib import Path
 
@@ -45,21 +46,22 @@ def read_ledger(path: Path) -> pd.DataFrame:
     of a value that does not parse. Blank cells become nulls, for validation to judge."""
     try:
         text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise PayloadError(f"guidance ledger {display(path)} is unreadable ({exc.strerror or exc})") from None
-    reader = csv.DictReader(text.splitlines(keepends=True))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PayloadError(f"guidance ledger {display(path)} is unreadable ({exc})") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = tuple(reader.fieldnames or ())
     missing, unknown = [c for c in COLUMNS if c not in header], [c for c in header if c not in COLUMNS]
     if missing or unknown:
         raise PayloadError(f"{display(path)} line 1: the header needs exactly {', '.join(COLUMNS)} "
                            f"(missing {missing or 'none'}, unknown {unknown or 'none'})")
-    rows, line = [], reader.line_num + 1
+    rows = []
     for record in reader:
+        # line_num is the record's last line; a quoted cell may span lines.
+        line = reader.line_num - sum(v.count("\n") for v in record.values() if isinstance(v, str))
         try:
             rows.append(typed(record, line))
         except ValueError as exc:
             raise PayloadError(f"{display(path)} line {line}: {exc}") from None
-        line = reader.line_num + 1  # a quoted cell may span lines
     if not rows:
         raise PayloadError(f"{display(path)} has no statements")
     return pd.DataFrame(rows, columns=["line", *COLUMNS]).astype({c: "float64" for c in FIGURES})
