@@ -55,13 +55,15 @@ def read_ledger(path: Path) -> pd.DataFrame:
         raise PayloadError(f"{display(path)} line 1: the header needs exactly {', '.join(COLUMNS)} "
                            f"(missing {missing or 'none'}, unknown {unknown or 'none'})")
     rows = []
-    for record in reader:
-        # line_num is the record's last line; a quoted cell may span lines.
-        line = reader.line_num - sum(v.count("\n") for v in record.values() if isinstance(v, str))
-        try:
+    try:
+        for record in reader:
+            # line_num is the record's last line; a quoted cell may span lines.
+            line = reader.line_num - sum(v.count("\n") for v in record.values() if isinstance(v, str))
             rows.append(typed(record, line))
-        except ValueError as exc:
-            raise PayloadError(f"{display(path)} line {line}: {exc}") from None
+    except csv.Error as exc:
+        raise PayloadError(f"{display(path)} line {reader.line_num}: not CSV ({exc})") from None
+    except ValueError as exc:
+        raise PayloadError(f"{display(path)} line {line}: {exc}") from None
     if not rows:
         raise PayloadError(f"{display(path)} has no statements")
     return pd.DataFrame(rows, columns=["line", *COLUMNS]).astype({c: "float64" for c in FIGURES})
