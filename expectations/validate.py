@@ -70,6 +70,7 @@ def describe(result, id_columns: Sequence[str]) -> str:
     count = details.get("unexpected_count")
     if count is None:
         return f"{label} failed (observed {details.get('observed_value')!r})"
+    # GX adds the checked columns' values to each row; the summary names the row by its IDs alone.
     rows = [" ".join(str(row.get(c)) for c in id_columns) if isinstance(row, dict) else str(row)
             for row in (details.get("unexpected_index_list") or [])[:ROWS_NAMED]]
     more = f" and {count - len(rows)} more" if count > len(rows) else ""

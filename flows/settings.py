@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ENV_PREFIX = "THESIS_"
+GUIDANCE_LEDGER = Path(__file__).resolve().parents[1] / "seeds" / "capex_guidance.csv"
 
 
 class SettingsError(ValueError):
@@ -38,6 +39,9 @@ class Settings:
         default_factory=lambda: {"SOX_index": "^SOX", "SOX": "^SOX"}
     )
     sec_user_agent: str | None = None
+    # The companies whose capex guidance the ledger tracks; the configured tickers count too.
+    hyperscalers: tuple[str, ...] = ("MSFT", "GOOGL", "AMZN", "META", "ORCL")
+    guidance_ledger: Path = GUIDANCE_LEDGER
 
     @property
     def universe(self) -> tuple[str, ...]:
@@ -92,6 +96,8 @@ class Settings:
             "retry_backoff_seconds": float,
             "ticker_aliases": parse_aliases,
             "sec_user_agent": str.strip,
+            "hyperscalers": parse_tickers,
+            "guidance_ledger": Path,
         }
         values = {}
         for name, parse in parsers.items():

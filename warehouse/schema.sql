@@ -54,6 +54,41 @@ comment on column raw.price_events.payload_sha256 is 'sha256 of the raw-zone pay
 comment on column raw.price_events.run_id is 'The run that loaded this row.';
 comment on column raw.price_events.loaded_at is 'When this row was loaded.';
 
+create table if not exists raw.capex_guidance (
+    ticker varchar not null,
+    statement_date date not null,
+    date_precision varchar not null,
+    fiscal_period varchar not null,
+    low_usd_bn double,
+    high_usd_bn double,
+    point_usd_bn double,
+    basis varchar not null,
+    qualitative boolean not null,
+    quote varchar not null,
+    source_url varchar not null,
+    evidence varchar not null,
+    line integer not null,
+    run_id varchar not null,
+    loaded_at timestamptz not null,
+    primary key (ticker, fiscal_period, statement_date)
+);
+comment on table raw.capex_guidance is 'The guidance ledger (seeds/capex_guidance.csv) as last loaded: one row per management statement on capex; each load replaces every row.';
+comment on column raw.capex_guidance.ticker is 'The company that gave the guidance, e.g. META.';
+comment on column raw.capex_guidance.statement_date is 'When it was said; the first of the month where date_precision is month.';
+comment on column raw.capex_guidance.date_precision is 'day, or month where only the month of the statement is known.';
+comment on column raw.capex_guidance.fiscal_period is 'The period guided, in the company''s own calendar: FY2026, FY2026Q1, FY2025H2, or CY2026 for a calendar year.';
+comment on column raw.capex_guidance.low_usd_bn is 'Low end of a range, or the floor of an "at least" statement, in US$ billions.';
+comment on column raw.capex_guidance.high_usd_bn is 'High end of a range, in US$ billions.';
+comment on column raw.capex_guidance.point_usd_bn is 'A point estimate ("approximately $80 billion"), in US$ billions.';
+comment on column raw.capex_guidance.basis is 'What the company counts as capex here; it may differ from the cash-flow line.';
+comment on column raw.capex_guidance.qualitative is 'True where the statement gives a direction but no figure.';
+comment on column raw.capex_guidance.quote is 'A short quote of the statement.';
+comment on column raw.capex_guidance.source_url is 'Where the statement was read.';
+comment on column raw.capex_guidance.evidence is 'seen: the figure was read in the cited source; secondary: seen only in a summary citing it.';
+comment on column raw.capex_guidance.line is 'The line of the ledger file this row came from.';
+comment on column raw.capex_guidance.run_id is 'The run that loaded this row (meta.runs).';
+comment on column raw.capex_guidance.loaded_at is 'When this row was loaded.';
+
 create table if not exists meta.runs (
     run_id varchar primary key,
     flow varchar not null,
