@@ -20,7 +20,7 @@ ACCESSION = r"^\d{10}-\d{2}-\d{6}$"
 # matched here is new to the pipeline; look at it before adding it.
 COUNT_UNITS = ("shares", "pure", "segment", "instrument", "Year", "Month", "Day", "employee", "customer",
                "contract", "item", "Vote", "Rate", "property", "store", "country", "subsidiary", "Position")
-KNOWN_UNIT = rf"^([A-Z]{{3}}(/shares)?|{'|'.join(COUNT_UNITS)})$"
+KNOWN_UNIT = rf"^(?:[A-Z]{{3}}(?:/shares)?|{'|'.join(COUNT_UNITS)})$"
 
 
 def prepare(batch: pd.DataFrame) -> pd.DataFrame:
