@@ -174,7 +174,7 @@ create table if not exists meta.runs (
 );
 comment on table meta.runs is 'One row per pipeline run.';
 comment on column meta.runs.run_id is 'UTC start time and a random suffix.';
-comment on column meta.runs.flow is 'The flow that ran: daily, ingest_prices, build, import_prices.';
+comment on column meta.runs.flow is 'The flow that ran: daily, ingest_prices, ingest_filings, build, import_prices.';
 comment on column meta.runs.mode is 'live, replay <dir>, sample, or import.';
 comment on column meta.runs.started_at is 'When the run started.';
 comment on column meta.runs.finished_at is 'When it ended; NULL while running or if it died.';
