@@ -30,11 +30,13 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", parents=[common], help="fetch (or replay), load, validate, build, publish",
-                              description="Fetch live from Yahoo Finance, or replay a folder, then load, "
-                                          "validate, transform and publish.")
+                              description="Fetch live from Yahoo Finance and SEC EDGAR (set THESIS_SEC_USER_AGENT "
+                                          "to 'Name email'), or replay a folder, then load, validate, transform "
+                                          "and publish.")
     where = run.add_mutually_exclusive_group()
     where.add_argument("--from", dest="from_dir", type=Path, metavar="DIR",
-                       help="replay DIR/prices/* (a raw zone, or yfinance CSV exports) without network")
+                       help="replay DIR/prices/* (a raw zone, or yfinance CSV exports) and DIR/sec/{companyfacts,"
+                            "submissions}/*.json without network")
     where.add_argument("--sample", action="store_true",
                        help="replay the bundled sample into DATA_DIR/sample, without network")
 
@@ -94,16 +96,15 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> str:
         result = ingest_prices(settings, ImportedPrices(args.files, args.ticker))
         return f"Loaded {result.rows} bars for {', '.join(result.tickers)}. Run `thesis build` to publish."
 
-    from flows.daily import daily
-    from flows.price_sources import ReplayPrices
+    from flows.daily import daily, replay_sources
 
     if args.sample:
-        source = ReplayPrices(SAMPLE_DIR, mode="sample")
+        prices, filings = replay_sources(SAMPLE_DIR, mode="sample")
     elif args.from_dir:
-        source = ReplayPrices(args.from_dir)
+        prices, filings = replay_sources(args.from_dir)
     else:
-        source = None
-    result = daily(settings, source)
+        prices = filings = None
+    result = daily(settings, prices, filings)
     return summary.run_summary(settings, result.run_id, sample=args.sample)
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from prefect import flow
 
 from flows.build import BuildResult, build, publish_copy
+from flows.filing_sources import FilingSource, ReplaySecFilings
+from flows.ingest_filings import FilingsResult, ingest_filings, live_filings
 from flows.ingest_guidance import GuidanceResult, ingest_guidance
 from flows.ingest_prices import IngestResult, ingest_prices, live_prices
-from flows.price_sources import PriceSource
+from flows.price_sources import PriceSource, ReplayPrices
 from flows.runs import recorded_run
 from flows.settings import Settings
 
@@ -18,18 +21,28 @@ from flows.settings import Settings
 class DailyResult:
     run_id: str
     prices: IngestResult
+    filings: FilingsResult
     guidance: GuidanceResult
     build: BuildResult
 
 
+def replay_sources(directory: Path, mode: str = "replay") -> tuple[ReplayPrices, ReplaySecFilings]:
+    """Every source replayed from one folder: its prices/ and sec/ (a raw zone, or exports)."""
+    return ReplayPrices(directory, mode=mode), ReplaySecFilings(directory, mode=mode)
+
+
 @flow(name="daily", validate_parameters=False)
-def daily(settings: Settings | None = None, prices: PriceSource | None = None) -> DailyResult:
+def daily(settings: Settings | None = None, prices: PriceSource | None = None,
+          filings: FilingSource | None = None) -> DailyResult:
     settings = settings or Settings.from_env()
     prices = prices or live_prices(settings)
+    filings = filings or live_filings(settings)  # before anything runs: a missing User-Agent stops here
     with recorded_run(settings, "daily", prices.mode, None) as run:
         ingested = ingest_prices(settings, prices, run.run_id)
+        filed = ingest_filings(settings, filings, run.run_id)
         guidance = ingest_guidance(settings, run.run_id)
         built = build(settings, run.run_id)
-        run.message = f"{ingested.rows} bars loaded; built {', '.join(built.built)}"
+        run.message = (f"{ingested.rows} bars, {filed.facts} XBRL facts and {guidance.rows} guidance statements "
+                       f"loaded; built {', '.join(built.built)}")
     publish_copy(settings)
-    return DailyResult(run.run_id, ingested, guidance, built)
+    return DailyResult(run.run_id, ingested, filed, guidance, built)

@@ -29,6 +29,14 @@ class MissingData(SourceError):
     """A source answered without the data asked for (empty, partial, unknown ticker)."""
 
 
+class MissingUserAgent(PipelineError):
+    """SEC refuses anonymous clients; the pipeline refuses to send a request without an identity."""
+
+
+class SeedError(PipelineError):
+    """A committed seed file (seeds/*.csv) is missing or malformed."""
+
+
 class PayloadError(PipelineError):
     """A payload file is unreadable or in no layout the pipeline knows."""
 

@@ -2,7 +2,9 @@
 
     <data_dir>/raw/prices/<TICKER>.<received UTC>.<sha8>.parquet       a yfinance frame
     <data_dir>/raw/prices/<name>.<sha8>.csv                            an imported CSV export
-    <data_dir>/raw/prices/<payload file>.meta.json                     call, parameters, time, sha256
+    <data_dir>/raw/sec/companyfacts/CIK<10 digits>.<received UTC>.<sha8>.json   SEC JSON as received
+    <data_dir>/raw/sec/submissions/CIK<10 digits>[-submissions-NNN].<received UTC>.<sha8>.json
+    <data_dir>/raw/<...>/<payload file>.meta.json                      call, parameters, time, sha256
 
 Files are written once, beside their final name and renamed into place, and never changed.
 The warehouse can be rebuilt from this folder alone (`thesis run --from <data_dir>/raw`).
@@ -99,6 +101,7 @@ def list_payloads(directory: Path, suffixes: Iterable[str]) -> list[PayloadFile]
     """Every payload in `directory` with one of `suffixes`, in replay order, duplicates dropped."""
     wanted = tuple(suffixes)
     found = [read_payload(p) for p in directory.iterdir()
-             if p.is_file() and p.name.endswith(wanted) and not p.name.startswith(".")]
+             if p.is_file() and p.name.endswith(wanted) and not p.name.endswith(META_SUFFIX)
+             and not p.name.startswith(".")]
     unique = {payload.sha256: payload for payload in sorted(found, key=lambda p: p.sort_key, reverse=True)}
     return sorted(unique.values(), key=lambda p: p.sort_key)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ENV_PREFIX = "THESIS_"
-GUIDANCE_LEDGER = Path(__file__).resolve().parents[1] / "seeds" / "capex_guidance.csv"
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
 
 class SettingsError(ValueError):
@@ -38,10 +38,19 @@ class Settings:
     ticker_aliases: Mapping[str, str] = field(
         default_factory=lambda: {"SOX_index": "^SOX", "SOX": "^SOX"}
     )
+    # SEC asks every client to declare itself as "Name email"; live SEC runs refuse to start without it.
     sec_user_agent: str | None = None
     # The companies whose capex guidance the ledger tracks; the configured tickers count too.
     hyperscalers: tuple[str, ...] = ("MSFT", "GOOGL", "AMZN", "META", "ORCL")
-    guidance_ledger: Path = GUIDANCE_LEDGER
+    guidance_ledger: Path = SEEDS / "capex_guidance.csv"
+    # SEC allows 10 requests/second per client; stay below it.
+    sec_requests_per_second: float = 8.0
+    # How long SEC throttling (403 "Request Rate Threshold Exceeded", 429) is waited out in total
+    # before the run fails: SEC's block lasts about 10 minutes and retrying early extends it.
+    sec_max_wait_seconds: float = 900.0
+    sec_timeout_seconds: float = 30.0
+    # The committed curated inputs: companies.csv and concept_map.csv.
+    seeds_dir: Path = SEEDS
 
     @property
     def universe(self) -> tuple[str, ...]:
@@ -73,6 +82,14 @@ class Settings:
         return self.data_dir / "reports"
 
     @property
+    def companies_csv(self) -> Path:
+        return self.seeds_dir / "companies.csv"
+
+    @property
+    def concept_map_csv(self) -> Path:
+        return self.seeds_dir / "concept_map.csv"
+
+    @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
 
@@ -98,6 +115,10 @@ class Settings:
             "sec_user_agent": str.strip,
             "hyperscalers": parse_tickers,
             "guidance_ledger": Path,
+            "sec_requests_per_second": float,
+            "sec_max_wait_seconds": float,
+            "sec_timeout_seconds": float,
+            "seeds_dir": Path,
         }
         values = {}
         for name, parse in parsers.items():

@@ -13,12 +13,12 @@ import pytest
 
 from flows.cli import SAMPLE_DIR
 from flows.errors import PayloadError, PipelineError
-from flows.settings import GUIDANCE_LEDGER, Settings
+from flows.settings import Settings
 from flows.sources.guidance_ledger import read_ledger
 from tests.conftest import PROJECT
 
 REFERENCE = PROJECT.parent / "shared" / "reference" / "capex_guidance.csv"
-LEDGER_LINES = GUIDANCE_LEDGER.read_text().splitlines(keepends=True)
+LEDGER_LINES = Settings().guidance_ledger.read_text().splitlines(keepends=True)
 
 
 def ledger_with(tmp_path: Path, line: int, old: str, new: str) -> Path:
@@ -38,11 +38,10 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory) -> Settings:
     """One good daily run on the sample prices and the committed ledger."""
-    from flows.daily import daily
-    from flows.price_sources import ReplayPrices
+    from flows.daily import daily, replay_sources
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("guidance") / "var")
-    daily(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))
+    daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
     return settings
 
 
@@ -51,7 +50,7 @@ def test_ledger_keeps_every_reference_row_and_source():
         pytest.skip(f"reference facts not found at {REFERENCE}")
     with REFERENCE.open(newline="") as f:
         reference = [{("quote" if k == "wording" else k): v for k, v in r.items()} for r in csv.DictReader(f)]
-    with GUIDANCE_LEDGER.open(newline="") as f:
+    with Settings().guidance_ledger.open(newline="") as f:
         ledger = list(csv.DictReader(f))
     assert len(reference) == len(ledger) == 28
     for ref, row in zip(reference, ledger, strict=True):

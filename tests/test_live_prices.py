@@ -12,12 +12,15 @@ import pandas as pd
 import pytest
 
 from flows.cli import SAMPLE_DIR
-from flows.daily import daily
+from flows.daily import daily, replay_sources
 from flows.errors import DeadlineExceeded, MissingData, Throttled
+from flows.filing_sources import ReplaySecFilings
 from flows.ingest_prices import ingest_prices
-from flows.price_sources import ReplayPrices, YahooPrices
+from flows.price_sources import YahooPrices
 from flows.sources.deadline import call_with_deadline
 from flows.sources.yahoo import LiveYahooClient, RecordedYahooClient
+
+SAMPLE_FILINGS = ReplaySecFilings(SAMPLE_DIR, mode="sample")
 
 
 @pytest.fixture
@@ -37,7 +40,7 @@ def stored(settings, sql):
 
 def test_first_fetch_from_history_start_then_incremental_with_revisions(settings, recorded):
     client = RecordedYahooClient(recorded)
-    daily(settings, YahooPrices(client))
+    daily(settings, YahooPrices(client), SAMPLE_FILINGS)
     assert {start for _, start, _ in client.calls} == {settings.history_start}
     raw_zone = sorted(p.name for p in (settings.raw_dir / "prices").glob("*.parquet"))
     assert [name.split(".")[0] for name in raw_zone] == ["NVDA", "ORCL", "^SOX"]
@@ -47,7 +50,7 @@ def test_first_fetch_from_history_start_then_incremental_with_revisions(settings
     nvda.loc[nvda.index[-1], ["Close", "Adj Close", "High"]] = 199.5
     nvda.to_parquet(recorded / "NVDA.parquet")
     client.calls.clear()
-    daily(settings, YahooPrices(client))
+    daily(settings, YahooPrices(client), SAMPLE_FILINGS)
 
     # 2026-03-06 minus the 10-day lookback
     assert {start for _, start, _ in client.calls} == {dt.date(2026, 2, 24)}
@@ -57,18 +60,18 @@ def test_first_fetch_from_history_start_then_incremental_with_revisions(settings
 
 
 def test_raw_zone_alone_rebuilds_the_same_marts(settings, recorded):
-    daily(settings, YahooPrices(RecordedYahooClient(recorded)))
+    daily(settings, YahooPrices(RecordedYahooClient(recorded)), SAMPLE_FILINGS)
     before = pd.read_parquet(settings.parquet_dir / "relative_performance.parquet")
     settings.warehouse_path.unlink()
     settings.analyst_db_path.unlink()
-    daily(settings, ReplayPrices(settings.raw_dir))
+    daily(settings, *replay_sources(settings.raw_dir))
     pd.testing.assert_frame_equal(before, pd.read_parquet(settings.parquet_dir / "relative_performance.parquet"))
 
 
 def test_a_misspelled_ticker_is_named_and_nothing_is_loaded(settings, recorded):
     settings = settings.replace(tickers=("NVDA", "NVDX"))
     with pytest.raises(MissingData, match=r"no prices for NVDX \(misspelled or delisted"):
-        daily(settings, YahooPrices(RecordedYahooClient(recorded)))
+        daily(settings, YahooPrices(RecordedYahooClient(recorded)), SAMPLE_FILINGS)
     assert stored(settings, "select count(*) from raw.prices") == [(0,)]
 
 

@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 
 from flows.cli import SAMPLE_DIR
-from flows.daily import daily
+from flows.daily import daily, replay_sources
 from flows.errors import PayloadError, ValidationFailed
-from flows.price_sources import ReplayPrices
 
 
 def mart(settings, table="relative_performance"):
@@ -28,7 +27,7 @@ def published(settings):
 
 
 def test_real_prices_nvda_against_sox(settings, realdata):
-    daily(settings, ReplayPrices(realdata))
+    daily(settings, *replay_sources(realdata))
     rows = mart(settings).set_index(["ticker", "date"])
     anchor, last = rows.loc[("NVDA", dt.date(2025, 8, 1))], rows.loc[("NVDA", dt.date(2026, 2, 27))]
     # From the CSVs: NVDA 173.4889 -> 176.9742; ^SOX 5527.6099 -> 8098.3701.
@@ -49,7 +48,7 @@ def test_real_prices_nvda_against_sox(settings, realdata):
 def test_manifest_describes_the_parquet(settings):
     import json
 
-    result = daily(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))
+    result = daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
     manifest = json.loads((settings.parquet_dir / "manifest.json").read_text())
     entry = manifest["tables"]["relative_performance"]
     assert manifest["run_id"] == result.run_id
@@ -59,14 +58,14 @@ def test_manifest_describes_the_parquet(settings):
 
 
 def test_sample_twice_and_rebuilt_from_scratch_give_identical_marts(settings):
-    sample = ReplayPrices(SAMPLE_DIR, mode="sample")
-    daily(settings, sample)
+    sample = replay_sources(SAMPLE_DIR, mode="sample")
+    daily(settings, *sample)
     first = mart(settings)
-    daily(settings, sample)
+    daily(settings, *sample)
     pd.testing.assert_frame_equal(first, mart(settings))
     settings.warehouse_path.unlink()
     settings.analyst_db_path.unlink()
-    daily(settings, sample)
+    daily(settings, *sample)
     pd.testing.assert_frame_equal(first, mart(settings))
 
 
@@ -93,29 +92,29 @@ def duplicated_date(frame):
     (duplicated_date, r"one bar per \(ticker, date\) failed on 2 rows: NVDA 2025-03-13, NVDA 2025-03-13"),
 ])
 def test_bad_batch_fails_and_changes_nothing_published(settings, tmp_path, damage, reason):
-    daily(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))
+    daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
     before = published(settings)
     with pytest.raises(ValidationFailed, match=reason) as failure:
-        daily(settings, ReplayPrices(damaged_sample(tmp_path, damage)))
+        daily(settings, *replay_sources(damaged_sample(tmp_path, damage)))
     assert failure.value.report_path.exists()
     assert published(settings) == before
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         status, message = con.execute("select status, message from meta.runs order by started_at desc limit 1").fetchone()
         assert status == "failed" and "validation of raw_prices failed" in message
         assert con.execute("select count(distinct payload_sha256) from raw.prices").fetchone()[0] == 3
-    daily(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))  # the next good run completes
+    daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))  # the next good run completes
 
 
 def test_a_folder_without_prices_is_named(settings, tmp_path):
     with pytest.raises(PayloadError, match="has no prices/ folder"):
-        daily(settings, ReplayPrices(tmp_path))
+        daily(settings, *replay_sources(tmp_path))
 
 
 def test_analyst_copy_held_open_by_another_process_does_not_block_a_run(settings):
     import subprocess
     import sys
 
-    daily(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))
+    daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
     # An analyst's session: read-write, as the DuckDB CLI opens by default, held for the run.
     holder = subprocess.Popen(
         [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
@@ -125,7 +124,7 @@ def test_analyst_copy_held_open_by_another_process_does_not_block_a_run(settings
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "614"
-        result = daily(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))
+        result = daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
         out, _ = holder.communicate("", timeout=60)
     finally:
         holder.kill()

@@ -4,8 +4,7 @@ import duckdb
 import pytest
 
 from flows.cli import SAMPLE_DIR
-from flows.daily import daily
-from flows.price_sources import ReplayPrices
+from flows.daily import daily, replay_sources
 from transforms import runner
 
 
@@ -25,7 +24,7 @@ def test_a_model_without_column_docs_is_refused(tmp_path):
 
 
 def test_every_published_table_and_column_has_a_comment(settings):
-    daily(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))
+    daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
     with duckdb.connect(str(settings.analyst_db_path), read_only=True) as con:
         missing_tables = con.execute("""
             select schema_name || '.' || table_name from duckdb_tables()

@@ -89,6 +89,115 @@ comment on column raw.capex_guidance.line is 'The line of the ledger file this r
 comment on column raw.capex_guidance.run_id is 'The run that loaded this row (meta.runs).';
 comment on column raw.capex_guidance.loaded_at is 'When this row was loaded.';
 
+create table if not exists raw.xbrl_facts (
+    cik bigint not null,
+    taxonomy varchar not null,
+    concept varchar not null,
+    unit varchar not null,
+    period varchar not null,
+    start date,
+    "end" date not null,
+    val double not null,
+    accn varchar not null,
+    fy integer,
+    fp varchar,
+    form varchar not null,
+    filed date not null,
+    frame varchar,
+    payload_sha256 varchar not null,
+    run_id varchar not null,
+    loaded_at timestamptz not null,
+    primary key (cik, taxonomy, concept, unit, period, accn)
+);
+comment on table raw.xbrl_facts is 'SEC companyfacts as filed: one row per fact per filing that reported it, so restatements keep every version. Every taxonomy and unit.';
+comment on column raw.xbrl_facts.cik is 'SEC Central Index Key of the filer.';
+comment on column raw.xbrl_facts.taxonomy is 'XBRL taxonomy: us-gaap, dei, srt, ifrs-full, ...';
+comment on column raw.xbrl_facts.concept is 'XBRL concept (tag), e.g. PaymentsToAcquireProductiveAssets.';
+comment on column raw.xbrl_facts.unit is 'Unit as SEC names it: USD, shares, USD/shares, pure, ...';
+comment on column raw.xbrl_facts.period is 'The period as text: start/end (ISO 8601 interval) for a duration, end alone for an instant. Part of the key, since start is NULL for instants.';
+comment on column raw.xbrl_facts.start is 'First day of a duration; NULL for an instant (balance) fact. With end, the only identity of the period.';
+comment on column raw.xbrl_facts."end" is 'Last day of a duration, or the date of an instant.';
+comment on column raw.xbrl_facts.val is 'The value as filed, in the unit (US dollars for USD).';
+comment on column raw.xbrl_facts.accn is 'Accession number of the filing that reported it, 0000000000-00-000000.';
+comment on column raw.xbrl_facts.fy is 'Fiscal year of the filing (not of the period); NULL on 8-K and other non-periodic forms.';
+comment on column raw.xbrl_facts.fp is 'Fiscal period of the filing: Q1, Q2, Q3 or FY (there is no Q4); NULL on non-periodic forms.';
+comment on column raw.xbrl_facts.form is 'Form type of the filing: 10-K, 10-Q, 8-K, 10-K/A, ...';
+comment on column raw.xbrl_facts.filed is 'Date the filing was filed: when this version became known.';
+comment on column raw.xbrl_facts.frame is 'SEC calendar frame (CY2025Q1, ...), only on the last-filed copy of a period; not relied on.';
+comment on column raw.xbrl_facts.payload_sha256 is 'sha256 of the raw-zone companyfacts payload this row came from (meta.payloads).';
+comment on column raw.xbrl_facts.run_id is 'The run that loaded this row.';
+comment on column raw.xbrl_facts.loaded_at is 'When this row was loaded.';
+
+create table if not exists raw.filings (
+    cik bigint not null,
+    accession_number varchar not null,
+    form varchar not null,
+    filing_date date not null,
+    report_date date,
+    acceptance_datetime timestamptz,
+    act varchar,
+    file_number varchar,
+    film_number varchar,
+    items varchar,
+    core_type varchar,
+    size bigint,
+    is_xbrl boolean,
+    is_inline_xbrl boolean,
+    primary_document varchar,
+    primary_doc_description varchar,
+    payload_sha256 varchar not null,
+    run_id varchar not null,
+    loaded_at timestamptz not null,
+    primary key (cik, accession_number)
+);
+comment on table raw.filings is 'SEC EDGAR filings index from submissions (recent and archive files), one row per (cik, accession).';
+comment on column raw.filings.cik is 'SEC Central Index Key whose submissions listed the filing.';
+comment on column raw.filings.accession_number is 'Accession number, 0000000000-00-000000.';
+comment on column raw.filings.form is 'Form type: 10-K, 10-Q, 8-K, 4, ...';
+comment on column raw.filings.filing_date is 'Date filed.';
+comment on column raw.filings.report_date is 'Period of report (end of the period covered); NULL where the form has none.';
+comment on column raw.filings.acceptance_datetime is 'When EDGAR accepted the filing.';
+comment on column raw.filings.act is 'Securities act the filing is under (33, 34, ...), empty if none.';
+comment on column raw.filings.file_number is 'SEC file number.';
+comment on column raw.filings.film_number is 'SEC film number.';
+comment on column raw.filings.items is '8-K item numbers, comma-separated.';
+comment on column raw.filings.core_type is 'EDGAR core form type.';
+comment on column raw.filings.size is 'Size of the filing in bytes.';
+comment on column raw.filings.is_xbrl is 'Whether the filing carries XBRL.';
+comment on column raw.filings.is_inline_xbrl is 'Whether the filing carries inline XBRL.';
+comment on column raw.filings.primary_document is 'File name of the primary document.';
+comment on column raw.filings.primary_doc_description is 'Description of the primary document.';
+comment on column raw.filings.payload_sha256 is 'sha256 of the raw-zone submissions payload this row came from.';
+comment on column raw.filings.run_id is 'The run that loaded this row.';
+comment on column raw.filings.loaded_at is 'When this row was loaded.';
+
+create table if not exists raw.companies (
+    ticker varchar primary key,
+    cik bigint not null,
+    name varchar not null,
+    fiscal_year_end varchar not null
+);
+comment on table raw.companies is 'The companies whose SEC filings are fetched: seeds/companies.csv as of the last filings run.';
+comment on column raw.companies.ticker is 'Ticker shown in the marts.';
+comment on column raw.companies.cik is 'SEC Central Index Key.';
+comment on column raw.companies.name is 'Company name.';
+comment on column raw.companies.fiscal_year_end is 'Month and day the fiscal year ends, MMDD; 52/53-week years end within 7 days of it.';
+
+create table if not exists raw.concept_map (
+    metric varchar not null,
+    period varchar not null,
+    priority integer not null,
+    taxonomy varchar not null,
+    concept varchar not null,
+    primary key (metric, priority)
+);
+comment on table raw.concept_map is 'Metric -> ordered candidate XBRL concepts: seeds/concept_map.csv as of the last filings run.';
+comment on column raw.concept_map.metric is 'Metric name: capex, operating_cash_flow, revenue, current_debt, noncurrent_debt, total_debt, stockholders_equity, rpo.';
+comment on column raw.concept_map.period is 'duration (a flow, made into discrete quarters) or instant (a balance).';
+comment on column raw.concept_map.priority is 'Lower wins: per company and period the first candidate with a value is used.';
+comment on column raw.concept_map.taxonomy is 'XBRL taxonomy of the concept.';
+comment on column raw.concept_map.concept is 'XBRL concept.';
+
 create table if not exists meta.runs (
     run_id varchar primary key,
     flow varchar not null,
@@ -100,7 +209,7 @@ create table if not exists meta.runs (
 );
 comment on table meta.runs is 'One row per pipeline run.';
 comment on column meta.runs.run_id is 'UTC start time and a random suffix.';
-comment on column meta.runs.flow is 'The flow that ran: daily, ingest_prices, build, import_prices.';
+comment on column meta.runs.flow is 'The flow that ran: daily, ingest_prices, ingest_filings, build, import_prices.';
 comment on column meta.runs.mode is 'live, replay <dir>, sample, or import.';
 comment on column meta.runs.started_at is 'When the run started.';
 comment on column meta.runs.finished_at is 'When it ended; NULL while running or if it died.';
@@ -145,3 +254,19 @@ comment on column meta.validations.failed is 'Expectations that failed.';
 comment on column meta.validations.summary is 'Which expectations failed on which rows.';
 comment on column meta.validations.report_path is 'The full JSON report.';
 comment on column meta.validations.validated_at is 'When the suite ran.';
+
+create table if not exists meta.sec_http (
+    url varchar primary key,
+    etag varchar,
+    last_modified varchar,
+    sha256 varchar not null,
+    run_id varchar not null,
+    loaded_at timestamptz not null
+);
+comment on table meta.sec_http is 'Per SEC URL, the validators and hash of the payload last loaded from it, for conditional GETs.';
+comment on column meta.sec_http.url is 'The data.sec.gov URL.';
+comment on column meta.sec_http.etag is 'ETag SEC sent with it, sent back as If-None-Match.';
+comment on column meta.sec_http.last_modified is 'Last-Modified SEC sent with it, sent back as If-Modified-Since.';
+comment on column meta.sec_http.sha256 is 'sha256 of the body: an unchanged body is not stored or loaded again.';
+comment on column meta.sec_http.run_id is 'The run that loaded it.';
+comment on column meta.sec_http.loaded_at is 'When it was loaded.';

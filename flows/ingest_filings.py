@@ -1,0 +1,124 @@
+"""Flow `ingest_filings`: SEC payloads -> one validated batch -> raw.xbrl_facts and raw.filings.
+
+The seeds (companies, concept map) are loaded with every batch, so the transforms see the
+committed versions. A payload whose hash was loaded before is skipped: an unchanged replay or
+fetch loads nothing again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+from prefect import flow, get_run_logger
+
+from expectations import raw_xbrl_facts
+from flows.filing_sources import FilingSource, SecFilings, Validators
+from flows.raw_zone import PayloadFile
+from flows.runs import check, record, recorded_run, require
+from flows.seeds import read_companies, read_concept_map
+from flows.settings import Settings
+from flows.sources.sec import LiveSecClient
+from flows.sources.sec_payloads import read_companyfacts, read_submissions
+from warehouse.connection import connect, transaction
+from warehouse.load import upsert
+
+
+@dataclass(frozen=True)
+class FilingsResult:
+    run_id: str
+    payloads: int
+    facts: int
+    filings: int
+    notes: tuple[str, ...]
+
+
+def live_filings(settings: Settings) -> SecFilings:
+    """The live source; fails at once, with no request made, when the User-Agent is not set."""
+    return SecFilings(LiveSecClient(settings.sec_user_agent, settings.sec_requests_per_second,
+                                    settings.sec_timeout_seconds, settings.sec_max_wait_seconds))
+
+
+@flow(name="ingest_filings", validate_parameters=False)
+def ingest_filings(settings: Settings | None = None, source: FilingSource | None = None,
+                   run_id: str | None = None) -> FilingsResult:
+    settings = settings or Settings.from_env()
+    source = source or live_filings(settings)
+    companies = read_companies(settings.companies_csv)
+    concept_map = read_concept_map(settings.concept_map_csv)
+    logger = get_run_logger()
+    with recorded_run(settings, "ingest_filings", source.mode, run_id) as run:
+        with connect(settings.warehouse_path) as con:
+            known, loaded = validators(con), loaded_hashes(con)
+        batch = source.payloads(settings, companies, known)
+        for note in batch.notes:
+            logger.info(note)
+        fresh = [p for p in batch.payloads if p.sha256 not in loaded]
+        facts, filings = read_batch(fresh)
+        with connect(settings.warehouse_path) as con:
+            if len(facts):
+                outcome = check(settings, run.run_id, raw_xbrl_facts, raw_xbrl_facts.prepare(facts))
+                record(con, run.run_id, outcome)
+                require(outcome)
+            load(con, facts, filings, fresh, companies, concept_map, run.run_id)
+        skipped = len(batch.payloads) - len(fresh)
+        run.message = (f"loaded {len(facts)} XBRL facts and {len(filings)} filings from {len(fresh)} SEC payload(s)"
+                       + (f"; {skipped} unchanged payload(s) skipped" if skipped else "")
+                       + "".join(f"; {note}" for note in batch.notes if "not loaded" in note))
+        logger.info(run.message)
+        return FilingsResult(run.run_id, len(fresh), len(facts), len(filings), tuple(batch.notes))
+
+
+def validators(con: duckdb.DuckDBPyConnection) -> Validators:
+    rows = con.execute("select url, etag, last_modified, sha256 from meta.sec_http").fetchall()
+    return {url: {"etag": etag, "last_modified": modified, "sha256": sha} for url, etag, modified, sha in rows}
+
+
+def loaded_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {row[0] for row in con.execute("select sha256 from meta.payloads where source = 'sec'").fetchall()}
+
+
+def read_batch(payloads: list[PayloadFile]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Facts and filings of every payload, tagged with the payload's hash. Any unreadable payload
+    fails the whole batch."""
+    facts, filings = [], []
+    for payload in payloads:
+        if payload.meta["kind"] == "companyfacts":
+            facts.append(read_companyfacts(payload).assign(payload_sha256=payload.sha256))
+        else:
+            filings.append(read_submissions(payload).assign(payload_sha256=payload.sha256))
+    return combine(facts, ["cik", "taxonomy", "concept", "unit", "period", "accn", "val"]), \
+        combine(filings, ["cik", "accession_number"])
+
+
+def combine(frames: list[pd.DataFrame], key: list[str]) -> pd.DataFrame:
+    """One frame; a row repeated by a later payload (a newer download of the same data) kept once."""
+    if not frames:
+        return pd.DataFrame()
+    return pd.concat(frames, ignore_index=True).drop_duplicates(key, keep="last").reset_index(drop=True)
+
+
+def load(con: duckdb.DuckDBPyConnection, facts: pd.DataFrame, filings: pd.DataFrame, payloads: list[PayloadFile],
+         companies: pd.DataFrame, concept_map: pd.DataFrame, run_id: str) -> None:
+    """One transaction: facts, filings, the payload and HTTP-validator records, and the seeds."""
+    provenance = {"run_id": run_id, "loaded_at": dt.datetime.now(dt.UTC)}
+    rows = pd.concat([facts.get("payload_sha256", pd.Series(dtype=str)),
+                      filings.get("payload_sha256", pd.Series(dtype=str))]).value_counts()
+    tickers = dict(zip(companies["cik"], companies["ticker"], strict=True))
+    payload_rows = pd.DataFrame([
+        {"sha256": p.sha256, "path": str(p.path), "source": "sec", "ticker": p.ticker or tickers.get(p.meta["cik"]),
+         "rows": int(rows.get(p.sha256, 0)), **provenance} for p in payloads])
+    http_rows = pd.DataFrame([
+        {"url": p.meta["url"], "etag": p.meta.get("etag"), "last_modified": p.meta.get("last_modified"),
+         "sha256": p.sha256, **provenance} for p in payloads if p.meta.get("url")])
+    with transaction(con):
+        for table, frame in (("raw.xbrl_facts", facts), ("raw.filings", filings),
+                             ("meta.payloads", payload_rows), ("meta.sec_http", http_rows)):
+            if len(frame):
+                upsert(con, table, frame.assign(**provenance) if table.startswith("raw.") else frame)
+        # The seeds are replaced whole: a line removed from the file is gone from the table too.
+        for table, frame in (("raw.companies", companies), ("raw.concept_map", concept_map)):
+            con.execute(f"delete from {table}")
+            upsert(con, table, frame)

@@ -1,0 +1,183 @@
+"""SEC EDGAR over HTTP: the client interface, the live client and a recorded one.
+
+Every live request carries the declared User-Agent, goes through one process-wide rate limiter,
+and is conditional when validators from an earlier fetch are known. SEC answers overload with
+403 "Request Rate Threshold Exceeded" or 429; retrying at once extends the block, so the client
+waits with growing pauses and fails after a bounded total wait.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import requests
+
+from flows.errors import MissingData, MissingUserAgent, SourceError, Throttled, TransientSourceError
+
+BASE_URL = "https://data.sec.gov"
+KINDS = ("companyfacts", "submissions")
+THROTTLE_FIRST_PAUSE_SECONDS = 60.0
+RATE_LIMIT_PAGE = "Request Rate Threshold Exceeded"
+USER_AGENT = re.compile(r"\S.*\s\S+@\S+\.\S+")  # "Name email"
+
+
+def padded_cik(cik: int | str) -> str:
+    return f"{int(cik):010d}"
+
+
+def companyfacts_url(cik: int | str) -> str:
+    return f"{BASE_URL}/api/xbrl/companyfacts/CIK{padded_cik(cik)}.json"
+
+
+def submissions_url(cik: int | str) -> str:
+    return f"{BASE_URL}/submissions/CIK{padded_cik(cik)}.json"
+
+
+def archive_url(name: str) -> str:
+    """An older-filings file named in submissions `filings.files`, e.g. CIK0001045810-submissions-001.json."""
+    return f"{BASE_URL}/submissions/{name}"
+
+
+def require_user_agent(user_agent: str | None) -> str:
+    if not user_agent or not USER_AGENT.fullmatch(user_agent.strip()):
+        raise MissingUserAgent(
+            "THESIS_SEC_USER_AGENT must be set to 'Name email' (SEC refuses anonymous clients); "
+            f"got {user_agent!r}; no request was made")
+    return user_agent.strip()
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A 200 answer: the body as received (decompressed) and the validators for the next fetch."""
+
+    url: str
+    body: bytes
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class SecClient(Protocol):
+    def get(self, url: str, subject: str, validators: Mapping[str, str | None] | None = None) -> Fetched | None:
+        """The body at `url`, or None when the server says it has not changed since `validators`.
+
+        `subject` names what was asked for (e.g. "companyfacts for CIK 0001045810") in errors.
+        """
+        ...
+
+
+class RateLimiter:
+    """At most `per_second` calls of `wait()` per second, across every thread that shares it."""
+
+    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.interval = 1.0 / per_second
+        self.clock, self.sleep = clock, sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:  # reserve the next slot; sleep outside the lock so others can queue behind
+            now = self.clock()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            self.sleep(slot - now)
+
+
+_shared: RateLimiter | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_limiter(per_second: float) -> RateLimiter:
+    """The process-wide limiter every live SEC client uses; the first caller's rate holds."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = RateLimiter(per_second)
+        return _shared
+
+
+class LiveSecClient:
+    """requests against data.sec.gov, rate-limited, conditional, with throttling waited out."""
+
+    def __init__(self, user_agent: str | None, per_second: float = 8.0, timeout: float = 30.0,
+                 max_wait_seconds: float = 900.0, session: requests.Session | None = None,
+                 limiter: RateLimiter | None = None, sleep: Callable[[float], None] = time.sleep):
+        self.user_agent = require_user_agent(user_agent)  # before any session or request exists
+        self.session = session or requests.Session()
+        self.limiter = limiter or shared_limiter(per_second)
+        self.timeout = timeout
+        self.max_wait_seconds = max_wait_seconds
+        self.sleep = sleep
+
+    def headers(self, validators: Mapping[str, str | None] | None) -> dict[str, str]:
+        headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"}
+        if validators and validators.get("etag"):
+            headers["If-None-Match"] = str(validators["etag"])
+        if validators and validators.get("last_modified"):
+            headers["If-Modified-Since"] = str(validators["last_modified"])
+        return headers
+
+    def get(self, url: str, subject: str, validators: Mapping[str, str | None] | None = None) -> Fetched | None:
+        waited, pause = 0.0, THROTTLE_FIRST_PAUSE_SECONDS
+        while True:
+            self.limiter.wait()
+            try:
+                response = self.session.get(url, headers=self.headers(validators), timeout=self.timeout)
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                raise TransientSourceError(f"SEC request for {subject} failed: {type(exc).__name__}") from None
+            if not is_throttled(response):
+                return answer(response, url, subject)
+            if waited + pause > self.max_wait_seconds:
+                raise Throttled(f"SEC is rate-limiting this client (HTTP {response.status_code}) while fetching "
+                                f"{subject}; gave up after waiting {waited:g} s. Try again in about 10 minutes.")
+            self.sleep(pause)
+            waited += pause
+            pause *= 2
+
+
+def is_throttled(response: requests.Response) -> bool:
+    return response.status_code == 429 or (
+        response.status_code == 403 and RATE_LIMIT_PAGE.lower() in response.text.lower())
+
+
+def not_found(url: str, subject: str) -> MissingData:
+    return MissingData(f"SEC has no {subject} ({url}): check the CIK in seeds/companies.csv")
+
+
+def answer(response: requests.Response, url: str, subject: str) -> Fetched | None:
+    status = response.status_code
+    if status == 304:
+        return None
+    if status == 404:
+        raise not_found(url, subject)
+    if status >= 500:
+        raise TransientSourceError(f"SEC answered HTTP {status} for {subject}")
+    if status != 200:
+        raise SourceError(f"SEC answered HTTP {status} for {subject} ({url})")
+    return Fetched(url, response.content, response.headers.get("ETag"), response.headers.get("Last-Modified"))
+
+
+@dataclass
+class RecordedSecClient:
+    """Answers from files recorded earlier, laid out like a replay folder: DIR/<kind>/<file name>.
+
+    A URL whose file is absent is a 404, as SEC would answer.
+    """
+
+    directory: Path
+    calls: list[str] = field(default_factory=list)
+
+    def get(self, url: str, subject: str, validators: Mapping[str, str | None] | None = None) -> Fetched | None:
+        self.calls.append(url)
+        kind = "companyfacts" if "/companyfacts/" in url else "submissions"
+        path = self.directory / kind / url.rsplit("/", 1)[-1]
+        if not path.is_file():
+            raise not_found(url, subject)
+        return Fetched(url, path.read_bytes())

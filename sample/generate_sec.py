@@ -1,0 +1,142 @@
+"""Writes the bundled SEC sample: small companyfacts and submissions payloads in SEC's real JSON
+format, with made-up figures. SAMPLE DATA, not what any company filed.
+
+    .venv/bin/python sample/generate_sec.py
+
+Two filers, under the real CIKs so the company list maps them to tickers:
+- an NVIDIA-like filer, fiscal years ending the last Sunday of January: FY2026 (52 weeks) and
+  FY2027 (53 weeks, ending 2027-01-31, a 14-week fourth quarter). Cash-flow facts are
+  year-to-date; capex switches from PaymentsToAcquirePropertyPlantAndEquipment (FY2026) to
+  PaymentsToAcquireProductiveAssets (FY2027); the FY2027 Q1 10-Q restates FY2026 Q1 operating
+  cash flow (500M -> 480M); an 8-K earnings release carries a revenue fact with null fy/fp.
+- an Oracle-like filer, fiscal year ending May 31: FY2025 and FY2026 Q1, whose debt moves from
+  DebtCurrent + LongTermNotesPayable to NotesPayableCurrent + LongTermNotesAndLoans.
+Re-running writes identical files.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+HERE = Path(__file__).parent / "sec"
+M = 1_000_000
+
+
+def fact(period: tuple[str, str] | str, millions: float, filing: dict) -> dict:
+    """A duration (start, end) or an instant (end); fy and fp stay null on an 8-K, as SEC sends them."""
+    start, end = period if isinstance(period, tuple) else (None, period)
+    return {**({"start": start} if start else {}), "end": end, "val": round(millions * M), **filing}
+
+
+def filing(accn: str, fy: int | None, fp: str | None, form: str, filed: str) -> dict:
+    return {"accn": accn, "fy": fy, "fp": fp, "form": form, "filed": filed}
+
+
+def year_to_date(start: str, ends: list[str], values: list[float], filings: list[dict]) -> list[dict]:
+    return [fact((start, end), value, f) for end, value, f in zip(ends, values, filings, strict=True)]
+
+
+def companyfacts(cik: int, name: str, concepts: dict[str, list[dict]]) -> dict:
+    return {"cik": cik, "entityName": name, "facts": {"us-gaap": {
+        concept: {"label": concept, "description": "SAMPLE DATA", "units": {"USD": rows}}
+        for concept, rows in concepts.items()}}}
+
+
+def nvidia_like() -> dict:
+    q26 = [filing("0001045810-25-000101", 2026, "Q1", "10-Q", "2025-05-28"),
+           filing("0001045810-25-000102", 2026, "Q2", "10-Q", "2025-08-27"),
+           filing("0001045810-25-000103", 2026, "Q3", "10-Q", "2025-11-19"),
+           filing("0001045810-26-000101", 2026, "FY", "10-K", "2026-02-25")]
+    q27 = [filing("0001045810-26-000201", 2027, "Q1", "10-Q", "2026-05-27"),
+           filing("0001045810-26-000202", 2027, "Q2", "10-Q", "2026-08-26"),
+           filing("0001045810-26-000203", 2027, "Q3", "10-Q", "2026-11-18"),
+           filing("0001045810-27-000101", 2027, "FY", "10-K", "2027-03-10")]
+    earnings_release = filing("0001045810-26-000100", None, None, "8-K", "2026-02-20")
+    ends26 = ["2025-04-27", "2025-07-27", "2025-10-26", "2026-01-25"]
+    ends27 = ["2026-04-26", "2026-07-26", "2026-10-25", "2027-01-31"]  # 53 weeks
+    balance_dates = [*ends26, *ends27]
+    filed_with = [*q26, *q27]
+    return companyfacts(1045810, "SAMPLE DATA (NVIDIA-like filer, made up)", {
+        "PaymentsToAcquirePropertyPlantAndEquipment": year_to_date("2025-01-27", ends26, [100, 250, 420, 600], q26),
+        "PaymentsToAcquireProductiveAssets": year_to_date("2026-01-26", ends27, [200, 450, 750, 1100], q27),
+        "NetCashProvidedByUsedInOperatingActivities": [
+            *year_to_date("2025-01-27", ends26, [500, 1100, 1800, 2600], q26),
+            fact(("2025-01-27", "2025-04-27"), 480, q27[0]),  # the restatement, as a comparative
+            *year_to_date("2026-01-26", ends27, [700, 1500, 2400, 3500], q27)],
+        "RevenueFromContractWithCustomerExcludingAssessedTax": [
+            fact(("2025-10-27", "2026-01-25"), 3000, earnings_release),
+            fact(("2025-01-27", "2026-01-25"), 10000, q26[3])],
+        "LongTermDebtNoncurrent": [fact(d, 8000, f) for d, f in zip(balance_dates, filed_with, strict=True)],
+        "LongTermDebtCurrent": [fact(d, 500 if i < 4 else 0, f)
+                                for i, (d, f) in enumerate(zip(balance_dates, filed_with, strict=True))],
+        "StockholdersEquity": [fact(d, 40000 + 5000 * i, f)
+                               for i, (d, f) in enumerate(zip(balance_dates, filed_with, strict=True))],
+        "RevenueRemainingPerformanceObligation": [fact(d, 1000 + 100 * i, f)
+                                                  for i, (d, f) in enumerate(zip(balance_dates, filed_with, strict=True))],
+    })
+
+
+def oracle_like() -> dict:
+    fy25 = [filing("0001341439-24-000101", 2025, "Q1", "10-Q", "2024-09-10"),
+            filing("0001341439-24-000102", 2025, "Q2", "10-Q", "2024-12-10"),
+            filing("0001341439-25-000101", 2025, "Q3", "10-Q", "2025-03-11"),
+            filing("0001341439-25-000102", 2025, "FY", "10-K", "2025-06-20")]
+    q1_26 = filing("0001341439-25-000103", 2026, "Q1", "10-Q", "2025-09-10")
+    ends25 = ["2024-08-31", "2024-11-30", "2025-02-28", "2025-05-31"]
+    return companyfacts(1341439, "SAMPLE DATA (Oracle-like filer, made up)", {
+        "PaymentsToAcquirePropertyPlantAndEquipment": [
+            *year_to_date("2024-06-01", ends25, [2000, 5000, 9000, 14000], fy25),
+            fact(("2025-06-01", "2025-08-31"), 8000, q1_26)],
+        "NetCashProvidedByUsedInOperatingActivities": [
+            *year_to_date("2024-06-01", ends25, [7000, 8500, 14000, 20000], fy25),
+            fact(("2025-06-01", "2025-08-31"), 8100, q1_26)],
+        "DebtCurrent": [fact(d, 5000 + 500 * i, f) for i, (d, f) in enumerate(zip(ends25, fy25, strict=True))],
+        "LongTermNotesPayable": [fact(d, 80000 + 1000 * i, f) for i, (d, f) in enumerate(zip(ends25, fy25, strict=True))],
+        # The re-tagging: the FY2026 10-Q reports both balance sheets under the new concepts.
+        "NotesPayableCurrent": [fact("2025-05-31", 6500, q1_26), fact("2025-08-31", 7000, q1_26)],
+        "LongTermNotesAndLoans": [fact("2025-05-31", 83000, q1_26), fact("2025-08-31", 88000, q1_26)],
+        "StockholdersEquity": [*[fact(d, 15000 + 1000 * i, f) for i, (d, f) in enumerate(zip(ends25, fy25, strict=True))],
+                               fact("2025-08-31", 20000, q1_26)],
+        "RevenueRemainingPerformanceObligation": [
+            *[fact(d, 100000 + 20000 * i, f) for i, (d, f) in enumerate(zip(ends25, fy25, strict=True))],
+            fact("2025-08-31", 250000, q1_26)],
+    })
+
+
+def submissions(cik: int, name: str, fiscal_year_end: str, facts: dict) -> dict:
+    """The filings the companyfacts rows name, in SEC's columnar `filings.recent` layout."""
+    seen = {}
+    for concept in facts["facts"]["us-gaap"].values():
+        for row in concept["units"]["USD"]:
+            seen[row["accn"]] = row
+    rows = sorted(seen.values(), key=lambda r: r["filed"], reverse=True)
+    return {"cik": f"{cik:010d}", "name": name, "fiscalYearEnd": fiscal_year_end, "tickers": [], "filings": {
+        "recent": {
+            "accessionNumber": [r["accn"] for r in rows], "filingDate": [r["filed"] for r in rows],
+            "reportDate": ["" if r["form"] == "8-K" else r["end"] for r in rows],
+            "acceptanceDateTime": [f"{r['filed']}T16:05:00.000Z" for r in rows],
+            "act": ["34"] * len(rows), "form": [r["form"] for r in rows], "fileNumber": [""] * len(rows),
+            "filmNumber": [""] * len(rows), "items": ["2.02,9.01" if r["form"] == "8-K" else "" for r in rows],
+            "core_type": [r["form"] for r in rows], "size": [100_000] * len(rows),
+            "isXBRL": [1] * len(rows), "isInlineXBRL": [1] * len(rows),
+            "primaryDocument": [f"sample-{r['accn']}.htm" for r in rows],
+            "primaryDocDescription": [r["form"] for r in rows]},
+        "files": []}}
+
+
+def write(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1) + "\n")
+    print(path.relative_to(HERE.parent))
+
+
+def main() -> None:
+    for cik, fiscal_year_end, facts in ((1045810, "0131", nvidia_like()), (1341439, "0531", oracle_like())):
+        write(HERE / "companyfacts" / f"CIK{cik:010d}.json", facts)
+        write(HERE / "submissions" / f"CIK{cik:010d}.json",
+              submissions(cik, facts["entityName"], fiscal_year_end, facts))
+
+
+if __name__ == "__main__":
+    main()

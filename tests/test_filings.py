@@ -1,0 +1,330 @@
+"""SEC filings end to end: real NVIDIA payloads, the bundled sample, and hand-built fixtures.
+
+Expected figures come from the payloads or from ../shared/reference, worked out by hand (or in
+the test from the raw JSON), never from the pipeline's own output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.build import variables
+from flows.cli import SAMPLE_DIR
+from flows.errors import MissingUserAgent, PayloadError, ValidationFailed
+from flows.filing_sources import ReplaySecFilings, SecFilings
+from flows.ingest_filings import ingest_filings
+from flows.settings import Settings
+from flows.sources.sec import RecordedSecClient
+from transforms import runner
+from warehouse.connection import connect
+
+NVDA_CIK = 1045810
+NVDA_FACTS = "sec/companyfacts/CIK0001045810.json"
+NVDA_SUBMISSIONS = "sec/submissions/CIK0001045810.json"
+M = 1_000_000
+AS_OF = "select value from staging.xbrl_facts where cik = ? and concept = ? and period = ? " \
+        "and filed <= ? and (superseded_on is null or superseded_on > ?)"
+
+
+def build(settings: Settings) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(settings.warehouse_path))
+    runner.build(con, variables(settings))
+    return con
+
+
+def seeds_for(tmp: Path, *tickers: str) -> Path:
+    """A seeds folder listing only `tickers`, with the committed concept map."""
+    committed = Settings().seeds_dir
+    folder = tmp / "seeds"
+    folder.mkdir()
+    lines = (committed / "companies.csv").read_text().splitlines()
+    (folder / "companies.csv").write_text("\n".join([lines[0], *[l for l in lines[1:] if l.split(",")[0] in tickers]]) + "\n")
+    shutil.copy(committed / "concept_map.csv", folder / "concept_map.csv")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def nvidia(realdata, tmp_path_factory):
+    """A warehouse loaded by replaying ../shared/realdata/sec, built."""
+    tmp = tmp_path_factory.mktemp("nvidia")
+    settings = Settings(data_dir=tmp / "var")
+    result = ingest_filings(settings, ReplaySecFilings(realdata))
+    con = build(settings)
+    yield result, con
+    con.close()
+
+
+def quarters(con, concept_or_metric: str, fiscal_year: int, column: str = "concept") -> list[tuple]:
+    view = "staging.xbrl_quarters" if column == "concept" else "staging.metric_quarters"
+    return con.execute(f"select fiscal_quarter, period_end, calendar_quarter, value, is_derived, concept from {view} "
+                       f"where cik = ? and {column} = ? and fiscal_year = ? order by period_end",
+                       [NVDA_CIK, concept_or_metric, fiscal_year]).fetchall()
+
+
+def test_nvidia_fy2026_capex(nvidia):
+    _, con = nvidia
+    annual = con.execute("select value from staging.xbrl_facts_latest where cik = ? and concept = ? and period = ?",
+                         [NVDA_CIK, "PaymentsToAcquireProductiveAssets", "2025-01-27/2026-01-25"]).fetchone()
+    assert annual == (6042 * M,)
+    rows = quarters(con, "capex", 2026, column="metric")
+    # 1,227; 3,122 - 1,227; 4,758 - 3,122; 6,042 - 4,758 (the year-to-date facts in the README)
+    assert [r[3] for r in rows] == [1227 * M, 1895 * M, 1636 * M, 1284 * M]
+    assert [r[4] for r in rows] == [False, True, True, True]
+    assert rows[-1][:3] == (4, dt.date(2026, 1, 25), "2025Q4")
+
+
+def test_nvidia_capex_comes_from_productive_assets_from_fy2022(nvidia):
+    _, con = nvidia
+    concepts = dict(con.execute(
+        "select fiscal_year, list_distinct(list(concept)) from staging.metric_quarters "
+        "where cik = ? and metric = 'capex' group by fiscal_year", [NVDA_CIK]).fetchall())
+    assert {y: c for y, c in concepts.items() if y >= 2022} == {
+        y: ["PaymentsToAcquireProductiveAssets"] for y in range(2022, 2028) if y in concepts}
+    assert set(range(2022, 2028)) <= set(concepts)
+    assert concepts[2019] == ["PaymentsToAcquirePropertyPlantAndEquipment"]
+
+
+def latest_year_facts(path: Path) -> dict[tuple, float]:
+    """(taxonomy, concept, unit, start, end) -> the last-filed value of each 12-month fact, in currency
+    units, read straight from the JSON."""
+    data = json.loads(path.read_bytes())
+    years: dict[tuple, tuple] = {}
+    for taxonomy, concepts in data["facts"].items():
+        for concept, body in concepts.items():
+            for unit, rows in body["units"].items():
+                if len(unit) != 3 or not unit.isupper():
+                    continue
+                for row in rows:
+                    if "start" not in row:
+                        continue
+                    days = (dt.date.fromisoformat(row["end"]) - dt.date.fromisoformat(row["start"])).days
+                    key = (taxonomy, concept, unit, row["start"], row["end"])
+                    if 357 <= days <= 378 and (key not in years or (row["filed"], row["accn"]) > years[key][0]):
+                        years[key] = ((row["filed"], row["accn"]), row["val"])
+    return {key: value for key, (_, value) in years.items()}
+
+
+def test_quarters_sum_to_the_year_for_every_concept(nvidia, realdata):
+    _, con = nvidia
+    years = latest_year_facts(realdata / NVDA_FACTS)
+    found = defaultdict(list)
+    for taxonomy, concept, unit, start, end, value in con.execute(
+            "select taxonomy, concept, unit, period_start, period_end, value from staging.xbrl_quarters "
+            "where cik = ?", [NVDA_CIK]).fetchall():
+        found[(taxonomy, concept, unit)].append((start, end, value))
+    checked, wrong = 0, []
+    for (taxonomy, concept, unit, start, end), annual in years.items():
+        first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+        inside = [v for s, e, v in found[(taxonomy, concept, unit)] if s >= first and e <= last]
+        if len(inside) == 4:
+            checked += 1
+            if abs(sum(inside) - annual) > 0.5:
+                wrong.append((concept, start, end, sum(inside), annual))
+    assert wrong == []
+    assert checked > 800  # every concept with a year and its four quarters, not one example
+    assert len({key[1] for key in years}) > 100
+
+
+def test_as_of_a_date_shows_what_was_filed_by_then(nvidia):
+    _, con = nvidia
+    args = [NVDA_CIK, "PaymentsToAcquireProductiveAssets", "2025-01-27/2026-01-25"]
+    assert con.execute(AS_OF, [*args, dt.date(2026, 2, 1), dt.date(2026, 2, 1)]).fetchall() == []
+    assert con.execute(AS_OF, [*args, dt.date(2026, 3, 1), dt.date(2026, 3, 1)]).fetchall() == [(6042 * M,)]
+
+
+def first_restatement(path: Path) -> tuple[str, str, list[tuple[str, float]]]:
+    """A us-gaap USD fact whose value changed between filings, and its (filed, value) history."""
+    data = json.loads(path.read_bytes())
+    for concept, body in sorted(data["facts"]["us-gaap"].items()):
+        history = defaultdict(list)
+        for row in body["units"].get("USD", []):
+            history[f"{row['start']}/{row['end']}" if "start" in row else row["end"]].append((row["filed"], row["val"]))
+        for period, versions in sorted(history.items()):
+            versions.sort()
+            if len({v for _, v in versions}) > 1 and len({f for f, _ in versions}) == len(versions):
+                return concept, period, versions
+    raise AssertionError("no restated fact in the file")
+
+
+def test_a_restated_value_shows_its_first_figure_before_the_restatement(nvidia, realdata):
+    _, con = nvidia
+    concept, period, versions = first_restatement(realdata / NVDA_FACTS)
+    first_filed, first_value = versions[0]
+    changed_filed, changed_value = next((f, v) for f, v in versions if v != first_value)
+    on = dt.date.fromisoformat(changed_filed)
+    before = on - dt.timedelta(days=1)
+    assert con.execute(AS_OF, [NVDA_CIK, concept, period, before, before]).fetchall() == [(float(first_value),)]
+    assert con.execute(AS_OF, [NVDA_CIK, concept, period, on, on]).fetchall() == [(float(changed_value),)]
+
+
+def test_nvidia_submissions_load_1007_recent_filings_and_report_the_missing_archive(nvidia):
+    result, con = nvidia
+    assert con.execute("select count(*) from raw.filings where cik = ?", [NVDA_CIK]).fetchone() == (1007,)
+    assert con.execute("select form, filing_date, primary_document from raw.filings where accession_number = ?",
+                       ["0001347842-26-000007"]).fetchone() == ("4", dt.date(2026, 3, 4),
+                                                                "xslF345X05/wk-form4_1772663608.xml")
+    assert any("CIK0001045810-submissions-001.json" in note and "not loaded" in note for note in result.notes)
+
+
+def test_every_version_of_every_fact_is_kept(nvidia, realdata):
+    _, con = nvidia
+    expected = sum(len(rows) for concepts in json.loads((realdata / NVDA_FACTS).read_bytes())["facts"].values()
+                   for body in concepts.values() for rows in body["units"].values())
+    assert con.execute("select count(*) from raw.xbrl_facts where cik = ?", [NVDA_CIK]).fetchone() == (expected,)
+    assert con.execute("select count(*) from raw.xbrl_facts where cik = ? and fy is null", [NVDA_CIK]).fetchone()[0] > 0
+
+
+def recorded_edgar(tmp: Path, realdata: Path) -> Path:
+    """Recorded SEC answers: the real NVIDIA payloads plus a small archive file for filings.files."""
+    folder = tmp / "edgar"
+    (folder / "submissions").mkdir(parents=True)
+    (folder / "companyfacts").mkdir()
+    shutil.copy(realdata / NVDA_SUBMISSIONS, folder / "submissions")
+    shutil.copy(realdata / NVDA_FACTS, folder / "companyfacts")
+    archive = {"accessionNumber": ["0001045810-19-000001", "0001045810-19-000002"], "form": ["10-Q", "8-K"],
+               "filingDate": ["2019-11-15", "2019-11-18"], "reportDate": ["2019-10-27", ""],
+               "primaryDocument": ["q3.htm", "8k.htm"]}
+    (folder / "submissions" / "CIK0001045810-submissions-001.json").write_text(json.dumps(archive))
+    return folder
+
+
+def test_a_live_run_fetches_the_archive_file_and_skips_unchanged_payloads(realdata, settings, tmp_path):
+    settings = settings.replace(seeds_dir=seeds_for(tmp_path, "NVDA"))
+    client = RecordedSecClient(recorded_edgar(tmp_path, realdata))
+
+    first = ingest_filings(settings, SecFilings(client))
+
+    assert "https://data.sec.gov/submissions/CIK0001045810-submissions-001.json" in client.calls
+    assert (first.payloads, first.filings) == (3, 1007 + 2)
+    with connect(settings.warehouse_path) as con:
+        assert con.execute("select form from raw.filings where accession_number = '0001045810-19-000001'").fetchone() \
+            == ("10-Q",)
+        assert con.execute("select count(*) from meta.sec_http").fetchone() == (3,)
+    assert len(list((settings.raw_dir / "sec" / "submissions").glob("*.json.meta.json"))) == 2
+
+    second = ingest_filings(settings, SecFilings(client))
+    assert (second.payloads, second.facts, second.filings) == (0, 0, 0)
+    assert sum("unchanged" in note for note in second.notes) == 2  # submissions and companyfacts
+    assert len(list((settings.raw_dir / "sec" / "companyfacts").glob("*.json.meta.json"))) == 1
+
+
+def test_a_truncated_payload_fails_the_batch_and_loads_nothing(settings, tmp_path):
+    replay = tmp_path / "replay"
+    shutil.copytree(SAMPLE_DIR / "sec", replay / "sec")
+    whole = (replay / "sec" / "companyfacts" / "CIK0001341439.json").read_bytes()
+    (replay / "sec" / "companyfacts" / "CIK0001341439.json").write_bytes(whole[: len(whole) // 2])
+
+    with pytest.raises(PayloadError, match="CIK0001341439.json: not valid JSON"):
+        ingest_filings(settings, ReplaySecFilings(replay))
+
+    with connect(settings.warehouse_path) as con:
+        for table in ("raw.xbrl_facts", "raw.filings", "meta.payloads", "meta.sec_http"):
+            assert con.execute(f"select count(*) from {table}").fetchone() == (0,), table
+        assert con.execute("select status from meta.runs").fetchall() == [("failed",)]
+
+
+def test_a_batch_failing_validation_loads_nothing(settings, tmp_path):
+    replay = tmp_path / "replay"
+    shutil.copytree(SAMPLE_DIR / "sec", replay / "sec")
+    path = replay / "sec" / "companyfacts" / "CIK0001045810.json"
+    path.write_text(path.read_text().replace('"0001045810-25-000101"', '"45810-25-101"'))
+
+    with pytest.raises(ValidationFailed, match="accession number"):
+        ingest_filings(settings, ReplaySecFilings(replay))
+    with connect(settings.warehouse_path) as con:
+        assert con.execute("select count(*) from raw.xbrl_facts").fetchone() == (0,)
+
+
+def test_a_folder_without_sec_replays_nothing_and_does_not_fail(settings, tmp_path):
+    (tmp_path / "prices-only" / "prices").mkdir(parents=True)
+    result = ingest_filings(settings, ReplaySecFilings(tmp_path / "prices-only"))
+    assert result.facts == 0 and "no sec/ folder" in result.notes[0]
+
+
+def test_a_live_run_without_a_user_agent_fails_before_any_request(settings):
+    from flows.daily import daily
+    from flows.price_sources import ReplayPrices
+
+    with pytest.raises(MissingUserAgent, match="THESIS_SEC_USER_AGENT"):
+        daily(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))
+    assert not (settings.raw_dir / "sec").exists()
+
+
+def oracle_reference_facts() -> dict:
+    """Oracle's 2025-05-31 balance sheet and FY2025 capex from ../shared/reference/README.md, as its
+    FY2025 10-K would file them; then a FY2026 Q1 10-Q under the new debt concepts, repeating the
+    year-end balances as comparatives. The 2025-08-31 figures are illustrative."""
+    ten_k = {"accn": "0001341439-25-000090", "fy": 2025, "fp": "FY", "form": "10-K", "filed": "2025-06-18"}
+    ten_q = {"accn": "0001341439-25-000120", "fy": 2026, "fp": "Q1", "form": "10-Q", "filed": "2025-09-10"}
+
+    def usd(*rows):
+        return {"units": {"USD": [dict(row) for row in rows]}}
+
+    return {"cik": 1341439, "entityName": "ORACLE CORP (test fixture)", "facts": {"us-gaap": {
+        "PaymentsToAcquirePropertyPlantAndEquipment": usd(
+            {"start": "2024-06-01", "end": "2025-05-31", "val": 21_215_000_000, **ten_k},
+            {"start": "2025-06-01", "end": "2025-08-31", "val": 8_500_000_000, **ten_q}),
+        "DebtCurrent": usd({"end": "2025-05-31", "val": 7_271_000_000, **ten_k}),
+        "LongTermNotesPayable": usd({"end": "2025-05-31", "val": 85_297_000_000, **ten_k}),
+        "NotesPayableCurrent": usd({"end": "2025-05-31", "val": 7_271_000_000, **ten_q},
+                                   {"end": "2025-08-31", "val": 7_000_000_000, **ten_q}),
+        "LongTermNotesAndLoans": usd({"end": "2025-05-31", "val": 85_297_000_000, **ten_q},
+                                     {"end": "2025-08-31", "val": 90_000_000_000, **ten_q}),
+        "StockholdersEquity": usd({"end": "2025-05-31", "val": 20_969_000_000, **ten_k},
+                                  {"end": "2025-08-31", "val": 22_000_000_000, **ten_q}),
+    }}}
+
+
+def test_oracle_leverage_at_fiscal_2025_year_end_and_across_the_retagging(settings, tmp_path):
+    replay = tmp_path / "replay" / "sec" / "companyfacts"
+    replay.mkdir(parents=True)
+    (replay / "CIK0001341439.json").write_text(json.dumps(oracle_reference_facts()))
+    ingest_filings(settings, ReplaySecFilings(tmp_path / "replay"))
+    with build(settings) as con:
+        rows = con.execute("select period_end, fiscal_year, fiscal_quarter, calendar_quarter, total_debt, "
+                           "stockholders_equity, debt_to_equity from marts.leverage where ticker = 'ORCL' "
+                           "order by period_end").fetchall()
+    year_end, first_quarter = rows
+    assert year_end[:4] == (dt.date(2025, 5, 31), 2025, 4, "2025Q2")
+    assert year_end[4] == pytest.approx(92.568e9) and year_end[5] == pytest.approx(20.969e9)
+    assert round(year_end[6], 2) == 4.41
+    # After the re-tagging the series continues from the new concepts, and the year end is not counted twice.
+    assert first_quarter[:4] == (dt.date(2025, 8, 31), 2026, 1, "2025Q3")
+    assert first_quarter[4] == pytest.approx(97e9)
+
+
+def test_the_sample_builds_leverage_with_its_restatement_and_53_week_year(settings):
+    from flows.build import build as build_flow
+    from flows.price_sources import ReplayPrices
+    from flows.ingest_prices import ingest_prices
+
+    ingest_prices(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))
+    ingest_filings(settings, ReplaySecFilings(SAMPLE_DIR, mode="sample"))
+    build_flow(settings)
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        mart = {(t, e): (q, cq, ocf, capex) for t, e, q, cq, ocf, capex in con.execute(
+            "select ticker, period_end, fiscal_quarter, calendar_quarter, operating_cash_flow, capex "
+            "from marts.leverage").fetchall()}
+        period = "2025-01-27/2025-04-27"
+        restated = [con.execute(AS_OF, [NVDA_CIK, "NetCashProvidedByUsedInOperatingActivities", period, d, d])
+                    .fetchone()[0] for d in (dt.date(2026, 5, 26), dt.date(2026, 5, 27))]
+        eight_k = con.execute("select fy, fp from raw.xbrl_facts where form = '8-K'").fetchall()
+    finally:
+        con.close()
+    # Made-up sample figures (sample/generate_sec.py): Q1 OCF 500M restated to 480M; Q2 = 1,100 - 480.
+    assert restated == [500 * M, 480 * M]
+    assert mart[("NVDA", dt.date(2025, 7, 27))][2:] == (620 * M, 150 * M)
+    # FY2027 is 53 weeks: its fourth quarter runs 14 weeks to 2027-01-31, capex 1,100 - 750.
+    assert mart[("NVDA", dt.date(2027, 1, 31))] == (4, "2026Q4", 1100 * M, 350 * M)
+    # The capex concept switches between FY2026 and FY2027 without a gap.
+    assert all(mart[("NVDA", e)][3] is not None for e in (dt.date(2026, 1, 25), dt.date(2026, 4, 26)))
+    assert mart[("ORCL", dt.date(2025, 8, 31))][:2] == (1, "2025Q3")
+    assert eight_k == [(None, None)]

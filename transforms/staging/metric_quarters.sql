@@ -1,0 +1,87 @@
+-- Each company's metrics per fiscal quarter end, through the concept map: flows (capex, cash
+-- from operations, revenue) as discrete quarters, balances (debt, equity, RPO) at the quarter
+-- end. Per period the first candidate concept with a value wins, so a series stays continuous
+-- when a company re-tags.
+with
+
+concept_map as (
+    select metric, period, priority, taxonomy, concept from raw.concept_map
+),
+
+quarters as (
+    select * from staging.xbrl_quarters where unit = 'USD' and ticker is not null
+),
+
+period_ends as (
+    -- The fiscal calendar: every quarter end seen in any concept, and every fiscal year end.
+    select distinct cik, fiscal_year, fiscal_quarter, period_end, calendar_quarter from quarters
+    union
+    select cik, fiscal_year, 4, fiscal_year_end, year(fiscal_year_end - 45) || 'Q' || quarter(fiscal_year_end - 45)
+    from staging.fiscal_years
+    where fiscal_year_end is not null
+),
+
+flows as (
+    select
+        quarters.ticker,
+        quarters.cik,
+        concept_map.metric,
+        concept_map.priority,
+        quarters.taxonomy,
+        quarters.concept,
+        quarters.fiscal_year,
+        quarters.fiscal_quarter,
+        quarters.period_start,
+        quarters.period_end,
+        quarters.calendar_quarter,
+        quarters.value,
+        quarters.is_derived,
+        quarters.operands,
+        quarters.accessions,
+        quarters.filed
+    from quarters
+    inner join concept_map
+        on concept_map.period = 'duration'
+        and concept_map.taxonomy = quarters.taxonomy
+        and concept_map.concept = quarters.concept
+),
+
+balances as (
+    select
+        facts.ticker,
+        facts.cik,
+        concept_map.metric,
+        concept_map.priority,
+        facts.taxonomy,
+        facts.concept,
+        period_ends.fiscal_year,
+        period_ends.fiscal_quarter,
+        cast(null as date) as period_start,
+        facts.period_end,
+        period_ends.calendar_quarter,
+        facts.value,
+        false as is_derived,
+        cast(null as struct(
+            sign integer, period_start date, period_end date, value double, accn varchar, filed date
+        )[]) as operands,
+        [facts.accn] as accessions,
+        facts.filed
+    from staging.xbrl_facts_latest as facts
+    inner join concept_map
+        on concept_map.period = 'instant'
+        and concept_map.taxonomy = facts.taxonomy
+        and concept_map.concept = facts.concept
+    inner join period_ends
+        on period_ends.cik = facts.cik
+        and period_ends.period_end = facts.period_end
+    where facts.period_type = 'instant' and facts.unit = 'USD' and facts.ticker is not null
+),
+
+final as (
+    select * exclude (priority)
+    from (select * from flows union all by name select * from balances)
+    qualify row_number() over (partition by cik, metric, period_end order by priority, fiscal_year desc) = 1
+    order by ticker, metric, period_end
+)
+
+select * from final

@@ -1,0 +1,59 @@
+-- Every version of every XBRL fact as filed, with the company's ticker, the period's kind, and
+-- when a later filing superseded it. What was known as of date D:
+--   where filed <= D and (superseded_on is null or superseded_on > D)
+with
+
+source as (
+    select * from raw.xbrl_facts
+),
+
+companies as (
+    select ticker, cik from raw.companies
+),
+
+renamed as (
+    select
+        companies.ticker,
+        source.cik,
+        source.taxonomy,
+        source.concept,
+        source.unit,
+        source.period,
+        source.start as period_start,
+        source."end" as period_end,
+        source.val as value,
+        source.accn,
+        source.fy as filing_fiscal_year,
+        source.fp as filing_fiscal_period,
+        source.form,
+        source.filed,
+        source.frame
+    from source
+    left join companies using (cik)
+),
+
+classified as (
+    select
+        *,
+        date_diff('day', period_start, period_end) as duration_days,
+        case
+            when period_start is null then 'instant'
+            when date_diff('day', period_start, period_end) between 84 and 98 then 'quarter'
+            when date_diff('day', period_start, period_end) between 175 and 190 then 'half'
+            when date_diff('day', period_start, period_end) between 266 and 280 then 'nine_months'
+            when date_diff('day', period_start, period_end) between 357 and 378 then 'year'
+            else 'other'
+        end as period_type
+    from renamed
+),
+
+final as (
+    select
+        *,
+        lead(filed) over versions as superseded_on,
+        lead(filed) over versions is null as is_latest
+    from classified
+    window versions as (partition by cik, taxonomy, concept, unit, period order by filed, accn)
+)
+
+select * from final
