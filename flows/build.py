@@ -8,7 +8,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from expectations import capex_guidance_mart, leverage, relative_performance
+from expectations import capex_guidance_mart, capex_slope, leverage, relative_performance
 from flows.runs import check, record, recorded_run, require
 from flows.settings import Settings
 from transforms import runner
@@ -17,7 +17,7 @@ from warehouse.publish import Publication, publish_analyst_copy, publish_parquet
 
 # The suite of each mart, validated before publishing. Each module has NAME (the mart),
 # ID_COLUMNS, prepare(frame, settings) and suite().
-MART_SUITES = (relative_performance, capex_guidance_mart, leverage)
+MART_SUITES = (relative_performance, capex_guidance_mart, leverage, capex_slope)
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ class BuildResult:
 
 def variables(settings: Settings) -> dict[str, object]:
     return {"anchor_date": settings.anchor_date, "benchmark": settings.benchmark,
-            "tickers": list(settings.tickers), "universe": list(settings.universe)}
+            "tickers": list(settings.tickers), "universe": list(settings.universe),
+            "hyperscalers": list(settings.hyperscalers)}
 
 
 @task(cache_policy=NO_CACHE)

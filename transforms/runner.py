@@ -65,15 +65,21 @@ def run_order(models: list[Model]) -> list[Model]:
 
 def build(con: duckdb.DuckDBPyConnection, variables: Mapping[str, object], root: Path = ROOT) -> list[str]:
     """Build every model in dependency order; returns the relations built."""
+    set_variables(con, variables)
+    return [materialize(con, model) for model in run_order(discover(root))]
+
+
+def set_variables(con: duckdb.DuckDBPyConnection, variables: Mapping[str, object]) -> None:
     for name, value in variables.items():
         con.execute(f"set variable {name} = ?", [value])
-    built = []
-    for model in run_order(discover(root)):
-        kind = LAYERS[model.schema]
-        con.execute(f"create or replace {kind} {model.relation} as\n{model.sql}")
-        comment(con, model, kind)
-        built.append(model.relation)
-    return built
+
+
+def materialize(con: duckdb.DuckDBPyConnection, model: Model) -> str:
+    """Create or replace one model's view or table, with its comments."""
+    kind = LAYERS[model.schema]
+    con.execute(f"create or replace {kind} {model.relation} as\n{model.sql}")
+    comment(con, model, kind)
+    return model.relation
 
 
 def comment(con: duckdb.DuckDBPyConnection, model: Model, kind: str) -> None:

@@ -1,0 +1,115 @@
+-- Hyperscaler capex per calendar quarter: the level, trailing twelve months, their growth, and the
+-- change in TTM growth from the previous quarter (the slope), with the guidance in force.
+-- Parameters: hyperscalers.
+with
+
+capex as (
+    select
+        ticker,
+        fiscal_year,
+        fiscal_quarter,
+        period_end,
+        calendar_quarter,
+        value as capex,
+        -- Calendar quarters as consecutive integers, so a year earlier is always 4 less.
+        cast(left(calendar_quarter, 4) as integer) * 4 + cast(right(calendar_quarter, 1) as integer) - 1
+            as quarter_number
+    from staging.metric_quarters
+    where metric = 'capex' and list_contains(getvariable('hyperscalers'), ticker)
+),
+
+companies as (
+    select ticker, fiscal_year, fiscal_quarter, period_end, calendar_quarter, quarter_number, capex,
+           true as is_complete
+    from capex
+),
+
+aggregate as (
+    -- A quarter is summed only when every company has reported it; otherwise it stays empty.
+    select
+        'HYPERSCALERS' as ticker,
+        cast(null as integer) as fiscal_year,
+        cast(null as integer) as fiscal_quarter,
+        max(period_end) as period_end,
+        calendar_quarter,
+        quarter_number,
+        count(*) = len(getvariable('hyperscalers')) as is_complete,
+        case when count(*) = len(getvariable('hyperscalers')) then sum(capex) end as capex
+    from capex
+    group by calendar_quarter, quarter_number
+),
+
+series as (
+    select
+        *,
+        case when count(capex) over last_4 = 4 then sum(capex) over last_4 end as capex_ttm
+    from (select * from companies union all by name select * from aggregate)
+    window last_4 as (partition by ticker order by quarter_number range between 3 preceding and current row)
+),
+
+growth as (
+    select
+        series.*,
+        series.capex / year_ago.capex - 1 as capex_yoy_growth,
+        series.capex_ttm / year_ago.capex_ttm - 1 as capex_ttm_yoy_growth
+    from series
+    left join series as year_ago
+        on year_ago.ticker = series.ticker and year_ago.quarter_number = series.quarter_number - 4
+),
+
+slope as (
+    select
+        growth.*,
+        growth.capex_ttm_yoy_growth - previous.capex_ttm_yoy_growth as ttm_growth_change
+    from growth
+    left join growth as previous
+        on previous.ticker = growth.ticker and previous.quarter_number = growth.quarter_number - 1
+),
+
+prior_fiscal_year as (
+    select ticker, fiscal_year + 1 as fiscal_year, sum(capex) as prior_fiscal_year_capex
+    from capex
+    group by ticker, fiscal_year
+    having count(*) = 4
+),
+
+guidance as (
+    -- Whole-year guidance, in US dollars; a CY period is the fiscal year for calendar-year filers.
+    select ticker, fiscal_year, statement_date, superseded_on, basis,
+           low_usd_bn * 1e9 as low, high_usd_bn * 1e9 as high, mid_usd_bn * 1e9 as mid
+    from marts.capex_guidance
+    where period_kind in ('fiscal_year', 'calendar_year') and not qualitative
+),
+
+final as (
+    select
+        slope.ticker,
+        slope.calendar_quarter,
+        slope.period_end,
+        slope.fiscal_year,
+        slope.fiscal_quarter,
+        slope.is_complete,
+        slope.capex,
+        slope.capex_ttm,
+        slope.capex_yoy_growth,
+        slope.capex_ttm_yoy_growth,
+        slope.ttm_growth_change,
+        guidance.statement_date as guidance_statement_date,
+        guidance.low as guidance_low,
+        guidance.high as guidance_high,
+        guidance.mid as guidance_mid,
+        guidance.basis as guidance_basis,
+        prior_fiscal_year.prior_fiscal_year_capex,
+        guidance.mid / prior_fiscal_year.prior_fiscal_year_capex - 1 as guidance_implied_growth
+    from slope
+    left join guidance
+        on guidance.ticker = slope.ticker
+        and guidance.fiscal_year = slope.fiscal_year
+        and guidance.statement_date <= slope.period_end
+        and (guidance.superseded_on is null or guidance.superseded_on > slope.period_end)
+    left join prior_fiscal_year
+        on prior_fiscal_year.ticker = slope.ticker and prior_fiscal_year.fiscal_year = slope.fiscal_year
+    order by slope.ticker, slope.calendar_quarter
+)
+
+select * from final
