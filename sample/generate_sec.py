@@ -10,13 +10,18 @@ Two filers, under the real CIKs so the company list maps them to tickers:
   PaymentsToAcquireProductiveAssets (FY2027); the FY2027 Q1 10-Q restates FY2026 Q1 operating
   cash flow (500M -> 480M); an 8-K earnings release carries a revenue fact with null fy/fp.
 - an Oracle-like filer, fiscal year ending May 31: FY2025 and FY2026 Q1, whose debt moves from
-  DebtCurrent + LongTermNotesPayable to NotesPayableCurrent + LongTermNotesAndLoans.
+  DebtCurrent + LongTermNotesPayable to NotesPayableCurrent + LongTermNotesAndLoans; capex goes
+  back to FY2023.
+- Microsoft-, Alphabet-, Amazon- and Meta-like filers with capex only, year-to-date in 10-Qs and
+  10-Ks, so every hyperscaler reports calendar 2023Q1 .. 2025Q3 and the aggregate is complete.
 Re-running writes identical files.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from itertools import accumulate
 from pathlib import Path
 
 HERE = Path(__file__).parent / "sec"
@@ -77,6 +82,50 @@ def nvidia_like() -> dict:
     })
 
 
+# Discrete quarterly capex in US$ billions, from the first quarter of the first fiscal year listed.
+HYPERSCALER_CAPEX = {
+    # cik: (name, concept, fiscal year end month, first fiscal year, quarters)
+    789019: ("Microsoft-like", "PaymentsToAcquirePropertyPlantAndEquipment", 6, 2023,
+             [6.3, 6.8, 6.6, 10.7, 11.2, 11.5, 14.0, 19.0, 20.0, 22.6, 21.4, 24.2, 30.0]),
+    1652044: ("Alphabet-like", "PaymentsToAcquirePropertyPlantAndEquipment", 12, 2023,
+              [6.3, 6.9, 8.1, 11.0, 12.0, 13.2, 13.1, 14.3, 17.2, 22.4, 24.0]),
+    1018724: ("Amazon-like", "PaymentsToAcquireProductiveAssets", 12, 2023,
+              [14.2, 11.5, 12.5, 14.6, 14.9, 17.6, 22.6, 27.8, 25.0, 32.2, 35.1]),
+    1326801: ("Meta-like", "PaymentsToAcquirePropertyPlantAndEquipment", 12, 2023,
+              [6.8, 6.1, 6.5, 7.7, 6.4, 8.5, 8.3, 14.4, 13.7, 17.0, 19.4]),
+}
+ORACLE_EARLIER_CAPEX = [1.0, 1.2, 1.4, 1.5, 1.3, 1.5, 1.7, 1.8]  # FY2023 and FY2024, US$ billions
+
+
+def month_end(year: int, month: int) -> dt.date:
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def quarterly_capex(cik: int, year_end_month: int, first_fiscal_year: int,
+                    quarters: list[float]) -> list[dict]:
+    """Year-to-date capex facts, as 10-Qs (Q1-Q3) and 10-Ks (the year) report them."""
+    rows = []
+    for fiscal_year in range(first_fiscal_year, first_fiscal_year + (len(quarters) + 3) // 4):
+        offset = 4 * (fiscal_year - first_fiscal_year)
+        discrete = quarters[offset:offset + 4]
+        start = month_end(fiscal_year - 1, year_end_month) + dt.timedelta(days=1)
+        for q, total in enumerate(accumulate(discrete), start=1):
+            end = month_end(start.year + (start.month + 3 * q - 2) // 12, (start.month + 3 * q - 2) % 12 + 1)
+            form, fp, days = ("10-K", "FY", 60) if q == 4 else ("10-Q", f"Q{q}", 35)
+            filed = end + dt.timedelta(days=days)
+            accn = f"{cik:010d}-{filed.year % 100:02d}-{900 + offset + q:06d}"
+            rows.append(fact((start.isoformat(), end.isoformat()), total * 1000,
+                             filing(accn, fiscal_year, fp, form, filed.isoformat())))
+    return rows
+
+
+def hyperscaler_like(cik: int) -> dict:
+    name, concept, year_end_month, first_fiscal_year, quarters = HYPERSCALER_CAPEX[cik]
+    return companyfacts(cik, f"SAMPLE DATA ({name} filer, made up)",
+                        {concept: quarterly_capex(cik, year_end_month, first_fiscal_year, quarters)})
+
+
 def oracle_like() -> dict:
     fy25 = [filing("0001341439-24-000101", 2025, "Q1", "10-Q", "2024-09-10"),
             filing("0001341439-24-000102", 2025, "Q2", "10-Q", "2024-12-10"),
@@ -86,6 +135,7 @@ def oracle_like() -> dict:
     ends25 = ["2024-08-31", "2024-11-30", "2025-02-28", "2025-05-31"]
     return companyfacts(1341439, "SAMPLE DATA (Oracle-like filer, made up)", {
         "PaymentsToAcquirePropertyPlantAndEquipment": [
+            *quarterly_capex(1341439, 5, 2023, ORACLE_EARLIER_CAPEX),
             *year_to_date("2024-06-01", ends25, [2000, 5000, 9000, 14000], fy25),
             fact(("2025-06-01", "2025-08-31"), 8000, q1_26)],
         "NetCashProvidedByUsedInOperatingActivities": [
@@ -132,7 +182,9 @@ def write(path: Path, data: dict) -> None:
 
 
 def main() -> None:
-    for cik, fiscal_year_end, facts in ((1045810, "0131", nvidia_like()), (1341439, "0531", oracle_like())):
+    filers = [(1045810, "0131", nvidia_like()), (1341439, "0531", oracle_like()),
+              *[(cik, f"{month_end(2025, spec[2]):%m%d}", hyperscaler_like(cik)) for cik, spec in HYPERSCALER_CAPEX.items()]]
+    for cik, fiscal_year_end, facts in filers:
         write(HERE / "companyfacts" / f"CIK{cik:010d}.json", facts)
         write(HERE / "submissions" / f"CIK{cik:010d}.json",
               submissions(cik, facts["entityName"], fiscal_year_end, facts))
