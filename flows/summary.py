@@ -27,13 +27,19 @@ def ticker_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     return ["Prices stored:"] + [f"  {t:<6} {n:>6,} bars  {first} .. {last}" for t, n, first, last in rows]
 
 
+def mart_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    names = [r[0] for r in con.execute(
+        "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name").fetchall()]
+    counts = [con.execute(f"select count(*) from marts.{name}").fetchone()[0] for name in names]
+    return ["Marts:"] + [f"  marts.{name:<22} {count:>7,} rows" for name, count in zip(names, counts)]
+
+
 def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
-        mart_rows = con.execute("select count(*) from marts.relative_performance").fetchone()[0]
         lines = ["", "SAMPLE DATA: made by the project to exercise the pipeline, not market prices."] if sample else [""]
         lines += [f"Run {run_id} succeeded.", *performance_lines(con, settings), *ticker_lines(con),
-                  f"marts.relative_performance: {mart_rows:,} rows",
+                  *mart_lines(con),
                   f"Analyst copy:  {settings.analyst_db_path}",
                   f"Parquet:       {settings.parquet_dir}/ (manifest.json)",
                   f"Validation:    {settings.reports_dir / 'validation' / run_id}/"]
