@@ -1,4 +1,4 @@
-"""Flow `build`: transform (staging, marts) -> validate the marts -> publish."""
+"""Flow `build`: transform (staging, marts) -> validate the marts -> score the claims -> publish."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from expectations import capex_guidance_mart, relative_performance
+from flows import scorecard
 from flows.runs import check, record, recorded_run, require
 from flows.settings import Settings
 from transforms import runner
@@ -24,6 +25,7 @@ MART_SUITES = (relative_performance, capex_guidance_mart)
 class BuildResult:
     run_id: str
     built: list[str]
+    scores: list[scorecard.Score]
     publication: Publication
     analyst_copy: Path
 
@@ -52,6 +54,16 @@ def transform_and_validate(settings: Settings, run_id: str) -> list[str]:
 
 
 @task(cache_policy=NO_CACHE)
+def score_claims(settings: Settings, run_id: str, claims: list[scorecard.Claim]) -> list[scorecard.Score]:
+    """Append this run's scores to marts.thesis_scorecard, all claims or none."""
+    with connect(settings.warehouse_path) as con, transaction(con):
+        runner.set_variables(con, variables(settings))
+        scores = scorecard.evaluate(con, claims, settings.as_of)
+        scorecard.append(con, run_id, scores)
+    return scores
+
+
+@task(cache_policy=NO_CACHE)
 def publish(settings: Settings, run_id: str) -> Publication:
     return publish_parquet(settings.warehouse_path, settings.parquet_dir, run_id)
 
@@ -66,10 +78,12 @@ def publish_copy(settings: Settings) -> None:
 def build(settings: Settings | None = None, run_id: str | None = None) -> BuildResult:
     settings = settings or Settings.from_env()
     with recorded_run(settings, "build", "warehouse", run_id) as run:
+        claims = scorecard.load_claims(settings.claims)  # a bad entry stops the run before any change
         built = transform_and_validate(settings, run.run_id)
+        scores = score_claims(settings, run.run_id, claims)
         publication = publish(settings, run.run_id)
         run.message = "built " + ", ".join(built)
         get_run_logger().info("%s; published %s", run.message, settings.parquet_dir)
     if run_id is None:
         publish_copy(settings)
-    return BuildResult(run.run_id, built, publication, settings.analyst_db_path)
+    return BuildResult(run.run_id, built, scores, publication, settings.analyst_db_path)

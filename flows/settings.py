@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ENV_PREFIX = "THESIS_"
-GUIDANCE_LEDGER = Path(__file__).resolve().parents[1] / "seeds" / "capex_guidance.csv"
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+GUIDANCE_LEDGER = SEEDS / "capex_guidance.csv"
+CLAIMS = SEEDS / "claims.yml"
 
 
 class SettingsError(ValueError):
@@ -42,6 +44,9 @@ class Settings:
     # The companies whose capex guidance the ledger tracks; the configured tickers count too.
     hyperscalers: tuple[str, ...] = ("MSFT", "GOOGL", "AMZN", "META", "ORCL")
     guidance_ledger: Path = GUIDANCE_LEDGER
+    claims: Path = CLAIMS
+    # The date the scorecard is evaluated as of: rows dated later are not seen. None: all the data.
+    as_of: dt.date | None = None
 
     @property
     def universe(self) -> tuple[str, ...]:
@@ -73,6 +78,10 @@ class Settings:
         return self.data_dir / "reports"
 
     @property
+    def report_path(self) -> Path:
+        return self.publish_dir / "report.html"
+
+    @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
 
@@ -98,6 +107,8 @@ class Settings:
             "sec_user_agent": str.strip,
             "hyperscalers": parse_tickers,
             "guidance_ledger": Path,
+            "claims": Path,
+            "as_of": parse_date,
         }
         values = {}
         for name, parse in parsers.items():

@@ -22,6 +22,7 @@ import yaml
 ROOT = Path(__file__).parent
 LAYERS = {"staging": "view", "marts": "table"}
 COMMENT = re.compile(r"--[^\n]*")
+RELATION = re.compile(r"\b(raw|staging|marts|meta)\.(\w+)\b")
 
 
 class ModelError(ValueError):
@@ -40,9 +41,12 @@ class Model:
         return f"{self.schema}.{self.name}"
 
     def references(self, names: set[str]) -> set[str]:
-        code = COMMENT.sub("", self.sql)
-        found = {f"{s}.{n}" for s, n in re.findall(r"\b(staging|marts)\.(\w+)\b", code)}
-        return (found & names) - {self.relation}
+        return (relations(self.sql) & names) - {self.relation}
+
+
+def relations(sql: str) -> set[str]:
+    """Every `schema.table` of the warehouse's schemas that a query names, comments aside."""
+    return {f"{s}.{n}" for s, n in RELATION.findall(COMMENT.sub("", sql))}
 
 
 def discover(root: Path = ROOT) -> list[Model]:
@@ -65,8 +69,7 @@ def run_order(models: list[Model]) -> list[Model]:
 
 def build(con: duckdb.DuckDBPyConnection, variables: Mapping[str, object], root: Path = ROOT) -> list[str]:
     """Build every model in dependency order; returns the relations built."""
-    for name, value in variables.items():
-        con.execute(f"set variable {name} = ?", [value])
+    set_variables(con, variables)
     built = []
     for model in run_order(discover(root)):
         kind = LAYERS[model.schema]
@@ -74,6 +77,12 @@ def build(con: duckdb.DuckDBPyConnection, variables: Mapping[str, object], root:
         comment(con, model, kind)
         built.append(model.relation)
     return built
+
+
+def set_variables(con: duckdb.DuckDBPyConnection, variables: Mapping[str, object]) -> None:
+    """The values queries read with getvariable(); staging views read them on every query."""
+    for name, value in variables.items():
+        con.execute(f"set variable {name} = ?", [value])
 
 
 def comment(con: duckdb.DuckDBPyConnection, model: Model, kind: str) -> None:
