@@ -1,4 +1,5 @@
-"""Flow `build`: transform (staging, marts) -> validate the marts -> score the claims -> publish."""
+"""Flow `build`: transform (staging, marts) -> validate the marts -> score the claims -> publish
+(parquet, the HTML report, and the analyst copy)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 
 from expectations import capex_guidance_mart, relative_performance
 from flows import scorecard
+from flows.report import write_report
 from flows.runs import check, record, recorded_run, require
 from flows.settings import Settings
 from transforms import runner
@@ -27,6 +29,7 @@ class BuildResult:
     built: list[str]
     scores: list[scorecard.Score]
     publication: Publication
+    report: Path
     analyst_copy: Path
 
 
@@ -69,6 +72,11 @@ def publish(settings: Settings, run_id: str) -> Publication:
 
 
 @task(cache_policy=NO_CACHE)
+def publish_report(settings: Settings) -> Path:
+    return write_report(settings, variables(settings))
+
+
+@task(cache_policy=NO_CACHE)
 def publish_copy(settings: Settings) -> None:
     """Called by the outermost flow once its run is recorded, so the copy shows how the run ended."""
     publish_analyst_copy(settings.warehouse_path, settings.analyst_db_path)
@@ -82,8 +90,9 @@ def build(settings: Settings | None = None, run_id: str | None = None) -> BuildR
         built = transform_and_validate(settings, run.run_id)
         scores = score_claims(settings, run.run_id, claims)
         publication = publish(settings, run.run_id)
+        report = publish_report(settings)
         run.message = "built " + ", ".join(built)
         get_run_logger().info("%s; published %s", run.message, settings.parquet_dir)
     if run_id is None:
         publish_copy(settings)
-    return BuildResult(run.run_id, built, scores, publication, settings.analyst_db_path)
+    return BuildResult(run.run_id, built, scores, publication, report, settings.analyst_db_path)

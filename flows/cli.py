@@ -46,6 +46,9 @@ def parser() -> argparse.ArgumentParser:
 
     commands.add_parser("build", parents=[common], help="transform, validate and publish what is loaded",
                         description="Build staging and marts from what is loaded, validate, publish.")
+    commands.add_parser("report", parents=[common], help="write the HTML report from what is built",
+                        description="Write the thesis report, one self-contained HTML file that works offline, "
+                                    "from the working database to DATA_DIR/published/report.html.")
     commands.add_parser("status", parents=[common], help="last runs, rows and latest dates",
                         description="Show the last runs and, per ticker, the rows and latest date stored.")
     commands.add_parser("serve", parents=[common], help="serve the daily flow on the schedule in prefect.yaml",
@@ -82,6 +85,12 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> str:
         return summary.status(settings)
     if args.command == "serve":
         return serve()
+    if args.command == "report":
+        from flows.build import variables
+        from flows.report import write_report
+
+        path = write_report(settings, variables(settings))
+        return f"Report: {path} ({path.stat().st_size:,} bytes)"
     if args.command == "build":
         from flows.build import build
 
