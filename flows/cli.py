@@ -20,6 +20,8 @@ def settings_arguments() -> argparse.ArgumentParser:
     group.add_argument("--tickers", type=parse_tickers, help="comma-separated tickers (default NVDA,ORCL)")
     group.add_argument("--benchmark", help="benchmark ticker (default ^SOX)")
     group.add_argument("--anchor-date", type=parse_date, help="rebase date, YYYY-MM-DD (default 2025-08-01)")
+    group.add_argument("--as-of", type=parse_date, help="score the thesis claims as of this date, YYYY-MM-DD "
+                                                          "(default: all the data)")
     return common
 
 
@@ -59,7 +61,8 @@ def parser() -> argparse.ArgumentParser:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env().replace(
-        data_dir=args.data_dir, tickers=args.tickers, benchmark=args.benchmark, anchor_date=args.anchor_date)
+        data_dir=args.data_dir, tickers=args.tickers, benchmark=args.benchmark, anchor_date=args.anchor_date,
+        as_of=args.as_of)
     if getattr(args, "sample", False):
         # The sample never mixes with real data.
         settings = settings.replace(data_dir=settings.data_dir / "sample")
