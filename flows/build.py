@@ -86,7 +86,7 @@ def publish_copy(settings: Settings) -> None:
 def build(settings: Settings | None = None, run_id: str | None = None) -> BuildResult:
     settings = settings or Settings.from_env()
     with recorded_run(settings, "build", "warehouse", run_id) as run:
-        claims = scorecard.load_claims(settings.claims)  # a bad entry stops the run before any change
+        claims = scorecard.load_claims(settings.claims)  # a bad entry stops the build before it changes anything
         built = transform_and_validate(settings, run.run_id)
         scores = score_claims(settings, run.run_id, claims)
         publication = publish(settings, run.run_id)

@@ -8,7 +8,7 @@ import pytest
 
 from flows import scorecard
 from flows.build import variables
-from flows.cli import SAMPLE_DIR
+from flows.cli import SAMPLE_DIR, main
 from flows.daily import daily
 from flows.price_sources import ReplayPrices
 from flows.settings import CLAIMS
@@ -172,6 +172,14 @@ def test_a_bad_entry_is_named_with_its_reason(tmp_path, entry, message):
     with pytest.raises(scorecard.ClaimError) as failure:
         scorecard.load_claims(path)
     assert str(failure.value) == message
+
+
+def test_a_bad_claims_file_stops_the_build_with_one_line(tmp_path, monkeypatch, capsys):
+    bad = tmp_path / "claims.yml"
+    bad.write_text("claims:\n  - id: x\n    statement: s\n")
+    monkeypatch.setenv("THESIS_CLAIMS", str(bad))
+    assert main(["build", "--data-dir", str(tmp_path / "var")]) == 1
+    assert capsys.readouterr().err == "thesis: error: claim x: missing window, metric, comparator, threshold\n"
 
 
 def test_a_failing_metric_is_named_in_one_line(tmp_path, con):
