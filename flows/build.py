@@ -1,4 +1,5 @@
-"""Flow `build`: transform (staging, marts) -> validate the marts -> publish."""
+"""Flow `build`: transform (staging, marts) -> validate the marts -> score the claims -> publish
+(parquet, the HTML report, and the analyst copy)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from expectations import capex_guidance_mart, capex_slope, leverage, relative_performance
+from flows import scorecard
+from flows.report import write_report
 from flows.runs import check, record, recorded_run, require
 from flows.settings import Settings
 from transforms import runner
@@ -24,14 +27,15 @@ MART_SUITES = (relative_performance, capex_guidance_mart, leverage, capex_slope)
 class BuildResult:
     run_id: str
     built: list[str]
+    scores: list[scorecard.Score]
     publication: Publication
+    report: Path
     analyst_copy: Path
 
 
 def variables(settings: Settings) -> dict[str, object]:
     return {"anchor_date": settings.anchor_date, "benchmark": settings.benchmark,
-            "tickers": list(settings.tickers), "universe": list(settings.universe),
-            "hyperscalers": list(settings.hyperscalers)}
+            "tickers": list(settings.tickers), "hyperscalers": list(settings.hyperscalers)}
 
 
 @task(cache_policy=NO_CACHE)
@@ -53,8 +57,23 @@ def transform_and_validate(settings: Settings, run_id: str) -> list[str]:
 
 
 @task(cache_policy=NO_CACHE)
+def score_claims(settings: Settings, run_id: str, claims: list[scorecard.Claim]) -> list[scorecard.Score]:
+    """Append this run's scores to marts.thesis_scorecard, all claims or none."""
+    with connect(settings.warehouse_path) as con, transaction(con):
+        runner.set_variables(con, variables(settings))
+        scores = scorecard.evaluate(con, claims, settings.as_of)
+        scorecard.append(con, run_id, scores)
+    return scores
+
+
+@task(cache_policy=NO_CACHE)
 def publish(settings: Settings, run_id: str) -> Publication:
     return publish_parquet(settings.warehouse_path, settings.parquet_dir, run_id)
+
+
+@task(cache_policy=NO_CACHE)
+def publish_report(settings: Settings) -> Path:
+    return write_report(settings, variables(settings))
 
 
 @task(cache_policy=NO_CACHE)
@@ -67,10 +86,13 @@ def publish_copy(settings: Settings) -> None:
 def build(settings: Settings | None = None, run_id: str | None = None) -> BuildResult:
     settings = settings or Settings.from_env()
     with recorded_run(settings, "build", "warehouse", run_id) as run:
+        claims = scorecard.load_claims(settings.claims)  # a bad entry stops the build before it changes anything
         built = transform_and_validate(settings, run.run_id)
+        scores = score_claims(settings, run.run_id, claims)
         publication = publish(settings, run.run_id)
+        report = publish_report(settings)
         run.message = "built " + ", ".join(built)
         get_run_logger().info("%s; published %s", run.message, settings.parquet_dir)
     if run_id is None:
         publish_copy(settings)
-    return BuildResult(run.run_id, built, publication, settings.analyst_db_path)
+    return BuildResult(run.run_id, built, scores, publication, report, settings.analyst_db_path)

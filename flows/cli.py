@@ -20,6 +20,8 @@ def settings_arguments() -> argparse.ArgumentParser:
     group.add_argument("--tickers", type=parse_tickers, help="comma-separated tickers (default NVDA,ORCL)")
     group.add_argument("--benchmark", help="benchmark ticker (default ^SOX)")
     group.add_argument("--anchor-date", type=parse_date, help="rebase date, YYYY-MM-DD (default 2025-08-01)")
+    group.add_argument("--as-of", type=parse_date, help="score the thesis claims as of this date, YYYY-MM-DD "
+                                                          "(default: all the data)")
     return common
 
 
@@ -48,6 +50,9 @@ def parser() -> argparse.ArgumentParser:
 
     commands.add_parser("build", parents=[common], help="transform, validate and publish what is loaded",
                         description="Build staging and marts from what is loaded, validate, publish.")
+    commands.add_parser("report", parents=[common], help="write the HTML report from what is built",
+                        description="Write the thesis report, one self-contained HTML file that works offline, "
+                                    "from the working database to DATA_DIR/published/report.html.")
     commands.add_parser("status", parents=[common], help="last runs, rows and latest dates",
                         description="Show the last runs and, per ticker, the rows and latest date stored.")
     commands.add_parser("serve", parents=[common], help="serve the daily flow on the schedule in prefect.yaml",
@@ -58,7 +63,8 @@ def parser() -> argparse.ArgumentParser:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env().replace(
-        data_dir=args.data_dir, tickers=args.tickers, benchmark=args.benchmark, anchor_date=args.anchor_date)
+        data_dir=args.data_dir, tickers=args.tickers, benchmark=args.benchmark, anchor_date=args.anchor_date,
+        as_of=args.as_of)
     if getattr(args, "sample", False):
         # The sample never mixes with real data.
         settings = settings.replace(data_dir=settings.data_dir / "sample")
@@ -84,6 +90,12 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> str:
         return summary.status(settings)
     if args.command == "serve":
         return serve()
+    if args.command == "report":
+        from flows.build import variables
+        from flows.report import write_report
+
+        path = write_report(settings, variables(settings))
+        return f"Report: {path} ({path.stat().st_size:,} bytes)"
     if args.command == "build":
         from flows.build import build
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 ENV_PREFIX = "THESIS_"
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+CLAIMS = SEEDS / "claims.yml"
 
 
 class SettingsError(ValueError):
@@ -51,6 +52,9 @@ class Settings:
     sec_timeout_seconds: float = 30.0
     # The committed curated inputs: companies.csv and concept_map.csv.
     seeds_dir: Path = SEEDS
+    claims: Path = CLAIMS
+    # The date the scorecard is evaluated as of: rows dated later are not seen. None: all the data.
+    as_of: dt.date | None = None
 
     @property
     def universe(self) -> tuple[str, ...]:
@@ -90,6 +94,10 @@ class Settings:
         return self.seeds_dir / "concept_map.csv"
 
     @property
+    def report_path(self) -> Path:
+        return self.publish_dir / "report.html"
+
+    @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
 
@@ -119,6 +127,8 @@ class Settings:
             "sec_max_wait_seconds": float,
             "sec_timeout_seconds": float,
             "seeds_dir": Path,
+            "claims": Path,
+            "as_of": parse_date,
         }
         values = {}
         for name, parse in parsers.items():

@@ -34,14 +34,23 @@ def mart_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     return ["Marts:"] + [f"  marts.{name:<22} {count:>7,} rows" for name, count in zip(names, counts)]
 
 
+def scorecard_line(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+    counts = dict(con.execute("select status, count(*) from marts.thesis_scorecard where run_id = ? group by status",
+                              [run_id]).fetchall())
+    return "Thesis scorecard: " + ", ".join(
+        f"{counts.get(status, 0)} {status.replace('_', ' ')}" for status in ("supported", "not_supported", "insufficient_data"))
+
+
 def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         lines = ["", "SAMPLE DATA: made by the project to exercise the pipeline, not market prices."] if sample else [""]
         lines += [f"Run {run_id} succeeded.", *performance_lines(con, settings), *ticker_lines(con),
                   *mart_lines(con),
+                  scorecard_line(con, run_id),
                   f"Analyst copy:  {settings.analyst_db_path}",
                   f"Parquet:       {settings.parquet_dir}/ (manifest.json)",
+                  f"Report:        {settings.report_path}",
                   f"Validation:    {settings.reports_dir / 'validation' / run_id}/"]
     finally:
         con.close()

@@ -13,7 +13,7 @@ Two filers, under the real CIKs so the company list maps them to tickers:
   DebtCurrent + LongTermNotesPayable to NotesPayableCurrent + LongTermNotesAndLoans; capex goes
   back to FY2023.
 - Microsoft-, Alphabet-, Amazon- and Meta-like filers with capex only, year-to-date in 10-Qs and
-  10-Ks, so every hyperscaler reports calendar 2023Q1 .. 2025Q3 and the aggregate is complete.
+  10-Ks, so every hyperscaler reports calendar 2022Q3 .. 2025Q3 and the aggregate is complete.
 Re-running writes identical files.
 """
 
@@ -87,12 +87,12 @@ HYPERSCALER_CAPEX = {
     # cik: (name, concept, fiscal year end month, first fiscal year, quarters)
     789019: ("Microsoft-like", "PaymentsToAcquirePropertyPlantAndEquipment", 6, 2023,
              [6.3, 6.8, 6.6, 10.7, 11.2, 11.5, 14.0, 19.0, 20.0, 22.6, 21.4, 24.2, 30.0]),
-    1652044: ("Alphabet-like", "PaymentsToAcquirePropertyPlantAndEquipment", 12, 2023,
-              [6.3, 6.9, 8.1, 11.0, 12.0, 13.2, 13.1, 14.3, 17.2, 22.4, 24.0]),
-    1018724: ("Amazon-like", "PaymentsToAcquireProductiveAssets", 12, 2023,
-              [14.2, 11.5, 12.5, 14.6, 14.9, 17.6, 22.6, 27.8, 25.0, 32.2, 35.1]),
-    1326801: ("Meta-like", "PaymentsToAcquirePropertyPlantAndEquipment", 12, 2023,
-              [6.8, 6.1, 6.5, 7.7, 6.4, 8.5, 8.3, 14.4, 13.7, 17.0, 19.4]),
+    1652044: ("Alphabet-like", "PaymentsToAcquirePropertyPlantAndEquipment", 12, 2022,
+              [9.8, 6.8, 7.3, 7.6, 6.3, 6.9, 8.1, 11.0, 12.0, 13.2, 13.1, 14.3, 17.2, 22.4, 24.0]),
+    1018724: ("Amazon-like", "PaymentsToAcquireProductiveAssets", 12, 2022,
+              [15.7, 15.7, 16.4, 16.6, 14.2, 11.5, 12.5, 14.6, 14.9, 17.6, 22.6, 27.8, 25.0, 32.2, 35.1]),
+    1326801: ("Meta-like", "PaymentsToAcquirePropertyPlantAndEquipment", 12, 2022,
+              [5.5, 7.7, 9.4, 9.2, 6.8, 6.1, 6.5, 7.7, 6.4, 8.5, 8.3, 14.4, 13.7, 17.0, 19.4]),
 }
 ORACLE_EARLIER_CAPEX = [1.0, 1.2, 1.4, 1.5, 1.3, 1.5, 1.7, 1.8]  # FY2023 and FY2024, US$ billions
 

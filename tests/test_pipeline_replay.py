@@ -59,10 +59,16 @@ def test_manifest_describes_the_parquet(settings):
 
 def test_sample_twice_and_rebuilt_from_scratch_give_identical_marts(settings):
     sample = replay_sources(SAMPLE_DIR, mode="sample")
-    daily(settings, *sample)
+    first_run = daily(settings, *sample).run_id
     first = mart(settings)
-    daily(settings, *sample)
+    second_run = daily(settings, *sample).run_id
     pd.testing.assert_frame_equal(first, mart(settings))
+    # The scorecard keeps every run's rows; apart from run_id the two runs scored alike.
+    scores = mart(settings, "thesis_scorecard")
+    runs = [scores[scores["run_id"] == run].drop(columns="run_id").reset_index(drop=True)
+            for run in (first_run, second_run)]
+    assert len(runs[0]) == 8
+    pd.testing.assert_frame_equal(*runs)
     settings.warehouse_path.unlink()
     settings.analyst_db_path.unlink()
     daily(settings, *sample)

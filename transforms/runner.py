@@ -22,6 +22,7 @@ import yaml
 ROOT = Path(__file__).parent
 LAYERS = {"staging": "view", "marts": "table"}
 COMMENT = re.compile(r"--[^\n]*")
+RELATION = re.compile(r"\b(raw|staging|marts|meta)\.(\w+)\b")
 
 
 class ModelError(ValueError):
@@ -40,9 +41,12 @@ class Model:
         return f"{self.schema}.{self.name}"
 
     def references(self, names: set[str]) -> set[str]:
-        code = COMMENT.sub("", self.sql)
-        found = {f"{s}.{n}" for s, n in re.findall(r"\b(staging|marts)\.(\w+)\b", code)}
-        return (found & names) - {self.relation}
+        return (relations(self.sql) & names) - {self.relation}
+
+
+def relations(sql: str) -> set[str]:
+    """Every `schema.table` of the warehouse's schemas that a query names, comments aside."""
+    return {f"{s}.{n}" for s, n in RELATION.findall(COMMENT.sub("", sql))}
 
 
 def discover(root: Path = ROOT) -> list[Model]:
@@ -69,17 +73,19 @@ def build(con: duckdb.DuckDBPyConnection, variables: Mapping[str, object], root:
     return [materialize(con, model) for model in run_order(discover(root))]
 
 
-def set_variables(con: duckdb.DuckDBPyConnection, variables: Mapping[str, object]) -> None:
-    for name, value in variables.items():
-        con.execute(f"set variable {name} = ?", [value])
-
-
 def materialize(con: duckdb.DuckDBPyConnection, model: Model) -> str:
     """Create or replace one model's view or table, with its comments."""
     kind = LAYERS[model.schema]
     con.execute(f"create or replace {kind} {model.relation} as\n{model.sql}")
     comment(con, model, kind)
     return model.relation
+
+
+def set_variables(con: duckdb.DuckDBPyConnection, variables: Mapping[str, object]) -> None:
+    """The values queries read with getvariable(). Only tables may read them: a view would read
+    them on every query, and the analyst copy has none set."""
+    for name, value in variables.items():
+        con.execute(f"set variable {name} = ?", [value])
 
 
 def comment(con: duckdb.DuckDBPyConnection, model: Model, kind: str) -> None:

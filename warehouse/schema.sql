@@ -270,3 +270,26 @@ comment on column meta.sec_http.last_modified is 'Last-Modified SEC sent with it
 comment on column meta.sec_http.sha256 is 'sha256 of the body: an unchanged body is not stored or loaded again.';
 comment on column meta.sec_http.run_id is 'The run that loaded it.';
 comment on column meta.sec_http.loaded_at is 'When it was loaded.';
+
+-- Not a model in transforms/: the runner rebuilds those from scratch, and the scorecard keeps its
+-- history. flows/scorecard.py appends each run's rows after the marts are validated.
+create table if not exists marts.thesis_scorecard (
+    claim_id varchar not null,
+    statement varchar not null,
+    value double,
+    threshold varchar not null,
+    status varchar not null check (status in ('supported', 'not_supported', 'insufficient_data')),
+    as_of date,
+    evidence varchar not null,
+    run_id varchar not null,
+    primary key (run_id, claim_id)
+);
+comment on table marts.thesis_scorecard is 'Each claim of the thesis (seeds/claims.yml) as evaluated by each run: one row per claim per run, history kept.';
+comment on column marts.thesis_scorecard.claim_id is 'The claim''s id in seeds/claims.yml.';
+comment on column marts.thesis_scorecard.statement is 'The claim in plain words, as it read when evaluated.';
+comment on column marts.thesis_scorecard.value is 'The claim''s metric on the data, in the unit its statement gives; NULL where the data is insufficient.';
+comment on column marts.thesis_scorecard.threshold is 'The test the value must pass, e.g. <= -20 or between 180 and 210.';
+comment on column marts.thesis_scorecard.status is 'supported, not_supported, or insufficient_data where an input table, row or value is missing.';
+comment on column marts.thesis_scorecard.as_of is 'The date of the data the value comes from (the latest date the metric read).';
+comment on column marts.thesis_scorecard.evidence is 'Which mart and rows the value comes from, or what is missing.';
+comment on column marts.thesis_scorecard.run_id is 'The run that evaluated the claim (meta.runs).';

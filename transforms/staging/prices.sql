@@ -1,4 +1,5 @@
--- Daily bars for the configured universe, typed and named as the marts use them.
+-- Daily bars as stored, typed and named as the marts use them. A view reads no variables: the
+-- analyst copy has none set.
 with
 
 source as (
@@ -20,9 +21,7 @@ renamed as (
 ),
 
 final as (
-    select *
-    from renamed
-    where list_contains(getvariable('universe'), ticker)
+    select * from renamed
 )
 
 select * from final

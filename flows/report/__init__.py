@@ -1,0 +1,47 @@
+"""`thesis report`: one self-contained HTML file from the warehouse, published beside the exports.
+
+Inline CSS and inline SVG only: no scripts, fonts, styles or images are fetched, so the file
+works offline and can be mailed as it is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from flows import scorecard
+from flows.raw_zone import utc_now, write_atomic
+from flows.report import sections
+from flows.report.html import page
+from flows.settings import Settings
+from transforms import runner
+
+SAMPLE_BANNER = "SAMPLE DATA: made by the project to exercise the pipeline, not market prices."
+
+
+def render(con: duckdb.DuckDBPyConnection, settings: Settings, variables: dict[str, object]) -> str:
+    runner.set_variables(con, variables)
+    run = con.execute("select run_id, flow, mode from meta.runs order by started_at desc limit 1").fetchone()
+    lines = [f"Generated {utc_now():%Y-%m-%d %H:%M} UTC."]
+    if run:
+        lines.append(f"Run {run[0]} ({run[1]}, {run[2]}).")
+    claim_order = [c.id for c in scorecard.load_claims(settings.claims)]
+    return page("Thesis report", lines, SAMPLE_BANNER if run and run[2] == "sample" else None, [
+        sections.scorecard(con, settings, claim_order),
+        sections.relative_performance(con, settings),
+        sections.leverage(con, settings),
+        sections.capex(con, settings),
+        sections.guidance(con, settings),
+        sections.freshness(con, settings),
+    ])
+
+
+def write_report(settings: Settings, variables: dict[str, object]) -> Path:
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        document = render(con, settings, variables)
+    finally:
+        con.close()
+    write_atomic(settings.report_path, document.encode())
+    return settings.report_path

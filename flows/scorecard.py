@@ -1,0 +1,178 @@
+"""The thesis scorecard: every claim in seeds/claims.yml evaluated against the warehouse.
+
+Each build appends one row per claim to marts.thesis_scorecard, so the history of every claim
+is kept; the file's header describes a claim entry. A claim whose inputs are missing (a table not
+built yet, no row, a NULL value) scores `insufficient_data`, never `supported`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from flows.errors import PipelineError
+from transforms.runner import relations
+
+COMPARATORS: Mapping[str, Callable[[float, float], bool]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
+}
+BETWEEN = "between"
+FIELDS = ("id", "statement", "window", "metric", "comparator", "threshold")
+METRIC_COLUMNS = ["value", "as_of", "evidence"]
+# Without an evaluation date every row counts.
+ALL_DATA = dt.date(9999, 12, 31)
+
+
+class ClaimError(PipelineError):
+    """A claim entry that cannot be evaluated: named by its id, with the reason."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    statement: str
+    window: str
+    metric: str
+    comparator: str
+    threshold: tuple[float, ...]  # (low, high) for between, else one number
+
+    def holds(self, value: float) -> bool:
+        if self.comparator == BETWEEN:
+            low, high = self.threshold
+            return low <= value <= high
+        return COMPARATORS[self.comparator](value, self.threshold[0])
+
+    @property
+    def threshold_text(self) -> str:
+        """The test as people read it: `<= -20`, `between 180 and 210`."""
+        numbers = [f"{n:g}" for n in self.threshold]
+        return f"between {numbers[0]} and {numbers[1]}" if self.comparator == BETWEEN else f"{self.comparator} {numbers[0]}"
+
+
+@dataclass(frozen=True)
+class Score:
+    claim_id: str
+    statement: str
+    value: float | None
+    threshold: str
+    status: str
+    as_of: dt.date | None
+    evidence: str
+
+
+def load_claims(path: Path) -> list[Claim]:
+    try:
+        document = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ClaimError(f"{path}: cannot read the claims: {one_line(str(exc))}") from None
+    entries = document.get("claims") if isinstance(document, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise ClaimError(f"{path}: expected a non-empty list under `claims:`")
+    claims = [parse_claim(entry, position) for position, entry in enumerate(entries, start=1)]
+    seen = set()
+    for claim in claims:
+        if claim.id in seen:
+            raise ClaimError(f"claim {claim.id}: the id is used twice")
+        seen.add(claim.id)
+    return claims
+
+
+def parse_claim(entry: object, position: int) -> Claim:
+    name = entry.get("id") if isinstance(entry, dict) and entry.get("id") else f"#{position}"
+
+    def refuse(reason: str) -> ClaimError:
+        return ClaimError(f"claim {name}: {reason}")
+
+    if not isinstance(entry, dict):
+        raise refuse("expected a mapping with " + ", ".join(FIELDS))
+    missing = [f for f in FIELDS if entry.get(f) in (None, "", [])]
+    if missing:
+        raise refuse("missing " + ", ".join(missing))
+    unknown = sorted(set(entry) - set(FIELDS))
+    if unknown:
+        raise refuse("unknown fields " + ", ".join(unknown))
+    comparator = str(entry["comparator"]).strip()
+    if comparator not in (*COMPARATORS, BETWEEN):
+        raise refuse(f"unknown comparator {comparator!r} (expected one of {', '.join([*COMPARATORS, BETWEEN])})")
+    threshold = entry["threshold"]
+    numbers = threshold if isinstance(threshold, list) else [threshold]
+    if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
+        raise refuse(f"threshold {threshold!r} is not a number")
+    if comparator == BETWEEN and (len(numbers) != 2 or numbers[0] > numbers[1]):
+        raise refuse(f"threshold {threshold!r}: between needs [low, high] with low <= high")
+    if comparator != BETWEEN and len(numbers) != 1:
+        raise refuse(f"threshold {threshold!r}: {comparator} needs one number")
+    metric = str(entry["metric"]).strip().rstrip(";")
+    try:
+        statements = duckdb.connect().extract_statements(metric)
+    except duckdb.Error as exc:
+        raise refuse(f"metric is not valid SQL: {one_line(str(exc))}") from None
+    if len(statements) != 1:
+        raise refuse(f"metric must be one query, found {len(statements)}")
+    return Claim(str(entry["id"]), " ".join(str(entry["statement"]).split()), str(entry["window"]), metric,
+                 comparator, tuple(float(n) for n in numbers))
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, claims: Sequence[Claim], as_of: dt.date | None) -> list[Score]:
+    """Each claim's score on what `con` holds, seeing no row dated after `as_of`."""
+    con.execute("set variable as_of = ?", [as_of or ALL_DATA])
+    present = {r[0] for r in con.execute(
+        "select schema_name || '.' || table_name from duckdb_tables() "
+        "union all select schema_name || '.' || view_name from duckdb_views()").fetchall()}
+    return [score(con, claim, present) for claim in claims]
+
+
+def score(con: duckdb.DuckDBPyConnection, claim: Claim, present: set[str]) -> Score:
+    def insufficient(evidence: str, as_of: dt.date | None = None) -> Score:
+        return Score(claim.id, claim.statement, None, claim.threshold_text, "insufficient_data", as_of, evidence)
+
+    inputs = sorted(relations(claim.metric))
+    absent = [name for name in inputs if name not in present]
+    if absent:
+        return insufficient(f"{', '.join(absent)} not in the warehouse yet (not built)")
+    try:
+        cursor = con.execute(claim.metric)
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    except duckdb.Error as exc:
+        raise ClaimError(f"claim {claim.id}: metric failed: {one_line(str(exc))}") from None
+    if sorted(columns) != sorted(METRIC_COLUMNS):
+        raise ClaimError(f"claim {claim.id}: metric returns columns {', '.join(columns)}; "
+                         f"expected {', '.join(METRIC_COLUMNS)}")
+    if len(rows) > 1:
+        raise ClaimError(f"claim {claim.id}: metric returns {len(rows)} rows; expected one")
+    if not rows:
+        return insufficient(f"no rows in {', '.join(inputs)} for this claim")
+    record = dict(zip(columns, rows[0], strict=True))
+    value, as_of = record["value"], as_date(record["as_of"])
+    evidence = str(record["evidence"] or "")
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return insufficient(evidence or f"the value is NULL in {', '.join(inputs)}", as_of)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ClaimError(f"claim {claim.id}: metric value {value!r} is not a number") from None
+    status = "supported" if claim.holds(value) else "not_supported"
+    return Score(claim.id, claim.statement, value, claim.threshold_text, status, as_of, evidence)
+
+
+def as_date(value: object) -> dt.date | None:
+    return value.date() if isinstance(value, dt.datetime) else value  # type: ignore[return-value]
+
+
+def append(con: duckdb.DuckDBPyConnection, run_id: str, scores: Sequence[Score]) -> None:
+    con.executemany(
+        "insert into marts.thesis_scorecard (claim_id, statement, value, threshold, status, as_of, evidence, run_id) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [[s.claim_id, s.statement, s.value, s.threshold, s.status, s.as_of, s.evidence, run_id] for s in scores])
+
+
+def one_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text

@@ -1,0 +1,164 @@
+"""The HTML report: rendered in headless Chromium, offline, and its charts checked against the marts."""
+
+import json
+import re
+import shutil
+
+import duckdb
+import pytest
+
+from flows.build import variables
+from flows.cli import SAMPLE_DIR, main
+from flows.daily import daily, replay_sources
+from flows.report import write_report
+from flows.report.html import table
+from flows.settings import Settings
+from tests import chromium
+from tests.marts_by_hand import CAPEX_SLOPE, REPORTED, leverage, slope_rows
+from tests.marts_by_hand import table as hand_set_table
+
+ALL_CHARTS = ["chart-rebased", "chart-relative-strength", "chart-orcl-debt-equity", "chart-orcl-debt-to-equity",
+              "chart-orcl-fcf", "chart-capex", "chart-capex-ttm-growth", "chart-capex-slope", "chart-guidance"]
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    """The sample, run through the pipeline once: its settings."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("report") / "var")
+    daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
+    return settings
+
+
+def copy_of(sample, tmp_path_factory, name, change):
+    """The sample's warehouse copied, changed by `change(con)`, and its report written."""
+    settings = sample.replace(data_dir=tmp_path_factory.mktemp(name) / "var")
+    settings.data_dir.mkdir(parents=True)
+    shutil.copy(sample.warehouse_path, settings.warehouse_path)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        change(con)
+    write_report(settings, variables(settings))
+    return settings
+
+
+def without_sec_marts(con):
+    con.execute("drop table marts.leverage; drop table marts.capex_slope")
+
+
+@pytest.fixture(scope="module")
+def bare(sample, tmp_path_factory):
+    """The sample's warehouse without marts.leverage and marts.capex_slope."""
+    return copy_of(sample, tmp_path_factory, "bare", without_sec_marts)
+
+
+@pytest.fixture(scope="module")
+def hand_set(sample, tmp_path_factory):
+    """The sample's warehouse with hand-set leverage and capex_slope marts in place of its own."""
+    def hand_set_marts(con):
+        without_sec_marts(con)
+        leverage(con)
+        hand_set_table(con, "marts.capex_slope", CAPEX_SLOPE,
+                       slope_rows(REPORTED, {"MSFT": 0.30, "GOOGL": 0.70, "AMZN": 0.20, "META": 0.60, "ORCL": 1.0}))
+
+    return copy_of(sample, tmp_path_factory, "hand-set", hand_set_marts)
+
+
+@pytest.fixture(scope="session")
+def browser_installed():
+    why = chromium.install()
+    if why:
+        pytest.skip(why)
+
+
+def chart_data(settings):
+    html = settings.report_path.read_text()
+    blocks = re.findall(r'<script type="application/json" class="chart-data" data-chart="([^"]+)">(.*?)</script>',
+                        html, re.S)
+    return {chart_id: json.loads(text) for chart_id, text in blocks}
+
+
+@pytest.mark.parametrize("which, charts", [("sample", ALL_CHARTS), ("hand_set", ALL_CHARTS)])
+def test_report_renders_offline_in_chromium(request, browser_installed, tmp_path, which, charts):
+    settings = request.getfixturevalue(which)
+    screenshot = tmp_path / f"report-{which}.png"
+    with chromium.browser() as page:
+        seen = chromium.render(page, settings.report_path, screenshot)
+    print(f"screenshot: {screenshot}")
+    assert [c["id"] for c in seen["charts"]] == charts
+    for chart in seen["charts"]:
+        assert chart["width"] > 100 and chart["height"] > 50, chart
+        assert chart["marks"] >= 1, chart
+        assert chart["title"] and chart["asOf"].startswith("as of 20"), chart
+        assert len(chart["labels"]) == 2 and all(chart["labels"]), chart
+    assert chromium.errors(seen["events"]) == []
+    urls = chromium.requested(seen["events"])
+    assert urls and all(url.split(":", 1)[0] in ("file", "data", "about") for url in urls), urls
+    assert screenshot.stat().st_size > 10_000
+
+
+def points(chart, name):
+    return {x: y for x, y in next(s for s in chart["series"] if s["name"] == name)["points"]}
+
+
+def test_price_charts_plot_the_mart(sample):
+    charts = chart_data(sample)
+    assert sorted(charts) == sorted(ALL_CHARTS)
+    with duckdb.connect(str(sample.analyst_db_path), read_only=True) as con:
+        rows = con.execute("""select strftime(date, '%Y-%m-%d'), ticker, rebased, benchmark_rebased, relative_strength
+                              from marts.relative_performance where date >= '2025-08-01'""").fetchall()
+    for ticker in ("NVDA", "ORCL"):
+        mart = {d: (r, b, s) for d, t, r, b, s in rows if t == ticker}
+        assert points(charts["chart-rebased"], ticker) == pytest.approx({d: v[0] for d, v in mart.items()})
+        assert points(charts["chart-relative-strength"], ticker) == pytest.approx({d: v[2] for d, v in mart.items()})
+        assert points(charts["chart-rebased"], "^SOX") == pytest.approx({d: v[1] for d, v in mart.items()})
+    assert charts["chart-rebased"]["as_of"] == "2026-03-06"
+
+
+def test_guidance_chart_plots_the_latest_ranges(sample, hand_set):
+    with duckdb.connect(str(sample.analyst_db_path), read_only=True) as con:
+        meta = con.execute("""select low_usd_bn, high_usd_bn, mid_usd_bn from marts.capex_guidance
+                              where ticker = 'META' and fiscal_period = 'FY2026' and superseded_on is null""").fetchone()
+    ranges = {r["label"]: r for r in chart_data(sample)["chart-guidance"]["ranges"]}
+    assert (ranges["META FY2026"]["low"], ranges["META FY2026"]["high"], ranges["META FY2026"]["mid"]) == meta
+    assert ranges["META FY2026"]["reported"] is None  # the sample's Meta-like filer reports 2025 to Q3 only
+    # With the hand-set capex mart, reported capex is the four 2025 quarters: 12 + 14 + 16 + 18.
+    hand_ranges = {r["label"]: r for r in chart_data(hand_set)["chart-guidance"]["ranges"]}
+    assert hand_ranges["META FY2026"]["reported"] == pytest.approx(60)
+
+
+def test_sec_and_capex_charts_plot_their_marts(hand_set):
+    charts = chart_data(hand_set)
+    assert points(charts["chart-orcl-debt-equity"], "total debt") == pytest.approx({"FY2026 Q1": 92, "FY2026 Q2": 108})
+    assert points(charts["chart-orcl-debt-to-equity"], "debt to equity")["FY2026 Q2"] == pytest.approx(108 / 26)
+    assert points(charts["chart-orcl-fcf"], "trailing twelve months") == pytest.approx({"FY2026 Q1": -5.9, "FY2026 Q2": -13})
+    assert points(charts["chart-capex"], "MSFT") == pytest.approx(
+        {"2025Q1": 12, "2025Q2": 14, "2025Q3": 16, "2025Q4": 18, "2026Q1": None})
+    assert points(charts["chart-capex-slope"], "HYPERSCALERS") == pytest.approx(
+        {"2025Q2": 1, "2025Q3": -2, "2025Q4": -1, "2026Q1": 5})
+    assert charts["chart-capex"]["as_of"] == "2026-03-31"
+
+
+def test_sections_without_their_mart_say_why(bare):
+    html = bare.report_path.read_text()
+    assert "No data yet: marts.leverage is not built in this warehouse yet" in html
+    assert "No data yet: marts.capex_slope is not built in this warehouse yet" in html
+    assert "No data yet: reported capex for comparison: marts.capex_slope is not built" in html
+    assert "SAMPLE DATA" in html
+    # Self-contained: no script that runs, no link, no remote reference of any kind.
+    assert not re.search(r"<script(?![^>]*application/json)|<link|<img|@import|url\(|https?://(?!www\.w3\.org/2000/svg)",
+                         html)
+
+
+def test_the_report_command_writes_it_again(sample, capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["report", "--help"])
+    assert done.value.code == 0 and "usage: thesis report" in capsys.readouterr().out
+    sample.report_path.unlink()
+    assert main(["report", "--data-dir", str(sample.data_dir)]) == 0
+    assert capsys.readouterr().out.startswith(f"Report: {sample.report_path} (")
+    assert sample.report_path.stat().st_size > 10_000
+
+
+def test_text_is_escaped():
+    assert table(["<h>"], [["<script>alert(1)</script> & co"]]) == (
+        "<table><thead><tr><th>&lt;h&gt;</th></tr></thead><tbody><tr>"
+        "<td>&lt;script&gt;alert(1)&lt;/script&gt; &amp; co</td></tr></tbody></table>")
