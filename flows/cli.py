@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
 
 from flows.errors import PipelineError
@@ -78,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         print(dispatch(args, settings))
     except (PipelineError, SettingsError) as exc:
         print(f"thesis: error: {exc}", file=sys.stderr)
+        # The traceback's frames hold open DuckDB handles; left to interpreter exit, their
+        # bindings report them as leaks on stderr, after the one line that matters.
+        traceback.clear_frames(exc.__traceback__)
         return 1
     return 0
 

@@ -27,6 +27,15 @@ def ticker_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     return ["Prices stored:"] + [f"  {t:<6} {n:>6,} bars  {first} .. {last}" for t, n, first, last in rows]
 
 
+def filing_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute("""
+        select coalesce(c.ticker, 'CIK ' || f.cik::varchar), count(*), count(distinct f.accn), max(f.filed)
+        from raw.xbrl_facts as f left join raw.companies as c using (cik)
+        group by all order by 1""").fetchall()
+    return ["SEC facts stored:"] + [f"  {t:<6} {n:>7,} facts from {a:>4,} filings, last filed {last}"
+                                    for t, n, a, last in rows]
+
+
 def mart_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     names = [r[0] for r in con.execute(
         "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name").fetchall()]
@@ -72,7 +81,7 @@ def status(settings: Settings) -> str:
                                   from meta.runs order by started_at desc limit 10""").fetchall()
             lines = [f"Warehouse: {path}{note}", "Last runs:"]
             lines += [f"  {r[0]}  {r[1]:<13} {r[2]:<8} {r[3]:<9} {r[4]}" for r in runs] or ["  none yet"]
-            return "\n".join(lines + ticker_lines(con))
+            return "\n".join(lines + ticker_lines(con) + filing_lines(con))
         finally:
             con.close()
     return f"No warehouse at {settings.warehouse_path} yet: run `thesis run` (or `thesis run --sample`)."

@@ -16,9 +16,13 @@ from tests.conftest import FIXTURES
 THESIS = Path(sys.executable).with_name("thesis")
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["import-prices"], ["build"], ["status"], ["serve"]])
+def thesis(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(THESIS), *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["import-prices"], ["build"], ["status"], ["report"], ["serve"]])
 def test_help_works_on_every_command(command):
-    done = subprocess.run([str(THESIS), *command, "--help"], capture_output=True, text=True, timeout=60)
+    done = thesis(*command, "--help")
     assert done.returncode == 0, done.stderr
     assert "usage: thesis" in done.stdout
 
@@ -38,20 +42,26 @@ def test_sample_run_prints_the_summary(tmp_path, capsys):
     status = capsys.readouterr().out
     assert "daily" in status and "succeeded" in status
     assert "NVDA      307 bars  2025-01-02 .. 2026-03-06" in status
+    # sample/generate_sec.py: the Oracle-like filer's last filing is its FY2026 Q1 10-Q of 2025-09-10.
+    assert "ORCL" in status and "last filed 2025-09-10" in status
 
 
-def test_a_failed_run_exits_non_zero_with_one_line(tmp_path, capsys):
+def test_a_failed_run_exits_non_zero_with_one_line(tmp_path):
     broken = tmp_path / "broken"
-    shutil.copytree(SAMPLE_DIR / "prices", broken / "prices")
+    shutil.copytree(SAMPLE_DIR, broken, ignore=shutil.ignore_patterns("*.py"))
     target = next((broken / "prices").glob("ORCL.*.parquet"))
     frame = pd.read_parquet(target)
     frame.loc[frame.index[10], "Low"] = frame["High"].iloc[10] + 5
     frame.to_parquet(target)
-    assert main(["run", "--from", str(broken), "--data-dir", str(tmp_path / "var")]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1
-    assert err[0].startswith("thesis: error: validation of raw_prices failed: low <= high failed on 1 row: ORCL 2025-01-16")
-    assert "(report: " in err[0] and err[0].endswith("raw_prices.json)")
+    # As a user runs it: Prefect's log lines share stderr; the reason is one line of its own.
+    done = thesis("run", "--from", str(broken), "--data-dir", str(tmp_path / "var"))
+    assert done.returncode == 1
+    reasons = [line for line in done.stderr.splitlines() if line.startswith("thesis:")]
+    assert len(reasons) == 1 and "leaked" not in done.stderr
+    assert reasons[0].startswith(
+        "thesis: error: validation of raw_prices failed: low <= high failed on 1 row: ORCL 2025-01-16")
+    assert "(report: " in reasons[0] and reasons[0].endswith("raw_prices.json)")
+    assert not (tmp_path / "var" / "published").exists()
 
 
 def test_import_prices_then_build(tmp_path, capsys, realdata):
@@ -73,9 +83,10 @@ def test_import_with_an_explicit_ticker(tmp_path, capsys):
     assert "Loaded 3 bars for NVDA" in capsys.readouterr().out
 
 
-def test_missing_file_is_named(tmp_path, capsys):
-    assert main(["import-prices", str(tmp_path / "nope.csv"), "--data-dir", str(tmp_path)]) == 1
-    assert capsys.readouterr().err.strip() == f"thesis: error: no such file: {tmp_path / 'nope.csv'}"
+def test_missing_file_is_named(tmp_path):
+    done = thesis("import-prices", str(tmp_path / "nope.csv"), "--data-dir", str(tmp_path))
+    assert done.returncode == 1
+    assert f"thesis: error: no such file: {tmp_path / 'nope.csv'}" in done.stderr.splitlines()
 
 
 def test_settings_from_the_environment():
