@@ -22,11 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from expectations import raw_xbrl_facts  # noqa: E402
 from expectations.validate import run_suite  # noqa: E402
-from flows.ingest_filings import load, loaded_hashes, read_batch  # noqa: E402
-from flows.raw_zone import PayloadFile, read_payload  # noqa: E402
-from flows.seeds import read_companies, read_concept_map  # noqa: E402
-from flows.settings import Settings  # noqa: E402
-from flows.sources.sec_payloads import identify  # noqa: E402
+from pipeline.ingest_filings import load, loaded_hashes, read_batch  # noqa: E402
+from pipeline.raw_zone import PayloadFile, read_payload  # noqa: E402
+from pipeline.seeds import read_companies, read_concept_map  # noqa: E402
+from pipeline.settings import Settings  # noqa: E402
+from pipeline.parsers.sec_payloads import identify  # noqa: E402
 from warehouse.connection import connect  # noqa: E402
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "sec" / "companyfacts" / "CIK0001045810.json"

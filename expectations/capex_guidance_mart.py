@@ -10,7 +10,7 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations import expectations as gxe
 
-from flows.settings import Settings
+from pipeline.settings import Settings
 
 NAME = "capex_guidance"
 ID_COLUMNS = ("statement_id",)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from great_expectations import expectations as gxe
 
-from flows.settings import Settings
+from pipeline.settings import Settings
 
 NAME = "leverage"
 ID_COLUMNS = ("ticker", "period_end")

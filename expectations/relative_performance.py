@@ -6,7 +6,7 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations import expectations as gxe
 
-from flows.settings import Settings
+from pipeline.settings import Settings
 
 NAME = "relative_performance"
 ID_COLUMNS = ("ticker", "date")

@@ -16,7 +16,7 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from flows.raw_zone import write_atomic
+from pipeline.raw_zone import write_atomic
 
 ROWS_NAMED = 5  # rows named per failed expectation in the one-line summary
 

@@ -66,7 +66,7 @@ def history(ticker: str, rng: np.random.Generator) -> pd.DataFrame:
 
 
 def main() -> None:
-    from flows.raw_zone import store
+    from pipeline.raw_zone import store
 
     out = HERE / "prices"
     out.mkdir(exist_ok=True)

@@ -80,7 +80,7 @@ def prefect_server():
 
 @pytest.fixture
 def settings(tmp_path):
-    from flows.settings import Settings
+    from pipeline.settings import Settings
 
     return Settings(data_dir=tmp_path / "var", fetch_retries=2, retry_backoff_seconds=0.01,
                     fetch_timeout_seconds=5)

@@ -11,10 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.cli import SAMPLE_DIR
-from flows.errors import PayloadError, PipelineError
-from flows.settings import Settings
-from flows.sources.guidance_ledger import read_ledger
+from cli.main import SAMPLE_DIR
+from pipeline.errors import PayloadError, PipelineError
+from pipeline.settings import Settings
+from pipeline.parsers.guidance_ledger import read_ledger
 from tests.conftest import PROJECT
 
 REFERENCE = PROJECT.parent / "shared" / "reference" / "capex_guidance.csv"
@@ -38,7 +38,7 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory) -> Settings:
     """One good daily run on the sample prices and the committed ledger."""
-    from flows.daily import daily, replay_sources
+    from pipeline.daily import daily, replay_sources
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("guidance") / "var")
     daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
@@ -104,7 +104,7 @@ BAD_ROWS = {
 
 @pytest.mark.parametrize("case", BAD_ROWS, ids=list(BAD_ROWS))
 def test_a_bad_row_names_file_line_and_reason_and_loads_nothing(loaded, tmp_path, case):
-    from flows.ingest_guidance import ingest_guidance
+    from pipeline.ingest_guidance import ingest_guidance
 
     (line, old, new), reason = BAD_ROWS[case]
     broken = loaded.replace(guidance_ledger=ledger_with(tmp_path, line, old, new))

@@ -8,11 +8,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from flows.build import variables
-from flows.filing_sources import ReplaySecFilings
-from flows.ingest_filings import ingest_filings
-from flows.ingest_guidance import ingest_guidance
-from flows.settings import Settings
+from pipeline.build import variables
+from pipeline.sources.filings import ReplaySecFilings
+from pipeline.ingest_filings import ingest_filings
+from pipeline.ingest_guidance import ingest_guidance
+from pipeline.settings import Settings
 from tests.test_filings import build, seeds_for
 from transforms import runner
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from flows.cli import SAMPLE_DIR, main
-from flows.settings import Settings, SettingsError
+from cli.main import SAMPLE_DIR, main
+from pipeline.settings import Settings, SettingsError
 from tests.conftest import FIXTURES
 
 THESIS = Path(sys.executable).with_name("thesis")

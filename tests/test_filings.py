@@ -15,13 +15,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.build import variables
-from flows.cli import SAMPLE_DIR
-from flows.errors import MissingUserAgent, PayloadError, ValidationFailed
-from flows.filing_sources import ReplaySecFilings, SecFilings
-from flows.ingest_filings import ingest_filings
-from flows.settings import Settings
-from flows.sources.sec import RecordedSecClient
+from pipeline.build import variables
+from cli.main import SAMPLE_DIR
+from pipeline.errors import MissingUserAgent, PayloadError, ValidationFailed
+from pipeline.sources.filings import ReplaySecFilings, SecFilings
+from pipeline.ingest_filings import ingest_filings
+from pipeline.settings import Settings
+from pipeline.sources.sec import RecordedSecClient
 from transforms import runner
 from warehouse.connection import connect
 
@@ -249,8 +249,8 @@ def test_a_folder_without_sec_replays_nothing_and_does_not_fail(settings, tmp_pa
 
 
 def test_a_live_run_without_a_user_agent_fails_before_any_request(settings):
-    from flows.daily import daily
-    from flows.price_sources import ReplayPrices
+    from pipeline.daily import daily
+    from pipeline.sources.prices import ReplayPrices
 
     with pytest.raises(MissingUserAgent, match="THESIS_SEC_USER_AGENT"):
         daily(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))
@@ -301,9 +301,9 @@ def test_oracle_leverage_at_fiscal_2025_year_end_and_across_the_retagging(settin
 
 
 def test_the_sample_builds_leverage_with_its_restatement_and_53_week_year(settings):
-    from flows.build import build as build_flow
-    from flows.price_sources import ReplayPrices
-    from flows.ingest_prices import ingest_prices
+    from pipeline.build import build as build_flow
+    from pipeline.sources.prices import ReplayPrices
+    from pipeline.ingest_prices import ingest_prices
 
     ingest_prices(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))
     ingest_filings(settings, ReplaySecFilings(SAMPLE_DIR, mode="sample"))

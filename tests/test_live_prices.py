@@ -11,14 +11,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from flows.cli import SAMPLE_DIR
-from flows.daily import daily, replay_sources
-from flows.errors import DeadlineExceeded, MissingData, Throttled
-from flows.filing_sources import ReplaySecFilings
-from flows.ingest_prices import ingest_prices
-from flows.price_sources import YahooPrices
-from flows.sources.deadline import call_with_deadline
-from flows.sources.yahoo import LiveYahooClient, RecordedYahooClient
+from cli.main import SAMPLE_DIR
+from pipeline.daily import daily, replay_sources
+from pipeline.errors import DeadlineExceeded, MissingData, Throttled
+from pipeline.sources.filings import ReplaySecFilings
+from pipeline.ingest_prices import ingest_prices
+from pipeline.sources.prices import YahooPrices
+from pipeline.sources.deadline import call_with_deadline
+from pipeline.sources.yahoo import LiveYahooClient, RecordedYahooClient
 
 SAMPLE_FILINGS = ReplaySecFilings(SAMPLE_DIR, mode="sample")
 

@@ -8,9 +8,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from flows.cli import SAMPLE_DIR
-from flows.daily import daily, replay_sources
-from flows.errors import PayloadError, ValidationFailed
+from cli.main import SAMPLE_DIR
+from pipeline.daily import daily, replay_sources
+from pipeline.errors import PayloadError, ValidationFailed
 
 
 def mart(settings, table="relative_performance"):

@@ -5,9 +5,9 @@ import shutil
 
 import pytest
 
-from flows.errors import PayloadError
-from flows.raw_zone import read_payload
-from flows.sources.price_files import events, read_price_payload
+from pipeline.errors import PayloadError
+from pipeline.raw_zone import read_payload
+from pipeline.parsers.price_files import events, read_price_payload
 from tests.conftest import FIXTURES
 
 ALIASES = {"SOX_index": "^SOX"}

@@ -6,8 +6,8 @@ import math
 import pandas as pd
 import pytest
 
-from flows.build import variables
-from flows.settings import Settings
+from pipeline.build import variables
+from pipeline.settings import Settings
 from transforms import runner
 from warehouse.connection import connect
 from warehouse.load import upsert

@@ -7,12 +7,12 @@ import shutil
 import duckdb
 import pytest
 
-from flows.build import variables
-from flows.cli import SAMPLE_DIR, main
-from flows.daily import daily, replay_sources
-from flows.report import write_report
-from flows.report.html import table
-from flows.settings import Settings
+from pipeline.build import variables
+from cli.main import SAMPLE_DIR, main
+from pipeline.daily import daily, replay_sources
+from pipeline.report import write_report
+from pipeline.report.html import table
+from pipeline.settings import Settings
 from tests import chromium
 from tests.marts_by_hand import CAPEX_SLOPE, REPORTED, leverage, slope_rows
 from tests.marts_by_hand import table as hand_set_table

@@ -7,11 +7,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from flows import scorecard
-from flows.build import variables
-from flows.cli import SAMPLE_DIR, main
-from flows.daily import daily, replay_sources
-from flows.settings import CLAIMS
+from pipeline import scorecard
+from pipeline.build import variables
+from cli.main import SAMPLE_DIR, main
+from pipeline.daily import daily, replay_sources
+from pipeline.settings import CLAIMS
 from tests.marts_by_hand import CAPEX_SLOPE, REPORTED, leverage, slope_rows, table
 from transforms import runner
 from warehouse.connection import SCHEMA_SQL

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from flows.errors import MissingData, MissingUserAgent, Throttled, TransientSourceError
-from flows.sources.sec import LiveSecClient, RateLimiter, companyfacts_url, padded_cik
+from pipeline.errors import MissingData, MissingUserAgent, Throttled, TransientSourceError
+from pipeline.sources.sec import LiveSecClient, RateLimiter, companyfacts_url, padded_cik
 
 UA = "Thesis Pipeline research@example.com"
 RATE_LIMIT_PAGE = b"<html><body><h1>Your Request Originates from an Undeclared Automated Tool</h1>" \

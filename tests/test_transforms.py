@@ -3,8 +3,8 @@
 import duckdb
 import pytest
 
-from flows.cli import SAMPLE_DIR
-from flows.daily import daily, replay_sources
+from cli.main import SAMPLE_DIR
+from pipeline.daily import daily, replay_sources
 from transforms import runner
 
 

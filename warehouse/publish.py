@@ -6,6 +6,7 @@ publish or this one, never half of one, and a reader holding a file open never b
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from flows.raw_zone import sha256_bytes, utc_now, write_atomic
+from warehouse.files import sha256_bytes, temporary_beside, write_atomic
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def publish_parquet(warehouse_path: Path, parquet_dir: Path, run_id: str) -> Pub
         entries, files, rows = {}, {}, {}
         for table in tables:
             target = parquet_dir / f"{table}.parquet"
-            tmp = parquet_dir / f".{table}.parquet.tmp-{os.getpid()}"
+            tmp = temporary_beside(target)
             # ORDER BY ALL: the same rows always give the same file.
             con.execute(f"copy (select * from marts.{table} order by all) to '{tmp}' (format parquet)")
             os.replace(tmp, target)
@@ -51,7 +52,7 @@ def publish_parquet(warehouse_path: Path, parquet_dir: Path, run_id: str) -> Pub
             }
     finally:
         con.close()
-    manifest = {"run_id": run_id, "published_at": utc_now().isoformat(), "tables": entries}
+    manifest = {"run_id": run_id, "published_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(), "tables": entries}
     manifest_path = parquet_dir / "manifest.json"
     write_atomic(manifest_path, json.dumps(manifest, indent=2).encode())
     return Publication(manifest_path, files, rows)
@@ -60,6 +61,6 @@ def publish_parquet(warehouse_path: Path, parquet_dir: Path, run_id: str) -> Pub
 def publish_analyst_copy(warehouse_path: Path, analyst_path: Path) -> None:
     """Copy the closed working database beside the analyst copy, then rename it into place."""
     analyst_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = analyst_path.with_name(f".{analyst_path.name}.tmp-{os.getpid()}")
+    tmp = temporary_beside(analyst_path)
     shutil.copyfile(warehouse_path, tmp)
     os.replace(tmp, analyst_path)

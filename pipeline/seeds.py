@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from flows.errors import SeedError
+from pipeline.errors import SeedError
 
 COMPANY_COLUMNS = ("ticker", "cik", "name", "fiscal_year_end")
 CONCEPT_COLUMNS = ("metric", "period", "priority", "taxonomy", "concept")

@@ -8,8 +8,8 @@ from typing import Protocol
 
 import pandas as pd
 
-from flows.errors import MissingData, Throttled, TransientSourceError
-from flows.sources.deadline import call_with_deadline
+from pipeline.errors import MissingData, Throttled, TransientSourceError
+from pipeline.sources.deadline import call_with_deadline
 
 # What every live call asks for: unadjusted OHLC plus Adj Close, with dividends and splits.
 HISTORY_PARAMS = {"interval": "1d", "auto_adjust": False, "actions": True, "repair": False}

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from flows.errors import PayloadError
+from pipeline.errors import PayloadError
 
 COLUMNS = ("ticker", "statement_date", "date_precision", "fiscal_period", "low_usd_bn", "high_usd_bn",
            "point_usd_bn", "basis", "qualitative", "quote", "source_url", "evidence")

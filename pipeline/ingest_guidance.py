@@ -15,10 +15,10 @@ import pandas as pd
 from prefect import flow, get_run_logger
 
 from expectations import capex_guidance
-from flows.errors import ValidationFailed
-from flows.runs import check, record, recorded_run
-from flows.settings import Settings
-from flows.sources.guidance_ledger import display, read_ledger
+from pipeline.errors import ValidationFailed
+from pipeline.runs import check, record, recorded_run
+from pipeline.settings import Settings
+from pipeline.parsers.guidance_ledger import display, read_ledger
 from warehouse.connection import connect, transaction
 from warehouse.load import upsert
 

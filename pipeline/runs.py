@@ -13,8 +13,8 @@ import duckdb
 import pandas as pd
 
 from expectations.validate import Outcome, run_suite
-from flows.errors import ValidationFailed
-from flows.settings import Settings
+from pipeline.errors import ValidationFailed
+from pipeline.settings import Settings
 from warehouse.connection import connect
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from flows.settings import Settings
+from pipeline.settings import Settings
 
 
 def performance_lines(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:

@@ -15,13 +15,13 @@ import pandas as pd
 from prefect import flow, get_run_logger
 
 from expectations import raw_xbrl_facts
-from flows.filing_sources import FilingSource, SecFilings, Validators
-from flows.raw_zone import PayloadFile
-from flows.runs import check, record, recorded_run, require
-from flows.seeds import read_companies, read_concept_map
-from flows.settings import Settings
-from flows.sources.sec import LiveSecClient
-from flows.sources.sec_payloads import read_companyfacts, read_submissions
+from pipeline.sources.filings import FilingSource, SecFilings, Validators
+from pipeline.raw_zone import PayloadFile
+from pipeline.runs import check, record, recorded_run, require
+from pipeline.seeds import read_companies, read_concept_map
+from pipeline.settings import Settings
+from pipeline.sources.sec import LiveSecClient
+from pipeline.parsers.sec_payloads import read_companyfacts, read_submissions
 from warehouse.connection import connect, transaction
 from warehouse.load import upsert
 

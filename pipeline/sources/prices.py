@@ -16,10 +16,10 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
-from flows.errors import MissingData, PayloadError, TransientSourceError
-from flows.raw_zone import PayloadFile, list_payloads, store_copy, store_frame
-from flows.settings import Settings
-from flows.sources.yahoo import HISTORY_PARAMS, YahooClient
+from pipeline.errors import MissingData, PayloadError, TransientSourceError
+from pipeline.raw_zone import PayloadFile, list_payloads, store_copy, store_frame
+from pipeline.settings import Settings
+from pipeline.sources.yahoo import HISTORY_PARAMS, YahooClient
 
 PRICE_SUFFIXES = (".csv", ".parquet")
 

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from flows.errors import PayloadError
-from flows.raw_zone import PayloadFile
+from pipeline.errors import PayloadError
+from pipeline.raw_zone import PayloadFile
 
 COLUMNS = {
     "date": "date", "datetime": "date", "ticker": "ticker",

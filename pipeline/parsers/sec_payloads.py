@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from flows.errors import PayloadError
-from flows.raw_zone import PayloadFile
+from pipeline.errors import PayloadError
+from pipeline.raw_zone import PayloadFile
 
 # CIK0001045810.json, CIK0001045810-submissions-001.json, or a raw-zone copy with a stamp and hash.
 FILE_NAME = re.compile(r"^CIK(?P<cik>\d{10})(?P<archive>-submissions-\d+)?\.")

@@ -10,13 +10,13 @@ import pandas as pd
 from prefect import flow, get_run_logger
 
 from expectations import raw_prices
-from flows.errors import PayloadError
-from flows.price_sources import PriceSource, YahooPrices
-from flows.raw_zone import PayloadFile
-from flows.runs import check, record, recorded_run, require
-from flows.settings import Settings
-from flows.sources.price_files import events, read_price_payload
-from flows.sources.yahoo import LiveYahooClient
+from pipeline.errors import PayloadError
+from pipeline.sources.prices import PriceSource, YahooPrices
+from pipeline.raw_zone import PayloadFile
+from pipeline.runs import check, record, recorded_run, require
+from pipeline.settings import Settings
+from pipeline.parsers.price_files import events, read_price_payload
+from pipeline.sources.yahoo import LiveYahooClient
 from warehouse.connection import connect, transaction
 from warehouse.load import upsert
 

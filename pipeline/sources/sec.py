@@ -18,7 +18,7 @@ from typing import Protocol
 
 import requests
 
-from flows.errors import MissingData, MissingUserAgent, SourceError, Throttled, TransientSourceError
+from pipeline.errors import MissingData, MissingUserAgent, SourceError, Throttled, TransientSourceError
 
 BASE_URL = "https://data.sec.gov"
 KINDS = ("companyfacts", "submissions")

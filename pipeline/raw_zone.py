@@ -13,15 +13,15 @@ The warehouse can be rebuilt from this folder alone (`thesis run --from <data_di
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import json
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from warehouse.files import sha256_bytes, write_atomic
 
 META_SUFFIX = ".meta.json"
 
@@ -41,21 +41,6 @@ class PayloadFile:
     def sort_key(self) -> tuple[str, str]:
         """Replay order: when it was received, then by name; later payloads win on overlap."""
         return (str(self.meta.get("received_at", "")), self.path.name)
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write beside `path`, then rename into place, so no reader sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def utc_now() -> dt.datetime:

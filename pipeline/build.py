@@ -10,10 +10,10 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from expectations import capex_guidance_mart, capex_slope, leverage, relative_performance
-from flows import scorecard
-from flows.report import write_report
-from flows.runs import check, record, recorded_run, require
-from flows.settings import Settings
+from pipeline import scorecard
+from pipeline.report import write_report
+from pipeline.runs import check, record, recorded_run, require
+from pipeline.settings import Settings
 from transforms import runner
 from warehouse.connection import connect, transaction
 from warehouse.publish import Publication, publish_analyst_copy, publish_parquet

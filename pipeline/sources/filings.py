@@ -16,10 +16,10 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
-from flows.errors import Throttled, TransientSourceError
-from flows.raw_zone import PayloadFile, list_payloads, sha256_bytes, store, utc_now
-from flows.settings import Settings
-from flows.sources.sec import (
+from pipeline.errors import Throttled, TransientSourceError
+from pipeline.raw_zone import PayloadFile, list_payloads, sha256_bytes, store, utc_now
+from pipeline.settings import Settings
+from pipeline.sources.sec import (
     KINDS,
     Fetched,
     SecClient,
@@ -28,7 +28,7 @@ from flows.sources.sec import (
     padded_cik,
     submissions_url,
 )
-from flows.sources.sec_payloads import archive_names, identify
+from pipeline.parsers.sec_payloads import archive_names, identify
 
 # url -> {"etag", "last_modified", "sha256"} of the last payload loaded from it (meta.sec_http).
 Validators = Mapping[str, Mapping[str, str | None]]

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from flows.errors import PipelineError
+from pipeline.errors import PipelineError
 from transforms.runner import relations
 
 COMPARATORS: Mapping[str, Callable[[float, float], bool]] = {

@@ -7,14 +7,14 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.build import BuildResult, build, publish_copy
-from flows.filing_sources import FilingSource, ReplaySecFilings
-from flows.ingest_filings import FilingsResult, ingest_filings, live_filings
-from flows.ingest_guidance import GuidanceResult, ingest_guidance
-from flows.ingest_prices import IngestResult, ingest_prices, live_prices
-from flows.price_sources import PriceSource, ReplayPrices
-from flows.runs import recorded_run
-from flows.settings import Settings
+from pipeline.build import BuildResult, build, publish_copy
+from pipeline.sources.filings import FilingSource, ReplaySecFilings
+from pipeline.ingest_filings import FilingsResult, ingest_filings, live_filings
+from pipeline.ingest_guidance import GuidanceResult, ingest_guidance
+from pipeline.ingest_prices import IngestResult, ingest_prices, live_prices
+from pipeline.sources.prices import PriceSource, ReplayPrices
+from pipeline.runs import recorded_run
+from pipeline.settings import Settings
 
 
 @dataclass(frozen=True)

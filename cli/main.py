@@ -7,8 +7,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from flows.errors import PipelineError
-from flows.settings import Settings, SettingsError, parse_date, parse_tickers
+from pipeline.errors import PipelineError
+from pipeline.settings import Settings, SettingsError, parse_date, parse_tickers
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample"
 PREFECT_YAML = Path(__file__).resolve().parents[1] / "prefect.yaml"
@@ -88,31 +88,31 @@ def main(argv: list[str] | None = None) -> int:
 
 def dispatch(args: argparse.Namespace, settings: Settings) -> str:
     # Prefect is imported here, not at the top, so `--help` and `status` answer at once.
-    from flows import summary
+    from pipeline import summary
 
     if args.command == "status":
         return summary.status(settings)
     if args.command == "serve":
         return serve()
     if args.command == "report":
-        from flows.build import variables
-        from flows.report import write_report
+        from pipeline.build import variables
+        from pipeline.report import write_report
 
         path = write_report(settings, variables(settings))
         return f"Report: {path} ({path.stat().st_size:,} bytes)"
     if args.command == "build":
-        from flows.build import build
+        from pipeline.build import build
 
         result = build(settings)
         return summary.run_summary(settings, result.run_id, sample=False)
     if args.command == "import-prices":
-        from flows.ingest_prices import ingest_prices
-        from flows.price_sources import ImportedPrices
+        from pipeline.ingest_prices import ingest_prices
+        from pipeline.sources.prices import ImportedPrices
 
         result = ingest_prices(settings, ImportedPrices(args.files, args.ticker))
         return f"Loaded {result.rows} bars for {', '.join(result.tickers)}. Run `thesis build` to publish."
 
-    from flows.daily import daily, replay_sources
+    from pipeline.daily import daily, replay_sources
 
     if args.sample:
         prices, filings = replay_sources(SAMPLE_DIR, mode="sample")
@@ -128,7 +128,7 @@ def serve() -> str:
     import yaml
     from prefect.schedules import Cron
 
-    from flows.daily import daily
+    from pipeline.daily import daily
 
     deployment = next(d for d in yaml.safe_load(PREFECT_YAML.read_text())["deployments"] if d["name"] == "daily")
     schedule = deployment["schedules"][0]

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import duckdb
 
-from flows import scorecard
-from flows.raw_zone import utc_now, write_atomic
-from flows.report import sections
-from flows.report.html import page
-from flows.settings import Settings
+from pipeline import scorecard
+from pipeline.raw_zone import utc_now, write_atomic
+from pipeline.report import sections
+from pipeline.report.html import page
+from pipeline.settings import Settings
 from transforms import runner
 
 SAMPLE_BANNER = "SAMPLE DATA: made by the project to exercise the pipeline, not market prices."

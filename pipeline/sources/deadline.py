@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from flows.errors import DeadlineExceeded
+from pipeline.errors import DeadlineExceeded
 
 T = TypeVar("T")
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 import duckdb
 
-from flows.report.html import Section, no_data, paragraph, table
-from flows.report.svg import Chart, Range, Series, bar_chart, line_chart, range_chart
-from flows.settings import Settings
+from pipeline.report.html import Section, no_data, paragraph, table
+from pipeline.report.svg import Chart, Range, Series, bar_chart, line_chart, range_chart
+from pipeline.settings import Settings
 
 HYPERSCALERS = "HYPERSCALERS"
 
