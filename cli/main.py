@@ -1,38 +1,58 @@
-"""The `thesis` command line."""
+"""The `thesis` command line.
+
+Every command checks its flags, settings and paths first (pipeline/preflight.py), before any
+warehouse, raw zone or orchestrator is touched, and answers a failure with one line on stderr.
+Then it runs the core directly, or, where a Prefect API is configured (PREFECT_API_URL), through
+the flows so that the run shows in Prefect's UI.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
+from cli import logs
+from pipeline import preflight
 from pipeline.errors import PipelineError
-from pipeline.settings import Settings, SettingsError, parse_date, parse_tickers
+from pipeline.settings import SAMPLE_DIR, Settings, load_settings
 
-SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample"
-PREFECT_YAML = Path(__file__).resolve().parents[1] / "prefect.yaml"
+SAMPLE = "sample"  # the bundled sample replays into DATA_DIR/sample, apart from real data
 
 
-def settings_arguments() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    group = common.add_argument_group("settings (override THESIS_* environment variables)")
-    group.add_argument("--data-dir", type=Path, help="where the raw zone, warehouse and exports live (default ./var)")
-    group.add_argument("--tickers", type=parse_tickers, help="comma-separated tickers (default NVDA,ORCL)")
-    group.add_argument("--benchmark", help="benchmark ticker (default ^SOX)")
-    group.add_argument("--anchor-date", type=parse_date, help="rebase date, YYYY-MM-DD (default 2025-08-01)")
-    group.add_argument("--as-of", type=parse_date, help="score the thesis claims as of this date, YYYY-MM-DD "
-                                                          "(default: all the data)")
-    return common
+def flag(group: argparse._ArgumentGroup, name: str) -> None:
+    helps = {
+        "data-dir": "where the raw zone, warehouse and exports live (default ./var, THESIS_DATA_DIR)",
+        "tickers": "comma-separated tickers measured against the benchmark (default NVDA,ORCL)",
+        "benchmark": "the benchmark ticker (default ^SOX)",
+        "anchor-date": "where rebased series are 100, YYYY-MM-DD (default 2025-08-01)",
+        "as-of": "build as of this date, YYYY-MM-DD: no row dated later is seen (default: all the data)",
+    }
+    group.add_argument(f"--{name}", help=helps[name], type=Path if name == "data-dir" else str)
+
+
+def common(*names: str) -> argparse.ArgumentParser:
+    """The flags a command honours: each one it accepts means something to it."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("settings (override THESIS_* environment variables)")
+    for name in names:
+        flag(group, name)
+    parent.add_argument("-v", "--verbose", action="store_true",
+                        help="show progress and, on failure, the traceback on the terminal")
+    return parent
 
 
 def parser() -> argparse.ArgumentParser:
-    common = settings_arguments()
-    top = argparse.ArgumentParser(prog="thesis", description="The thesis pipeline: prices into DuckDB, "
-                                  "validated, transformed and published.")
+    top = argparse.ArgumentParser(prog="thesis", description="The thesis pipeline: prices, SEC filings and capex "
+                                  "guidance into DuckDB, validated, transformed and published.")
+    top.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = top.add_subparsers(dest="command", required=True)
+    building = ("data-dir", "tickers", "benchmark", "anchor-date", "as-of")
 
-    run = commands.add_parser("run", parents=[common], help="fetch (or replay), load, validate, build, publish",
+    run = commands.add_parser("run", parents=[common(*building)], help="fetch (or replay), load, validate, build, publish",
                               description="Fetch live from Yahoo Finance and SEC EDGAR (set THESIS_SEC_USER_AGENT "
                                           "to 'Name email'), or replay a folder, then load, validate, transform "
                                           "and publish.")
@@ -43,97 +63,186 @@ def parser() -> argparse.ArgumentParser:
     where.add_argument("--sample", action="store_true",
                        help="replay the bundled sample into DATA_DIR/sample, without network")
 
-    imp = commands.add_parser("import-prices", parents=[common], help="load yfinance CSV exports",
+    imp = commands.add_parser("import-prices", parents=[common("data-dir", "tickers", "benchmark")],
+                              help="load yfinance CSV exports",
                               description="Copy yfinance CSV exports into the raw zone, validate and load them. "
                                           "Run `thesis build` afterwards.")
     imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
     imp.add_argument("--ticker", help="the ticker, where neither the file's contents nor its name say")
 
-    commands.add_parser("build", parents=[common], help="transform, validate and publish what is loaded",
-                        description="Build staging and marts from what is loaded, validate, publish.")
-    commands.add_parser("report", parents=[common], help="write the HTML report from what is built",
-                        description="Write the thesis report, one self-contained HTML file that works offline, "
-                                    "from the working database to DATA_DIR/published/report.html.")
-    commands.add_parser("status", parents=[common], help="last runs, rows and latest dates",
-                        description="Show the last runs and, per ticker, the rows and latest date stored.")
-    commands.add_parser("serve", parents=[common], help="serve the daily flow on the schedule in prefect.yaml",
-                        description="Serve the `daily` flow on the cron schedule declared in prefect.yaml. "
-                                    "Point PREFECT_API_URL at a running `prefect server start`.")
+    commands.add_parser("build", parents=[common(*building)], help="load the seeds, transform, validate and publish",
+                        description="Load the seeds, build staging and marts from what is loaded, validate, score "
+                                    "the claims and publish.")
+    for name, text in (("report", "write the HTML report again from what is built, as it was built"),
+                       ("status", "last runs, rows and latest dates")):
+        command = commands.add_parser(name, parents=[common("data-dir")], help=text, description=text[0].upper()
+                                      + text[1:] + ". Without --data-dir: the data directory a run wrote last, "
+                                      "./var or the sample's ./var/sample.")
+        command.add_argument("--sample", action="store_true", help="the sample's data (DATA_DIR/sample)")
+    serve = commands.add_parser(
+        "serve", parents=[common("data-dir", "tickers", "benchmark", "anchor-date")],
+        help="serve the daily flow on the schedule in prefect.yaml",
+        description="Serve the `daily` flow on the cron schedule declared in prefect.yaml, with the flags as the "
+                    "deployment's default parameters. Uses the Prefect server in PREFECT_API_URL, or starts a "
+                    "temporary one.")
+    serve.add_argument("--from", dest="from_dir", type=Path, metavar="DIR", help="replay DIR on every scheduled run")
     return top
 
 
+def version() -> str:
+    try:
+        return importlib.metadata.version("thesis-pipeline")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
-    settings = Settings.from_env().replace(
-        data_dir=args.data_dir, tickers=args.tickers, benchmark=args.benchmark, anchor_date=args.anchor_date,
-        as_of=args.as_of)
-    if getattr(args, "sample", False):
-        # The sample never mixes with real data.
-        settings = settings.replace(data_dir=settings.data_dir / "sample")
+    given = {name: getattr(args, name, None) for name in ("data_dir", "tickers", "benchmark", "anchor_date", "as_of")}
+    settings = load_settings(**given)
+    if getattr(args, "sample", False) and args.command == "run":
+        settings = settings.replace(data_dir=settings.data_dir / SAMPLE)
     return settings
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    log_file: Path | None = None
     try:
         settings = settings_from(args)
-        print(dispatch(args, settings))
-    except (PipelineError, SettingsError) as exc:
-        print(f"thesis: error: {exc}", file=sys.stderr)
-        # The traceback's frames hold open DuckDB handles; left to interpreter exit, their
-        # bindings report them as leaks on stderr, after the one line that matters.
-        traceback.clear_frames(exc.__traceback__)
-        return 1
+        command = COMMANDS[args.command]
+        prepare, act = command
+        replay = prepare(args, settings)
+        log_file = logs.start(settings, args.verbose) if args.command in WRITING else None
+        print(act(args, settings, replay))
+    except PipelineError as exc:
+        return fail(str(exc), exc, args.verbose, log_file)
+    except KeyboardInterrupt as exc:
+        return fail("interrupted", exc, args.verbose, log_file)
+    except Exception as exc:  # a bug or a library failure nobody foresaw: named, with where to look
+        where = f"; the traceback is in {log_file}" if log_file else ""
+        return fail(f"unexpected {type(exc).__name__}: {exc}{where}", exc, args.verbose, log_file)
     return 0
 
 
-def dispatch(args: argparse.Namespace, settings: Settings) -> str:
-    # Prefect is imported here, not at the top, so `--help` and `status` answer at once.
+def fail(message: str, exc: BaseException, verbose: bool, log_file: Path | None) -> int:
+    if log_file is not None:
+        logs.failure(exc)  # to the log file, and to the terminal under --verbose
+    elif verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    print(f"thesis: error: {' '.join(message.split())}", file=sys.stderr)
+    # The traceback's frames hold open DuckDB handles; left to interpreter exit, their bindings
+    # report them as leaks on stderr, after the one line that matters.
+    traceback.clear_frames(exc.__traceback__)
+    return 1
+
+
+# Each command: a check made before anything is written (returns the folder to replay, if any),
+# then the work.
+def prepare_run(args: argparse.Namespace, settings: Settings) -> Path | None:
+    replay = SAMPLE_DIR if args.sample else args.from_dir
+    preflight.run(settings, replay)
+    return replay
+
+
+def prepare_import(args: argparse.Namespace, settings: Settings) -> None:
+    preflight.writable_data_dir(settings)
+    preflight.imported_files(args.files)
+
+
+def prepare_build(args: argparse.Namespace, settings: Settings) -> None:
+    preflight.writable_data_dir(settings)
+
+
+def prepare_reading(args: argparse.Namespace, settings: Settings) -> None:
+    return None
+
+
+def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> str:
     from pipeline import summary
 
-    if args.command == "status":
-        return summary.status(settings)
-    if args.command == "serve":
-        return serve()
-    if args.command == "report":
-        from pipeline.build import variables
-        from pipeline.report import write_report
+    if orchestrated():
+        from flows.daily import daily
 
-        path = write_report(settings, variables(settings))
-        return f"Report: {path} ({path.stat().st_size:,} bytes)"
-    if args.command == "build":
-        from pipeline.build import build
+        result = daily(data_dir=str(settings.data_dir), replay_from=str(replay) if replay else None,
+                       tickers=list(settings.tickers), benchmark=settings.benchmark,
+                       anchor_date=settings.anchor_date, as_of=settings.as_of)
+    else:
+        from pipeline.daily import daily, sources
 
-        result = build(settings)
-        return summary.run_summary(settings, result.run_id, sample=False)
-    if args.command == "import-prices":
+        result = daily(settings, *sources(settings, replay))
+    return summary.run_summary(settings, result.run_id, sample=args.sample)
+
+
+def import_prices(args: argparse.Namespace, settings: Settings, replay: None) -> str:
+    if orchestrated():
+        from flows.ingest import ingest_prices
+
+        result = ingest_prices(data_dir=str(settings.data_dir), tickers=list(settings.tickers),
+                               benchmark=settings.benchmark, import_files=[str(f) for f in args.files],
+                               ticker=args.ticker)
+    else:
         from pipeline.ingest_prices import ingest_prices
         from pipeline.sources.prices import ImportedPrices
 
         result = ingest_prices(settings, ImportedPrices(args.files, args.ticker))
-        return f"Loaded {result.rows} bars for {', '.join(result.tickers)}. Run `thesis build` to publish."
+    return f"Loaded {result.rows} bars for {', '.join(result.tickers)}. Run `thesis build` to publish."
 
-    from pipeline.daily import daily, replay_sources
 
-    if args.sample:
-        prices, filings = replay_sources(SAMPLE_DIR, mode="sample")
-    elif args.from_dir:
-        prices, filings = replay_sources(args.from_dir)
+def build(args: argparse.Namespace, settings: Settings, replay: None) -> str:
+    from pipeline import summary
+
+    if orchestrated():
+        from flows.build import build as build_flow
+
+        result = build_flow(data_dir=str(settings.data_dir), tickers=list(settings.tickers),
+                            benchmark=settings.benchmark, anchor_date=settings.anchor_date, as_of=settings.as_of)
     else:
-        prices = filings = None
-    result = daily(settings, prices, filings)
-    return summary.run_summary(settings, result.run_id, sample=args.sample)
+        from pipeline.build import build as build_core
+
+        result = build_core(settings)
+    return summary.run_summary(settings, result.run_id, sample=False)
 
 
-def serve() -> str:
-    import yaml
-    from prefect.schedules import Cron
+def report(args: argparse.Namespace, settings: Settings, replay: None) -> str:
+    from pipeline import summary
+    from pipeline.report import write_report
 
-    from pipeline.daily import daily
+    built = summary.as_built(summary.locate(settings, args.sample, explicit="data_dir" in settings.model_fields_set))
+    path = write_report(built)
+    return f"Report: {path} ({path.stat().st_size:,} bytes)"
 
-    deployment = next(d for d in yaml.safe_load(PREFECT_YAML.read_text())["deployments"] if d["name"] == "daily")
-    schedule = deployment["schedules"][0]
-    daily.serve(name="daily", schedules=[Cron(schedule["cron"], timezone=schedule["timezone"])])
+
+def status(args: argparse.Namespace, settings: Settings, replay: None) -> str:
+    from pipeline import summary
+
+    return summary.status(summary.locate(settings, args.sample, explicit="data_dir" in settings.model_fields_set))
+
+
+def serve(args: argparse.Namespace, settings: Settings, replay: None) -> str:
+    from flows.serve import serve_daily
+
+    parameters = {"data_dir": str(settings.data_dir), "tickers": list(settings.tickers),
+                  "benchmark": settings.benchmark, "anchor_date": settings.anchor_date.isoformat()}
+    if args.from_dir:
+        preflight.replay_folder(settings, args.from_dir)
+        parameters["replay_from"] = str(args.from_dir.resolve())
+    serve_daily(parameters)
     return "stopped serving"
+
+
+def orchestrated() -> bool:
+    """Whether a Prefect API is configured (environment or profile): then runs go through the flows."""
+    from flows.server import configured_api_url
+
+    return configured_api_url() is not None
+
+
+WRITING = {"run", "import-prices", "build", "serve"}  # these keep a log under the data directory
+Command = tuple[Callable[[argparse.Namespace, Settings], Path | None], Callable[..., str]]
+COMMANDS: dict[str, Command] = {
+    "run": (prepare_run, run), "import-prices": (prepare_import, import_prices), "build": (prepare_build, build),
+    "report": (prepare_reading, report), "status": (prepare_reading, status), "serve": (prepare_build, serve),
+}
 
 
 if __name__ == "__main__":

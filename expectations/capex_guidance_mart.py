@@ -6,11 +6,11 @@ this suite checks what the mart derives from them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import great_expectations as gx
 import pandas as pd
 from great_expectations import expectations as gxe
-
-from pipeline.settings import Settings
 
 NAME = "capex_guidance"
 ID_COLUMNS = ("statement_id",)
@@ -18,7 +18,7 @@ TOLERANCE = 1e-9
 PERIOD_KINDS = ["fiscal_year", "fiscal_half", "fiscal_quarter", "calendar_year"]
 
 
-def prepare(mart: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def prepare(mart: pd.DataFrame, variables: Mapping[str, object]) -> pd.DataFrame:
     """The mart plus `change_in_mid_gap` (change_in_mid_usd_bn recomputed from its inputs) and
     `first_has_no_predecessor` (revision 0, and only it, revises nothing)."""
     frame = mart.reset_index(drop=True)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import great_expectations as gx
 import pandas as pd
 from great_expectations import expectations as gxe
-
-from pipeline.settings import Settings
 
 NAME = "capex_slope"
 ID_COLUMNS = ("ticker", "calendar_quarter")
 
 
-def prepare(mart: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def prepare(mart: pd.DataFrame, variables: Mapping[str, object]) -> pd.DataFrame:
     """The mart plus `summed_short`: an incomplete aggregate quarter that carries a sum anyway."""
     frame = mart.reset_index(drop=True)
     return frame.assign(summed_short=~frame["is_complete"] & frame["capex"].notna())

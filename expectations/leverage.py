@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import great_expectations as gx
 import numpy as np
 import pandas as pd
 from great_expectations import expectations as gxe
-
-from pipeline.settings import Settings
 
 NAME = "leverage"
 ID_COLUMNS = ("ticker", "period_end")
 TOLERANCE = 0.5  # US dollars: the values are whole dollars
 
 
-def prepare(mart: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def prepare(mart: pd.DataFrame, variables: Mapping[str, object]) -> pd.DataFrame:
     """The mart plus the free-cash-flow identity's gap and, where equity is positive and debt known,
     whether debt to equity is a finite number."""
     frame = mart.reset_index(drop=True)

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import great_expectations as gx
 import pandas as pd
 from great_expectations import expectations as gxe
-
-from pipeline.settings import Settings
 
 NAME = "relative_performance"
 ID_COLUMNS = ("ticker", "date")
 TOLERANCE = 1e-9
 
 
-def prepare(mart: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def prepare(mart: pd.DataFrame, variables: Mapping[str, object]) -> pd.DataFrame:
     """The mart plus the anchor rows' rebased values and relative strength recomputed from its inputs."""
     frame = mart.reset_index(drop=True)
     dates = pd.to_datetime(frame["date"])
-    after = dates.where(dates >= pd.Timestamp(settings.anchor_date))
+    after = dates.where(dates >= pd.Timestamp(variables["anchor_date"]))
     is_anchor = dates == after.groupby(frame["ticker"]).transform("min")
     return frame.assign(
         anchor_rebased=frame["rebased"].where(is_anchor),

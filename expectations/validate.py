@@ -7,28 +7,25 @@ GX's SQL datasource does not work on DuckDB, so suites run on frames pulled from
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import great_expectations as gx
 import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from pipeline.raw_zone import write_atomic
 
 ROWS_NAMED = 5  # rows named per failed expectation in the one-line summary
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Result:
     suite: str
     success: bool
     evaluated: int
     failed: int
     summary: str
-    report_path: Path
+    report: dict  # the full result, as JSON-ready data, for the caller to store
 
 
 @functools.cache
@@ -38,9 +35,9 @@ def _context():
     return context, context.data_sources.add_pandas("frames")
 
 
-def run_suite(build_suite: Callable[[], gx.ExpectationSuite], frame: pd.DataFrame, id_columns: Sequence[str],
-              report_path: Path) -> Outcome:
-    """Validate `frame` against the suite, write the full result to `report_path`, and summarise it."""
+def run_suite(build_suite: Callable[[], gx.ExpectationSuite], frame: pd.DataFrame,
+              id_columns: Sequence[str]) -> Result:
+    """Validate `frame` against the suite and summarise it, naming failing rows by `id_columns`."""
     context, source = _context()
     suite = build_suite()  # GX wants its context to exist before a suite is built
     try:
@@ -56,8 +53,7 @@ def run_suite(build_suite: Callable[[], gx.ExpectationSuite], frame: pd.DataFram
     summary = "; ".join(describe(r, id_columns) for r in failures) or f"all {len(result.results)} expectations passed"
     report = {"suite": suite.name, "success": result.success, "rows": len(frame), "summary": summary,
               "result": result.to_json_dict()}
-    write_atomic(report_path, json.dumps(report, indent=2, default=str).encode())
-    return Outcome(suite.name, bool(result.success), len(result.results), len(failures), summary, report_path)
+    return Result(suite.name, bool(result.success), len(result.results), len(failures), summary, report)
 
 
 def describe(result, id_columns: Sequence[str]) -> str:

@@ -1,0 +1,8 @@
+"""Prefect flows over the pipeline's core: each flow takes JSON parameters, builds the settings,
+and runs the core's steps as Prefect tasks. Nothing else lives here."""
+
+import os
+
+# Before Prefect is imported: no analytics; the core's log lines (logger "pipeline") in the run's logs.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "pipeline")

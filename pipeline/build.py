@@ -1,31 +1,33 @@
-"""Flow `build`: transform (staging, marts) -> validate the marts -> score the claims -> publish
-(parquet, the HTML report, and the analyst copy)."""
+"""The build: seeds -> transform (staging, marts) -> validate the marts -> score the claims ->
+publish (parquet, the HTML report, and the analyst copy)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
-
-from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 
 from expectations import capex_guidance_mart, capex_slope, leverage, relative_performance
 from pipeline import scorecard
 from pipeline.report import write_report
-from pipeline.runs import check, record, recorded_run, require
+from pipeline.runs import Outcome, check, record, recorded_run, require
+from pipeline.seeds import load_seeds
 from pipeline.settings import Settings
+from pipeline.steps import DIRECT, Steps
 from transforms import runner
 from warehouse.connection import connect, transaction
 from warehouse.publish import Publication, publish_analyst_copy, publish_parquet
 
 # The suite of each mart, validated before publishing. Each module has NAME (the mart),
-# ID_COLUMNS, prepare(frame, settings) and suite().
+# ID_COLUMNS, prepare(frame, variables) and suite().
 MART_SUITES = (relative_performance, capex_guidance_mart, leverage, capex_slope)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class BuildResult:
     run_id: str
+    seeds: dict[str, int]
     built: list[str]
     scores: list[scorecard.Score]
     publication: Publication
@@ -33,66 +35,54 @@ class BuildResult:
     analyst_copy: Path
 
 
-def variables(settings: Settings) -> dict[str, object]:
-    return {"anchor_date": settings.anchor_date, "benchmark": settings.benchmark,
-            "tickers": list(settings.tickers), "hyperscalers": list(settings.hyperscalers)}
-
-
-@task(cache_policy=NO_CACHE)
-def transform_and_validate(settings: Settings, run_id: str) -> list[str]:
-    """Build the models and validate the marts in one transaction: a failed mart rolls back."""
-    outcomes = []
+def transform_and_validate(settings: Settings, run_id: str) -> tuple[dict[str, int], list[str]]:
+    """Load the seeds, build the models and validate the marts in one transaction: a failure
+    anywhere rolls all of it back. Returns rows per seed and the relations built."""
+    outcomes: list[Outcome] = []
     with connect(settings.warehouse_path) as con:
         try:
             with transaction(con):
-                built = runner.build(con, variables(settings))
+                seeded = load_seeds(con, settings, run_id, outcomes)
+                built = runner.build(con, settings.variables())
                 for suite in MART_SUITES:
                     mart = con.sql(f"select * from marts.{suite.NAME}").df()
-                    outcomes.append(check(settings, run_id, suite, suite.prepare(mart, settings)))
+                    outcomes.append(check(settings, run_id, suite, suite.prepare(mart, settings.variables())))
                     require(outcomes[-1])
         finally:
             for outcome in outcomes:
                 record(con, run_id, outcome)
-    return built
+    return seeded, built
 
 
-@task(cache_policy=NO_CACHE)
 def score_claims(settings: Settings, run_id: str, claims: list[scorecard.Claim]) -> list[scorecard.Score]:
     """Append this run's scores to marts.thesis_scorecard, all claims or none."""
     with connect(settings.warehouse_path) as con, transaction(con):
-        runner.set_variables(con, variables(settings))
+        runner.set_variables(con, settings.variables())
         scores = scorecard.evaluate(con, claims, settings.as_of)
         scorecard.append(con, run_id, scores)
     return scores
 
 
-@task(cache_policy=NO_CACHE)
 def publish(settings: Settings, run_id: str) -> Publication:
     return publish_parquet(settings.warehouse_path, settings.parquet_dir, run_id)
 
 
-@task(cache_policy=NO_CACHE)
-def publish_report(settings: Settings) -> Path:
-    return write_report(settings, variables(settings))
-
-
-@task(cache_policy=NO_CACHE)
-def publish_copy(settings: Settings) -> None:
-    """Called by the outermost flow once its run is recorded, so the copy shows how the run ended."""
+def publish_copy(settings: Settings) -> Path:
+    """Called once the outermost run is recorded, so the copy shows how the run ended."""
     publish_analyst_copy(settings.warehouse_path, settings.analyst_db_path)
+    return settings.analyst_db_path
 
 
-@flow(name="build", validate_parameters=False)
-def build(settings: Settings | None = None, run_id: str | None = None) -> BuildResult:
-    settings = settings or Settings.from_env()
+def build(settings: Settings, run_id: str | None = None, steps: Steps = DIRECT) -> BuildResult:
     with recorded_run(settings, "build", "warehouse", run_id) as run:
-        claims = scorecard.load_claims(settings.claims)  # a bad entry stops the build before it changes anything
-        built = transform_and_validate(settings, run.run_id)
-        scores = score_claims(settings, run.run_id, claims)
-        publication = publish(settings, run.run_id)
-        report = publish_report(settings)
+        # A bad claims file stops the build before it changes anything.
+        claims = steps.run(scorecard.load_claims, settings.claims)
+        seeded, built = steps.run(transform_and_validate, settings, run.run_id)
+        scores = steps.run(score_claims, settings, run.run_id, claims)
+        publication = steps.run(publish, settings, run.run_id)
+        report = steps.run(write_report, settings)
         run.message = "built " + ", ".join(built)
-        get_run_logger().info("%s; published %s", run.message, settings.parquet_dir)
+        log.info("%s; published %s", run.message, settings.parquet_dir)
     if run_id is None:
-        publish_copy(settings)
-    return BuildResult(run.run_id, built, scores, publication, report, settings.analyst_db_path)
+        steps.run(publish_copy, settings)
+    return BuildResult(run.run_id, seeded, built, scores, publication, report, settings.analyst_db_path)

@@ -1,20 +1,18 @@
-"""Flow `daily`: every source, then the build. The scheduled deployment runs this."""
+"""The daily run: every source, then the build. The scheduled deployment runs this."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from prefect import flow
-
 from pipeline.build import BuildResult, build, publish_copy
-from pipeline.sources.filings import FilingSource, ReplaySecFilings
 from pipeline.ingest_filings import FilingsResult, ingest_filings, live_filings
-from pipeline.ingest_guidance import GuidanceResult, ingest_guidance
 from pipeline.ingest_prices import IngestResult, ingest_prices, live_prices
-from pipeline.sources.prices import PriceSource, ReplayPrices
 from pipeline.runs import recorded_run
-from pipeline.settings import Settings
+from pipeline.settings import SAMPLE_DIR, Settings
+from pipeline.sources.filings import FilingSource, ReplaySecFilings
+from pipeline.sources.prices import PriceSource, ReplayPrices
+from pipeline.steps import DIRECT, Steps
 
 
 @dataclass(frozen=True)
@@ -22,7 +20,6 @@ class DailyResult:
     run_id: str
     prices: IngestResult
     filings: FilingsResult
-    guidance: GuidanceResult
     build: BuildResult
 
 
@@ -31,18 +28,32 @@ def replay_sources(directory: Path, mode: str = "replay") -> tuple[ReplayPrices,
     return ReplayPrices(directory, mode=mode), ReplaySecFilings(directory, mode=mode)
 
 
-@flow(name="daily", validate_parameters=False)
-def daily(settings: Settings | None = None, prices: PriceSource | None = None,
-          filings: FilingSource | None = None) -> DailyResult:
-    settings = settings or Settings.from_env()
-    prices = prices or live_prices(settings)
-    filings = filings or live_filings(settings)  # before anything runs: a missing User-Agent stops here
+def replay_mode(directory: Path) -> str:
+    """How a replay is labelled: the bundled sample says so wherever it shows."""
+    return "sample" if directory.resolve() == SAMPLE_DIR else "replay"
+
+
+def price_source(settings: Settings, replay_from: Path | None) -> PriceSource:
+    return live_prices(settings) if replay_from is None else ReplayPrices(replay_from, replay_mode(replay_from))
+
+
+def filing_source(settings: Settings, replay_from: Path | None) -> FilingSource:
+    """Live when `replay_from` is None: a missing SEC User-Agent stops here, before any request."""
+    return live_filings(settings) if replay_from is None else ReplaySecFilings(replay_from, replay_mode(replay_from))
+
+
+def sources(settings: Settings, replay_from: Path | None) -> tuple[PriceSource, FilingSource]:
+    """Live when `replay_from` is None, else every source replayed from that folder."""
+    filings = filing_source(settings, replay_from)  # first: nothing is written before the User-Agent is known
+    return price_source(settings, replay_from), filings
+
+
+def daily(settings: Settings, prices: PriceSource, filings: FilingSource, steps: Steps = DIRECT) -> DailyResult:
     with recorded_run(settings, "daily", prices.mode, None) as run:
-        ingested = ingest_prices(settings, prices, run.run_id)
-        filed = ingest_filings(settings, filings, run.run_id)
-        guidance = ingest_guidance(settings, run.run_id)
-        built = build(settings, run.run_id)
-        run.message = (f"{ingested.rows} bars, {filed.facts} XBRL facts and {guidance.rows} guidance statements "
-                       f"loaded; built {', '.join(built.built)}")
-    publish_copy(settings)
-    return DailyResult(run.run_id, ingested, filed, guidance, built)
+        ingested = ingest_prices(settings, prices, run.run_id, steps)
+        filed = ingest_filings(settings, filings, run.run_id, steps)
+        built = build(settings, run.run_id, steps)
+        run.message = (f"{ingested.rows} bars, {filed.facts} XBRL facts and {built.seeds['capex_guidance']} "
+                       f"guidance statements loaded; built {', '.join(built.built)}")
+    steps.run(publish_copy, settings)
+    return DailyResult(run.run_id, ingested, filed, built)

@@ -9,6 +9,10 @@ class PipelineError(Exception):
     """An expected failure: the run stops, nothing from the batch is loaded, exports stay."""
 
 
+class SettingsError(PipelineError):
+    """A setting, flag or flow parameter is missing or malformed."""
+
+
 class SourceError(PipelineError):
     """A source could not deliver."""
 
@@ -34,7 +38,7 @@ class MissingUserAgent(PipelineError):
 
 
 class SeedError(PipelineError):
-    """A committed seed file (seeds/*.csv) is missing or malformed."""
+    """A committed seed file (seeds/*) is missing or malformed."""
 
 
 class PayloadError(PipelineError):

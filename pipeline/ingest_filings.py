@@ -1,25 +1,25 @@
-"""Flow `ingest_filings`: SEC payloads -> one validated batch -> raw.xbrl_facts and raw.filings.
+"""Ingesting SEC filings: payloads -> one validated batch -> raw.xbrl_facts and raw.filings.
 
-The seeds (companies, concept map) are loaded with every batch, so the transforms see the
-committed versions. A payload whose hash was loaded before is skipped: an unchanged replay or
-fetch loads nothing again.
+A payload whose hash was loaded before is skipped: an unchanged replay or fetch loads nothing
+again. The company list says whose filings are fetched; the build loads it into raw.companies.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
-from prefect import flow, get_run_logger
 
 from expectations import raw_xbrl_facts
 from pipeline.sources.filings import FilingSource, SecFilings, Validators
 from pipeline.raw_zone import PayloadFile
 from pipeline.runs import check, record, recorded_run, require
-from pipeline.seeds import read_companies, read_concept_map
+from pipeline import seeds
 from pipeline.settings import Settings
+from pipeline.steps import DIRECT, Steps
 from pipeline.sources.sec import LiveSecClient
 from pipeline.parsers.sec_payloads import read_companyfacts, read_submissions
 from warehouse.connection import connect, transaction
@@ -35,26 +35,27 @@ class FilingsResult:
     notes: tuple[str, ...]
 
 
+log = logging.getLogger(__name__)
+
+
 def live_filings(settings: Settings) -> SecFilings:
     """The live source; fails at once, with no request made, when the User-Agent is not set."""
-    return SecFilings(LiveSecClient(settings.sec_user_agent, settings.sec_requests_per_second,
+    return SecFilings(LiveSecClient(settings.user_agent, settings.sec_requests_per_second,
                                     settings.sec_timeout_seconds, settings.sec_max_wait_seconds))
 
 
-@flow(name="ingest_filings", validate_parameters=False)
-def ingest_filings(settings: Settings | None = None, source: FilingSource | None = None,
-                   run_id: str | None = None) -> FilingsResult:
-    settings = settings or Settings.from_env()
-    source = source or live_filings(settings)
-    companies = read_companies(settings.companies_csv)
-    concept_map = read_concept_map(settings.concept_map_csv)
-    logger = get_run_logger()
+def ingest_filings(settings: Settings, source: FilingSource, run_id: str | None = None,
+                   steps: Steps = DIRECT) -> FilingsResult:
     with recorded_run(settings, "ingest_filings", source.mode, run_id) as run:
+        outcomes: list = []
+        companies = seeds.validated(seeds.COMPANIES, settings, run.run_id, outcomes)
         with connect(settings.warehouse_path) as con:
             known, loaded = validators(con), loaded_hashes(con)
-        batch = source.payloads(settings, companies, known)
+            for outcome in outcomes:
+                record(con, run.run_id, outcome)
+        batch = source.payloads(settings, companies, known, steps)
         for note in batch.notes:
-            logger.info(note)
+            log.info(note)
         fresh = [p for p in batch.payloads if p.sha256 not in loaded]
         facts, filings = read_batch(fresh)
         with connect(settings.warehouse_path) as con:
@@ -62,12 +63,12 @@ def ingest_filings(settings: Settings | None = None, source: FilingSource | None
                 outcome = check(settings, run.run_id, raw_xbrl_facts, raw_xbrl_facts.prepare(facts))
                 record(con, run.run_id, outcome)
                 require(outcome)
-            load(con, facts, filings, fresh, companies, concept_map, run.run_id)
+            load(con, facts, filings, fresh, companies, run.run_id)
         skipped = len(batch.payloads) - len(fresh)
         run.message = (f"loaded {len(facts)} XBRL facts and {len(filings)} filings from {len(fresh)} SEC payload(s)"
                        + (f"; {skipped} unchanged payload(s) skipped" if skipped else "")
                        + "".join(f"; {note}" for note in batch.notes if "not loaded" in note))
-        logger.info(run.message)
+        log.info(run.message)
         return FilingsResult(run.run_id, len(fresh), len(facts), len(filings), tuple(batch.notes))
 
 
@@ -101,8 +102,8 @@ def combine(frames: list[pd.DataFrame], key: list[str]) -> pd.DataFrame:
 
 
 def load(con: duckdb.DuckDBPyConnection, facts: pd.DataFrame, filings: pd.DataFrame, payloads: list[PayloadFile],
-         companies: pd.DataFrame, concept_map: pd.DataFrame, run_id: str) -> None:
-    """One transaction: facts, filings, the payload and HTTP-validator records, and the seeds."""
+         companies: pd.DataFrame, run_id: str) -> None:
+    """One transaction: facts, filings, and the payload and HTTP-validator records."""
     provenance = {"run_id": run_id, "loaded_at": dt.datetime.now(dt.UTC)}
     rows = pd.concat([facts.get("payload_sha256", pd.Series(dtype=str)),
                       filings.get("payload_sha256", pd.Series(dtype=str))]).value_counts()
@@ -118,7 +119,3 @@ def load(con: duckdb.DuckDBPyConnection, facts: pd.DataFrame, filings: pd.DataFr
                              ("meta.payloads", payload_rows), ("meta.sec_http", http_rows)):
             if len(frame):
                 upsert(con, table, frame.assign(**provenance) if table.startswith("raw.") else frame)
-        # The seeds are replaced whole: a line removed from the file is gone from the table too.
-        for table, frame in (("raw.companies", companies), ("raw.concept_map", concept_map)):
-            con.execute(f"delete from {table}")
-            upsert(con, table, frame)

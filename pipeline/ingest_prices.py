@@ -1,13 +1,13 @@
-"""Flow `ingest_prices`: payloads from a price source -> one validated batch -> raw.prices."""
+"""Ingesting prices: payloads from a price source -> one validated batch -> raw.prices."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
-from prefect import flow, get_run_logger
 
 from expectations import raw_prices
 from pipeline.errors import PayloadError
@@ -15,6 +15,7 @@ from pipeline.sources.prices import PriceSource, YahooPrices
 from pipeline.raw_zone import PayloadFile
 from pipeline.runs import check, record, recorded_run, require
 from pipeline.settings import Settings
+from pipeline.steps import DIRECT, Steps
 from pipeline.parsers.price_files import events, read_price_payload
 from pipeline.sources.yahoo import LiveYahooClient
 from warehouse.connection import connect, transaction
@@ -29,19 +30,19 @@ class IngestResult:
     tickers: tuple[str, ...]
 
 
+log = logging.getLogger(__name__)
+
+
 def live_prices(settings: Settings) -> YahooPrices:
     return YahooPrices(LiveYahooClient(settings.cache_dir / "yfinance", settings.fetch_timeout_seconds))
 
 
-@flow(name="ingest_prices", validate_parameters=False)
-def ingest_prices(settings: Settings | None = None, source: PriceSource | None = None,
-                  run_id: str | None = None) -> IngestResult:
-    settings = settings or Settings.from_env()
-    source = source or live_prices(settings)
+def ingest_prices(settings: Settings, source: PriceSource, run_id: str | None = None,
+                  steps: Steps = DIRECT) -> IngestResult:
     with recorded_run(settings, "ingest_prices", source.mode, run_id) as run:
         with connect(settings.warehouse_path) as con:
             last_dates = dict(con.execute("select ticker, max(date) from raw.prices group by ticker").fetchall())
-        payloads = source.payloads(settings, last_dates)
+        payloads = source.payloads(settings, last_dates, steps)
         batch = read_batch(payloads, settings)
         with connect(settings.warehouse_path) as con:
             checked = raw_prices.prepare(batch, previous_close(con, batch))
@@ -51,7 +52,7 @@ def ingest_prices(settings: Settings | None = None, source: PriceSource | None =
             load(con, batch, payloads, run.run_id)
         tickers = tuple(sorted(batch["ticker"].unique()))
         run.message = f"loaded {len(batch)} bars for {', '.join(tickers)} from {len(payloads)} payload(s)"
-        get_run_logger().info(run.message)
+        log.info(run.message)
         return IngestResult(run.run_id, len(payloads), len(batch), tickers)
 
 
@@ -65,7 +66,7 @@ def read_batch(payloads: list[PayloadFile], settings: Settings) -> pd.DataFrame:
     batch = pd.concat(frames, ignore_index=True)
     skipped = sorted(set(batch["ticker"]) - set(settings.universe))
     if skipped:
-        get_run_logger().info("skipping tickers outside the configured universe: %s", ", ".join(skipped))
+        log.info("skipping tickers outside the configured universe: %s", ", ".join(skipped))
     batch = batch[batch["ticker"].isin(settings.universe)]
     if batch.empty:
         raise PayloadError(f"no prices for {', '.join(settings.universe)} in {len(payloads)} payload file(s)")

@@ -77,16 +77,23 @@ def meta_path(path: Path) -> Path:
 
 
 def read_payload(path: Path) -> PayloadFile:
+    return PayloadFile(path, sha256_bytes(path.read_bytes()), read_meta(path))
+
+
+def payload_paths(directory: Path, suffixes: Iterable[str]) -> list[Path]:
+    """The payload files in `directory` with one of `suffixes`: no metadata, no hidden temporaries."""
+    wanted = tuple(suffixes)
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.name.endswith(wanted)
+                  and not p.name.endswith(META_SUFFIX) and not p.name.startswith("."))
+
+
+def read_meta(path: Path) -> dict:
     sidecar = meta_path(path)
-    meta = json.loads(sidecar.read_text()) if sidecar.exists() else {}
-    return PayloadFile(path, sha256_bytes(path.read_bytes()), meta)
+    return json.loads(sidecar.read_text()) if sidecar.exists() else {}
 
 
 def list_payloads(directory: Path, suffixes: Iterable[str]) -> list[PayloadFile]:
     """Every payload in `directory` with one of `suffixes`, in replay order, duplicates dropped."""
-    wanted = tuple(suffixes)
-    found = [read_payload(p) for p in directory.iterdir()
-             if p.is_file() and p.name.endswith(wanted) and not p.name.endswith(META_SUFFIX)
-             and not p.name.startswith(".")]
+    found = [read_payload(p) for p in payload_paths(directory, suffixes)]
     unique = {payload.sha256: payload for payload in sorted(found, key=lambda p: p.sort_key, reverse=True)}
     return sorted(unique.values(), key=lambda p: p.sort_key)

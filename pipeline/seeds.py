@@ -1,49 +1,92 @@
-"""The committed curated inputs in seeds/: the company list and the concept map."""
+"""The seeds: curated inputs people edit (seeds/README.md), loaded at every build as dbt loads its seeds.
+
+Every seed file takes one path: read (a cell that does not parse names its line), validate with
+its Great Expectations suite (failing rows named by their line), then replace its raw table in
+the build's transaction, so an edit takes effect at the next `thesis build`.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
+import duckdb
 import pandas as pd
 
-from pipeline.errors import SeedError
+from expectations import raw_capex_guidance, raw_companies, raw_concept_map
 
-COMPANY_COLUMNS = ("ticker", "cik", "name", "fiscal_year_end")
-CONCEPT_COLUMNS = ("metric", "period", "priority", "taxonomy", "concept")
+from pipeline.errors import ValidationFailed
+from pipeline.parsers.seed_files import Parser, boolean, display, integer, iso_date, number, read_seed_csv, upper
+from pipeline.runs import Outcome, check
+from pipeline.settings import Settings
+from warehouse.load import table_columns, upsert
+
+GUIDANCE_FIGURES = ("low_usd_bn", "high_usd_bn", "point_usd_bn")
 
 
-def read_seed(path: Path, columns: tuple[str, ...], key: list[str]) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError) as exc:
-        raise SeedError(f"{path}: unreadable ({exc})") from None
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise SeedError(f"{path}: no column(s) {', '.join(missing)} (expected {', '.join(columns)})")
-    frame = frame.loc[:, list(columns)].apply(lambda column: column.str.strip())
-    blank = frame.index[(frame == "").any(axis=1)]
-    if len(blank):
-        raise SeedError(f"{path}: line {blank[0] + 2} has an empty field")
-    repeated = frame[frame.duplicated(key)]
-    if len(repeated):
-        raise SeedError(f"{path}: {' '.join(repeated.iloc[0][key])} appears twice")
+@dataclass(frozen=True)
+class Seed:
+    name: str
+    table: str
+    path: Callable[[Settings], Path]
+    columns: tuple[str, ...]
+    parsers: Mapping[str, Parser]
+    suite: ModuleType
+    # The suite's prepare, given what it needs from the settings.
+    prepare: Callable[[pd.DataFrame, Settings], pd.DataFrame]
+
+
+COMPANIES = Seed(
+    "companies", "raw.companies", lambda s: s.companies_csv, ("ticker", "cik", "name", "fiscal_year_end"),
+    {"ticker": upper, "cik": integer("cik")}, raw_companies, lambda frame, _: raw_companies.prepare(frame))
+CONCEPT_MAP = Seed(
+    "concept_map", "raw.concept_map", lambda s: s.concept_map_csv, ("metric", "period", "priority", "taxonomy", "concept"),
+    {"priority": integer("priority")}, raw_concept_map, lambda frame, _: raw_concept_map.prepare(frame))
+GUIDANCE = Seed(
+    "capex_guidance", "raw.capex_guidance", lambda s: s.guidance_ledger,
+    ("ticker", "statement_date", "date_precision", "fiscal_period", *GUIDANCE_FIGURES, "basis", "qualitative",
+     "quote", "source_url", "evidence"),
+    {"ticker": upper, "statement_date": iso_date("statement_date"), "qualitative": boolean("qualitative"),
+     **{name: number(name, "US$ billions") for name in GUIDANCE_FIGURES}},
+    raw_capex_guidance, lambda frame, s: raw_capex_guidance.prepare(frame, known_companies(s)))
+SEEDS = (COMPANIES, CONCEPT_MAP, GUIDANCE)
+
+
+def known_companies(settings: Settings) -> set[str]:
+    """Whose guidance the ledger may hold: the company list, the hyperscalers and the tickers."""
+    return {*read(COMPANIES, settings)["ticker"], *settings.hyperscalers, *settings.tickers}
+
+
+def read(seed: Seed, settings: Settings) -> pd.DataFrame:
+    """The seed file, typed, one row per record with its `line`."""
+    frame = read_seed_csv(seed.path(settings), seed.columns, seed.parsers)
+    if seed is GUIDANCE:
+        frame = frame.astype({name: "float64" for name in GUIDANCE_FIGURES})
     return frame
 
 
-def read_companies(path: Path) -> pd.DataFrame:
-    """ticker, cik, name, fiscal_year_end (MMDD); one line per company."""
-    frame = read_seed(path, COMPANY_COLUMNS, ["ticker"])
-    bad = frame[~frame["cik"].str.fullmatch(r"\d{1,10}") | ~frame["fiscal_year_end"].str.fullmatch(r"(0\d|1[0-2])[0-3]\d")]
-    if len(bad):
-        raise SeedError(f"{path}: {bad.iloc[0]['ticker']} needs a numeric cik and a fiscal_year_end as MMDD")
-    return frame.assign(ticker=frame["ticker"].str.upper(), cik=frame["cik"].astype("int64"))
+def validated(seed: Seed, settings: Settings, run_id: str, outcomes: list[Outcome]) -> pd.DataFrame:
+    """The seed read and checked by its suite, the outcome appended to `outcomes` for the caller
+    to record; ValidationFailed names the file and the failing lines."""
+    frame = read(seed, settings)
+    outcomes.append(check(settings, run_id, seed.suite, seed.prepare(frame, settings)))
+    if not outcomes[-1].success:
+        raise ValidationFailed(f"{display(seed.path(settings))}: {outcomes[-1].summary}", outcomes[-1].report_path)
+    return frame
 
 
-def read_concept_map(path: Path) -> pd.DataFrame:
-    """metric, period (duration or instant), priority (lower wins), taxonomy, concept."""
-    frame = read_seed(path, CONCEPT_COLUMNS, ["metric", "priority"])
-    bad = frame[~frame["priority"].str.fullmatch(r"\d+") | ~frame["period"].isin(["duration", "instant"])]
-    if len(bad):
-        raise SeedError(f"{path}: {bad.iloc[0]['metric']} {bad.iloc[0]['concept']} needs an integer priority "
-                        "and a period of duration or instant")
-    return frame.assign(priority=frame["priority"].astype("int64"))
+def load_seeds(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
+               outcomes: list[Outcome]) -> dict[str, int]:
+    """Every seed validated, then each replaces its table whole (a line removed from the file is
+    gone from the table too), inside the caller's transaction. Returns rows per seed."""
+    frames = [(seed, validated(seed, settings, run_id, outcomes)) for seed in SEEDS]
+    provenance = {"run_id": run_id, "loaded_at": dt.datetime.now(dt.UTC)}
+    for seed, frame in frames:
+        columns = table_columns(con, seed.table)
+        rows = frame.assign(**provenance)
+        con.execute(f"delete from {seed.table}")
+        upsert(con, seed.table, rows[[c for c in rows.columns if c in columns]])
+    return {seed.name: len(frame) for seed, frame in frames}

@@ -1,65 +1,120 @@
 """Every setting the pipeline reads, in one typed object.
 
-Only `Settings.from_env` looks at the environment; everything else receives a `Settings`.
+Only `Settings` reads the environment (`THESIS_*` variables); everything else receives a
+`Settings`. Command-line flags and flow parameters are passed to it as keyword arguments and
+win over the environment. A bad value is refused with one line naming the variable or flag.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import os
+import json
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from pipeline.errors import SettingsError
 
 ENV_PREFIX = "THESIS_"
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+PROJECT = Path(__file__).resolve().parents[1]
+SEEDS = PROJECT / "seeds"
 CLAIMS = SEEDS / "claims.yml"
+SAMPLE_DIR = PROJECT / "sample"  # the bundled sample raw zone
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+# Comma-separated in the environment, lists in code and in flow parameters.
+TickerList = Annotated[tuple[str, ...], NoDecode]
 
 
-class SettingsError(ValueError):
-    """A setting is missing or malformed."""
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True, extra="forbid")
 
-
-@dataclass(frozen=True)
-class Settings:
     data_dir: Path = Path("var")
-    tickers: tuple[str, ...] = ("NVDA", "ORCL")
+    tickers: TickerList = ("NVDA", "ORCL")
     benchmark: str = "^SOX"
     anchor_date: dt.date = dt.date(2025, 8, 1)
     # First day fetched for a ticker the warehouse has never seen: 252 sessions before the anchor.
     history_start: dt.date = dt.date(2024, 7, 1)
     # Calendar days re-fetched before the last stored date, so revised bars and the partial
     # intraday bar are replaced.
-    lookback_days: int = 10
-    fetch_timeout_seconds: float = 60.0
-    fetch_retries: int = 3
-    retry_backoff_seconds: float = 20.0
+    lookback_days: int = Field(10, ge=0, le=366)
+    fetch_timeout_seconds: float = Field(60.0, gt=0)
+    fetch_retries: int = Field(3, ge=0, le=10)
+    retry_backoff_seconds: float = Field(20.0, ge=0)
     # File-name stems that name a ticker Yahoo spells differently (see README, "Replaying files").
-    ticker_aliases: Mapping[str, str] = field(
-        default_factory=lambda: {"SOX_index": "^SOX", "SOX": "^SOX"}
-    )
+    ticker_aliases: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=lambda: {"SOX_index": "^SOX", "SOX": "^SOX"})
     # SEC asks every client to declare itself as "Name email"; live SEC runs refuse to start without it.
-    sec_user_agent: str | None = None
+    sec_user_agent: SecretStr | None = None
     # The companies whose capex guidance the ledger tracks; the configured tickers count too.
-    hyperscalers: tuple[str, ...] = ("MSFT", "GOOGL", "AMZN", "META", "ORCL")
+    hyperscalers: TickerList = ("MSFT", "GOOGL", "AMZN", "META", "ORCL")
     guidance_ledger: Path = SEEDS / "capex_guidance.csv"
     # SEC allows 10 requests/second per client; stay below it.
-    sec_requests_per_second: float = 8.0
+    sec_requests_per_second: float = Field(8.0, gt=0, le=10)
     # How long SEC throttling (403 "Request Rate Threshold Exceeded", 429) is waited out in total
     # before the run fails: SEC's block lasts about 10 minutes and retrying early extends it.
-    sec_max_wait_seconds: float = 900.0
-    sec_timeout_seconds: float = 30.0
+    sec_max_wait_seconds: float = Field(900.0, ge=0)
+    sec_timeout_seconds: float = Field(30.0, gt=0)
     # The committed curated inputs: companies.csv and concept_map.csv.
     seeds_dir: Path = SEEDS
     claims: Path = CLAIMS
-    # The date the scorecard is evaluated as of: rows dated later are not seen. None: all the data.
+    # The date the build is evaluated as of: rows dated later are not seen. None: all the data.
     as_of: dt.date | None = None
+
+    @field_validator("tickers", "hyperscalers", mode="before")
+    @classmethod
+    def _ticker_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            tickers = tuple(str(t).strip().upper() for t in value if str(t).strip())
+            if not tickers:
+                raise ValueError("expected a comma-separated list of tickers")
+            return tickers
+        return value
+
+    @field_validator("benchmark", mode="before")
+    @classmethod
+    def _ticker(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("anchor_date", "history_start", "as_of", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not ISO_DATE.fullmatch(value.strip()):
+                raise ValueError("expected a date as YYYY-MM-DD")
+            return dt.date.fromisoformat(value.strip())
+        return value
+
+    @field_validator("ticker_aliases", mode="before")
+    @classmethod
+    def _aliases(cls, value: Any) -> Any:
+        """`SOX_index=^SOX,SOXX=SOXX` -> {"SOX_index": "^SOX", "SOXX": "SOXX"}."""
+        if not isinstance(value, str):
+            return value
+        pairs = [p.split("=", 1) for p in value.split(",") if p.strip()]
+        if any(len(p) != 2 for p in pairs):
+            raise ValueError("expected NAME=TICKER pairs separated by commas")
+        return {name.strip(): ticker.strip().upper() for name, ticker in pairs}
+
+    @field_validator("sec_user_agent", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def universe(self) -> tuple[str, ...]:
         """Every ticker priced: the configured ones and the benchmark."""
         return tuple(dict.fromkeys((*self.tickers, self.benchmark)))
+
+    @property
+    def user_agent(self) -> str | None:
+        return self.sec_user_agent.get_secret_value() if self.sec_user_agent else None
 
     @property
     def raw_dir(self) -> Path:
@@ -86,6 +141,10 @@ class Settings:
         return self.data_dir / "reports"
 
     @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
     def companies_csv(self) -> Path:
         return self.seeds_dir / "companies.csv"
 
@@ -101,64 +160,38 @@ class Settings:
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
 
+    def variables(self) -> dict[str, object]:
+        """The values the SQL models read with getvariable()."""
+        return {"anchor_date": self.anchor_date, "benchmark": self.benchmark, "tickers": list(self.tickers),
+                "hyperscalers": list(self.hyperscalers)}
+
+    def parameters(self) -> str:
+        """What a run was asked to build, as JSON for meta.runs: the report and `status` read it back."""
+        return json.dumps({"tickers": list(self.tickers), "benchmark": self.benchmark,
+                           "anchor_date": self.anchor_date.isoformat(), "hyperscalers": list(self.hyperscalers),
+                           "as_of": self.as_of.isoformat() if self.as_of else None})
+
     def replace(self, **changes: object) -> Settings:
-        """A copy with `changes` applied; None values are ignored, so CLI flags can pass through."""
-        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Settings from `THESIS_*` variables, falling back to the defaults above."""
-        env = os.environ if environ is None else environ
-        parsers = {
-            "data_dir": Path,
-            "tickers": parse_tickers,
-            "benchmark": str.strip,
-            "anchor_date": parse_date,
-            "history_start": parse_date,
-            "lookback_days": int,
-            "fetch_timeout_seconds": float,
-            "fetch_retries": int,
-            "retry_backoff_seconds": float,
-            "ticker_aliases": parse_aliases,
-            "sec_user_agent": str.strip,
-            "hyperscalers": parse_tickers,
-            "guidance_ledger": Path,
-            "sec_requests_per_second": float,
-            "sec_max_wait_seconds": float,
-            "sec_timeout_seconds": float,
-            "seeds_dir": Path,
-            "claims": Path,
-            "as_of": parse_date,
-        }
-        values = {}
-        for name, parse in parsers.items():
-            raw = env.get(ENV_PREFIX + name.upper())
-            if raw is None or raw.strip() == "":
-                continue
-            try:
-                values[name] = parse(raw)
-            except ValueError as exc:
-                raise SettingsError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not valid: {exc}") from None
-        return cls(**values)
+        """A validated copy with `changes` applied; None values are ignored, so flags can pass through."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        return settings_from(lambda: type(self).model_validate({**dict(self), **given}), flags=given)
 
 
-def parse_tickers(raw: str) -> tuple[str, ...]:
-    tickers = tuple(t.strip().upper() for t in raw.split(",") if t.strip())
-    if not tickers:
-        raise ValueError("expected a comma-separated list of tickers")
-    return tickers
+def load_settings(**flags: object) -> Settings:
+    """Settings from the environment, with `flags` (command-line flags, flow parameters; None
+    values ignored) over it. A bad value raises SettingsError naming the variable or flag."""
+    given = {k: v for k, v in flags.items() if v is not None}
+    return settings_from(lambda: Settings(**given), flags=given)
 
 
-def parse_date(raw: str) -> dt.date:
+def settings_from(make, flags: Mapping[str, object]) -> Settings:
     try:
-        return dt.date.fromisoformat(raw.strip())
-    except ValueError:
-        raise ValueError("expected a date as YYYY-MM-DD") from None
-
-
-def parse_aliases(raw: str) -> dict[str, str]:
-    """`SOX_index=^SOX,SOXX=SOXX` -> {"SOX_index": "^SOX", "SOXX": "SOXX"}."""
-    pairs = [p.split("=", 1) for p in raw.split(",") if p.strip()]
-    if any(len(p) != 2 for p in pairs):
-        raise ValueError("expected NAME=TICKER pairs separated by commas")
-    return {name.strip(): ticker.strip().upper() for name, ticker in pairs}
+        return make()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]) if error["loc"] else "settings"
+        where = f"--{name.replace('_', '-')}" if name in flags else f"{ENV_PREFIX}{name.upper()}"
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        value = error.get("input")
+        shown = "" if isinstance(value, Mapping) or name == "sec_user_agent" else f"={value!r}"
+        raise SettingsError(f"{where}{shown} is not valid: {reason}") from None

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 
+from pipeline.errors import PipelineError
 from pipeline.settings import Settings
+from warehouse.connection import connect_read_only
 
 
 def performance_lines(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
@@ -84,4 +88,27 @@ def status(settings: Settings) -> str:
             return "\n".join(lines + ticker_lines(con) + filing_lines(con))
         finally:
             con.close()
-    return f"No warehouse at {settings.warehouse_path} yet: run `thesis run` (or `thesis run --sample`)."
+    raise PipelineError(f"the warehouse {settings.warehouse_path} cannot be opened: a run holds it and no "
+                        "analyst copy is published yet; try again when the run ends")
+
+
+def locate(settings: Settings, sample: bool, explicit: bool) -> Settings:
+    """The data to read: DATA_DIR/sample with --sample; DATA_DIR where it was chosen (flag or
+    THESIS_DATA_DIR); otherwise whichever of DATA_DIR and DATA_DIR/sample a run wrote last."""
+    sample_dir = settings.data_dir / "sample"
+    candidates = [sample_dir] if sample else [settings.data_dir] if explicit else [settings.data_dir, sample_dir]
+    found = [d for d in candidates if (d / "warehouse.duckdb").exists()]
+    if not found:
+        raise PipelineError(f"no warehouse in {' or '.join(map(str, candidates))} yet: run `thesis run` "
+                            "(or `thesis run --sample`), or pass the --data-dir that a run used")
+    return settings.replace(data_dir=max(found, key=lambda d: (d / "warehouse.duckdb").stat().st_mtime))
+
+
+def as_built(settings: Settings) -> Settings:
+    """The settings with what the last successful build was asked for (tickers, benchmark, anchor,
+    as-of), so a report drawn later shows the marts as they were built."""
+    with connect_read_only(settings.warehouse_path) as con:
+        row = con.execute("""select parameters from meta.runs
+                             where status = 'succeeded' and flow in ('daily', 'build') and parameters is not null
+                             order by started_at desc limit 1""").fetchone()
+    return settings.replace(**json.loads(row[0])) if row else settings

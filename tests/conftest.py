@@ -1,4 +1,4 @@
-"""Test session setup: no network but loopback, one Prefect test server, isolated settings."""
+"""Test session setup: no network but loopback, isolated settings, and a Prefect server for the flow tests."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # Before Prefect is imported anywhere: its home, database and settings live in a temp dir.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="thesis-prefect-")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "90"
+os.environ.pop("PREFECT_API_URL", None)  # no test reaches a server but the one it starts
 # Anything that speaks HTTP outside Python's socket module (libcurl under yfinance) goes to a
 # closed loopback port instead of the internet.
 for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
@@ -69,13 +69,13 @@ socket.socket.connect_ex = _guarded_connect_ex
 socket.getaddrinfo = _guarded_getaddrinfo
 
 
-@pytest.fixture(scope="session", autouse=True)
-def prefect_server():
-    """One local Prefect server for the whole session (flows need an API; it listens on loopback)."""
-    from prefect.testing.utilities import prefect_test_harness
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory) -> str:
+    """One real Prefect server on loopback for the tests of the flows; the rest run without Prefect."""
+    from flows.server import temporary_server
 
-    with prefect_test_harness(server_startup_timeout=90):
-        yield
+    with temporary_server(tmp_path_factory.mktemp("prefect-server")) as api_url:
+        yield api_url
 
 
 @pytest.fixture

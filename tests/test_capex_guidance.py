@@ -11,10 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cli.main import SAMPLE_DIR
-from pipeline.errors import PayloadError, PipelineError
+from pipeline.settings import SAMPLE_DIR
+from pipeline import seeds
+from pipeline.errors import PipelineError, SeedError
 from pipeline.settings import Settings
-from pipeline.parsers.guidance_ledger import read_ledger
 from tests.conftest import PROJECT
 
 REFERENCE = PROJECT.parent / "shared" / "reference" / "capex_guidance.csv"
@@ -104,14 +104,14 @@ BAD_ROWS = {
 
 @pytest.mark.parametrize("case", BAD_ROWS, ids=list(BAD_ROWS))
 def test_a_bad_row_names_file_line_and_reason_and_loads_nothing(loaded, tmp_path, case):
-    from pipeline.ingest_guidance import ingest_guidance
+    from pipeline.build import build
 
     (line, old, new), reason = BAD_ROWS[case]
     broken = loaded.replace(guidance_ledger=ledger_with(tmp_path, line, old, new))
     with duckdb.connect(str(loaded.warehouse_path), read_only=True) as con:
         before = rows(con, "select * from raw.capex_guidance order by all")
     with pytest.raises(PipelineError) as failure:
-        ingest_guidance(broken)
+        build(broken)
     message = str(failure.value)
     assert "\n" not in message
     assert message.startswith(f"{broken.guidance_ledger}")
@@ -125,5 +125,5 @@ def test_a_bad_row_names_file_line_and_reason_and_loads_nothing(loaded, tmp_path
 
 def test_a_row_with_too_many_cells_names_its_line(tmp_path):
     path = ledger_with(tmp_path, 3, ",seen", ",seen,extra")
-    with pytest.raises(PayloadError, match=r"capex_guidance.csv line 3: 13 cells where the header has 12$"):
-        read_ledger(path)
+    with pytest.raises(SeedError, match=r"capex_guidance.csv line 3: 13 cells where the header has 12$"):
+        seeds.read(seeds.GUIDANCE, Settings(guidance_ledger=path))

@@ -8,10 +8,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.build import variables
 from pipeline.sources.filings import ReplaySecFilings
 from pipeline.ingest_filings import ingest_filings
-from pipeline.ingest_guidance import ingest_guidance
 from pipeline.settings import Settings
 from tests.test_filings import build, seeds_for
 from transforms import runner
@@ -40,7 +38,7 @@ def capex_slope(rows: list[tuple[str, str, float]], hyperscalers: tuple[str, ...
             "create table marts.capex_guidance (ticker varchar, fiscal_year integer, period_kind varchar, "
             "qualitative boolean, statement_date date, superseded_on date, basis varchar, "
             "low_usd_bn double, high_usd_bn double, mid_usd_bn double)")
-        runner.set_variables(con, variables(Settings(hyperscalers=hyperscalers)))
+        runner.set_variables(con, Settings(hyperscalers=hyperscalers).variables())
         runner.materialize(con, models["marts.capex_slope"])
         return con.sql("select * from marts.capex_slope").df().set_index(["ticker", "calendar_quarter"])
 
@@ -102,7 +100,6 @@ def fixtures_built(tmp_path_factory):
         ytd("2025-01-01", "2025-12-31", 91.45, "0001652044-26-000010", 2025, "FY", "10-K", "2026-02-05"),
         ytd("2026-01-01", "2026-03-31", 24.00, "0001652044-26-000040", 2026, "Q1", "10-Q", "2026-04-24")])
     ingest_filings(settings, ReplaySecFilings(tmp))
-    ingest_guidance(settings)
     with build(settings) as con:
         yield con.sql("select * from marts.capex_slope").df().set_index(["ticker", "calendar_quarter"])
 

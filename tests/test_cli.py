@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cli.main import SAMPLE_DIR, main
-from pipeline.settings import Settings, SettingsError
+from cli.main import main
+from pipeline.settings import SAMPLE_DIR
 from tests.conftest import FIXTURES
 
 THESIS = Path(sys.executable).with_name("thesis")
@@ -87,13 +87,3 @@ def test_missing_file_is_named(tmp_path):
     done = thesis("import-prices", str(tmp_path / "nope.csv"), "--data-dir", str(tmp_path))
     assert done.returncode == 1
     assert f"thesis: error: no such file: {tmp_path / 'nope.csv'}" in done.stderr.splitlines()
-
-
-def test_settings_from_the_environment():
-    settings = Settings.from_env({"THESIS_DATA_DIR": "/srv/thesis", "THESIS_TICKERS": "nvda, amd",
-                                  "THESIS_ANCHOR_DATE": "2025-09-01", "THESIS_TICKER_ALIASES": "SOX_index=^SOX"})
-    assert settings.data_dir == Path("/srv/thesis")
-    assert settings.tickers == ("NVDA", "AMD") and settings.universe == ("NVDA", "AMD", "^SOX")
-    assert settings.anchor_date == dt.date(2025, 9, 1)
-    with pytest.raises(SettingsError, match="THESIS_ANCHOR_DATE='Sept 1' is not valid: expected a date"):
-        Settings.from_env({"THESIS_ANCHOR_DATE": "Sept 1"})

@@ -15,15 +15,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.build import variables
-from cli.main import SAMPLE_DIR
+from pipeline.settings import SAMPLE_DIR
 from pipeline.errors import MissingUserAgent, PayloadError, ValidationFailed
 from pipeline.sources.filings import ReplaySecFilings, SecFilings
 from pipeline.ingest_filings import ingest_filings
+from pipeline.seeds import load_seeds
 from pipeline.settings import Settings
 from pipeline.sources.sec import RecordedSecClient
 from transforms import runner
-from warehouse.connection import connect
+from warehouse.connection import connect, transaction
 
 NVDA_CIK = 1045810
 NVDA_FACTS = "sec/companyfacts/CIK0001045810.json"
@@ -34,8 +34,11 @@ AS_OF = "select value from staging.xbrl_facts where cik = ? and concept = ? and 
 
 
 def build(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """The seeds loaded and the models built on what is ingested, without validating or publishing."""
     con = duckdb.connect(str(settings.warehouse_path))
-    runner.build(con, variables(settings))
+    with transaction(con):
+        load_seeds(con, settings, "test", [])
+    runner.build(con, settings.variables())
     return con
 
 
@@ -249,11 +252,10 @@ def test_a_folder_without_sec_replays_nothing_and_does_not_fail(settings, tmp_pa
 
 
 def test_a_live_run_without_a_user_agent_fails_before_any_request(settings):
-    from pipeline.daily import daily
-    from pipeline.sources.prices import ReplayPrices
+    from pipeline.daily import sources
 
     with pytest.raises(MissingUserAgent, match="THESIS_SEC_USER_AGENT"):
-        daily(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))
+        sources(settings, None)
     assert not (settings.raw_dir / "sec").exists()
 
 

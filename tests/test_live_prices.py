@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cli.main import SAMPLE_DIR
+from pipeline.settings import SAMPLE_DIR
 from pipeline.daily import daily, replay_sources
 from pipeline.errors import DeadlineExceeded, MissingData, Throttled
 from pipeline.sources.filings import ReplaySecFilings

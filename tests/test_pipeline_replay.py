@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cli.main import SAMPLE_DIR
+from pipeline.settings import SAMPLE_DIR
 from pipeline.daily import daily, replay_sources
 from pipeline.errors import PayloadError, ValidationFailed
 

@@ -6,7 +6,6 @@ import math
 import pandas as pd
 import pytest
 
-from pipeline.build import variables
 from pipeline.settings import Settings
 from transforms import runner
 from warehouse.connection import connect
@@ -32,7 +31,7 @@ def build_mart(tmp_path, frames, settings):
     with connect(tmp_path / "w.duckdb") as con:
         for frame in frames:
             upsert(con, "raw.prices", frame)
-        runner.build(con, variables(settings))
+        runner.build(con, settings.variables())
         mart = con.sql("select * from marts.relative_performance order by ticker, date").df()
     return mart.assign(date=mart["date"].dt.date).set_index("date")
 

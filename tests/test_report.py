@@ -7,8 +7,8 @@ import shutil
 import duckdb
 import pytest
 
-from pipeline.build import variables
-from cli.main import SAMPLE_DIR, main
+from cli.main import main
+from pipeline.settings import SAMPLE_DIR
 from pipeline.daily import daily, replay_sources
 from pipeline.report import write_report
 from pipeline.report.html import table
@@ -36,7 +36,7 @@ def copy_of(sample, tmp_path_factory, name, change):
     shutil.copy(sample.warehouse_path, settings.warehouse_path)
     with duckdb.connect(str(settings.warehouse_path)) as con:
         change(con)
-    write_report(settings, variables(settings))
+    write_report(settings)
     return settings
 
 

@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 
 from pipeline import scorecard
-from pipeline.build import variables
-from cli.main import SAMPLE_DIR, main
+from cli.main import main
+from pipeline.settings import SAMPLE_DIR
 from pipeline.daily import daily, replay_sources
 from pipeline.settings import CLAIMS
 from tests.marts_by_hand import CAPEX_SLOPE, REPORTED, leverage, slope_rows, table
 from transforms import runner
-from warehouse.connection import SCHEMA_SQL
+from warehouse.connection import create_schema
 
 CLAIM_IDS = ["nvda_vs_sox", "nvda_range_20d", "orcl_debt_to_equity", "orcl_fcf_ttm_negative",
              "orcl_rpo_above_500b", "hyperscaler_capex_slowing", "guidance_implies_slower_growth",
@@ -29,7 +29,7 @@ def scores_of(settings, run_id):
 def scored_as_of(settings, as_of):
     """The claims evaluated on the working database as of a date, without a run."""
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        runner.set_variables(con, variables(settings))
+        runner.set_variables(con, settings.variables())
         return {s.claim_id: s for s in scorecard.evaluate(con, scorecard.load_claims(CLAIMS), as_of)}
 
 
@@ -132,7 +132,7 @@ def test_sample(settings):
 @pytest.fixture
 def con():
     with duckdb.connect() as con:
-        con.execute(SCHEMA_SQL.read_text())
+        create_schema(con)
         yield con
 
 

@@ -3,7 +3,7 @@
 import duckdb
 import pytest
 
-from cli.main import SAMPLE_DIR
+from pipeline.settings import SAMPLE_DIR
 from pipeline.daily import daily, replay_sources
 from transforms import runner
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,9 +57,39 @@ def publish_parquet(warehouse_path: Path, parquet_dir: Path, run_id: str) -> Pub
     return Publication(manifest_path, files, rows)
 
 
+# DuckDB 2.0 writes storage version 69 by default; the DuckDB 1.4 and 1.5 that analysts run read
+# up to 68. The copy is written in 1.4's format, which 2.0 reads too.
+ANALYST_STORAGE_VERSION = "v1.4.0"
+
+
+def sql_string(text: str) -> str:
+    """`text` as a SQL string literal, for statements that take no bound parameters (ATTACH)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def publish_analyst_copy(warehouse_path: Path, analyst_path: Path) -> None:
-    """Copy the closed working database beside the analyst copy, then rename it into place."""
+    """Copy the closed working database, in DuckDB 1.4's storage format, beside the analyst copy,
+    then rename it into place. Comments, views and macros come along with the tables."""
     analyst_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_beside(analyst_path)
-    shutil.copyfile(warehouse_path, tmp)
-    os.replace(tmp, analyst_path)
+    # ATTACH would open a leftover file (from a killed publish) instead of creating one, and a
+    # WAL beside a file that is not its own makes the file fail to open.
+    leftovers = [tmp, tmp.with_name(tmp.name + ".wal")]
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+    con = duckdb.connect()
+    try:
+        storage = sql_string(ANALYST_STORAGE_VERSION)
+        con.execute(f"attach {sql_string(str(warehouse_path))} as src (read_only)")
+        con.execute(f"attach {sql_string(str(tmp))} as dst (storage_version {storage})")
+        con.execute("copy from database src to dst")
+        con.execute("detach src")
+        con.execute("detach dst")  # checkpoints: the file is whole, with no WAL beside it
+        # An analyst session killed while it held the old copy read-write may have left a WAL;
+        # the new copy would refuse to open with it.
+        analyst_path.with_name(analyst_path.name + ".wal").unlink(missing_ok=True)
+        os.replace(tmp, analyst_path)
+    finally:
+        con.close()
+        for path in leftovers:
+            path.unlink(missing_ok=True)

@@ -14,8 +14,10 @@ Where a layout has no `Adj Close`, Yahoo adjusted the OHLC already: `adj_close` 
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Mapping
+from pathlib import Path
 
 import pandas as pd
 
@@ -49,6 +51,24 @@ def read_price_payload(payload: PayloadFile, aliases: Mapping[str, str], ticker:
         return canonical(frame, payload.ticker or ticker or ticker_from_name(name, aliases))
     except PayloadError as exc:
         raise PayloadError(f"{name}: {exc}") from None
+
+
+def declared_tickers(path: Path, meta: Mapping[str, object], aliases: Mapping[str, str]) -> set[str]:
+    """The tickers a price file holds, by the same precedence as reading it (its contents, its
+    metadata, its name), without parsing its bars: a replay is checked before it runs."""
+    if path.suffix == ".csv":
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            rows = csv.reader(handle)
+            header = next(rows, [])
+            if header[:1] == ["Price"]:
+                line = next(rows, [])
+                if line[:1] == ["Ticker"]:
+                    return {t.strip().upper() for t in line[1:] if t.strip()}
+            names = [c.strip().lower() for c in header]
+            if "ticker" in names:
+                column = names.index("ticker")
+                return {row[column].strip().upper() for row in rows if len(row) > column and row[column].strip()}
+    return {str(meta.get("ticker") or ticker_from_name(path.name, aliases))}
 
 
 def ticker_from_name(name: str, aliases: Mapping[str, str]) -> str:

@@ -11,17 +11,19 @@ from pathlib import Path
 import duckdb
 
 from pipeline import scorecard
-from pipeline.raw_zone import utc_now, write_atomic
+from pipeline.raw_zone import utc_now
 from pipeline.report import sections
 from pipeline.report.html import page
 from pipeline.settings import Settings
 from transforms import runner
+from warehouse.connection import connect_read_only
+from warehouse.files import write_atomic
 
 SAMPLE_BANNER = "SAMPLE DATA: made by the project to exercise the pipeline, not market prices."
 
 
-def render(con: duckdb.DuckDBPyConnection, settings: Settings, variables: dict[str, object]) -> str:
-    runner.set_variables(con, variables)
+def render(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
+    runner.set_variables(con, settings.variables())
     run = con.execute("select run_id, flow, mode from meta.runs order by started_at desc limit 1").fetchone()
     lines = [f"Generated {utc_now():%Y-%m-%d %H:%M} UTC."]
     if run:
@@ -37,11 +39,8 @@ def render(con: duckdb.DuckDBPyConnection, settings: Settings, variables: dict[s
     ])
 
 
-def write_report(settings: Settings, variables: dict[str, object]) -> Path:
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        document = render(con, settings, variables)
-    finally:
-        con.close()
+def write_report(settings: Settings) -> Path:
+    with connect_read_only(settings.warehouse_path) as con:
+        document = render(con, settings)
     write_atomic(settings.report_path, document.encode())
     return settings.report_path

@@ -46,9 +46,9 @@ def archive_url(name: str) -> str:
 
 def require_user_agent(user_agent: str | None) -> str:
     if not user_agent or not USER_AGENT.fullmatch(user_agent.strip()):
-        raise MissingUserAgent(
-            "THESIS_SEC_USER_AGENT must be set to 'Name email' (SEC refuses anonymous clients); "
-            f"got {user_agent!r}; no request was made")
+        got = "it is not set" if not user_agent else "its value is not of that form"
+        raise MissingUserAgent("THESIS_SEC_USER_AGENT must be set to 'Name email' (SEC refuses anonymous "
+                               f"clients); {got}; no request was made")
     return user_agent.strip()
 
 

@@ -1,6 +1,6 @@
 """The guidance ledger (seeds/capex_guidance.csv) before it is loaded.
 
-A new statement must pass these checks: see flows/sources/guidance_ledger.py for the columns.
+A new statement must pass these checks: seeds/README.md describes the columns.
 Failing rows are named by their ledger line.
 """
 
@@ -40,7 +40,7 @@ def suite() -> gx.ExpectationSuite:
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is present"))
     s.add_expectation(gxe.ExpectColumnValuesToBeInSet(
         column="known_ticker", value_set=[True],
-        description="ticker is a known company (a hyperscaler or a configured ticker)"))
+        description="ticker is a known company (seeds/companies.csv, THESIS_HYPERSCALERS or THESIS_TICKERS)"))
     s.add_expectation(gxe.ExpectColumnValuesToMatchRegex(
         column="fiscal_period", regex=FISCAL_PERIOD,
         description="fiscal_period reads like FY2026, FY2026Q1, FY2025H2 or CY2026"))

@@ -1,0 +1,24 @@
+"""Flow `daily`: every source, then the build. The scheduled deployment runs this."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from prefect import flow
+
+from flows.tasks import PrefectSteps
+from pipeline import daily as core
+from pipeline.settings import load_settings
+
+
+@flow(name="daily")
+def daily(data_dir: str | None = None, replay_from: str | None = None, tickers: list[str] | None = None,
+          benchmark: str | None = None, anchor_date: dt.date | None = None,
+          as_of: dt.date | None = None) -> core.DailyResult:
+    """Fetch live (or replay `replay_from`, a folder with prices/ and sec/), load, validate, build,
+    publish. A parameter left empty takes its value from the THESIS_* settings."""
+    settings = load_settings(data_dir=data_dir, tickers=tickers, benchmark=benchmark, anchor_date=anchor_date,
+                             as_of=as_of)
+    prices, filings = core.sources(settings, Path(replay_from) if replay_from else None)
+    return core.daily(settings, prices, filings, PrefectSteps())

@@ -1,0 +1,62 @@
+"""Checks made before a run starts anything: no warehouse, raw zone or orchestrator is touched
+until the paths, the settings and a replay's tickers are known to be usable. Each check is quick
+(file names and headers, no parsing of bars) and fails with one line."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipeline.errors import PayloadError, SettingsError
+from pipeline.parsers.price_files import declared_tickers
+from pipeline.raw_zone import payload_paths, read_meta
+from pipeline.settings import Settings
+from pipeline.sources.prices import PRICE_SUFFIXES
+from pipeline.sources.sec import require_user_agent
+
+
+def writable_data_dir(settings: Settings) -> None:
+    """The data directory is a directory this process can write, or can be made in one."""
+    path = settings.data_dir
+    if path.exists() and not path.is_dir():
+        raise SettingsError(f"the data directory {path} is a file, not a directory (--data-dir, THESIS_DATA_DIR)")
+    existing = next(p for p in [path, *path.absolute().parents] if p.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise SettingsError(f"the data directory {path} is not writable here (--data-dir, THESIS_DATA_DIR)")
+
+
+def replay_folder(settings: Settings, folder: Path) -> None:
+    """A replay folder exists and holds prices for every configured ticker and the benchmark."""
+    if not folder.is_dir():
+        raise PayloadError(f"no such folder to replay: {folder}")
+    prices = folder / "prices"
+    if not prices.is_dir():
+        raise PayloadError(f"{folder} has no prices/ folder to replay")
+    held: set[str] = set()
+    for path in payload_paths(prices, PRICE_SUFFIXES):
+        held |= declared_tickers(path, read_meta(path), settings.ticker_aliases)
+    absent = [t for t in settings.universe if t not in held]
+    if absent:
+        found = ", ".join(sorted(held)) or "none"
+        raise PayloadError(f"{prices} holds no prices for {', '.join(absent)} (it holds {found}); "
+                           "check --tickers and --benchmark")
+
+
+def live_run(settings: Settings) -> None:
+    require_user_agent(settings.user_agent)
+
+
+def imported_files(files: Sequence[Path]) -> None:
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise PayloadError(f"no such file: {', '.join(missing)}")
+
+
+def run(settings: Settings, replay_from: Path | None) -> None:
+    """Everything `thesis run` (or the `daily` flow) needs before it starts."""
+    writable_data_dir(settings)
+    if replay_from is None:
+        live_run(settings)
+    else:
+        replay_folder(settings, replay_from)

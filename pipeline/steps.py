@@ -1,0 +1,37 @@
+"""How the pipeline's steps are run: directly, or by an orchestrator.
+
+The core calls each step through a `Steps`; `flows/` passes one that runs them as Prefect tasks
+(on its task runner: threads, or Dask). The order of the steps and their arguments live once, in
+the core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Steps(Protocol):
+    def run(self, fn: Callable[..., R], *args: object) -> R:
+        """Run one step and return its result; its exception propagates."""
+        ...
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """Run `fn` on every item, possibly in parallel; results in the items' order."""
+        ...
+
+
+class Direct:
+    """In this process, one step after another."""
+
+    def run(self, fn: Callable[..., R], *args: object) -> R:
+        return fn(*args)
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        return [fn(item) for item in items]
+
+
+DIRECT = Direct()

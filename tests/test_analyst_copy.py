@@ -1,0 +1,104 @@
+"""The analyst copy opens in DuckDB 1.5, the newest CLI analysts can install, and README's queries run on it."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import PROJECT
+from tests.old_duckdb import OldDuckDB, old_duckdb
+from warehouse.connection import connect
+from warehouse.files import temporary_beside
+from warehouse.publish import publish_analyst_copy
+
+THESIS = Path(sys.executable).with_name("thesis")
+
+
+@pytest.fixture(scope="session")
+def duckdb_1_5(request) -> OldDuckDB:
+    return old_duckdb(Path(request.config.cache.mkdir("old-duckdb")))
+
+
+@pytest.fixture(scope="module")
+def sample_copy(tmp_path_factory) -> Path:
+    """The analyst copy of the sample, made by the command a user types."""
+    from prefect.settings import PREFECT_API_URL
+
+    data_dir = tmp_path_factory.mktemp("analyst")
+    # The session's Prefect server, as a scheduled setup sets PREFECT_API_URL: it spares the
+    # command starting a temporary server of its own (about 8 of its 19 seconds here).
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()} if PREFECT_API_URL.value() else None
+    done = subprocess.run([str(THESIS), "run", "--sample", "--data-dir", str(data_dir)],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return data_dir / "sample" / "published" / "thesis.duckdb"
+
+
+def readme_queries() -> list[str]:
+    """Every statement of README.md's sql blocks, in order; the first block's title kept apart."""
+    blocks = re.findall(r"^```sql\n(.*?)^```", (PROJECT / "README.md").read_text(), re.S | re.M)
+    assert blocks and blocks[0].startswith("-- Where each ticker stands against the index today\n")
+    queries = []
+    with duckdb.connect() as parser:  # DuckDB's own parser: comments and quoted semicolons are its concern
+        for block in blocks:
+            statements = [s.query for s in parser.extract_statements(block)]
+            assert statements, f"no statement in README's sql block:\n{block}"
+            queries += statements
+    return queries
+
+
+def test_every_readme_query_runs_in_duckdb_1_5(sample_copy, duckdb_1_5):
+    queries = readme_queries()
+    assert len(queries) >= 8  # the README had eight when this was written: the parse found them
+    results = duckdb_1_5.run(sample_copy, queries)
+    failed = [f"{query}\n  -> {result['error']}" for query, result in zip(queries, results, strict=True)
+              if "error" in result]
+    assert not failed, "\n\n".join(failed)
+    # Where each ticker stands against the index today: the sample's last session is 2026-03-06.
+    # Its waypoints (sample/generate.py) on the anchor 2025-08-01 and on 2026-03-06: NVDA 173.50
+    # and 190 (+9.5 %), ORCL 250 and 150 (-40.0 %), ^SOX 5530 and 8100 (+46.5 %).
+    assert sorted(results[0]["rows"]) == [["NVDA", "2026-03-06", 9.5, 46.5, -37.0],
+                                          ["ORCL", "2026-03-06", -40.0, 46.5, -86.5]]
+
+
+def test_the_copy_keeps_its_comments_in_duckdb_1_5(sample_copy, duckdb_1_5):
+    size, uncommented, marts_columns, views = duckdb_1_5.run(sample_copy, [
+        "select database_name from pragma_database_size()",
+        "select schema_name, table_name, column_name from duckdb_columns() "
+        "where schema_name in ('raw', 'staging', 'marts', 'meta') and comment is null",
+        "select count(*) from duckdb_columns() where schema_name = 'marts'",
+        "select count(*) from duckdb_views() where schema_name = 'staging' and comment is not null",
+    ])
+    assert size == {"rows": [["thesis"]]}
+    assert uncommented == {"rows": []}
+    assert marts_columns["rows"][0][0] > 0 and views["rows"][0][0] > 0
+
+
+def test_publishing_writes_duckdb_1_4_storage_under_a_path_with_an_apostrophe(tmp_path, duckdb_1_5):
+    data_dir = tmp_path / "the analyst's data"
+    warehouse = data_dir / "warehouse.duckdb"
+    with connect(warehouse) as con:
+        con.execute("insert into raw.companies values ('ORCL', 1341439, 'Oracle Corp', '0531')")
+        con.execute("create view staging.companies as select * from raw.companies")
+        con.execute("comment on view staging.companies is 'The companies, as a view.'")
+    target = data_dir / "published" / "thesis.duckdb"
+    target.parent.mkdir()
+    # Left by a publish killed midway, and by an analyst session killed while it held the copy.
+    temporary_beside(target).write_bytes(b"half a database")
+    target.with_name("thesis.duckdb.wal").write_bytes(b"a log of another file")
+    target.write_bytes(b"the previous copy")
+
+    publish_analyst_copy(warehouse, target)
+
+    assert sorted(p.name for p in target.parent.iterdir()) == ["thesis.duckdb"]
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("select tags['storage_version'] from duckdb_databases() "
+                           "where database_name = 'thesis'").fetchone()[0] == "v1.4.0+"
+    assert duckdb_1_5.run(target, [
+        "select ticker, cik, name from staging.companies",
+        "select comment from duckdb_views() where view_name = 'companies'",
+    ]) == [{"rows": [["ORCL", 1341439, "Oracle Corp"]]}, {"rows": [["The companies, as a view."]]}]

@@ -1,0 +1,151 @@
+"""Schema migrations: a warehouse made by an earlier release upgrades in place, once per process."""
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from warehouse import connection
+from warehouse.connection import connect, connect_read_only, create_schema
+from warehouse.migrate import (
+    MIGRATIONS_DIR,
+    SCHEMA_VERSION,
+    Migration,
+    NewerWarehouseError,
+    current_version,
+    migrate,
+    migrations,
+)
+
+# What the two migrations of this release are, written out rather than read from the code.
+EVERY_VERSION = [(1, "initial"), (2, "run_parameters")]
+PARAMETERS_COMMENT = "The settings the run used, as JSON: tickers, benchmark, anchor_date, as_of, hyperscalers."
+RUN = ("20260306T223000Z-a1b2c3", "daily", "sample", dt.datetime(2026, 3, 6, 22, 30, tzinfo=dt.UTC), "succeeded")
+BAR = ("NVDA", dt.date(2026, 3, 6), 188.0, 191.5, 187.25, 190.0, 190.0, 1000, False, "ab" * 32)
+
+
+def previous_release_warehouse(path):
+    """A warehouse as the release before migrations made it: 0001's SQL, no meta.schema_version."""
+    with duckdb.connect(str(path)) as con:
+        con.execute((MIGRATIONS_DIR / "0001_initial.sql").read_text())
+        con.execute("insert into meta.runs (run_id, flow, mode, started_at, status) values (?, ?, ?, ?, ?)", list(RUN))
+        con.execute("insert into raw.prices (ticker, date, open, high, low, close, adj_close, volume, "
+                    "close_is_adjusted, payload_sha256, run_id, loaded_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [*BAR, RUN[0], RUN[3]])
+        assert current_version(con) == 0
+    return path
+
+
+def versions(con):
+    return con.execute("select version, name from meta.schema_version order by version").fetchall()
+
+
+def test_the_release_knows_two_migrations():
+    assert SCHEMA_VERSION == 2
+    assert [(m.number, m.name) for m in migrations()] == EVERY_VERSION
+
+
+def test_a_previous_release_warehouse_upgrades_in_place(tmp_path):
+    path = previous_release_warehouse(tmp_path / "warehouse.duckdb")
+    with connect(path) as con:
+        assert versions(con) == EVERY_VERSION
+        assert con.execute("select comment from duckdb_columns() where schema_name = 'meta' and table_name = 'runs' "
+                           "and column_name = 'parameters'").fetchall() == [(PARAMETERS_COMMENT,)]
+        # The rows the previous release loaded are all still there; the new column is NULL on them.
+        assert con.execute("select run_id, flow, mode, started_at, status, parameters from meta.runs").fetchall() == [
+            (*RUN, None)]
+        assert con.execute("select ticker, date, open, high, low, close, adj_close, volume, close_is_adjusted, "
+                           "payload_sha256 from raw.prices").fetchall() == [BAR]
+
+
+def test_a_new_warehouse_gets_every_migration_and_every_column_is_commented(tmp_path):
+    path = tmp_path / "new" / "warehouse.duckdb"  # the folder too is made
+    with connect(path) as con:
+        assert versions(con) == EVERY_VERSION
+        assert [r[0] for r in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'meta' and table_name = 'runs' "
+            "order by column_index").fetchall()] == [
+            "run_id", "flow", "mode", "started_at", "finished_at", "status", "message", "parameters"]
+        assert con.execute("select schema_name, table_name from duckdb_tables() where comment is null").fetchall() == []
+        assert con.execute("select table_name, column_name from duckdb_columns() where comment is null "
+                           "and schema_name in ('raw', 'staging', 'marts', 'meta')").fetchall() == []
+        assert con.execute("select count(*) from duckdb_columns() where schema_name = 'meta' "
+                           "and table_name = 'schema_version'").fetchone()[0] == 3
+
+
+def test_create_schema_builds_an_in_memory_warehouse():
+    with duckdb.connect() as con:
+        assert create_schema(con) == [1, 2]
+        assert create_schema(con) == []  # up to date: nothing to apply
+        assert versions(con) == EVERY_VERSION
+
+
+def test_migrations_run_once_per_process(tmp_path, monkeypatch):
+    calls = []
+
+    def counted(con):
+        calls.append(migrate(con))
+        return calls[-1]
+
+    monkeypatch.setattr(connection, "migrate", counted)
+    path = tmp_path / "warehouse.duckdb"
+    with connect(path):
+        pass
+    with connect(path):
+        pass
+    (tmp_path / "elsewhere").mkdir()
+    with connect(tmp_path / "elsewhere" / ".." / "warehouse.duckdb"):  # the same file, spelled otherwise
+        pass
+    assert calls == [[1, 2]]
+    # A warehouse deleted to be rebuilt from the raw zone comes back empty, and is migrated again.
+    path.unlink()
+    with connect(path) as con:
+        assert versions(con) == EVERY_VERSION
+    assert calls == [[1, 2], [1, 2]]
+
+
+def test_a_warehouse_from_a_newer_release_is_refused(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        create_schema(con)
+        con.execute("insert into meta.schema_version values (3, 'from_the_future', now())")
+    for _ in range(2):  # refused every time, not only on the first connection
+        with pytest.raises(NewerWarehouseError) as refused, connect(path):
+            pass
+        assert str(refused.value) == (
+            f"{path} is at schema version 3, but this release knows versions up to 2: a newer release made it; "
+            "use that release, or rebuild the warehouse from the raw zone")
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert versions(con) == [*EVERY_VERSION, (3, "from_the_future")]
+
+
+def test_a_failed_migration_leaves_the_previous_version(tmp_path):
+    broken = [*migrations()[:1],
+              Migration(2, "broken", "alter table meta.runs add column x varchar; select * from nowhere;")]
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        with pytest.raises(duckdb.CatalogException, match="nowhere"):
+            migrate(con, broken)
+        assert versions(con) == [(1, "initial")]
+        assert "x" not in [r[0] for r in con.execute("select column_name from duckdb_columns() "
+                                                      "where schema_name = 'meta' and table_name = 'runs'").fetchall()]
+
+
+def test_read_only_connections_do_not_migrate(tmp_path):
+    path = previous_release_warehouse(tmp_path / "warehouse.duckdb")
+    with connect_read_only(path) as con:
+        assert current_version(con) == 0
+        with pytest.raises(duckdb.InvalidInputException, match="read-only"):
+            con.execute("delete from meta.runs")
+
+
+@pytest.mark.parametrize("names, reason", [
+    (["0001_initial.sql", "0001_again.sql"], "migrations 0001_again.sql and 0001_initial.sql share the number 1"),
+    (["0001_initial.sql", "0003_later.sql"], "skip number\\(s\\) 0002"),
+    (["0002_first.sql"], "skip number\\(s\\) 0001"),
+    (["0001_initial.sql", "2_short.sql"], "migration file 2_short.sql is not named NNNN_name.sql"),
+])
+def test_badly_numbered_migrations_are_refused(tmp_path, names, reason):
+    for name in names:
+        (tmp_path / name).write_text("select 1;")
+    with pytest.raises(ValueError, match=reason):
+        migrations(tmp_path)
