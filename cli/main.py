@@ -19,6 +19,7 @@ from cli import logs
 from pipeline import preflight
 from pipeline.errors import PipelineError
 from pipeline.settings import SAMPLE_DIR, Settings, load_settings
+from warehouse.migrate import NewerWarehouseError
 
 SAMPLE = "sample"  # the bundled sample replays into DATA_DIR/sample, apart from real data
 
@@ -40,51 +41,80 @@ def common(*names: str) -> argparse.ArgumentParser:
     group = parent.add_argument_group("settings (override THESIS_* environment variables)")
     for name in names:
         flag(group, name)
-    parent.add_argument("-v", "--verbose", action="store_true",
-                        help="show progress and, on failure, the traceback on the terminal")
+    parent.add_argument(
+        "-v", "--verbose", action="store_true", help="show progress and, on failure, the traceback on the terminal"
+    )
     return parent
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="thesis", description="The thesis pipeline: prices, SEC filings and capex "
-                                  "guidance into DuckDB, validated, transformed and published.")
+    top = argparse.ArgumentParser(
+        prog="thesis",
+        description="The thesis pipeline: prices, SEC filings and capex "
+        "guidance into DuckDB, validated, transformed and published.",
+    )
     top.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = top.add_subparsers(dest="command", required=True)
     building = ("data-dir", "tickers", "benchmark", "anchor-date", "as-of")
 
-    run = commands.add_parser("run", parents=[common(*building)], help="fetch (or replay), load, validate, build, publish",
-                              description="Fetch live from Yahoo Finance and SEC EDGAR (set THESIS_SEC_USER_AGENT "
-                                          "to 'Name email'), or replay a folder, then load, validate, transform "
-                                          "and publish.")
+    run = commands.add_parser(
+        "run",
+        parents=[common(*building)],
+        help="fetch (or replay), load, validate, build, publish",
+        description="Fetch live from Yahoo Finance and SEC EDGAR (set THESIS_SEC_USER_AGENT "
+        "to 'Name email'), or replay a folder, then load, validate, transform "
+        "and publish.",
+    )
     where = run.add_mutually_exclusive_group()
-    where.add_argument("--from", dest="from_dir", type=Path, metavar="DIR",
-                       help="replay DIR/prices/* (a raw zone, or yfinance CSV exports) and DIR/sec/{companyfacts,"
-                            "submissions}/*.json without network")
-    where.add_argument("--sample", action="store_true",
-                       help="replay the bundled sample into DATA_DIR/sample, without network")
+    where.add_argument(
+        "--from",
+        dest="from_dir",
+        type=Path,
+        metavar="DIR",
+        help="replay DIR/prices/* (a raw zone, or yfinance CSV exports) and DIR/sec/{companyfacts,"
+        "submissions}/*.json without network",
+    )
+    where.add_argument(
+        "--sample", action="store_true", help="replay the bundled sample into DATA_DIR/sample, without network"
+    )
 
-    imp = commands.add_parser("import-prices", parents=[common("data-dir", "tickers", "benchmark")],
-                              help="load yfinance CSV exports",
-                              description="Copy yfinance CSV exports into the raw zone, validate and load them. "
-                                          "Run `thesis build` afterwards.")
+    imp = commands.add_parser(
+        "import-prices",
+        parents=[common("data-dir", "tickers", "benchmark")],
+        help="load yfinance CSV exports",
+        description="Copy yfinance CSV exports into the raw zone, validate and load them. "
+        "Run `thesis build` afterwards.",
+    )
     imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
     imp.add_argument("--ticker", help="the ticker, where neither the file's contents nor its name say")
 
-    commands.add_parser("build", parents=[common(*building)], help="load the seeds, transform, validate and publish",
-                        description="Load the seeds, build staging and marts from what is loaded, validate, score "
-                                    "the claims and publish.")
-    for name, text in (("report", "write the HTML report again from what is built, as it was built"),
-                       ("status", "last runs, rows and latest dates")):
-        command = commands.add_parser(name, parents=[common("data-dir")], help=text, description=text[0].upper()
-                                      + text[1:] + ". Without --data-dir: the data directory a run wrote last, "
-                                      "./var or the sample's ./var/sample.")
+    commands.add_parser(
+        "build",
+        parents=[common(*building)],
+        help="load the seeds, transform, validate and publish",
+        description="Load the seeds, build staging and marts from what is loaded, validate, score "
+        "the claims and publish.",
+    )
+    for name, text in (
+        ("report", "write the HTML report again from what is built, as it was built"),
+        ("status", "last runs, rows and latest dates"),
+    ):
+        command = commands.add_parser(
+            name,
+            parents=[common("data-dir")],
+            help=text,
+            description=text[0].upper() + text[1:] + ". Without --data-dir: the data directory a run wrote last, "
+            "./var or the sample's ./var/sample.",
+        )
         command.add_argument("--sample", action="store_true", help="the sample's data (DATA_DIR/sample)")
     serve = commands.add_parser(
-        "serve", parents=[common("data-dir", "tickers", "benchmark", "anchor-date")],
+        "serve",
+        parents=[common("data-dir", "tickers", "benchmark", "anchor-date")],
         help="serve the daily flow on the schedule in prefect.yaml",
         description="Serve the `daily` flow on the cron schedule declared in prefect.yaml, with the flags as the "
-                    "deployment's default parameters. Uses the Prefect server in PREFECT_API_URL, or starts a "
-                    "temporary one.")
+        "deployment's default parameters. Uses the Prefect server in PREFECT_API_URL, or starts a "
+        "temporary one.",
+    )
     serve.add_argument("--from", dest="from_dir", type=Path, metavar="DIR", help="replay DIR on every scheduled run")
     return top
 
@@ -114,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         replay = prepare(args, settings)
         log_file = logs.start(settings, args.verbose) if args.command in WRITING else None
         print(act(args, settings, replay))
-    except PipelineError as exc:
+    except (PipelineError, NewerWarehouseError) as exc:
         return fail(str(exc), exc, args.verbose, log_file)
     except KeyboardInterrupt as exc:
         return fail("interrupted", exc, args.verbose, log_file)
@@ -163,9 +193,14 @@ def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> st
     if orchestrated():
         from flows.daily import daily
 
-        result = daily(data_dir=str(settings.data_dir), replay_from=str(replay) if replay else None,
-                       tickers=list(settings.tickers), benchmark=settings.benchmark,
-                       anchor_date=settings.anchor_date, as_of=settings.as_of)
+        result = daily(
+            data_dir=str(settings.data_dir),
+            replay_from=str(replay) if replay else None,
+            tickers=list(settings.tickers),
+            benchmark=settings.benchmark,
+            anchor_date=settings.anchor_date,
+            as_of=settings.as_of,
+        )
     else:
         from pipeline.daily import daily, sources
 
@@ -177,9 +212,13 @@ def import_prices(args: argparse.Namespace, settings: Settings, replay: None) ->
     if orchestrated():
         from flows.ingest import ingest_prices
 
-        result = ingest_prices(data_dir=str(settings.data_dir), tickers=list(settings.tickers),
-                               benchmark=settings.benchmark, import_files=[str(f) for f in args.files],
-                               ticker=args.ticker)
+        result = ingest_prices(
+            data_dir=str(settings.data_dir),
+            tickers=list(settings.tickers),
+            benchmark=settings.benchmark,
+            import_files=[str(f) for f in args.files],
+            ticker=args.ticker,
+        )
     else:
         from pipeline.ingest_prices import ingest_prices
         from pipeline.sources.prices import ImportedPrices
@@ -194,8 +233,13 @@ def build(args: argparse.Namespace, settings: Settings, replay: None) -> str:
     if orchestrated():
         from flows.build import build as build_flow
 
-        result = build_flow(data_dir=str(settings.data_dir), tickers=list(settings.tickers),
-                            benchmark=settings.benchmark, anchor_date=settings.anchor_date, as_of=settings.as_of)
+        result = build_flow(
+            data_dir=str(settings.data_dir),
+            tickers=list(settings.tickers),
+            benchmark=settings.benchmark,
+            anchor_date=settings.anchor_date,
+            as_of=settings.as_of,
+        )
     else:
         from pipeline.build import build as build_core
 
@@ -221,8 +265,12 @@ def status(args: argparse.Namespace, settings: Settings, replay: None) -> str:
 def serve(args: argparse.Namespace, settings: Settings, replay: None) -> str:
     from flows.serve import serve_daily
 
-    parameters = {"data_dir": str(settings.data_dir), "tickers": list(settings.tickers),
-                  "benchmark": settings.benchmark, "anchor_date": settings.anchor_date.isoformat()}
+    parameters = {
+        "data_dir": str(settings.data_dir),
+        "tickers": list(settings.tickers),
+        "benchmark": settings.benchmark,
+        "anchor_date": settings.anchor_date.isoformat(),
+    }
     if args.from_dir:
         preflight.replay_folder(settings, args.from_dir)
         parameters["replay_from"] = str(args.from_dir.resolve())
@@ -240,8 +288,12 @@ def orchestrated() -> bool:
 WRITING = {"run", "import-prices", "build", "serve"}  # these keep a log under the data directory
 Command = tuple[Callable[[argparse.Namespace, Settings], Path | None], Callable[..., str]]
 COMMANDS: dict[str, Command] = {
-    "run": (prepare_run, run), "import-prices": (prepare_import, import_prices), "build": (prepare_build, build),
-    "report": (prepare_reading, report), "status": (prepare_reading, status), "serve": (prepare_build, serve),
+    "run": (prepare_run, run),
+    "import-prices": (prepare_import, import_prices),
+    "build": (prepare_build, build),
+    "report": (prepare_reading, report),
+    "status": (prepare_reading, status),
+    "serve": (prepare_build, serve),
 }
 
 

@@ -31,22 +31,53 @@ def prepare(mart: pd.DataFrame, variables: Mapping[str, object]) -> pd.DataFrame
 def suite() -> gx.ExpectationSuite:
     s = gx.ExpectationSuite(name=NAME)
     s.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="statement_id", description="statement_id is unique"))
-    for column in ("statement_id", "ticker", "fiscal_period", "fiscal_year", "period_kind", "statement_date",
-                   "revision_number", "source_url"):
+    for column in (
+        "statement_id",
+        "ticker",
+        "fiscal_period",
+        "fiscal_year",
+        "period_kind",
+        "statement_date",
+        "revision_number",
+        "source_url",
+    ):
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is not null"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-        column="period_kind", value_set=PERIOD_KINDS, description=f"period_kind is one of {', '.join(PERIOD_KINDS)}"))
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="period_kind", value_set=PERIOD_KINDS, description=f"period_kind is one of {', '.join(PERIOD_KINDS)}"
+        )
+    )
     for higher, lower in (("mid_usd_bn", "low_usd_bn"), ("high_usd_bn", "mid_usd_bn")):
-        s.add_expectation(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A=higher, column_B=lower, or_equal=True, ignore_row_if="either_value_is_missing",
-            description=f"{lower} <= {higher}"))
-    s.add_expectation(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-        column_A="statement_date", column_B="revises_statement_date", ignore_row_if="either_value_is_missing",
-        description="a statement revises an earlier one"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-        column="first_has_no_predecessor", value_set=[True],
-        description="revision 0, and only it, revises no earlier statement"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-        column="change_in_mid_gap", min_value=-TOLERANCE, max_value=TOLERANCE,
-        description="change_in_mid_usd_bn = mid_usd_bn - previous_mid_usd_bn"))
+        s.add_expectation(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=higher,
+                column_B=lower,
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                description=f"{lower} <= {higher}",
+            )
+        )
+    s.add_expectation(
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="statement_date",
+            column_B="revises_statement_date",
+            ignore_row_if="either_value_is_missing",
+            description="a statement revises an earlier one",
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="first_has_no_predecessor",
+            value_set=[True],
+            description="revision 0, and only it, revises no earlier statement",
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="change_in_mid_gap",
+            min_value=-TOLERANCE,
+            max_value=TOLERANCE,
+            description="change_in_mid_usd_bn = mid_usd_bn - previous_mid_usd_bn",
+        )
+    )
     return s

@@ -20,14 +20,22 @@ def prepare(mart: pd.DataFrame, variables: Mapping[str, object]) -> pd.DataFrame
 
 def suite() -> gx.ExpectationSuite:
     s = gx.ExpectationSuite(name=NAME)
-    s.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(
-        column_list=list(ID_COLUMNS), description="one row per (ticker, calendar_quarter)"))
+    s.add_expectation(
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=list(ID_COLUMNS), description="one row per (ticker, calendar_quarter)"
+        )
+    )
     for column in ("ticker", "calendar_quarter", "is_complete"):
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is not null"))
-    s.add_expectation(gxe.ExpectColumnValuesToMatchRegex(
-        column="calendar_quarter", regex=r"^\d{4}Q[1-4]$", description="calendar_quarter like 2025Q3"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-        column="summed_short", value_set=[False], description="an incomplete HYPERSCALERS quarter is not summed"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-        column="capex", min_value=0, description="capex >= 0"))
+    s.add_expectation(
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="calendar_quarter", regex=r"^\d{4}Q[1-4]$", description="calendar_quarter like 2025Q3"
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="summed_short", value_set=[False], description="an incomplete HYPERSCALERS quarter is not summed"
+        )
+    )
+    s.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="capex", min_value=0, description="capex >= 0"))
     return s

@@ -21,22 +21,34 @@ def prepare(mart: pd.DataFrame, variables: Mapping[str, object]) -> pd.DataFrame
     gap = frame["free_cash_flow"] - (frame["operating_cash_flow"] - frame["capex"])
     ratio = pd.to_numeric(frame["debt_to_equity"], errors="coerce").astype("float64")
     applies = (frame["stockholders_equity"] > 0) & frame["total_debt"].notna()
-    return frame.assign(free_cash_flow_gap=gap,
-                        debt_to_equity_finite=pd.Series(np.isfinite(ratio)).where(applies))
+    return frame.assign(free_cash_flow_gap=gap, debt_to_equity_finite=pd.Series(np.isfinite(ratio)).where(applies))
 
 
 def suite() -> gx.ExpectationSuite:
     s = gx.ExpectationSuite(name=NAME)
-    s.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(
-        column_list=list(ID_COLUMNS), description="one row per (ticker, period_end)"))
+    s.add_expectation(
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=list(ID_COLUMNS), description="one row per (ticker, period_end)"
+        )
+    )
     for column in ("ticker", "cik", "period_end", "fiscal_year", "fiscal_quarter", "calendar_quarter"):
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is not null"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-        column="free_cash_flow_gap", min_value=-TOLERANCE, max_value=TOLERANCE,
-        description="free_cash_flow = operating_cash_flow - capex"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-        column="debt_to_equity_finite", value_set=[True],
-        description="debt_to_equity is finite where equity > 0"))
-    s.add_expectation(gxe.ExpectColumnValuesToMatchRegex(
-        column="calendar_quarter", regex=r"^\d{4}Q[1-4]$", description="calendar_quarter like 2025Q3"))
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="free_cash_flow_gap",
+            min_value=-TOLERANCE,
+            max_value=TOLERANCE,
+            description="free_cash_flow = operating_cash_flow - capex",
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="debt_to_equity_finite", value_set=[True], description="debt_to_equity is finite where equity > 0"
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="calendar_quarter", regex=r"^\d{4}Q[1-4]$", description="calendar_quarter like 2025Q3"
+        )
+    )
     return s

@@ -16,8 +16,17 @@ NAME = "raw_capex_guidance"
 ID_COLUMNS = ("line", "ticker", "fiscal_period", "statement_date")
 STATEMENT = ["ticker", "fiscal_period", "statement_date"]
 FISCAL_PERIOD = r"^(?:FY\d{4}(?:Q[1-4]|H[12])?|CY\d{4})$"
-REQUIRED = ("ticker", "statement_date", "date_precision", "fiscal_period", "basis", "qualitative", "quote",
-            "source_url", "evidence")
+REQUIRED = (
+    "ticker",
+    "statement_date",
+    "date_precision",
+    "fiscal_period",
+    "basis",
+    "qualitative",
+    "quote",
+    "source_url",
+    "evidence",
+)
 
 
 def prepare(ledger: pd.DataFrame, known_tickers: Collection[str]) -> pd.DataFrame:
@@ -38,30 +47,66 @@ def suite() -> gx.ExpectationSuite:
     s = gx.ExpectationSuite(name=NAME)
     for column in REQUIRED:
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is present"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-        column="known_ticker", value_set=[True],
-        description="ticker is a known company (seeds/companies.csv, THESIS_HYPERSCALERS or THESIS_TICKERS)"))
-    s.add_expectation(gxe.ExpectColumnValuesToMatchRegex(
-        column="fiscal_period", regex=FISCAL_PERIOD,
-        description="fiscal_period reads like FY2026, FY2026Q1, FY2025H2 or CY2026"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-        column="date_precision", value_set=["day", "month"], description="date_precision is day or month"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-        column="day_of_month", min_value=1, max_value=1,
-        description="a month-precision statement_date is the month's first day"))
-    s.add_expectation(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-        column_A="high_usd_bn", column_B="low_usd_bn", or_equal=True, ignore_row_if="either_value_is_missing",
-        description="low_usd_bn <= high_usd_bn"))
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="known_ticker",
+            value_set=[True],
+            description="ticker is a known company (seeds/companies.csv, THESIS_HYPERSCALERS or THESIS_TICKERS)",
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="fiscal_period",
+            regex=FISCAL_PERIOD,
+            description="fiscal_period reads like FY2026, FY2026Q1, FY2025H2 or CY2026",
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="date_precision", value_set=["day", "month"], description="date_precision is day or month"
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="day_of_month",
+            min_value=1,
+            max_value=1,
+            description="a month-precision statement_date is the month's first day",
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="high_usd_bn",
+            column_B="low_usd_bn",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            description="low_usd_bn <= high_usd_bn",
+        )
+    )
     for column in ("low_usd_bn", "high_usd_bn", "point_usd_bn"):
-        s.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-            column=column, min_value=0, strict_min=True, description=f"{column} > 0"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-        column="figure_or_qualitative", value_set=[True],
-        description="a figure, or qualitative = true with no figure"))
-    s.add_expectation(gxe.ExpectColumnValuesToMatchRegex(
-        column="source_url", regex=r"^https?://\S+$", description="source_url is an http(s) URL"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-        column="evidence", value_set=["seen", "secondary"], description="evidence is seen or secondary"))
-    s.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(
-        column_list=STATEMENT, description="one statement per (ticker, fiscal_period, statement_date)"))
+        s.add_expectation(
+            gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0, strict_min=True, description=f"{column} > 0")
+        )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="figure_or_qualitative",
+            value_set=[True],
+            description="a figure, or qualitative = true with no figure",
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="source_url", regex=r"^https?://\S+$", description="source_url is an http(s) URL"
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="evidence", value_set=["seen", "secondary"], description="evidence is seen or secondary"
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=STATEMENT, description="one statement per (ticker, fiscal_period, statement_date)"
+        )
+    )
     return s

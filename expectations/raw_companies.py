@@ -8,7 +8,7 @@ from great_expectations import expectations as gxe
 
 NAME = "raw_companies"
 ID_COLUMNS = ("line", "ticker")
-FISCAL_YEAR_END = r"^(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$"
+FISCAL_YEAR_END = r"^(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])$"
 
 
 def prepare(companies: pd.DataFrame) -> pd.DataFrame:
@@ -22,8 +22,14 @@ def suite() -> gx.ExpectationSuite:
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is present"))
     s.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="ticker", description="one line per ticker"))
     s.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="cik", description="one line per CIK"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-        column="cik", min_value=1, max_value=9_999_999_999, description="cik has 1 to 10 digits"))
-    s.add_expectation(gxe.ExpectColumnValuesToMatchRegex(
-        column="fiscal_year_end", regex=FISCAL_YEAR_END, description="fiscal_year_end is MMDD, like 0131"))
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="cik", min_value=1, max_value=9_999_999_999, description="cik has 1 to 10 digits"
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="fiscal_year_end", regex=FISCAL_YEAR_END, description="fiscal_year_end is MMDD, like 0131"
+        )
+    )
     return s

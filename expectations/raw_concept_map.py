@@ -22,10 +22,17 @@ def suite() -> gx.ExpectationSuite:
     s = gx.ExpectationSuite(name=NAME)
     for column in ("metric", "period", "priority", "taxonomy", "concept"):
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is present"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-        column="period", value_set=PERIODS, description="period is duration or instant"))
-    s.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(
-        column_list=["metric", "priority"], description="one concept per (metric, priority)"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-        column="period_consistent", value_set=[True], description="a metric is all duration or all instant"))
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(column="period", value_set=PERIODS, description="period is duration or instant")
+    )
+    s.add_expectation(
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["metric", "priority"], description="one concept per (metric, priority)"
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="period_consistent", value_set=[True], description="a metric is all duration or all instant"
+        )
+    )
     return s

@@ -31,16 +31,26 @@ def suite() -> gx.ExpectationSuite:
     s = gx.ExpectationSuite(name=NAME)
     for column in ("ticker", "date", *PRICES, "volume"):
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is not null"))
-    s.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(
-        column_list=list(ID_COLUMNS), description="one bar per (ticker, date)"))
+    s.add_expectation(
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=list(ID_COLUMNS), description="one bar per (ticker, date)")
+    )
     for higher, lower in (("high", "low"), ("open", "low"), ("close", "low"), ("high", "open"), ("high", "close")):
-        s.add_expectation(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A=higher, column_B=lower, or_equal=True, description=f"{lower} <= {higher}"))
+        s.add_expectation(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=higher, column_B=lower, or_equal=True, description=f"{lower} <= {higher}"
+            )
+        )
     for column in PRICES:
-        s.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-            column=column, min_value=0, strict_min=True, description=f"{column} > 0"))
+        s.add_expectation(
+            gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0, strict_min=True, description=f"{column} > 0")
+        )
     s.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="volume", min_value=0, description="volume >= 0"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-        column="unexplained_move", min_value=-MAX_MOVE, max_value=MAX_MOVE,
-        description=f"close-to-close move within ±{MAX_MOVE:.0%} unless a split"))
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="unexplained_move",
+            min_value=-MAX_MOVE,
+            max_value=MAX_MOVE,
+            description=f"close-to-close move within ±{MAX_MOVE:.0%} unless a split",
+        )
+    )
     return s

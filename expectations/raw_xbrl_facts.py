@@ -18,8 +18,26 @@ MAX_DAYS_AHEAD = 400
 ACCESSION = r"^\d{10}-\d{2}-\d{6}$"
 # Units SEC uses in companyfacts: a currency code, per share, or a count or ratio. A unit not
 # matched here is new to the pipeline; look at it before adding it.
-COUNT_UNITS = ("shares", "pure", "segment", "instrument", "Year", "Month", "Day", "employee", "customer",
-               "contract", "item", "Vote", "Rate", "property", "store", "country", "subsidiary", "Position")
+COUNT_UNITS = (
+    "shares",
+    "pure",
+    "segment",
+    "instrument",
+    "Year",
+    "Month",
+    "Day",
+    "employee",
+    "customer",
+    "contract",
+    "item",
+    "Vote",
+    "Rate",
+    "property",
+    "store",
+    "country",
+    "subsidiary",
+    "Position",
+)
 KNOWN_UNIT = rf"^(?:[A-Z]{{3}}(?:/shares)?|{'|'.join(COUNT_UNITS)})$"
 
 
@@ -29,24 +47,42 @@ def prepare(batch: pd.DataFrame) -> pd.DataFrame:
     end = pd.to_datetime(batch["end"])
     duration = (end - pd.to_datetime(batch["start"])).dt.days
     after_end = (pd.to_datetime(batch["filed"]) - end).dt.days
-    return batch.assign(duration_days=duration, filed_after_end_days=after_end.where(batch["form"].isin(PERIODIC_FORMS)))
+    return batch.assign(
+        duration_days=duration, filed_after_end_days=after_end.where(batch["form"].isin(PERIODIC_FORMS))
+    )
 
 
 def suite() -> gx.ExpectationSuite:
     s = gx.ExpectationSuite(name=NAME)
     for column in ("cik", "taxonomy", "concept", "unit", "end", "val", "accn", "form", "filed"):
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is not null"))
-    s.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(
-        column_list=KEY, description="one value per (cik, taxonomy, concept, unit, period, accn)"))
-    s.add_expectation(gxe.ExpectColumnValuesToMatchRegex(
-        column="accn", regex=ACCESSION, description="accession number is ##########-##-######"))
+    s.add_expectation(
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=KEY, description="one value per (cik, taxonomy, concept, unit, period, accn)"
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="accn", regex=ACCESSION, description="accession number is ##########-##-######"
+        )
+    )
     s.add_expectation(gxe.ExpectColumnValuesToMatchRegex(column="unit", regex=KNOWN_UNIT, description="known unit"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-        column="duration_days", min_value=0, description="end >= start"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-        column="filed_after_end_days", min_value=0, mostly=FILED_AFTER_END_MOSTLY,
-        description=f"filed >= end for 10-K and 10-Q (on at least {FILED_AFTER_END_MOSTLY:.0%} of rows)"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-        column="filed_after_end_days", min_value=-MAX_DAYS_AHEAD,
-        description=f"no 10-K or 10-Q fact ends more than {MAX_DAYS_AHEAD} days after its filing"))
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(column="duration_days", min_value=0, description="end >= start")
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="filed_after_end_days",
+            min_value=0,
+            mostly=FILED_AFTER_END_MOSTLY,
+            description=f"filed >= end for 10-K and 10-Q (on at least {FILED_AFTER_END_MOSTLY:.0%} of rows)",
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="filed_after_end_days",
+            min_value=-MAX_DAYS_AHEAD,
+            description=f"no 10-K or 10-Q fact ends more than {MAX_DAYS_AHEAD} days after its filing",
+        )
+    )
     return s

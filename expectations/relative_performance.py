@@ -28,20 +28,40 @@ def prepare(mart: pd.DataFrame, variables: Mapping[str, object]) -> pd.DataFrame
 
 def suite() -> gx.ExpectationSuite:
     s = gx.ExpectationSuite(name=NAME)
-    s.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(
-        column_list=["date", "ticker"], description="one row per (date, ticker)"))
+    s.add_expectation(
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["date", "ticker"], description="one row per (date, ticker)")
+    )
     for column in ("date", "ticker", "adj_close", "benchmark_adj_close", "rebased", "benchmark_rebased"):
-        s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(
-            column=column, description=f"{column} is not null (rebased needs a session on or after the anchor)"))
+        s.add_expectation(
+            gxe.ExpectColumnValuesToNotBeNull(
+                column=column, description=f"{column} is not null (rebased needs a session on or after the anchor)"
+            )
+        )
     for column in ("anchor_rebased", "anchor_benchmark_rebased"):
-        s.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-            column=column, min_value=100 - TOLERANCE, max_value=100 + TOLERANCE,
-            description=f"{column.removeprefix('anchor_')} is 100 at the anchor"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-        column="relative_strength_gap", min_value=-TOLERANCE, max_value=TOLERANCE,
-        description="relative_strength = rebased / benchmark_rebased x 100"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-        column="drawdown", min_value=-1, max_value=0, description="drawdown within [-1, 0]"))
-    s.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-        column="corr_60d", min_value=-1 - TOLERANCE, max_value=1 + TOLERANCE, description="corr_60d within [-1, 1]"))
+        s.add_expectation(
+            gxe.ExpectColumnValuesToBeBetween(
+                column=column,
+                min_value=100 - TOLERANCE,
+                max_value=100 + TOLERANCE,
+                description=f"{column.removeprefix('anchor_')} is 100 at the anchor",
+            )
+        )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="relative_strength_gap",
+            min_value=-TOLERANCE,
+            max_value=TOLERANCE,
+            description="relative_strength = rebased / benchmark_rebased x 100",
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="drawdown", min_value=-1, max_value=0, description="drawdown within [-1, 0]"
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="corr_60d", min_value=-1 - TOLERANCE, max_value=1 + TOLERANCE, description="corr_60d within [-1, 1]"
+        )
+    )
     return s

@@ -14,7 +14,6 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-
 ROWS_NAMED = 5  # rows named per failed expectation in the one-line summary
 
 
@@ -35,24 +34,29 @@ def _context():
     return context, context.data_sources.add_pandas("frames")
 
 
-def run_suite(build_suite: Callable[[], gx.ExpectationSuite], frame: pd.DataFrame,
-              id_columns: Sequence[str]) -> Result:
+def run_suite(build_suite: Callable[[], gx.ExpectationSuite], frame: pd.DataFrame, id_columns: Sequence[str]) -> Result:
     """Validate `frame` against the suite and summarise it, naming failing rows by `id_columns`."""
-    context, source = _context()
-    suite = build_suite()  # GX wants its context to exist before a suite is built
+    _, source = _context()  # GX wants its context to exist before a suite is built
+    suite = build_suite()
     try:
         asset = source.get_asset(suite.name)
     except LookupError:
         asset = source.add_dataframe_asset(suite.name)
     batch_definition = next(iter(asset.batch_definitions), None) or asset.add_batch_definition_whole_dataframe("all")
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame.reset_index(drop=True)})
-    result = batch.validate(suite, result_format={
-        "result_format": "COMPLETE", "unexpected_index_column_names": list(id_columns)})
+    result = batch.validate(
+        suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": list(id_columns)}
+    )
 
     failures = [r for r in result.results if not r.success]
     summary = "; ".join(describe(r, id_columns) for r in failures) or f"all {len(result.results)} expectations passed"
-    report = {"suite": suite.name, "success": result.success, "rows": len(frame), "summary": summary,
-              "result": result.to_json_dict()}
+    report = {
+        "suite": suite.name,
+        "success": result.success,
+        "rows": len(frame),
+        "summary": summary,
+        "result": result.to_json_dict(),
+    }
     return Result(suite.name, bool(result.success), len(result.results), len(failures), summary, report)
 
 
@@ -67,7 +71,9 @@ def describe(result, id_columns: Sequence[str]) -> str:
     if count is None:
         return f"{label} failed (observed {details.get('observed_value')!r})"
     # GX adds the checked columns' values to each row; the summary names the row by its IDs alone.
-    rows = [" ".join(str(row.get(c)) for c in id_columns) if isinstance(row, dict) else str(row)
-            for row in (details.get("unexpected_index_list") or [])[:ROWS_NAMED]]
+    rows = [
+        " ".join(str(row.get(c)) for c in id_columns) if isinstance(row, dict) else str(row)
+        for row in (details.get("unexpected_index_list") or [])[:ROWS_NAMED]
+    ]
     more = f" and {count - len(rows)} more" if count > len(rows) else ""
     return f"{label} failed on {count} row{'s' if count != 1 else ''}: {', '.join(rows)}{more}"

@@ -53,7 +53,9 @@ def daily(settings: Settings, prices: PriceSource, filings: FilingSource, steps:
         ingested = ingest_prices(settings, prices, run.run_id, steps)
         filed = ingest_filings(settings, filings, run.run_id, steps)
         built = build(settings, run.run_id, steps)
-        run.message = (f"{ingested.rows} bars, {filed.facts} XBRL facts and {built.seeds['capex_guidance']} "
-                       f"guidance statements loaded; built {', '.join(built.built)}")
+        run.message = (
+            f"{ingested.rows} bars, {filed.facts} XBRL facts and {built.seeds['capex_guidance']} "
+            f"guidance statements loaded; built {', '.join(built.built)}"
+        )
     steps.run(publish_copy, settings)
     return DailyResult(run.run_id, ingested, filed, built)

@@ -14,14 +14,14 @@ import duckdb
 import pandas as pd
 
 from expectations import raw_xbrl_facts
-from pipeline.sources.filings import FilingSource, SecFilings, Validators
+from pipeline import seeds
+from pipeline.parsers.sec_payloads import read_companyfacts, read_submissions
 from pipeline.raw_zone import PayloadFile
 from pipeline.runs import check, record, recorded_run, require
-from pipeline import seeds
 from pipeline.settings import Settings
-from pipeline.steps import DIRECT, Steps
+from pipeline.sources.filings import FilingSource, SecFilings, Validators
 from pipeline.sources.sec import LiveSecClient
-from pipeline.parsers.sec_payloads import read_companyfacts, read_submissions
+from pipeline.steps import DIRECT, Steps
 from warehouse.connection import connect, transaction
 from warehouse.load import upsert
 
@@ -40,12 +40,19 @@ log = logging.getLogger(__name__)
 
 def live_filings(settings: Settings) -> SecFilings:
     """The live source; fails at once, with no request made, when the User-Agent is not set."""
-    return SecFilings(LiveSecClient(settings.user_agent, settings.sec_requests_per_second,
-                                    settings.sec_timeout_seconds, settings.sec_max_wait_seconds))
+    return SecFilings(
+        LiveSecClient(
+            settings.user_agent,
+            settings.sec_requests_per_second,
+            settings.sec_timeout_seconds,
+            settings.sec_max_wait_seconds,
+        )
+    )
 
 
-def ingest_filings(settings: Settings, source: FilingSource, run_id: str | None = None,
-                   steps: Steps = DIRECT) -> FilingsResult:
+def ingest_filings(
+    settings: Settings, source: FilingSource, run_id: str | None = None, steps: Steps = DIRECT
+) -> FilingsResult:
     with recorded_run(settings, "ingest_filings", source.mode, run_id) as run:
         outcomes: list = []
         companies = seeds.validated(seeds.COMPANIES, settings, run.run_id, outcomes)
@@ -65,9 +72,11 @@ def ingest_filings(settings: Settings, source: FilingSource, run_id: str | None 
                 require(outcome)
             load(con, facts, filings, fresh, companies, run.run_id)
         skipped = len(batch.payloads) - len(fresh)
-        run.message = (f"loaded {len(facts)} XBRL facts and {len(filings)} filings from {len(fresh)} SEC payload(s)"
-                       + (f"; {skipped} unchanged payload(s) skipped" if skipped else "")
-                       + "".join(f"; {note}" for note in batch.notes if "not loaded" in note))
+        run.message = (
+            f"loaded {len(facts)} XBRL facts and {len(filings)} filings from {len(fresh)} SEC payload(s)"
+            + (f"; {skipped} unchanged payload(s) skipped" if skipped else "")
+            + "".join(f"; {note}" for note in batch.notes if "not loaded" in note)
+        )
         log.info(run.message)
         return FilingsResult(run.run_id, len(fresh), len(facts), len(filings), tuple(batch.notes))
 
@@ -90,8 +99,9 @@ def read_batch(payloads: list[PayloadFile]) -> tuple[pd.DataFrame, pd.DataFrame]
             facts.append(read_companyfacts(payload).assign(payload_sha256=payload.sha256))
         else:
             filings.append(read_submissions(payload).assign(payload_sha256=payload.sha256))
-    return combine(facts, ["cik", "taxonomy", "concept", "unit", "period", "accn", "val"]), \
-        combine(filings, ["cik", "accession_number"])
+    return combine(facts, ["cik", "taxonomy", "concept", "unit", "period", "accn", "val"]), combine(
+        filings, ["cik", "accession_number"]
+    )
 
 
 def combine(frames: list[pd.DataFrame], key: list[str]) -> pd.DataFrame:
@@ -101,21 +111,52 @@ def combine(frames: list[pd.DataFrame], key: list[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True).drop_duplicates(key, keep="last").reset_index(drop=True)
 
 
-def load(con: duckdb.DuckDBPyConnection, facts: pd.DataFrame, filings: pd.DataFrame, payloads: list[PayloadFile],
-         companies: pd.DataFrame, run_id: str) -> None:
+def load(
+    con: duckdb.DuckDBPyConnection,
+    facts: pd.DataFrame,
+    filings: pd.DataFrame,
+    payloads: list[PayloadFile],
+    companies: pd.DataFrame,
+    run_id: str,
+) -> None:
     """One transaction: facts, filings, and the payload and HTTP-validator records."""
     provenance = {"run_id": run_id, "loaded_at": dt.datetime.now(dt.UTC)}
-    rows = pd.concat([facts.get("payload_sha256", pd.Series(dtype=str)),
-                      filings.get("payload_sha256", pd.Series(dtype=str))]).value_counts()
+    rows = pd.concat(
+        [facts.get("payload_sha256", pd.Series(dtype=str)), filings.get("payload_sha256", pd.Series(dtype=str))]
+    ).value_counts()
     tickers = dict(zip(companies["cik"], companies["ticker"], strict=True))
-    payload_rows = pd.DataFrame([
-        {"sha256": p.sha256, "path": str(p.path), "source": "sec", "ticker": p.ticker or tickers.get(p.meta["cik"]),
-         "rows": int(rows.get(p.sha256, 0)), **provenance} for p in payloads])
-    http_rows = pd.DataFrame([
-        {"url": p.meta["url"], "etag": p.meta.get("etag"), "last_modified": p.meta.get("last_modified"),
-         "sha256": p.sha256, **provenance} for p in payloads if p.meta.get("url")])
+    payload_rows = pd.DataFrame(
+        [
+            {
+                "sha256": p.sha256,
+                "path": str(p.path),
+                "source": "sec",
+                "ticker": p.ticker or tickers.get(p.meta["cik"]),
+                "rows": int(rows.get(p.sha256, 0)),
+                **provenance,
+            }
+            for p in payloads
+        ]
+    )
+    http_rows = pd.DataFrame(
+        [
+            {
+                "url": p.meta["url"],
+                "etag": p.meta.get("etag"),
+                "last_modified": p.meta.get("last_modified"),
+                "sha256": p.sha256,
+                **provenance,
+            }
+            for p in payloads
+            if p.meta.get("url")
+        ]
+    )
     with transaction(con):
-        for table, frame in (("raw.xbrl_facts", facts), ("raw.filings", filings),
-                             ("meta.payloads", payload_rows), ("meta.sec_http", http_rows)):
+        for table, frame in (
+            ("raw.xbrl_facts", facts),
+            ("raw.filings", filings),
+            ("meta.payloads", payload_rows),
+            ("meta.sec_http", http_rows),
+        ):
             if len(frame):
                 upsert(con, table, frame.assign(**provenance) if table.startswith("raw.") else frame)

@@ -11,13 +11,13 @@ import pandas as pd
 
 from expectations import raw_prices
 from pipeline.errors import PayloadError
-from pipeline.sources.prices import PriceSource, YahooPrices
+from pipeline.parsers.price_files import events, read_price_payload
 from pipeline.raw_zone import PayloadFile
 from pipeline.runs import check, record, recorded_run, require
 from pipeline.settings import Settings
-from pipeline.steps import DIRECT, Steps
-from pipeline.parsers.price_files import events, read_price_payload
+from pipeline.sources.prices import PriceSource, YahooPrices
 from pipeline.sources.yahoo import LiveYahooClient
+from pipeline.steps import DIRECT, Steps
 from warehouse.connection import connect, transaction
 from warehouse.load import upsert
 
@@ -37,8 +37,9 @@ def live_prices(settings: Settings) -> YahooPrices:
     return YahooPrices(LiveYahooClient(settings.cache_dir / "yfinance", settings.fetch_timeout_seconds))
 
 
-def ingest_prices(settings: Settings, source: PriceSource, run_id: str | None = None,
-                  steps: Steps = DIRECT) -> IngestResult:
+def ingest_prices(
+    settings: Settings, source: PriceSource, run_id: str | None = None, steps: Steps = DIRECT
+) -> IngestResult:
     with recorded_run(settings, "ingest_prices", source.mode, run_id) as run:
         with connect(settings.warehouse_path) as con:
             last_dates = dict(con.execute("select ticker, max(date) from raw.prices group by ticker").fetchall())
@@ -93,12 +94,23 @@ def load(con: duckdb.DuckDBPyConnection, batch: pd.DataFrame, payloads: list[Pay
     now = dt.datetime.now(dt.UTC)
     provenance = {"run_id": run_id, "loaded_at": now}
     prices = batch.drop(columns=["dividend", "split_ratio"]).assign(
-        volume=batch["volume"].round().astype("int64"), **provenance)
+        volume=batch["volume"].round().astype("int64"), **provenance
+    )
     price_events = events(batch).merge(batch[["ticker", "date", "payload_sha256"]], on=["ticker", "date"])
     rows = batch.groupby("payload_sha256").size()
-    payload_rows = pd.DataFrame([
-        {"sha256": p.sha256, "path": str(p.path), "source": str(p.meta.get("source", "file")),
-         "ticker": p.ticker, "rows": int(rows.get(p.sha256, 0)), **provenance} for p in payloads])
+    payload_rows = pd.DataFrame(
+        [
+            {
+                "sha256": p.sha256,
+                "path": str(p.path),
+                "source": str(p.meta.get("source", "file")),
+                "ticker": p.ticker,
+                "rows": int(rows.get(p.sha256, 0)),
+                **provenance,
+            }
+            for p in payloads
+        ]
+    )
     with transaction(con):
         upsert(con, "raw.prices", prices)
         upsert(con, "raw.price_events", price_events.assign(**provenance))

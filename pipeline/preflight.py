@@ -39,8 +39,9 @@ def replay_folder(settings: Settings, folder: Path) -> None:
     absent = [t for t in settings.universe if t not in held]
     if absent:
         found = ", ".join(sorted(held)) or "none"
-        raise PayloadError(f"{prices} holds no prices for {', '.join(absent)} (it holds {found}); "
-                           "check --tickers and --benchmark")
+        raise PayloadError(
+            f"{prices} holds no prices for {', '.join(absent)} (it holds {found}); check --tickers and --benchmark"
+        )
 
 
 def live_run(settings: Settings) -> None:

@@ -62,14 +62,24 @@ def store_frame(directory: Path, ticker: str, frame: pd.DataFrame, meta: Mapping
     buffer = io.BytesIO()
     frame.to_parquet(buffer)
     stem = f"{ticker}.{received_at:%Y%m%dT%H%M%SZ}"
-    return store(directory, stem, ".parquet", buffer.getvalue(),
-                 {**meta, "ticker": ticker, "received_at": received_at.isoformat(), "rows": len(frame)})
+    return store(
+        directory,
+        stem,
+        ".parquet",
+        buffer.getvalue(),
+        {**meta, "ticker": ticker, "received_at": received_at.isoformat(), "rows": len(frame)},
+    )
 
 
 def store_copy(directory: Path, source: Path, meta: Mapping[str, object]) -> PayloadFile:
     # The original name is kept in front: a ticker read from the name still reads the same.
-    return store(directory, source.name.removesuffix(source.suffix), source.suffix, source.read_bytes(),
-                 {**meta, "original_path": str(source), "received_at": utc_now().isoformat()})
+    return store(
+        directory,
+        source.name.removesuffix(source.suffix),
+        source.suffix,
+        source.read_bytes(),
+        {**meta, "original_path": str(source), "received_at": utc_now().isoformat()},
+    )
 
 
 def meta_path(path: Path) -> Path:
@@ -83,8 +93,11 @@ def read_payload(path: Path) -> PayloadFile:
 def payload_paths(directory: Path, suffixes: Iterable[str]) -> list[Path]:
     """The payload files in `directory` with one of `suffixes`: no metadata, no hidden temporaries."""
     wanted = tuple(suffixes)
-    return sorted(p for p in directory.iterdir() if p.is_file() and p.name.endswith(wanted)
-                  and not p.name.endswith(META_SUFFIX) and not p.name.startswith("."))
+    return sorted(
+        p
+        for p in directory.iterdir()
+        if p.is_file() and p.name.endswith(wanted) and not p.name.endswith(META_SUFFIX) and not p.name.startswith(".")
+    )
 
 
 def read_meta(path: Path) -> dict:

@@ -13,8 +13,14 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-def retrying(call: Callable[[], T], retries: int, backoff_seconds: float, what: str,
-             sleep: Callable[[float], None] = time.sleep, retry_throttled: bool = True) -> T:
+def retrying(
+    call: Callable[[], T],
+    retries: int,
+    backoff_seconds: float,
+    what: str,
+    sleep: Callable[[float], None] = time.sleep,
+    retry_throttled: bool = True,
+) -> T:
     """`call()`, retried up to `retries` times on a TransientSourceError, waiting `backoff_seconds`
     and doubling. The last error is raised with how many attempts were made.
 

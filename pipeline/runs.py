@@ -51,8 +51,11 @@ def recorded_run(settings: Settings, flow: str, mode: str, run_id: str | None) -
         return
     record = RunRecord(new_run_id())
     with connect(settings.warehouse_path) as con:
-        con.execute("insert into meta.runs (run_id, flow, mode, started_at, status, parameters) "
-                    "values (?, ?, ?, now(), 'running', ?)", [record.run_id, flow, mode, settings.parameters()])
+        con.execute(
+            "insert into meta.runs (run_id, flow, mode, started_at, status, parameters) "
+            "values (?, ?, ?, now(), 'running', ?)",
+            [record.run_id, flow, mode, settings.parameters()],
+        )
     try:
         yield record
     except BaseException as exc:
@@ -63,8 +66,10 @@ def recorded_run(settings: Settings, flow: str, mode: str, run_id: str | None) -
 
 def finish(settings: Settings, run_id: str, status: str, message: str) -> None:
     with connect(settings.warehouse_path) as con:
-        con.execute("update meta.runs set status = ?, message = ?, finished_at = now() where run_id = ?",
-                    [status, message, run_id])
+        con.execute(
+            "update meta.runs set status = ?, message = ?, finished_at = now() where run_id = ?",
+            [status, message, run_id],
+        )
 
 
 def check(settings: Settings, run_id: str, suite: ModuleType, frame: pd.DataFrame) -> Outcome:
@@ -79,8 +84,16 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str, outcome: Outcome) -> Non
     con.execute(
         "insert or replace into meta.validations by name select ? as run_id, ? as suite, ? as success, "
         "? as evaluated, ? as failed, ? as summary, ? as report_path, now() as validated_at",
-        [run_id, outcome.suite, outcome.success, outcome.evaluated, outcome.failed, outcome.summary,
-         str(outcome.report_path)])
+        [
+            run_id,
+            outcome.suite,
+            outcome.success,
+            outcome.evaluated,
+            outcome.failed,
+            outcome.summary,
+            str(outcome.report_path),
+        ],
+    )
 
 
 def require(outcome: Outcome) -> None:

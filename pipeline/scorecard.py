@@ -21,7 +21,11 @@ from pipeline.errors import PipelineError
 from transforms.runner import relations
 
 COMPARATORS: Mapping[str, Callable[[float, float], bool]] = {
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
 }
 BETWEEN = "between"
 FIELDS = ("id", "statement", "window", "metric", "comparator", "threshold")
@@ -53,7 +57,11 @@ class Claim:
     def threshold_text(self) -> str:
         """The test as people read it: `<= -20`, `between 180 and 210`."""
         numbers = [f"{n:g}" for n in self.threshold]
-        return f"between {numbers[0]} and {numbers[1]}" if self.comparator == BETWEEN else f"{self.comparator} {numbers[0]}"
+        return (
+            f"between {numbers[0]} and {numbers[1]}"
+            if self.comparator == BETWEEN
+            else f"{self.comparator} {numbers[0]}"
+        )
 
 
 @dataclass(frozen=True)
@@ -116,16 +124,26 @@ def parse_claim(entry: object, position: int) -> Claim:
         raise refuse(f"metric is not valid SQL: {one_line(str(exc))}") from None
     if len(statements) != 1:
         raise refuse(f"metric must be one query, found {len(statements)}")
-    return Claim(str(entry["id"]), " ".join(str(entry["statement"]).split()), str(entry["window"]), metric,
-                 comparator, tuple(float(n) for n in numbers))
+    return Claim(
+        str(entry["id"]),
+        " ".join(str(entry["statement"]).split()),
+        str(entry["window"]),
+        metric,
+        comparator,
+        tuple(float(n) for n in numbers),
+    )
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, claims: Sequence[Claim], as_of: dt.date | None) -> list[Score]:
     """Each claim's score on what `con` holds, seeing no row dated after `as_of`."""
     con.execute("set variable as_of = ?", [as_of or ALL_DATA])
-    present = {r[0] for r in con.execute(
-        "select schema_name || '.' || table_name from duckdb_tables() "
-        "union all select schema_name || '.' || view_name from duckdb_views()").fetchall()}
+    present = {
+        r[0]
+        for r in con.execute(
+            "select schema_name || '.' || table_name from duckdb_tables() "
+            "union all select schema_name || '.' || view_name from duckdb_views()"
+        ).fetchall()
+    }
     return [score(con, claim, present) for claim in claims]
 
 
@@ -144,8 +162,9 @@ def score(con: duckdb.DuckDBPyConnection, claim: Claim, present: set[str]) -> Sc
     except duckdb.Error as exc:
         raise ClaimError(f"claim {claim.id}: metric failed: {one_line(str(exc))}") from None
     if sorted(columns) != sorted(METRIC_COLUMNS):
-        raise ClaimError(f"claim {claim.id}: metric returns columns {', '.join(columns)}; "
-                         f"expected {', '.join(METRIC_COLUMNS)}")
+        raise ClaimError(
+            f"claim {claim.id}: metric returns columns {', '.join(columns)}; expected {', '.join(METRIC_COLUMNS)}"
+        )
     if len(rows) > 1:
         raise ClaimError(f"claim {claim.id}: metric returns {len(rows)} rows; expected one")
     if not rows:
@@ -171,7 +190,8 @@ def append(con: duckdb.DuckDBPyConnection, run_id: str, scores: Sequence[Score])
     con.executemany(
         "insert into marts.thesis_scorecard (claim_id, statement, value, threshold, status, as_of, evidence, run_id) "
         "values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [[s.claim_id, s.statement, s.value, s.threshold, s.status, s.as_of, s.evidence, run_id] for s in scores])
+        [[s.claim_id, s.statement, s.value, s.threshold, s.status, s.as_of, s.evidence, run_id] for s in scores],
+    )
 
 
 def one_line(text: str) -> str:

@@ -17,7 +17,6 @@ import duckdb
 import pandas as pd
 
 from expectations import raw_capex_guidance, raw_companies, raw_concept_map
-
 from pipeline.errors import ValidationFailed
 from pipeline.parsers.seed_files import Parser, boolean, display, integer, iso_date, number, read_seed_csv, upper
 from pipeline.runs import Outcome, check
@@ -40,18 +39,48 @@ class Seed:
 
 
 COMPANIES = Seed(
-    "companies", "raw.companies", lambda s: s.companies_csv, ("ticker", "cik", "name", "fiscal_year_end"),
-    {"ticker": upper, "cik": integer("cik")}, raw_companies, lambda frame, _: raw_companies.prepare(frame))
+    "companies",
+    "raw.companies",
+    lambda s: s.companies_csv,
+    ("ticker", "cik", "name", "fiscal_year_end"),
+    {"ticker": upper, "cik": integer("cik")},
+    raw_companies,
+    lambda frame, _: raw_companies.prepare(frame),
+)
 CONCEPT_MAP = Seed(
-    "concept_map", "raw.concept_map", lambda s: s.concept_map_csv, ("metric", "period", "priority", "taxonomy", "concept"),
-    {"priority": integer("priority")}, raw_concept_map, lambda frame, _: raw_concept_map.prepare(frame))
+    "concept_map",
+    "raw.concept_map",
+    lambda s: s.concept_map_csv,
+    ("metric", "period", "priority", "taxonomy", "concept"),
+    {"priority": integer("priority")},
+    raw_concept_map,
+    lambda frame, _: raw_concept_map.prepare(frame),
+)
 GUIDANCE = Seed(
-    "capex_guidance", "raw.capex_guidance", lambda s: s.guidance_ledger,
-    ("ticker", "statement_date", "date_precision", "fiscal_period", *GUIDANCE_FIGURES, "basis", "qualitative",
-     "quote", "source_url", "evidence"),
-    {"ticker": upper, "statement_date": iso_date("statement_date"), "qualitative": boolean("qualitative"),
-     **{name: number(name, "US$ billions") for name in GUIDANCE_FIGURES}},
-    raw_capex_guidance, lambda frame, s: raw_capex_guidance.prepare(frame, known_companies(s)))
+    "capex_guidance",
+    "raw.capex_guidance",
+    lambda s: s.guidance_ledger,
+    (
+        "ticker",
+        "statement_date",
+        "date_precision",
+        "fiscal_period",
+        *GUIDANCE_FIGURES,
+        "basis",
+        "qualitative",
+        "quote",
+        "source_url",
+        "evidence",
+    ),
+    {
+        "ticker": upper,
+        "statement_date": iso_date("statement_date"),
+        "qualitative": boolean("qualitative"),
+        **{name: number(name, "US$ billions") for name in GUIDANCE_FIGURES},
+    },
+    raw_capex_guidance,
+    lambda frame, s: raw_capex_guidance.prepare(frame, known_companies(s)),
+)
 SEEDS = (COMPANIES, CONCEPT_MAP, GUIDANCE)
 
 
@@ -78,8 +107,9 @@ def validated(seed: Seed, settings: Settings, run_id: str, outcomes: list[Outcom
     return frame
 
 
-def load_seeds(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
-               outcomes: list[Outcome]) -> dict[str, int]:
+def load_seeds(
+    con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, outcomes: list[Outcome]
+) -> dict[str, int]:
     """Every seed validated, then each replaces its table whole (a line removed from the file is
     gone from the table too), inside the caller's transaction. Returns rows per seed."""
     frames = [(seed, validated(seed, settings, run_id, outcomes)) for seed in SEEDS]

@@ -47,7 +47,8 @@ class Settings(BaseSettings):
     retry_backoff_seconds: float = Field(20.0, ge=0)
     # File-name stems that name a ticker Yahoo spells differently (see README, "Replaying files").
     ticker_aliases: Annotated[dict[str, str], NoDecode] = Field(
-        default_factory=lambda: {"SOX_index": "^SOX", "SOX": "^SOX"})
+        default_factory=lambda: {"SOX_index": "^SOX", "SOX": "^SOX"}
+    )
     # SEC asks every client to declare itself as "Name email"; live SEC runs refuse to start without it.
     sec_user_agent: SecretStr | None = None
     # The companies whose capex guidance the ledger tracks; the configured tickers count too.
@@ -162,14 +163,24 @@ class Settings(BaseSettings):
 
     def variables(self) -> dict[str, object]:
         """The values the SQL models read with getvariable()."""
-        return {"anchor_date": self.anchor_date, "benchmark": self.benchmark, "tickers": list(self.tickers),
-                "hyperscalers": list(self.hyperscalers)}
+        return {
+            "anchor_date": self.anchor_date,
+            "benchmark": self.benchmark,
+            "tickers": list(self.tickers),
+            "hyperscalers": list(self.hyperscalers),
+        }
 
     def parameters(self) -> str:
         """What a run was asked to build, as JSON for meta.runs: the report and `status` read it back."""
-        return json.dumps({"tickers": list(self.tickers), "benchmark": self.benchmark,
-                           "anchor_date": self.anchor_date.isoformat(), "hyperscalers": list(self.hyperscalers),
-                           "as_of": self.as_of.isoformat() if self.as_of else None})
+        return json.dumps(
+            {
+                "tickers": list(self.tickers),
+                "benchmark": self.benchmark,
+                "anchor_date": self.anchor_date.isoformat(),
+                "hyperscalers": list(self.hyperscalers),
+                "as_of": self.as_of.isoformat() if self.as_of else None,
+            }
+        )
 
     def replace(self, **changes: object) -> Settings:
         """A validated copy with `changes` applied; None values are ignored, so flags can pass through."""

@@ -20,14 +20,17 @@ def performance_lines(con: duckdb.DuckDBPyConnection, settings: Settings) -> lis
     """).fetchall()
     lines = [f"Since the anchor (first session on or after {settings.anchor_date}):"]
     for ticker, benchmark, anchor, last, ret, bench, excess, strength in rows:
-        lines.append(f"  {ticker:<6} {ret:+7.1f}%  vs {benchmark} {bench:+7.1f}%  excess {excess:+7.1f} pp  "
-                     f"relative strength {strength:6.1f}  ({anchor} .. {last})")
+        lines.append(
+            f"  {ticker:<6} {ret:+7.1f}%  vs {benchmark} {bench:+7.1f}%  excess {excess:+7.1f} pp  "
+            f"relative strength {strength:6.1f}  ({anchor} .. {last})"
+        )
     return lines
 
 
 def ticker_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute(
-        "select ticker, count(*), min(date), max(date) from raw.prices group by ticker order by ticker").fetchall()
+        "select ticker, count(*), min(date), max(date) from raw.prices group by ticker order by ticker"
+    ).fetchall()
     return ["Prices stored:"] + [f"  {t:<6} {n:>6,} bars  {first} .. {last}" for t, n, first, last in rows]
 
 
@@ -36,35 +39,51 @@ def filing_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         select coalesce(c.ticker, 'CIK ' || f.cik::varchar), count(*), count(distinct f.accn), max(f.filed)
         from raw.xbrl_facts as f left join raw.companies as c using (cik)
         group by all order by 1""").fetchall()
-    return ["SEC facts stored:"] + [f"  {t:<6} {n:>7,} facts from {a:>4,} filings, last filed {last}"
-                                    for t, n, a, last in rows]
+    return ["SEC facts stored:"] + [
+        f"  {t:<6} {n:>7,} facts from {a:>4,} filings, last filed {last}" for t, n, a, last in rows
+    ]
 
 
 def mart_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
-    names = [r[0] for r in con.execute(
-        "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name").fetchall()]
+    names = [
+        r[0]
+        for r in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name"
+        ).fetchall()
+    ]
     counts = [con.execute(f"select count(*) from marts.{name}").fetchone()[0] for name in names]
-    return ["Marts:"] + [f"  marts.{name:<22} {count:>7,} rows" for name, count in zip(names, counts)]
+    return ["Marts:"] + [f"  marts.{name:<22} {count:>7,} rows" for name, count in zip(names, counts, strict=True)]
 
 
 def scorecard_line(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
-    counts = dict(con.execute("select status, count(*) from marts.thesis_scorecard where run_id = ? group by status",
-                              [run_id]).fetchall())
+    counts = dict(
+        con.execute(
+            "select status, count(*) from marts.thesis_scorecard where run_id = ? group by status", [run_id]
+        ).fetchall()
+    )
     return "Thesis scorecard: " + ", ".join(
-        f"{counts.get(status, 0)} {status.replace('_', ' ')}" for status in ("supported", "not_supported", "insufficient_data"))
+        f"{counts.get(status, 0)} {status.replace('_', ' ')}"
+        for status in ("supported", "not_supported", "insufficient_data")
+    )
 
 
 def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
-        lines = ["", "SAMPLE DATA: made by the project to exercise the pipeline, not market prices."] if sample else [""]
-        lines += [f"Run {run_id} succeeded.", *performance_lines(con, settings), *ticker_lines(con),
-                  *mart_lines(con),
-                  scorecard_line(con, run_id),
-                  f"Analyst copy:  {settings.analyst_db_path}",
-                  f"Parquet:       {settings.parquet_dir}/ (manifest.json)",
-                  f"Report:        {settings.report_path}",
-                  f"Validation:    {settings.reports_dir / 'validation' / run_id}/"]
+        lines = (
+            ["", "SAMPLE DATA: made by the project to exercise the pipeline, not market prices."] if sample else [""]
+        )
+        lines += [
+            f"Run {run_id} succeeded.",
+            *performance_lines(con, settings),
+            *ticker_lines(con),
+            *mart_lines(con),
+            scorecard_line(con, run_id),
+            f"Analyst copy:  {settings.analyst_db_path}",
+            f"Parquet:       {settings.parquet_dir}/ (manifest.json)",
+            f"Report:        {settings.report_path}",
+            f"Validation:    {settings.reports_dir / 'validation' / run_id}/",
+        ]
     finally:
         con.close()
     return "\n".join(lines)
@@ -72,8 +91,10 @@ def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
 
 def status(settings: Settings) -> str:
     """Recent runs and stored prices, from the working database, or the analyst copy while a run holds it."""
-    for path, note in ((settings.warehouse_path, ""),
-                       (settings.analyst_db_path, " (a run holds the working database; showing the analyst copy)")):
+    for path, note in (
+        (settings.warehouse_path, ""),
+        (settings.analyst_db_path, " (a run holds the working database; showing the analyst copy)"),
+    ):
         if not path.exists():
             continue
         try:
@@ -88,8 +109,10 @@ def status(settings: Settings) -> str:
             return "\n".join(lines + ticker_lines(con) + filing_lines(con))
         finally:
             con.close()
-    raise PipelineError(f"the warehouse {settings.warehouse_path} cannot be opened: a run holds it and no "
-                        "analyst copy is published yet; try again when the run ends")
+    raise PipelineError(
+        f"the warehouse {settings.warehouse_path} cannot be opened: a run holds it and no "
+        "analyst copy is published yet; try again when the run ends"
+    )
 
 
 def locate(settings: Settings, sample: bool, explicit: bool) -> Settings:
@@ -98,9 +121,13 @@ def locate(settings: Settings, sample: bool, explicit: bool) -> Settings:
     sample_dir = settings.data_dir / "sample"
     candidates = [sample_dir] if sample else [settings.data_dir] if explicit else [settings.data_dir, sample_dir]
     found = [d for d in candidates if (d / "warehouse.duckdb").exists()]
+    if not found and (sample_dir / "warehouse.duckdb").exists():
+        raise PipelineError(f"no warehouse in {settings.data_dir}; the sample's is in {sample_dir}: pass --sample")
     if not found:
-        raise PipelineError(f"no warehouse in {' or '.join(map(str, candidates))} yet: run `thesis run` "
-                            "(or `thesis run --sample`), or pass the --data-dir that a run used")
+        raise PipelineError(
+            f"no warehouse in {' or '.join(map(str, candidates))} yet: run `thesis run` "
+            "(or `thesis run --sample`), or pass the --data-dir that a run used"
+        )
     return settings.replace(data_dir=max(found, key=lambda d: (d / "warehouse.duckdb").stat().st_mtime))
 
 

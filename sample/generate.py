@@ -24,12 +24,40 @@ SESSIONS = pd.bdate_range("2025-01-02", "2026-03-06")
 
 # Close at each waypoint; log-linear in between, plus noise of the given daily size.
 WAYPOINTS = {
-    "NVDA": ({"2025-01-02": 138.0, "2025-04-07": 97.0, "2025-08-01": 173.5, "2025-10-29": 207.0,
-              "2026-01-02": 188.0, "2026-03-06": 190.0}, 0.012),
-    "^SOX": ({"2025-01-02": 5000.0, "2025-04-07": 3700.0, "2025-08-01": 5530.0, "2025-10-29": 7100.0,
-              "2026-01-02": 7300.0, "2026-03-06": 8100.0}, 0.010),
-    "ORCL": ({"2025-01-02": 168.0, "2025-04-07": 125.0, "2025-08-01": 250.0, "2025-09-09": 238.0,
-              "2025-09-10": 325.0, "2025-12-01": 205.0, "2026-03-06": 150.0}, 0.011),
+    "NVDA": (
+        {
+            "2025-01-02": 138.0,
+            "2025-04-07": 97.0,
+            "2025-08-01": 173.5,
+            "2025-10-29": 207.0,
+            "2026-01-02": 188.0,
+            "2026-03-06": 190.0,
+        },
+        0.012,
+    ),
+    "^SOX": (
+        {
+            "2025-01-02": 5000.0,
+            "2025-04-07": 3700.0,
+            "2025-08-01": 5530.0,
+            "2025-10-29": 7100.0,
+            "2026-01-02": 7300.0,
+            "2026-03-06": 8100.0,
+        },
+        0.010,
+    ),
+    "ORCL": (
+        {
+            "2025-01-02": 168.0,
+            "2025-04-07": 125.0,
+            "2025-08-01": 250.0,
+            "2025-09-09": 238.0,
+            "2025-09-10": 325.0,
+            "2025-12-01": 205.0,
+            "2026-03-06": 150.0,
+        },
+        0.011,
+    ),
 }
 NVDA_DIVIDENDS = {"2025-03-12": 0.01, "2025-06-11": 0.01, "2025-09-11": 0.01, "2025-12-04": 0.01}
 VOLUME = {"NVDA": 200_000_000, "ORCL": 9_000_000, "^SOX": 0}
@@ -56,13 +84,21 @@ def history(ticker: str, rng: np.random.Generator) -> pd.DataFrame:
     # Yahoo's Adj Close: each dividend scales every earlier close by (1 - dividend / previous close).
     factor = (1 - dividends / previous).iloc[::-1].cumprod().iloc[::-1].shift(-1).fillna(1.0)
     index = SESSIONS.tz_localize("America/New_York").rename("Date")
-    return pd.DataFrame({
-        "Open": open_.values, "High": high.values, "Low": low.values, "Close": close.values,
-        "Adj Close": (close * factor).values,
-        "Volume": (VOLUME[ticker] * rng.uniform(0.6, 1.4, len(close))).astype("int64") if VOLUME[ticker]
-        else np.zeros(len(close), dtype="int64"),
-        "Dividends": dividends.values, "Stock Splits": 0.0,
-    }, index=index)
+    return pd.DataFrame(
+        {
+            "Open": open_.values,
+            "High": high.values,
+            "Low": low.values,
+            "Close": close.values,
+            "Adj Close": (close * factor).values,
+            "Volume": (VOLUME[ticker] * rng.uniform(0.6, 1.4, len(close))).astype("int64")
+            if VOLUME[ticker]
+            else np.zeros(len(close), dtype="int64"),
+            "Dividends": dividends.values,
+            "Stock Splits": 0.0,
+        },
+        index=index,
+    )
 
 
 def main() -> None:
@@ -77,10 +113,16 @@ def main() -> None:
         frame = history(ticker, rng)
         buffer = io.BytesIO()
         frame.to_parquet(buffer)
-        meta = {"source": "yahoo", "call": "yfinance.Ticker.history", "ticker": ticker, "sample": True,
-                "note": "SAMPLE DATA made by sample/generate.py, not market prices",
-                "params": {"interval": "1d", "auto_adjust": False, "actions": True, "start": "2025-01-02"},
-                "received_at": RECEIVED_AT.isoformat(), "rows": len(frame)}
+        meta = {
+            "source": "yahoo",
+            "call": "yfinance.Ticker.history",
+            "ticker": ticker,
+            "sample": True,
+            "note": "SAMPLE DATA made by sample/generate.py, not market prices",
+            "params": {"interval": "1d", "auto_adjust": False, "actions": True, "start": "2025-01-02"},
+            "received_at": RECEIVED_AT.isoformat(),
+            "rows": len(frame),
+        }
         payload = store(out, f"{ticker}.{RECEIVED_AT:%Y%m%dT%H%M%SZ}", ".parquet", buffer.getvalue(), meta)
         print(json.dumps({"ticker": ticker, "file": payload.path.name, "rows": len(frame)}))
 

@@ -43,56 +43,96 @@ def year_to_date(start: str, ends: list[str], values: list[float], filings: list
 
 
 def companyfacts(cik: int, name: str, concepts: dict[str, list[dict]]) -> dict:
-    return {"cik": cik, "entityName": name, "facts": {"us-gaap": {
-        concept: {"label": concept, "description": "SAMPLE DATA", "units": {"USD": rows}}
-        for concept, rows in concepts.items()}}}
+    return {
+        "cik": cik,
+        "entityName": name,
+        "facts": {
+            "us-gaap": {
+                concept: {"label": concept, "description": "SAMPLE DATA", "units": {"USD": rows}}
+                for concept, rows in concepts.items()
+            }
+        },
+    }
 
 
 def nvidia_like() -> dict:
-    q26 = [filing("0001045810-25-000101", 2026, "Q1", "10-Q", "2025-05-28"),
-           filing("0001045810-25-000102", 2026, "Q2", "10-Q", "2025-08-27"),
-           filing("0001045810-25-000103", 2026, "Q3", "10-Q", "2025-11-19"),
-           filing("0001045810-26-000101", 2026, "FY", "10-K", "2026-02-25")]
-    q27 = [filing("0001045810-26-000201", 2027, "Q1", "10-Q", "2026-05-27"),
-           filing("0001045810-26-000202", 2027, "Q2", "10-Q", "2026-08-26"),
-           filing("0001045810-26-000203", 2027, "Q3", "10-Q", "2026-11-18"),
-           filing("0001045810-27-000101", 2027, "FY", "10-K", "2027-03-10")]
+    q26 = [
+        filing("0001045810-25-000101", 2026, "Q1", "10-Q", "2025-05-28"),
+        filing("0001045810-25-000102", 2026, "Q2", "10-Q", "2025-08-27"),
+        filing("0001045810-25-000103", 2026, "Q3", "10-Q", "2025-11-19"),
+        filing("0001045810-26-000101", 2026, "FY", "10-K", "2026-02-25"),
+    ]
+    q27 = [
+        filing("0001045810-26-000201", 2027, "Q1", "10-Q", "2026-05-27"),
+        filing("0001045810-26-000202", 2027, "Q2", "10-Q", "2026-08-26"),
+        filing("0001045810-26-000203", 2027, "Q3", "10-Q", "2026-11-18"),
+        filing("0001045810-27-000101", 2027, "FY", "10-K", "2027-03-10"),
+    ]
     earnings_release = filing("0001045810-26-000100", None, None, "8-K", "2026-02-20")
     ends26 = ["2025-04-27", "2025-07-27", "2025-10-26", "2026-01-25"]
     ends27 = ["2026-04-26", "2026-07-26", "2026-10-25", "2027-01-31"]  # 53 weeks
     balance_dates = [*ends26, *ends27]
     filed_with = [*q26, *q27]
-    return companyfacts(1045810, "SAMPLE DATA (NVIDIA-like filer, made up)", {
-        "PaymentsToAcquirePropertyPlantAndEquipment": year_to_date("2025-01-27", ends26, [100, 250, 420, 600], q26),
-        "PaymentsToAcquireProductiveAssets": year_to_date("2026-01-26", ends27, [200, 450, 750, 1100], q27),
-        "NetCashProvidedByUsedInOperatingActivities": [
-            *year_to_date("2025-01-27", ends26, [500, 1100, 1800, 2600], q26),
-            fact(("2025-01-27", "2025-04-27"), 480, q27[0]),  # the restatement, as a comparative
-            *year_to_date("2026-01-26", ends27, [700, 1500, 2400, 3500], q27)],
-        "RevenueFromContractWithCustomerExcludingAssessedTax": [
-            fact(("2025-10-27", "2026-01-25"), 3000, earnings_release),
-            fact(("2025-01-27", "2026-01-25"), 10000, q26[3])],
-        "LongTermDebtNoncurrent": [fact(d, 8000, f) for d, f in zip(balance_dates, filed_with, strict=True)],
-        "LongTermDebtCurrent": [fact(d, 500 if i < 4 else 0, f)
-                                for i, (d, f) in enumerate(zip(balance_dates, filed_with, strict=True))],
-        "StockholdersEquity": [fact(d, 40000 + 5000 * i, f)
-                               for i, (d, f) in enumerate(zip(balance_dates, filed_with, strict=True))],
-        "RevenueRemainingPerformanceObligation": [fact(d, 1000 + 100 * i, f)
-                                                  for i, (d, f) in enumerate(zip(balance_dates, filed_with, strict=True))],
-    })
+    return companyfacts(
+        1045810,
+        "SAMPLE DATA (NVIDIA-like filer, made up)",
+        {
+            "PaymentsToAcquirePropertyPlantAndEquipment": year_to_date("2025-01-27", ends26, [100, 250, 420, 600], q26),
+            "PaymentsToAcquireProductiveAssets": year_to_date("2026-01-26", ends27, [200, 450, 750, 1100], q27),
+            "NetCashProvidedByUsedInOperatingActivities": [
+                *year_to_date("2025-01-27", ends26, [500, 1100, 1800, 2600], q26),
+                fact(("2025-01-27", "2025-04-27"), 480, q27[0]),  # the restatement, as a comparative
+                *year_to_date("2026-01-26", ends27, [700, 1500, 2400, 3500], q27),
+            ],
+            "RevenueFromContractWithCustomerExcludingAssessedTax": [
+                fact(("2025-10-27", "2026-01-25"), 3000, earnings_release),
+                fact(("2025-01-27", "2026-01-25"), 10000, q26[3]),
+            ],
+            "LongTermDebtNoncurrent": [fact(d, 8000, f) for d, f in zip(balance_dates, filed_with, strict=True)],
+            "LongTermDebtCurrent": [
+                fact(d, 500 if i < 4 else 0, f) for i, (d, f) in enumerate(zip(balance_dates, filed_with, strict=True))
+            ],
+            "StockholdersEquity": [
+                fact(d, 40000 + 5000 * i, f) for i, (d, f) in enumerate(zip(balance_dates, filed_with, strict=True))
+            ],
+            "RevenueRemainingPerformanceObligation": [
+                fact(d, 1000 + 100 * i, f) for i, (d, f) in enumerate(zip(balance_dates, filed_with, strict=True))
+            ],
+        },
+    )
 
 
 # Discrete quarterly capex in US$ billions, from the first quarter of the first fiscal year listed.
 HYPERSCALER_CAPEX = {
     # cik: (name, concept, fiscal year end month, first fiscal year, quarters)
-    789019: ("Microsoft-like", "PaymentsToAcquirePropertyPlantAndEquipment", 6, 2023,
-             [6.3, 6.8, 6.6, 10.7, 11.2, 11.5, 14.0, 19.0, 20.0, 22.6, 21.4, 24.2, 30.0]),
-    1652044: ("Alphabet-like", "PaymentsToAcquirePropertyPlantAndEquipment", 12, 2022,
-              [9.8, 6.8, 7.3, 7.6, 6.3, 6.9, 8.1, 11.0, 12.0, 13.2, 13.1, 14.3, 17.2, 22.4, 24.0]),
-    1018724: ("Amazon-like", "PaymentsToAcquireProductiveAssets", 12, 2022,
-              [15.7, 15.7, 16.4, 16.6, 14.2, 11.5, 12.5, 14.6, 14.9, 17.6, 22.6, 27.8, 25.0, 32.2, 35.1]),
-    1326801: ("Meta-like", "PaymentsToAcquirePropertyPlantAndEquipment", 12, 2022,
-              [5.5, 7.7, 9.4, 9.2, 6.8, 6.1, 6.5, 7.7, 6.4, 8.5, 8.3, 14.4, 13.7, 17.0, 19.4]),
+    789019: (
+        "Microsoft-like",
+        "PaymentsToAcquirePropertyPlantAndEquipment",
+        6,
+        2023,
+        [6.3, 6.8, 6.6, 10.7, 11.2, 11.5, 14.0, 19.0, 20.0, 22.6, 21.4, 24.2, 30.0],
+    ),
+    1652044: (
+        "Alphabet-like",
+        "PaymentsToAcquirePropertyPlantAndEquipment",
+        12,
+        2022,
+        [9.8, 6.8, 7.3, 7.6, 6.3, 6.9, 8.1, 11.0, 12.0, 13.2, 13.1, 14.3, 17.2, 22.4, 24.0],
+    ),
+    1018724: (
+        "Amazon-like",
+        "PaymentsToAcquireProductiveAssets",
+        12,
+        2022,
+        [15.7, 15.7, 16.4, 16.6, 14.2, 11.5, 12.5, 14.6, 14.9, 17.6, 22.6, 27.8, 25.0, 32.2, 35.1],
+    ),
+    1326801: (
+        "Meta-like",
+        "PaymentsToAcquirePropertyPlantAndEquipment",
+        12,
+        2022,
+        [5.5, 7.7, 9.4, 9.2, 6.8, 6.1, 6.5, 7.7, 6.4, 8.5, 8.3, 14.4, 13.7, 17.0, 19.4],
+    ),
 }
 ORACLE_EARLIER_CAPEX = [1.0, 1.2, 1.4, 1.5, 1.3, 1.5, 1.7, 1.8]  # FY2023 and FY2024, US$ billions
 
@@ -102,56 +142,76 @@ def month_end(year: int, month: int) -> dt.date:
     return following - dt.timedelta(days=1)
 
 
-def quarterly_capex(cik: int, year_end_month: int, first_fiscal_year: int,
-                    quarters: list[float]) -> list[dict]:
+def quarterly_capex(cik: int, year_end_month: int, first_fiscal_year: int, quarters: list[float]) -> list[dict]:
     """Year-to-date capex facts, as 10-Qs (Q1-Q3) and 10-Ks (the year) report them."""
     rows = []
     for fiscal_year in range(first_fiscal_year, first_fiscal_year + (len(quarters) + 3) // 4):
         offset = 4 * (fiscal_year - first_fiscal_year)
-        discrete = quarters[offset:offset + 4]
+        discrete = quarters[offset : offset + 4]
         start = month_end(fiscal_year - 1, year_end_month) + dt.timedelta(days=1)
         for q, total in enumerate(accumulate(discrete), start=1):
             end = month_end(start.year + (start.month + 3 * q - 2) // 12, (start.month + 3 * q - 2) % 12 + 1)
             form, fp, days = ("10-K", "FY", 60) if q == 4 else ("10-Q", f"Q{q}", 35)
             filed = end + dt.timedelta(days=days)
             accn = f"{cik:010d}-{filed.year % 100:02d}-{900 + offset + q:06d}"
-            rows.append(fact((start.isoformat(), end.isoformat()), total * 1000,
-                             filing(accn, fiscal_year, fp, form, filed.isoformat())))
+            rows.append(
+                fact(
+                    (start.isoformat(), end.isoformat()),
+                    total * 1000,
+                    filing(accn, fiscal_year, fp, form, filed.isoformat()),
+                )
+            )
     return rows
 
 
 def hyperscaler_like(cik: int) -> dict:
     name, concept, year_end_month, first_fiscal_year, quarters = HYPERSCALER_CAPEX[cik]
-    return companyfacts(cik, f"SAMPLE DATA ({name} filer, made up)",
-                        {concept: quarterly_capex(cik, year_end_month, first_fiscal_year, quarters)})
+    return companyfacts(
+        cik,
+        f"SAMPLE DATA ({name} filer, made up)",
+        {concept: quarterly_capex(cik, year_end_month, first_fiscal_year, quarters)},
+    )
 
 
 def oracle_like() -> dict:
-    fy25 = [filing("0001341439-24-000101", 2025, "Q1", "10-Q", "2024-09-10"),
-            filing("0001341439-24-000102", 2025, "Q2", "10-Q", "2024-12-10"),
-            filing("0001341439-25-000101", 2025, "Q3", "10-Q", "2025-03-11"),
-            filing("0001341439-25-000102", 2025, "FY", "10-K", "2025-06-20")]
+    fy25 = [
+        filing("0001341439-24-000101", 2025, "Q1", "10-Q", "2024-09-10"),
+        filing("0001341439-24-000102", 2025, "Q2", "10-Q", "2024-12-10"),
+        filing("0001341439-25-000101", 2025, "Q3", "10-Q", "2025-03-11"),
+        filing("0001341439-25-000102", 2025, "FY", "10-K", "2025-06-20"),
+    ]
     q1_26 = filing("0001341439-25-000103", 2026, "Q1", "10-Q", "2025-09-10")
     ends25 = ["2024-08-31", "2024-11-30", "2025-02-28", "2025-05-31"]
-    return companyfacts(1341439, "SAMPLE DATA (Oracle-like filer, made up)", {
-        "PaymentsToAcquirePropertyPlantAndEquipment": [
-            *quarterly_capex(1341439, 5, 2023, ORACLE_EARLIER_CAPEX),
-            *year_to_date("2024-06-01", ends25, [2000, 5000, 9000, 14000], fy25),
-            fact(("2025-06-01", "2025-08-31"), 8000, q1_26)],
-        "NetCashProvidedByUsedInOperatingActivities": [
-            *year_to_date("2024-06-01", ends25, [7000, 8500, 14000, 20000], fy25),
-            fact(("2025-06-01", "2025-08-31"), 8100, q1_26)],
-        "DebtCurrent": [fact(d, 5000 + 500 * i, f) for i, (d, f) in enumerate(zip(ends25, fy25, strict=True))],
-        "LongTermNotesPayable": [fact(d, 80000 + 1000 * i, f) for i, (d, f) in enumerate(zip(ends25, fy25, strict=True))],
-        # The re-tagging: the FY2026 10-Q reports both balance sheets under the new concepts.
-        "NotesPayableCurrent": [fact("2025-05-31", 6500, q1_26), fact("2025-08-31", 7000, q1_26)],
-        "LongTermNotesAndLoans": [fact("2025-05-31", 83000, q1_26), fact("2025-08-31", 88000, q1_26)],
-        "StockholdersEquity": [*[fact(d, 15000 + 1000 * i, f) for i, (d, f) in enumerate(zip(ends25, fy25, strict=True))],
-                               fact("2025-08-31", 20000, q1_26)],
-        "RevenueRemainingPerformanceObligation": [
-            *[fact(d, 100000 + 20000 * i, f) for i, (d, f) in enumerate(zip(ends25, fy25, strict=True))],
-            fact("2025-08-31", 250000, q1_26)],
-    })
+    return companyfacts(
+        1341439,
+        "SAMPLE DATA (Oracle-like filer, made up)",
+        {
+            "PaymentsToAcquirePropertyPlantAndEquipment": [
+                *quarterly_capex(1341439, 5, 2023, ORACLE_EARLIER_CAPEX),
+                *year_to_date("2024-06-01", ends25, [2000, 5000, 9000, 14000], fy25),
+                fact(("2025-06-01", "2025-08-31"), 8000, q1_26),
+            ],
+            "NetCashProvidedByUsedInOperatingActivities": [
+                *year_to_date("2024-06-01", ends25, [7000, 8500, 14000, 20000], fy25),
+                fact(("2025-06-01", "2025-08-31"), 8100, q1_26),
+            ],
+            "DebtCurrent": [fact(d, 5000 + 500 * i, f) for i, (d, f) in enumerate(zip(ends25, fy25, strict=True))],
+            "LongTermNotesPayable": [
+                fact(d, 80000 + 1000 * i, f) for i, (d, f) in enumerate(zip(ends25, fy25, strict=True))
+            ],
+            # The re-tagging: the FY2026 10-Q reports both balance sheets under the new concepts.
+            "NotesPayableCurrent": [fact("2025-05-31", 6500, q1_26), fact("2025-08-31", 7000, q1_26)],
+            "LongTermNotesAndLoans": [fact("2025-05-31", 83000, q1_26), fact("2025-08-31", 88000, q1_26)],
+            "StockholdersEquity": [
+                *[fact(d, 15000 + 1000 * i, f) for i, (d, f) in enumerate(zip(ends25, fy25, strict=True))],
+                fact("2025-08-31", 20000, q1_26),
+            ],
+            "RevenueRemainingPerformanceObligation": [
+                *[fact(d, 100000 + 20000 * i, f) for i, (d, f) in enumerate(zip(ends25, fy25, strict=True))],
+                fact("2025-08-31", 250000, q1_26),
+            ],
+        },
+    )
 
 
 def submissions(cik: int, name: str, fiscal_year_end: str, facts: dict) -> dict:
@@ -161,18 +221,32 @@ def submissions(cik: int, name: str, fiscal_year_end: str, facts: dict) -> dict:
         for row in concept["units"]["USD"]:
             seen[row["accn"]] = row
     rows = sorted(seen.values(), key=lambda r: r["filed"], reverse=True)
-    return {"cik": f"{cik:010d}", "name": name, "fiscalYearEnd": fiscal_year_end, "tickers": [], "filings": {
-        "recent": {
-            "accessionNumber": [r["accn"] for r in rows], "filingDate": [r["filed"] for r in rows],
-            "reportDate": ["" if r["form"] == "8-K" else r["end"] for r in rows],
-            "acceptanceDateTime": [f"{r['filed']}T16:05:00.000Z" for r in rows],
-            "act": ["34"] * len(rows), "form": [r["form"] for r in rows], "fileNumber": [""] * len(rows),
-            "filmNumber": [""] * len(rows), "items": ["2.02,9.01" if r["form"] == "8-K" else "" for r in rows],
-            "core_type": [r["form"] for r in rows], "size": [100_000] * len(rows),
-            "isXBRL": [1] * len(rows), "isInlineXBRL": [1] * len(rows),
-            "primaryDocument": [f"sample-{r['accn']}.htm" for r in rows],
-            "primaryDocDescription": [r["form"] for r in rows]},
-        "files": []}}
+    return {
+        "cik": f"{cik:010d}",
+        "name": name,
+        "fiscalYearEnd": fiscal_year_end,
+        "tickers": [],
+        "filings": {
+            "recent": {
+                "accessionNumber": [r["accn"] for r in rows],
+                "filingDate": [r["filed"] for r in rows],
+                "reportDate": ["" if r["form"] == "8-K" else r["end"] for r in rows],
+                "acceptanceDateTime": [f"{r['filed']}T16:05:00.000Z" for r in rows],
+                "act": ["34"] * len(rows),
+                "form": [r["form"] for r in rows],
+                "fileNumber": [""] * len(rows),
+                "filmNumber": [""] * len(rows),
+                "items": ["2.02,9.01" if r["form"] == "8-K" else "" for r in rows],
+                "core_type": [r["form"] for r in rows],
+                "size": [100_000] * len(rows),
+                "isXBRL": [1] * len(rows),
+                "isInlineXBRL": [1] * len(rows),
+                "primaryDocument": [f"sample-{r['accn']}.htm" for r in rows],
+                "primaryDocDescription": [r["form"] for r in rows],
+            },
+            "files": [],
+        },
+    }
 
 
 def write(path: Path, data: dict) -> None:
@@ -182,12 +256,16 @@ def write(path: Path, data: dict) -> None:
 
 
 def main() -> None:
-    filers = [(1045810, "0131", nvidia_like()), (1341439, "0531", oracle_like()),
-              *[(cik, f"{month_end(2025, spec[2]):%m%d}", hyperscaler_like(cik)) for cik, spec in HYPERSCALER_CAPEX.items()]]
+    filers = [
+        (1045810, "0131", nvidia_like()),
+        (1341439, "0531", oracle_like()),
+        *[(cik, f"{month_end(2025, spec[2]):%m%d}", hyperscaler_like(cik)) for cik, spec in HYPERSCALER_CAPEX.items()],
+    ]
     for cik, fiscal_year_end, facts in filers:
         write(HERE / "companyfacts" / f"CIK{cik:010d}.json", facts)
-        write(HERE / "submissions" / f"CIK{cik:010d}.json",
-              submissions(cik, facts["entityName"], fiscal_year_end, facts))
+        write(
+            HERE / "submissions" / f"CIK{cik:010d}.json", submissions(cik, facts["entityName"], fiscal_year_end, facts)
+        )
 
 
 if __name__ == "__main__":

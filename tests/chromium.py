@@ -22,9 +22,17 @@ from pathlib import Path
 from websockets.sync.client import connect
 
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--remote-debugging-port=0"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--remote-debugging-port=0",
+]
 PROXIES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 
 
@@ -36,8 +44,10 @@ def install() -> str | None:
         return f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get)"
     # apt reads the proxy variables, and the test session points them at a closed port.
     env = {k: v for k, v in os.environ.items() if k.lower() not in PROXIES} | {"DEBIAN_FRONTEND": "noninteractive"}
-    for command, timeout in ((["apt-get", "update", "-q"], 300),
-                             (["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"], 900)):
+    for command, timeout in (
+        (["apt-get", "update", "-q"], 300),
+        (["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"], 900),
+    ):
         try:
             done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -83,8 +93,12 @@ def browser() -> Iterator[DevTools]:
     """Chromium on a blank page, with a fresh profile; the page's DevTools session."""
     # Chromium's helper processes may still be writing the profile as it is removed.
     with tempfile.TemporaryDirectory(prefix="thesis-chromium-", ignore_cleanup_errors=True) as profile:
-        process = subprocess.Popen([str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            [str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             port_file = Path(profile) / "DevToolsActivePort"
             deadline = time.monotonic() + 60
@@ -128,17 +142,25 @@ def render(session: DevTools, path: Path, screenshot: Path, width: int = 1000) -
     session.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1, mobile=False)
     session.call("Page.navigate", url=path.resolve().as_uri())
     session.wait_for("Page.loadEventFired")
-    charts = session.call("Runtime.evaluate", returnByValue=True, expression="""
+    charts = session.call(
+        "Runtime.evaluate",
+        returnByValue=True,
+        expression="""
         Array.from(document.querySelectorAll('svg.chart')).map(svg => {
             const box = svg.getBoundingClientRect();
             return {id: svg.id, width: box.width, height: box.height,
                     marks: svg.querySelectorAll('.mark').length,
                     title: svg.querySelector('.title')?.textContent, asOf: svg.querySelector('.asof')?.textContent,
                     labels: Array.from(svg.querySelectorAll('.label')).map(l => l.textContent)};
-        })""")["result"]["value"]
+        })""",
+    )["result"]["value"]
     height = session.call("Page.getLayoutMetrics")["cssContentSize"]["height"]
-    shot = session.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                        clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1})
+    shot = session.call(
+        "Page.captureScreenshot",
+        format="png",
+        captureBeyondViewport=True,
+        clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+    )
     screenshot.write_bytes(base64.b64decode(shot["data"]))
     return {"charts": charts, "events": list(session.events)}
 

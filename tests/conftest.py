@@ -82,8 +82,7 @@ def prefect_api(tmp_path_factory) -> str:
 def settings(tmp_path):
     from pipeline.settings import Settings
 
-    return Settings(data_dir=tmp_path / "var", fetch_retries=2, retry_backoff_seconds=0.01,
-                    fetch_timeout_seconds=5)
+    return Settings(data_dir=tmp_path / "var", fetch_retries=2, retry_backoff_seconds=0.01, fetch_timeout_seconds=5)
 
 
 @pytest.fixture(scope="session")

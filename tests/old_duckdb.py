@@ -42,8 +42,13 @@ class OldDuckDB:
     def run(self, database: Path, statements: list[str]) -> list[dict]:
         """Each statement's {"rows": [[...], ...]} or {"error": "..."}, in order; values as JSON
         (dates and decimals as text)."""
-        done = subprocess.run([str(self.python), "-I", "-c", _RUNNER], text=True, capture_output=True, timeout=120,
-                              input=json.dumps({"database": str(database), "statements": statements}))
+        done = subprocess.run(
+            [str(self.python), "-I", "-c", _RUNNER],
+            text=True,
+            capture_output=True,
+            timeout=120,
+            input=json.dumps({"database": str(database), "statements": statements}),
+        )
         if done.returncode != 0:
             raise RuntimeError(f"DuckDB {VERSION} could not open {database}: {done.stderr.strip()}")
         answer = json.loads(done.stdout)
@@ -54,8 +59,11 @@ class OldDuckDB:
 def _installed(python: Path) -> bool:
     if not python.exists():
         return False
-    check = subprocess.run([str(python), "-I", "-c", f"import duckdb; assert duckdb.__version__ == {VERSION!r}"],
-                           capture_output=True, timeout=120)
+    check = subprocess.run(
+        [str(python), "-I", "-c", f"import duckdb; assert duckdb.__version__ == {VERSION!r}"],
+        capture_output=True,
+        timeout=120,
+    )
     return check.returncode == 0
 
 
@@ -73,11 +81,15 @@ def old_duckdb(cache_dir: Path) -> OldDuckDB:
     env = {name: value for name, value in os.environ.items() if name not in _PROXIES}
     uv = Path(sys.executable).with_name("uv")
     if uv.exists():
-        steps = [[str(uv), "venv", "--quiet", "--clear", "--python", sys.executable, str(env_dir)],
-                 [str(uv), "pip", "install", "--quiet", "--python", str(python), f"duckdb=={VERSION}"]]
+        steps = [
+            [str(uv), "venv", "--quiet", "--clear", "--python", sys.executable, str(env_dir)],
+            [str(uv), "pip", "install", "--quiet", "--python", str(python), f"duckdb=={VERSION}"],
+        ]
     else:
-        steps = [[sys.executable, "-m", "venv", "--clear", str(env_dir)],
-                 [str(python), "-m", "pip", "install", "--quiet", f"duckdb=={VERSION}"]]
+        steps = [
+            [sys.executable, "-m", "venv", "--clear", str(env_dir)],
+            [str(python), "-m", "pip", "install", "--quiet", f"duckdb=={VERSION}"],
+        ]
     for step in steps:
         try:
             done = subprocess.run(step, env=env, capture_output=True, text=True, timeout=600)
@@ -85,9 +97,10 @@ def old_duckdb(cache_dir: Path) -> OldDuckDB:
             pytest.skip(f"installing duckdb=={VERSION} took over 10 minutes: {' '.join(step)}")
         if done.returncode != 0:
             last = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or ["no output"]
-            pytest.skip(f"could not install duckdb=={VERSION} into a throwaway environment "
-                        f"(is the package registry reachable?): {last[0]}")
+            pytest.skip(
+                f"could not install duckdb=={VERSION} into a throwaway environment "
+                f"(is the package registry reachable?): {last[0]}"
+            )
     if not _installed(python):
         pytest.skip(f"duckdb=={VERSION} installed into {env_dir} but does not import")
     return OldDuckDB(python)
-

@@ -32,8 +32,13 @@ def sample_copy(tmp_path_factory) -> Path:
     # The session's Prefect server, as a scheduled setup sets PREFECT_API_URL: it spares the
     # command starting a temporary server of its own (about 8 of its 19 seconds here).
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()} if PREFECT_API_URL.value() else None
-    done = subprocess.run([str(THESIS), "run", "--sample", "--data-dir", str(data_dir)],
-                          capture_output=True, text=True, timeout=300, env=env)
+    done = subprocess.run(
+        [str(THESIS), "run", "--sample", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return data_dir / "sample" / "published" / "thesis.duckdb"
 
@@ -55,24 +60,30 @@ def test_every_readme_query_runs_in_duckdb_1_5(sample_copy, duckdb_1_5):
     queries = readme_queries()
     assert len(queries) >= 8  # the README had eight when this was written: the parse found them
     results = duckdb_1_5.run(sample_copy, queries)
-    failed = [f"{query}\n  -> {result['error']}" for query, result in zip(queries, results, strict=True)
-              if "error" in result]
+    failed = [
+        f"{query}\n  -> {result['error']}" for query, result in zip(queries, results, strict=True) if "error" in result
+    ]
     assert not failed, "\n\n".join(failed)
     # Where each ticker stands against the index today: the sample's last session is 2026-03-06.
     # Its waypoints (sample/generate.py) on the anchor 2025-08-01 and on 2026-03-06: NVDA 173.50
     # and 190 (+9.5 %), ORCL 250 and 150 (-40.0 %), ^SOX 5530 and 8100 (+46.5 %).
-    assert sorted(results[0]["rows"]) == [["NVDA", "2026-03-06", 9.5, 46.5, -37.0],
-                                          ["ORCL", "2026-03-06", -40.0, 46.5, -86.5]]
+    assert sorted(results[0]["rows"]) == [
+        ["NVDA", "2026-03-06", 9.5, 46.5, -37.0],
+        ["ORCL", "2026-03-06", -40.0, 46.5, -86.5],
+    ]
 
 
 def test_the_copy_keeps_its_comments_in_duckdb_1_5(sample_copy, duckdb_1_5):
-    size, uncommented, marts_columns, views = duckdb_1_5.run(sample_copy, [
-        "select database_name from pragma_database_size()",
-        "select schema_name, table_name, column_name from duckdb_columns() "
-        "where schema_name in ('raw', 'staging', 'marts', 'meta') and comment is null",
-        "select count(*) from duckdb_columns() where schema_name = 'marts'",
-        "select count(*) from duckdb_views() where schema_name = 'staging' and comment is not null",
-    ])
+    size, uncommented, marts_columns, views = duckdb_1_5.run(
+        sample_copy,
+        [
+            "select database_name from pragma_database_size()",
+            "select schema_name, table_name, column_name from duckdb_columns() "
+            "where schema_name in ('raw', 'staging', 'marts', 'meta') and comment is null",
+            "select count(*) from duckdb_columns() where schema_name = 'marts'",
+            "select count(*) from duckdb_views() where schema_name = 'staging' and comment is not null",
+        ],
+    )
     assert size == {"rows": [["thesis"]]}
     assert uncommented == {"rows": []}
     assert marts_columns["rows"][0][0] > 0 and views["rows"][0][0] > 0
@@ -96,9 +107,16 @@ def test_publishing_writes_duckdb_1_4_storage_under_a_path_with_an_apostrophe(tm
 
     assert sorted(p.name for p in target.parent.iterdir()) == ["thesis.duckdb"]
     with duckdb.connect(str(target), read_only=True) as con:
-        assert con.execute("select tags['storage_version'] from duckdb_databases() "
-                           "where database_name = 'thesis'").fetchone()[0] == "v1.4.0+"
-    assert duckdb_1_5.run(target, [
-        "select ticker, cik, name from staging.companies",
-        "select comment from duckdb_views() where view_name = 'companies'",
-    ]) == [{"rows": [["ORCL", 1341439, "Oracle Corp"]]}, {"rows": [["The companies, as a view."]]}]
+        assert (
+            con.execute(
+                "select tags['storage_version'] from duckdb_databases() where database_name = 'thesis'"
+            ).fetchone()[0]
+            == "v1.4.0+"
+        )
+    assert duckdb_1_5.run(
+        target,
+        [
+            "select ticker, cik, name from staging.companies",
+            "select comment from duckdb_views() where view_name = 'companies'",
+        ],
+    ) == [{"rows": [["ORCL", 1341439, "Oracle Corp"]]}, {"rows": [["The companies, as a view."]]}]

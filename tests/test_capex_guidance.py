@@ -11,10 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.settings import SAMPLE_DIR
 from pipeline import seeds
 from pipeline.errors import PipelineError, SeedError
-from pipeline.settings import Settings
+from pipeline.settings import SAMPLE_DIR, Settings
 from tests.conftest import PROJECT
 
 REFERENCE = PROJECT.parent / "shared" / "reference" / "capex_guidance.csv"
@@ -60,11 +59,14 @@ def test_ledger_keeps_every_reference_row_and_source():
 
 def test_meta_2025_outlook_reads_as_a_revision_chain(loaded):
     with duckdb.connect(str(loaded.warehouse_path), read_only=True) as con:
-        chain = rows(con, """
+        chain = rows(
+            con,
+            """
             select cast(statement_date as varchar), low_usd_bn, high_usd_bn, mid_usd_bn, revision_number,
                    cast(revises_statement_date as varchar), previous_low_usd_bn, previous_high_usd_bn,
                    change_in_mid_usd_bn
-            from marts.capex_guidance where ticker = 'META' and fiscal_period = 'FY2025' order by statement_date""")
+            from marts.capex_guidance where ticker = 'META' and fiscal_period = 'FY2025' order by statement_date""",
+        )
     assert chain == [
         ("2025-01-29", 60, 65, 62.5, 0, None, None, None, None),
         ("2025-04-30", 64, 72, 68.0, 1, "2025-01-29", 60, 65, 5.5),
@@ -75,30 +77,50 @@ def test_meta_2025_outlook_reads_as_a_revision_chain(loaded):
 
 def test_googl_fy2026_guidance_of_175_to_185_has_midpoint_180(loaded):
     with duckdb.connect(str(loaded.warehouse_path), read_only=True) as con:
-        first = rows(con, """
+        first = rows(
+            con,
+            """
             select statement_id, fiscal_year, period_kind, low_usd_bn, high_usd_bn, mid_usd_bn, basis,
                    cast(superseded_on as varchar)
-            from marts.capex_guidance where ticker = 'GOOGL' and fiscal_period = 'FY2026' and revision_number = 0""")
+            from marts.capex_guidance where ticker = 'GOOGL' and fiscal_period = 'FY2026' and revision_number = 0""",
+        )
         validated = rows(con, "select suite, success from meta.validations where suite like '%capex_guidance'")
-    assert first == [("GOOGL|FY2026|2026-02-04", 2026, "fiscal_year", 175, 185, 180,
-                      "cash purchases of property and equipment", "2026-04-01")]
+    assert first == [
+        (
+            "GOOGL|FY2026|2026-02-04",
+            2026,
+            "fiscal_year",
+            175,
+            185,
+            180,
+            "cash purchases of property and equipment",
+            "2026-04-01",
+        )
+    ]
     assert sorted(validated) == [("capex_guidance", True), ("raw_capex_guidance", True)]
 
 
 BAD_ROWS = {
     # (file line, text on that line, replacement): the reason the run must give
-    "high below low": ((18, "FY2025,60,65,", "FY2025,65,60,"),
-                       "low_usd_bn <= high_usd_bn failed on 1 row: line 18 META FY2025 2025-01-29"),
+    "high below low": (
+        (18, "FY2025,60,65,", "FY2025,65,60,"),
+        "low_usd_bn <= high_usd_bn failed on 1 row: line 18 META FY2025 2025-01-29",
+    ),
     "unknown ticker": ((2, "MSFT,", "AAPL,"), "ticker is a known company"),
-    "date that does not parse": ((10, "2025-10-29", "2025-10-32"),
-                                 "line 10: statement_date '2025-10-32' is not a date"),
-    "figure that is not a number": ((26, ",,,35,", ",,,about 35,"),
-                                    "line 26: point_usd_bn 'about 35' is not a number"),
-    "no figure, not qualitative": ((4, ",true,", ",false,"),
-                                   "a figure, or qualitative = true with no figure failed on 1 row: line 4 MSFT"),
-    "duplicate statement": ((19, "2025-04-30", "2025-01-29"),
-                            "one statement per (ticker, fiscal_period, statement_date) failed on 2 rows: "
-                            "line 18 META FY2025 2025-01-29, line 19 META FY2025 2025-01-29"),
+    "date that does not parse": (
+        (10, "2025-10-29", "2025-10-32"),
+        "line 10: statement_date '2025-10-32' is not a date",
+    ),
+    "figure that is not a number": ((26, ",,,35,", ",,,about 35,"), "line 26: point_usd_bn 'about 35' is not a number"),
+    "no figure, not qualitative": (
+        (4, ",true,", ",false,"),
+        "a figure, or qualitative = true with no figure failed on 1 row: line 4 MSFT",
+    ),
+    "duplicate statement": (
+        (19, "2025-04-30", "2025-01-29"),
+        "one statement per (ticker, fiscal_period, statement_date) failed on 2 rows: "
+        "line 18 META FY2025 2025-01-29, line 19 META FY2025 2025-01-29",
+    ),
 }
 
 
@@ -119,7 +141,8 @@ def test_a_bad_row_names_file_line_and_reason_and_loads_nothing(loaded, tmp_path
     with duckdb.connect(str(loaded.warehouse_path), read_only=True) as con:
         assert rows(con, "select * from raw.capex_guidance order by all") == before
         assert rows(con, "select status, message from meta.runs order by started_at desc limit 1") == [
-            ("failed", message)]
+            ("failed", message)
+        ]
     assert len(before) == 28
 
 

@@ -8,9 +8,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.sources.filings import ReplaySecFilings
 from pipeline.ingest_filings import ingest_filings
 from pipeline.settings import Settings
+from pipeline.sources.filings import ReplaySecFilings
 from tests.test_filings import build, seeds_for
 from transforms import runner
 
@@ -20,11 +20,20 @@ QUARTERS = [f"{year}Q{q}" for year in (2023, 2024, 2025) for q in (1, 2, 3, 4)]
 
 def metric_quarters(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
     """staging.metric_quarters rows for capex: (ticker, calendar_quarter, value)."""
-    return pd.DataFrame([{
-        "ticker": t, "metric": "capex", "calendar_quarter": q, "value": v,
-        "fiscal_year": int(q[:4]), "fiscal_quarter": int(q[-1]),
-        "period_end": pd.Period(q, freq="Q").end_time.date(),
-    } for t, q, v in rows])
+    return pd.DataFrame(
+        [
+            {
+                "ticker": t,
+                "metric": "capex",
+                "calendar_quarter": q,
+                "value": v,
+                "fiscal_year": int(q[:4]),
+                "fiscal_quarter": int(q[-1]),
+                "period_end": pd.Period(q, freq="Q").end_time.date(),
+            }
+            for t, q, v in rows
+        ]
+    )
 
 
 def capex_slope(rows: list[tuple[str, str, float]], hyperscalers: tuple[str, ...]) -> pd.DataFrame:
@@ -32,12 +41,13 @@ def capex_slope(rows: list[tuple[str, str, float]], hyperscalers: tuple[str, ...
     models = {m.relation: m for m in runner.discover()}
     with duckdb.connect() as con:
         con.execute("create schema staging; create schema marts")
-        inputs = metric_quarters(rows)
+        con.register("inputs", metric_quarters(rows))
         con.execute("create table staging.metric_quarters as select * from inputs")
         con.execute(
             "create table marts.capex_guidance (ticker varchar, fiscal_year integer, period_kind varchar, "
             "qualitative boolean, statement_date date, superseded_on date, basis varchar, "
-            "low_usd_bn double, high_usd_bn double, mid_usd_bn double)")
+            "low_usd_bn double, high_usd_bn double, mid_usd_bn double)"
+        )
         runner.set_variables(con, Settings(hyperscalers=hyperscalers).variables())
         runner.materialize(con, models["marts.capex_slope"])
         return con.sql("select * from marts.capex_slope").df().set_index(["ticker", "calendar_quarter"])
@@ -47,7 +57,7 @@ def test_ttm_growth_70_50_30_gives_a_slope_of_minus_20_points_twice():
     # TTM: 400 (2023), then 680 at 2024Q4 (+70%); 2024Q1 TTM 470 -> 705 at 2025Q1 needs 195
     # (+50%); 2024Q2 TTM 540 -> 702 at 2025Q2 needs 167 (+30%).
     capex = [100, 100, 100, 100, 170, 170, 170, 170, 195, 167]
-    slope = capex_slope([("AAA", q, v) for q, v in zip(QUARTERS, capex)], ("AAA",))
+    slope = capex_slope([("AAA", q, v) for q, v in zip(QUARTERS, capex, strict=False)], ("AAA",))
     growth = slope.loc["AAA", "capex_ttm_yoy_growth"]
     assert growth["2024Q4"] == pytest.approx(0.70)
     assert growth["2025Q1"] == pytest.approx(0.50)
@@ -73,13 +83,32 @@ def companyfacts(directory, cik: int, name: str, rows: list[dict]) -> None:
     """A companyfacts payload with capex (PaymentsToAcquirePropertyPlantAndEquipment) facts only."""
     path = directory / "sec" / "companyfacts" / f"CIK{cik:010d}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"cik": cik, "entityName": f"{name} (test fixture)", "facts": {"us-gaap": {
-        "PaymentsToAcquirePropertyPlantAndEquipment": {"label": "capex", "units": {"USD": rows}}}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "cik": cik,
+                "entityName": f"{name} (test fixture)",
+                "facts": {
+                    "us-gaap": {
+                        "PaymentsToAcquirePropertyPlantAndEquipment": {"label": "capex", "units": {"USD": rows}}
+                    }
+                },
+            }
+        )
+    )
 
 
 def ytd(start: str, end: str, billions: float, accn: str, fy: int, fp: str, form: str, filed: str) -> dict:
-    return {"start": start, "end": end, "val": round(billions * B), "accn": accn, "fy": fy, "fp": fp,
-            "form": form, "filed": filed}
+    return {
+        "start": start,
+        "end": end,
+        "val": round(billions * B),
+        "accn": accn,
+        "fy": fy,
+        "fp": fp,
+        "form": form,
+        "filed": filed,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -88,17 +117,29 @@ def fixtures_built(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("slope")
     settings = Settings(data_dir=tmp / "var", seeds_dir=seeds_for(tmp, "ORCL", "GOOGL"))
     # Oracle FY2026 (June 2025 - May 2026): Q1 8.502B, nine months 39.170B, year 55.663B.
-    companyfacts(tmp, 1341439, "ORACLE", [
-        ytd("2025-06-01", "2025-08-31", 8.502, "0001341439-25-000120", 2026, "Q1", "10-Q", "2025-09-10"),
-        ytd("2025-06-01", "2026-02-28", 39.170, "0001341439-26-000030", 2026, "Q3", "10-Q", "2026-03-10"),
-        ytd("2025-06-01", "2026-05-31", 55.663, "0001341439-26-000060", 2026, "FY", "10-K", "2026-06-20")])
+    companyfacts(
+        tmp,
+        1341439,
+        "ORACLE",
+        [
+            ytd("2025-06-01", "2025-08-31", 8.502, "0001341439-25-000120", 2026, "Q1", "10-Q", "2025-09-10"),
+            ytd("2025-06-01", "2026-02-28", 39.170, "0001341439-26-000030", 2026, "Q3", "10-Q", "2026-03-10"),
+            ytd("2025-06-01", "2026-05-31", 55.663, "0001341439-26-000060", 2026, "FY", "10-K", "2026-06-20"),
+        ],
+    )
     # Alphabet 2025 quarters 17.20, 22.40, 23.95, 27.90 (year 91.45), then 2026 Q1 24.00.
-    companyfacts(tmp, 1652044, "ALPHABET", [
-        ytd("2025-01-01", "2025-03-31", 17.20, "0001652044-25-000040", 2025, "Q1", "10-Q", "2025-04-25"),
-        ytd("2025-01-01", "2025-06-30", 39.60, "0001652044-25-000060", 2025, "Q2", "10-Q", "2025-07-24"),
-        ytd("2025-01-01", "2025-09-30", 63.55, "0001652044-25-000090", 2025, "Q3", "10-Q", "2025-10-30"),
-        ytd("2025-01-01", "2025-12-31", 91.45, "0001652044-26-000010", 2025, "FY", "10-K", "2026-02-05"),
-        ytd("2026-01-01", "2026-03-31", 24.00, "0001652044-26-000040", 2026, "Q1", "10-Q", "2026-04-24")])
+    companyfacts(
+        tmp,
+        1652044,
+        "ALPHABET",
+        [
+            ytd("2025-01-01", "2025-03-31", 17.20, "0001652044-25-000040", 2025, "Q1", "10-Q", "2025-04-25"),
+            ytd("2025-01-01", "2025-06-30", 39.60, "0001652044-25-000060", 2025, "Q2", "10-Q", "2025-07-24"),
+            ytd("2025-01-01", "2025-09-30", 63.55, "0001652044-25-000090", 2025, "Q3", "10-Q", "2025-10-30"),
+            ytd("2025-01-01", "2025-12-31", 91.45, "0001652044-26-000010", 2025, "FY", "10-K", "2026-02-05"),
+            ytd("2026-01-01", "2026-03-31", 24.00, "0001652044-26-000040", 2026, "Q1", "10-Q", "2026-04-24"),
+        ],
+    )
     ingest_filings(settings, ReplaySecFilings(tmp))
     with build(settings) as con:
         yield con.sql("select * from marts.capex_slope").df().set_index(["ticker", "calendar_quarter"])
@@ -132,6 +173,6 @@ def test_real_nvidia_capex_slope(realdata, tmp_path):
     with build(settings) as con:
         row = con.execute("""select capex, capex_ttm, capex_ttm_yoy_growth from marts.capex_slope
                              where ticker = 'NVDA' and calendar_quarter = '2025Q4'""").fetchone()
-    assert row[0] == 1_284 * 1_000_000        # FY2026 Q4: 6,042 - 4,758
-    assert row[1] == 6_042 * 1_000_000        # FY2026
+    assert row[0] == 1_284 * 1_000_000  # FY2026 Q4: 6,042 - 4,758
+    assert row[1] == 6_042 * 1_000_000  # FY2026
     assert row[2] == pytest.approx(6_042 / 3_236 - 1)  # 86.7% against FY2025

@@ -1,6 +1,5 @@
 """The `thesis` command line, as a user types it."""
 
-import datetime as dt
 import shutil
 import subprocess
 import sys
@@ -59,21 +58,30 @@ def test_a_failed_run_exits_non_zero_with_one_line(tmp_path):
     reasons = [line for line in done.stderr.splitlines() if line.startswith("thesis:")]
     assert len(reasons) == 1 and "leaked" not in done.stderr
     assert reasons[0].startswith(
-        "thesis: error: validation of raw_prices failed: low <= high failed on 1 row: ORCL 2025-01-16")
+        "thesis: error: validation of raw_prices failed: low <= high failed on 1 row: ORCL 2025-01-16"
+    )
     assert "(report: " in reasons[0] and reasons[0].endswith("raw_prices.json)")
     assert not (tmp_path / "var" / "published").exists()
 
 
 def test_import_prices_then_build(tmp_path, capsys, realdata):
     data = ["--data-dir", str(tmp_path), "--tickers", "NVDA", "--benchmark", "^SOX"]
-    assert main(["import-prices", str(realdata / "prices" / "NVDA.download_autoadjust.csv"),
-                 str(realdata / "prices" / "SOX_index.long_with_bom.csv"), *data]) == 0
+    assert (
+        main(
+            [
+                "import-prices",
+                str(realdata / "prices" / "NVDA.download_autoadjust.csv"),
+                str(realdata / "prices" / "SOX_index.long_with_bom.csv"),
+                *data,
+            ]
+        )
+        == 0
+    )
     assert "Loaded 1550 bars for NVDA, ^SOX" in capsys.readouterr().out
     assert main(["build", *data]) == 0
     assert "NVDA" in capsys.readouterr().out
     copied = sorted(p.name for p in (tmp_path / "raw" / "prices").glob("*.csv"))
-    assert [name.split(".")[:2] for name in copied] == [["NVDA", "download_autoadjust"],
-                                                        ["SOX_index", "long_with_bom"]]
+    assert [name.split(".")[:2] for name in copied] == [["NVDA", "download_autoadjust"], ["SOX_index", "long_with_bom"]]
 
 
 def test_import_with_an_explicit_ticker(tmp_path, capsys):

@@ -15,12 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.settings import SAMPLE_DIR
 from pipeline.errors import MissingUserAgent, PayloadError, ValidationFailed
-from pipeline.sources.filings import ReplaySecFilings, SecFilings
 from pipeline.ingest_filings import ingest_filings
 from pipeline.seeds import load_seeds
-from pipeline.settings import Settings
+from pipeline.settings import SAMPLE_DIR, Settings
+from pipeline.sources.filings import ReplaySecFilings, SecFilings
 from pipeline.sources.sec import RecordedSecClient
 from transforms import runner
 from warehouse.connection import connect, transaction
@@ -29,8 +28,10 @@ NVDA_CIK = 1045810
 NVDA_FACTS = "sec/companyfacts/CIK0001045810.json"
 NVDA_SUBMISSIONS = "sec/submissions/CIK0001045810.json"
 M = 1_000_000
-AS_OF = "select value from staging.xbrl_facts where cik = ? and concept = ? and period = ? " \
-        "and filed <= ? and (superseded_on is null or superseded_on > ?)"
+AS_OF = (
+    "select value from staging.xbrl_facts where cik = ? and concept = ? and period = ? "
+    "and filed <= ? and (superseded_on is null or superseded_on > ?)"
+)
 
 
 def build(settings: Settings) -> duckdb.DuckDBPyConnection:
@@ -48,7 +49,9 @@ def seeds_for(tmp: Path, *tickers: str) -> Path:
     folder = tmp / "seeds"
     folder.mkdir()
     lines = (committed / "companies.csv").read_text().splitlines()
-    (folder / "companies.csv").write_text("\n".join([lines[0], *[l for l in lines[1:] if l.split(",")[0] in tickers]]) + "\n")
+    (folder / "companies.csv").write_text(
+        "\n".join([lines[0], *[line for line in lines[1:] if line.split(",")[0] in tickers]]) + "\n"
+    )
     shutil.copy(committed / "concept_map.csv", folder / "concept_map.csv")
     return folder
 
@@ -66,15 +69,19 @@ def nvidia(realdata, tmp_path_factory):
 
 def quarters(con, concept_or_metric: str, fiscal_year: int, column: str = "concept") -> list[tuple]:
     view = "staging.xbrl_quarters" if column == "concept" else "staging.metric_quarters"
-    return con.execute(f"select fiscal_quarter, period_end, calendar_quarter, value, is_derived, concept from {view} "
-                       f"where cik = ? and {column} = ? and fiscal_year = ? order by period_end",
-                       [NVDA_CIK, concept_or_metric, fiscal_year]).fetchall()
+    return con.execute(
+        f"select fiscal_quarter, period_end, calendar_quarter, value, is_derived, concept from {view} "
+        f"where cik = ? and {column} = ? and fiscal_year = ? order by period_end",
+        [NVDA_CIK, concept_or_metric, fiscal_year],
+    ).fetchall()
 
 
 def test_nvidia_fy2026_capex(nvidia):
     _, con = nvidia
-    annual = con.execute("select value from staging.xbrl_facts_latest where cik = ? and concept = ? and period = ?",
-                         [NVDA_CIK, "PaymentsToAcquireProductiveAssets", "2025-01-27/2026-01-25"]).fetchone()
+    annual = con.execute(
+        "select value from staging.xbrl_facts_latest where cik = ? and concept = ? and period = ?",
+        [NVDA_CIK, "PaymentsToAcquireProductiveAssets", "2025-01-27/2026-01-25"],
+    ).fetchone()
     assert annual == (6042 * M,)
     rows = quarters(con, "capex", 2026, column="metric")
     # 1,227; 3,122 - 1,227; 4,758 - 3,122; 6,042 - 4,758 (the year-to-date facts in the README)
@@ -85,11 +92,16 @@ def test_nvidia_fy2026_capex(nvidia):
 
 def test_nvidia_capex_comes_from_productive_assets_from_fy2022(nvidia):
     _, con = nvidia
-    concepts = dict(con.execute(
-        "select fiscal_year, list_distinct(list(concept)) from staging.metric_quarters "
-        "where cik = ? and metric = 'capex' group by fiscal_year", [NVDA_CIK]).fetchall())
+    concepts = dict(
+        con.execute(
+            "select fiscal_year, list_distinct(list(concept)) from staging.metric_quarters "
+            "where cik = ? and metric = 'capex' group by fiscal_year",
+            [NVDA_CIK],
+        ).fetchall()
+    )
     assert {y: c for y, c in concepts.items() if y >= 2022} == {
-        y: ["PaymentsToAcquireProductiveAssets"] for y in range(2022, 2028) if y in concepts}
+        y: ["PaymentsToAcquireProductiveAssets"] for y in range(2022, 2028) if y in concepts
+    }
     assert set(range(2022, 2028)) <= set(concepts)
     assert concepts[2019] == ["PaymentsToAcquirePropertyPlantAndEquipment"]
 
@@ -119,8 +131,9 @@ def test_quarters_sum_to_the_year_for_every_concept(nvidia, realdata):
     years = latest_year_facts(realdata / NVDA_FACTS)
     found = defaultdict(list)
     for taxonomy, concept, unit, start, end, value in con.execute(
-            "select taxonomy, concept, unit, period_start, period_end, value from staging.xbrl_quarters "
-            "where cik = ?", [NVDA_CIK]).fetchall():
+        "select taxonomy, concept, unit, period_start, period_end, value from staging.xbrl_quarters where cik = ?",
+        [NVDA_CIK],
+    ).fetchall():
         found[(taxonomy, concept, unit)].append((start, end, value))
     checked, wrong = 0, []
     for (taxonomy, concept, unit, start, end), annual in years.items():
@@ -159,7 +172,7 @@ def first_restatement(path: Path) -> tuple[str, str, list[tuple[str, float]]]:
 def test_a_restated_value_shows_its_first_figure_before_the_restatement(nvidia, realdata):
     _, con = nvidia
     concept, period, versions = first_restatement(realdata / NVDA_FACTS)
-    first_filed, first_value = versions[0]
+    _, first_value = versions[0]
     changed_filed, changed_value = next((f, v) for f, v in versions if v != first_value)
     on = dt.date.fromisoformat(changed_filed)
     before = on - dt.timedelta(days=1)
@@ -170,16 +183,21 @@ def test_a_restated_value_shows_its_first_figure_before_the_restatement(nvidia, 
 def test_nvidia_submissions_load_1007_recent_filings_and_report_the_missing_archive(nvidia):
     result, con = nvidia
     assert con.execute("select count(*) from raw.filings where cik = ?", [NVDA_CIK]).fetchone() == (1007,)
-    assert con.execute("select form, filing_date, primary_document from raw.filings where accession_number = ?",
-                       ["0001347842-26-000007"]).fetchone() == ("4", dt.date(2026, 3, 4),
-                                                                "xslF345X05/wk-form4_1772663608.xml")
+    assert con.execute(
+        "select form, filing_date, primary_document from raw.filings where accession_number = ?",
+        ["0001347842-26-000007"],
+    ).fetchone() == ("4", dt.date(2026, 3, 4), "xslF345X05/wk-form4_1772663608.xml")
     assert any("CIK0001045810-submissions-001.json" in note and "not loaded" in note for note in result.notes)
 
 
 def test_every_version_of_every_fact_is_kept(nvidia, realdata):
     _, con = nvidia
-    expected = sum(len(rows) for concepts in json.loads((realdata / NVDA_FACTS).read_bytes())["facts"].values()
-                   for body in concepts.values() for rows in body["units"].values())
+    expected = sum(
+        len(rows)
+        for concepts in json.loads((realdata / NVDA_FACTS).read_bytes())["facts"].values()
+        for body in concepts.values()
+        for rows in body["units"].values()
+    )
     assert con.execute("select count(*) from raw.xbrl_facts where cik = ?", [NVDA_CIK]).fetchone() == (expected,)
     assert con.execute("select count(*) from raw.xbrl_facts where cik = ? and fy is null", [NVDA_CIK]).fetchone()[0] > 0
 
@@ -191,9 +209,13 @@ def recorded_edgar(tmp: Path, realdata: Path) -> Path:
     (folder / "companyfacts").mkdir()
     shutil.copy(realdata / NVDA_SUBMISSIONS, folder / "submissions")
     shutil.copy(realdata / NVDA_FACTS, folder / "companyfacts")
-    archive = {"accessionNumber": ["0001045810-19-000001", "0001045810-19-000002"], "form": ["10-Q", "8-K"],
-               "filingDate": ["2019-11-15", "2019-11-18"], "reportDate": ["2019-10-27", ""],
-               "primaryDocument": ["q3.htm", "8k.htm"]}
+    archive = {
+        "accessionNumber": ["0001045810-19-000001", "0001045810-19-000002"],
+        "form": ["10-Q", "8-K"],
+        "filingDate": ["2019-11-15", "2019-11-18"],
+        "reportDate": ["2019-10-27", ""],
+        "primaryDocument": ["q3.htm", "8k.htm"],
+    }
     (folder / "submissions" / "CIK0001045810-submissions-001.json").write_text(json.dumps(archive))
     return folder
 
@@ -207,8 +229,9 @@ def test_a_live_run_fetches_the_archive_file_and_skips_unchanged_payloads(realda
     assert "https://data.sec.gov/submissions/CIK0001045810-submissions-001.json" in client.calls
     assert (first.payloads, first.filings) == (3, 1007 + 2)
     with connect(settings.warehouse_path) as con:
-        assert con.execute("select form from raw.filings where accession_number = '0001045810-19-000001'").fetchone() \
-            == ("10-Q",)
+        assert con.execute(
+            "select form from raw.filings where accession_number = '0001045810-19-000001'"
+        ).fetchone() == ("10-Q",)
         assert con.execute("select count(*) from meta.sec_http").fetchone() == (3,)
     assert len(list((settings.raw_dir / "sec" / "submissions").glob("*.json.meta.json"))) == 2
 
@@ -224,7 +247,7 @@ def test_a_truncated_payload_fails_the_batch_and_loads_nothing(settings, tmp_pat
     whole = (replay / "sec" / "companyfacts" / "CIK0001341439.json").read_bytes()
     (replay / "sec" / "companyfacts" / "CIK0001341439.json").write_bytes(whole[: len(whole) // 2])
 
-    with pytest.raises(PayloadError, match="CIK0001341439.json: not valid JSON"):
+    with pytest.raises(PayloadError, match=r"CIK0001341439\.json: not valid JSON"):
         ingest_filings(settings, ReplaySecFilings(replay))
 
     with connect(settings.warehouse_path) as con:
@@ -269,19 +292,32 @@ def oracle_reference_facts() -> dict:
     def usd(*rows):
         return {"units": {"USD": [dict(row) for row in rows]}}
 
-    return {"cik": 1341439, "entityName": "ORACLE CORP (test fixture)", "facts": {"us-gaap": {
-        "PaymentsToAcquirePropertyPlantAndEquipment": usd(
-            {"start": "2024-06-01", "end": "2025-05-31", "val": 21_215_000_000, **ten_k},
-            {"start": "2025-06-01", "end": "2025-08-31", "val": 8_500_000_000, **ten_q}),
-        "DebtCurrent": usd({"end": "2025-05-31", "val": 7_271_000_000, **ten_k}),
-        "LongTermNotesPayable": usd({"end": "2025-05-31", "val": 85_297_000_000, **ten_k}),
-        "NotesPayableCurrent": usd({"end": "2025-05-31", "val": 7_271_000_000, **ten_q},
-                                   {"end": "2025-08-31", "val": 7_000_000_000, **ten_q}),
-        "LongTermNotesAndLoans": usd({"end": "2025-05-31", "val": 85_297_000_000, **ten_q},
-                                     {"end": "2025-08-31", "val": 90_000_000_000, **ten_q}),
-        "StockholdersEquity": usd({"end": "2025-05-31", "val": 20_969_000_000, **ten_k},
-                                  {"end": "2025-08-31", "val": 22_000_000_000, **ten_q}),
-    }}}
+    return {
+        "cik": 1341439,
+        "entityName": "ORACLE CORP (test fixture)",
+        "facts": {
+            "us-gaap": {
+                "PaymentsToAcquirePropertyPlantAndEquipment": usd(
+                    {"start": "2024-06-01", "end": "2025-05-31", "val": 21_215_000_000, **ten_k},
+                    {"start": "2025-06-01", "end": "2025-08-31", "val": 8_500_000_000, **ten_q},
+                ),
+                "DebtCurrent": usd({"end": "2025-05-31", "val": 7_271_000_000, **ten_k}),
+                "LongTermNotesPayable": usd({"end": "2025-05-31", "val": 85_297_000_000, **ten_k}),
+                "NotesPayableCurrent": usd(
+                    {"end": "2025-05-31", "val": 7_271_000_000, **ten_q},
+                    {"end": "2025-08-31", "val": 7_000_000_000, **ten_q},
+                ),
+                "LongTermNotesAndLoans": usd(
+                    {"end": "2025-05-31", "val": 85_297_000_000, **ten_q},
+                    {"end": "2025-08-31", "val": 90_000_000_000, **ten_q},
+                ),
+                "StockholdersEquity": usd(
+                    {"end": "2025-05-31", "val": 20_969_000_000, **ten_k},
+                    {"end": "2025-08-31", "val": 22_000_000_000, **ten_q},
+                ),
+            }
+        },
+    }
 
 
 def test_oracle_leverage_at_fiscal_2025_year_end_and_across_the_retagging(settings, tmp_path):
@@ -290,9 +326,11 @@ def test_oracle_leverage_at_fiscal_2025_year_end_and_across_the_retagging(settin
     (replay / "CIK0001341439.json").write_text(json.dumps(oracle_reference_facts()))
     ingest_filings(settings, ReplaySecFilings(tmp_path / "replay"))
     with build(settings) as con:
-        rows = con.execute("select period_end, fiscal_year, fiscal_quarter, calendar_quarter, total_debt, "
-                           "stockholders_equity, debt_to_equity from marts.leverage where ticker = 'ORCL' "
-                           "order by period_end").fetchall()
+        rows = con.execute(
+            "select period_end, fiscal_year, fiscal_quarter, calendar_quarter, total_debt, "
+            "stockholders_equity, debt_to_equity from marts.leverage where ticker = 'ORCL' "
+            "order by period_end"
+        ).fetchall()
     year_end, first_quarter = rows
     assert year_end[:4] == (dt.date(2025, 5, 31), 2025, 4, "2025Q2")
     assert year_end[4] == pytest.approx(92.568e9) and year_end[5] == pytest.approx(20.969e9)
@@ -304,20 +342,26 @@ def test_oracle_leverage_at_fiscal_2025_year_end_and_across_the_retagging(settin
 
 def test_the_sample_builds_leverage_with_its_restatement_and_53_week_year(settings):
     from pipeline.build import build as build_flow
-    from pipeline.sources.prices import ReplayPrices
     from pipeline.ingest_prices import ingest_prices
+    from pipeline.sources.prices import ReplayPrices
 
     ingest_prices(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))
     ingest_filings(settings, ReplaySecFilings(SAMPLE_DIR, mode="sample"))
     build_flow(settings)
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
-        mart = {(t, e): (q, cq, ocf, capex) for t, e, q, cq, ocf, capex in con.execute(
-            "select ticker, period_end, fiscal_quarter, calendar_quarter, operating_cash_flow, capex "
-            "from marts.leverage").fetchall()}
+        mart = {
+            (t, e): (q, cq, ocf, capex)
+            for t, e, q, cq, ocf, capex in con.execute(
+                "select ticker, period_end, fiscal_quarter, calendar_quarter, operating_cash_flow, capex "
+                "from marts.leverage"
+            ).fetchall()
+        }
         period = "2025-01-27/2025-04-27"
-        restated = [con.execute(AS_OF, [NVDA_CIK, "NetCashProvidedByUsedInOperatingActivities", period, d, d])
-                    .fetchone()[0] for d in (dt.date(2026, 5, 26), dt.date(2026, 5, 27))]
+        restated = [
+            con.execute(AS_OF, [NVDA_CIK, "NetCashProvidedByUsedInOperatingActivities", period, d, d]).fetchone()[0]
+            for d in (dt.date(2026, 5, 26), dt.date(2026, 5, 27))
+        ]
         eight_k = con.execute("select fy, fp from raw.xbrl_facts where form = '8-K'").fetchall()
     finally:
         con.close()

@@ -11,13 +11,13 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.settings import SAMPLE_DIR
 from pipeline.daily import daily, replay_sources
 from pipeline.errors import DeadlineExceeded, MissingData, Throttled
-from pipeline.sources.filings import ReplaySecFilings
 from pipeline.ingest_prices import ingest_prices
-from pipeline.sources.prices import YahooPrices
+from pipeline.settings import SAMPLE_DIR
 from pipeline.sources.deadline import call_with_deadline
+from pipeline.sources.filings import ReplaySecFilings
+from pipeline.sources.prices import YahooPrices
 from pipeline.sources.yahoo import LiveYahooClient, RecordedYahooClient
 
 SAMPLE_FILINGS = ReplaySecFilings(SAMPLE_DIR, mode="sample")
@@ -54,9 +54,13 @@ def test_first_fetch_from_history_start_then_incremental_with_revisions(settings
 
     # 2026-03-06 minus the 10-day lookback
     assert {start for _, start, _ in client.calls} == {dt.date(2026, 2, 24)}
-    assert stored(settings, "select count(*), count(distinct date) from raw.prices where ticker = 'NVDA'") == [(307, 307)]
+    assert stored(settings, "select count(*), count(distinct date) from raw.prices where ticker = 'NVDA'") == [
+        (307, 307)
+    ]
     assert stored(settings, "select close from raw.prices where ticker = 'NVDA' and date = '2026-03-06'") == [(199.5,)]
-    assert stored(settings, "select count(*) from raw.price_events where ticker = 'NVDA' and event = 'dividend'") == [(4,)]
+    assert stored(settings, "select count(*) from raw.price_events where ticker = 'NVDA' and event = 'dividend'") == [
+        (4,)
+    ]
 
 
 def test_raw_zone_alone_rebuilds_the_same_marts(settings, recorded):
@@ -100,13 +104,14 @@ def test_throttling_that_persists_fails_with_one_line(settings, recorded):
     with pytest.raises(Throttled) as failure:
         ingest_prices(settings, YahooPrices(client))
     assert client.calls == settings.fetch_retries + 1
-    assert str(failure.value) == ("Yahoo Finance is rate-limiting requests (while fetching NVDA); "
-                                  "gave up after 3 attempts")
+    assert str(failure.value) == (
+        "Yahoo Finance is rate-limiting requests (while fetching NVDA); gave up after 3 attempts"
+    )
 
 
 def test_deadline_cuts_a_call_that_hangs():
     started = time.monotonic()
-    with pytest.raises(DeadlineExceeded, match="never gave no answer within 0.2 s"):
+    with pytest.raises(DeadlineExceeded, match=r"never gave no answer within 0\.2 s"):
         call_with_deadline(threading.Event().wait, 0.2, "never")
     assert time.monotonic() - started < 2
 

@@ -29,9 +29,11 @@ def previous_release_warehouse(path):
     with duckdb.connect(str(path)) as con:
         con.execute((MIGRATIONS_DIR / "0001_initial.sql").read_text())
         con.execute("insert into meta.runs (run_id, flow, mode, started_at, status) values (?, ?, ?, ?, ?)", list(RUN))
-        con.execute("insert into raw.prices (ticker, date, open, high, low, close, adj_close, volume, "
-                    "close_is_adjusted, payload_sha256, run_id, loaded_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [*BAR, RUN[0], RUN[3]])
+        con.execute(
+            "insert into raw.prices (ticker, date, open, high, low, close, adj_close, volume, "
+            "close_is_adjusted, payload_sha256, run_id, loaded_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [*BAR, RUN[0], RUN[3]],
+        )
         assert current_version(con) == 0
     return path
 
@@ -49,28 +51,45 @@ def test_a_previous_release_warehouse_upgrades_in_place(tmp_path):
     path = previous_release_warehouse(tmp_path / "warehouse.duckdb")
     with connect(path) as con:
         assert versions(con) == EVERY_VERSION
-        assert con.execute("select comment from duckdb_columns() where schema_name = 'meta' and table_name = 'runs' "
-                           "and column_name = 'parameters'").fetchall() == [(PARAMETERS_COMMENT,)]
+        assert con.execute(
+            "select comment from duckdb_columns() where schema_name = 'meta' and table_name = 'runs' "
+            "and column_name = 'parameters'"
+        ).fetchall() == [(PARAMETERS_COMMENT,)]
         # The rows the previous release loaded are all still there; the new column is NULL on them.
         assert con.execute("select run_id, flow, mode, started_at, status, parameters from meta.runs").fetchall() == [
-            (*RUN, None)]
-        assert con.execute("select ticker, date, open, high, low, close, adj_close, volume, close_is_adjusted, "
-                           "payload_sha256 from raw.prices").fetchall() == [BAR]
+            (*RUN, None)
+        ]
+        assert con.execute(
+            "select ticker, date, open, high, low, close, adj_close, volume, close_is_adjusted, "
+            "payload_sha256 from raw.prices"
+        ).fetchall() == [BAR]
 
 
 def test_a_new_warehouse_gets_every_migration_and_every_column_is_commented(tmp_path):
     path = tmp_path / "new" / "warehouse.duckdb"  # the folder too is made
     with connect(path) as con:
         assert versions(con) == EVERY_VERSION
-        assert [r[0] for r in con.execute(
-            "select column_name from duckdb_columns() where schema_name = 'meta' and table_name = 'runs' "
-            "order by column_index").fetchall()] == [
-            "run_id", "flow", "mode", "started_at", "finished_at", "status", "message", "parameters"]
+        assert [
+            r[0]
+            for r in con.execute(
+                "select column_name from duckdb_columns() where schema_name = 'meta' and table_name = 'runs' "
+                "order by column_index"
+            ).fetchall()
+        ] == ["run_id", "flow", "mode", "started_at", "finished_at", "status", "message", "parameters"]
         assert con.execute("select schema_name, table_name from duckdb_tables() where comment is null").fetchall() == []
-        assert con.execute("select table_name, column_name from duckdb_columns() where comment is null "
-                           "and schema_name in ('raw', 'staging', 'marts', 'meta')").fetchall() == []
-        assert con.execute("select count(*) from duckdb_columns() where schema_name = 'meta' "
-                           "and table_name = 'schema_version'").fetchone()[0] == 3
+        assert (
+            con.execute(
+                "select table_name, column_name from duckdb_columns() where comment is null "
+                "and schema_name in ('raw', 'staging', 'marts', 'meta')"
+            ).fetchall()
+            == []
+        )
+        assert (
+            con.execute(
+                "select count(*) from duckdb_columns() where schema_name = 'meta' and table_name = 'schema_version'"
+            ).fetchone()[0]
+            == 3
+        )
 
 
 def test_create_schema_builds_an_in_memory_warehouse():
@@ -114,20 +133,27 @@ def test_a_warehouse_from_a_newer_release_is_refused(tmp_path):
             pass
         assert str(refused.value) == (
             f"{path} is at schema version 3, but this release knows versions up to 2: a newer release made it; "
-            "use that release, or rebuild the warehouse from the raw zone")
+            "use that release, or rebuild the warehouse from the raw zone"
+        )
     with duckdb.connect(str(path), read_only=True) as con:
         assert versions(con) == [*EVERY_VERSION, (3, "from_the_future")]
 
 
 def test_a_failed_migration_leaves_the_previous_version(tmp_path):
-    broken = [*migrations()[:1],
-              Migration(2, "broken", "alter table meta.runs add column x varchar; select * from nowhere;")]
+    broken = [
+        *migrations()[:1],
+        Migration(2, "broken", "alter table meta.runs add column x varchar; select * from nowhere;"),
+    ]
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         with pytest.raises(duckdb.CatalogException, match="nowhere"):
             migrate(con, broken)
         assert versions(con) == [(1, "initial")]
-        assert "x" not in [r[0] for r in con.execute("select column_name from duckdb_columns() "
-                                                      "where schema_name = 'meta' and table_name = 'runs'").fetchall()]
+        assert "x" not in [
+            r[0]
+            for r in con.execute(
+                "select column_name from duckdb_columns() where schema_name = 'meta' and table_name = 'runs'"
+            ).fetchall()
+        ]
 
 
 def test_read_only_connections_do_not_migrate(tmp_path):
@@ -138,12 +164,15 @@ def test_read_only_connections_do_not_migrate(tmp_path):
             con.execute("delete from meta.runs")
 
 
-@pytest.mark.parametrize("names, reason", [
-    (["0001_initial.sql", "0001_again.sql"], "migrations 0001_again.sql and 0001_initial.sql share the number 1"),
-    (["0001_initial.sql", "0003_later.sql"], "skip number\\(s\\) 0002"),
-    (["0002_first.sql"], "skip number\\(s\\) 0001"),
-    (["0001_initial.sql", "2_short.sql"], "migration file 2_short.sql is not named NNNN_name.sql"),
-])
+@pytest.mark.parametrize(
+    "names, reason",
+    [
+        (["0001_initial.sql", "0001_again.sql"], "migrations 0001_again.sql and 0001_initial.sql share the number 1"),
+        (["0001_initial.sql", "0003_later.sql"], "skip number\\(s\\) 0002"),
+        (["0002_first.sql"], "skip number\\(s\\) 0001"),
+        (["0001_initial.sql", "2_short.sql"], "migration file 2_short.sql is not named NNNN_name.sql"),
+    ],
+)
 def test_badly_numbered_migrations_are_refused(tmp_path, names, reason):
     for name in names:
         (tmp_path / name).write_text("select 1;")

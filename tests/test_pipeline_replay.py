@@ -8,9 +8,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.settings import SAMPLE_DIR
 from pipeline.daily import daily, replay_sources
 from pipeline.errors import PayloadError, ValidationFailed
+from pipeline.settings import SAMPLE_DIR
 
 
 def mart(settings, table="relative_performance"):
@@ -65,8 +65,9 @@ def test_sample_twice_and_rebuilt_from_scratch_give_identical_marts(settings):
     pd.testing.assert_frame_equal(first, mart(settings))
     # The scorecard keeps every run's rows; apart from run_id the two runs scored alike.
     scores = mart(settings, "thesis_scorecard")
-    runs = [scores[scores["run_id"] == run].drop(columns="run_id").reset_index(drop=True)
-            for run in (first_run, second_run)]
+    runs = [
+        scores[scores["run_id"] == run].drop(columns="run_id").reset_index(drop=True) for run in (first_run, second_run)
+    ]
     assert len(runs[0]) == 8
     pd.testing.assert_frame_equal(*runs)
     settings.warehouse_path.unlink()
@@ -93,10 +94,13 @@ def duplicated_date(frame):
     return pd.concat([frame, frame.iloc[[50]]])
 
 
-@pytest.mark.parametrize("damage, reason", [
-    (high_below_low, r"failed: low <= high failed on 1 row: NVDA 2025-05-22;"),
-    (duplicated_date, r"one bar per \(ticker, date\) failed on 2 rows: NVDA 2025-03-13, NVDA 2025-03-13"),
-])
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        (high_below_low, r"failed: low <= high failed on 1 row: NVDA 2025-05-22;"),
+        (duplicated_date, r"one bar per \(ticker, date\) failed on 2 rows: NVDA 2025-03-13, NVDA 2025-03-13"),
+    ],
+)
 def test_bad_batch_fails_and_changes_nothing_published(settings, tmp_path, damage, reason):
     daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
     before = published(settings)
@@ -105,7 +109,9 @@ def test_bad_batch_fails_and_changes_nothing_published(settings, tmp_path, damag
     assert failure.value.report_path.exists()
     assert published(settings) == before
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        status, message = con.execute("select status, message from meta.runs order by started_at desc limit 1").fetchone()
+        status, message = con.execute(
+            "select status, message from meta.runs order by started_at desc limit 1"
+        ).fetchone()
         assert status == "failed" and "validation of raw_prices failed" in message
         assert con.execute("select count(distinct payload_sha256) from raw.prices").fetchone()[0] == 3
     daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))  # the next good run completes
@@ -123,11 +129,18 @@ def test_analyst_copy_held_open_by_another_process_does_not_block_a_run(settings
     daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
     # An analyst's session: read-write, as the DuckDB CLI opens by default, held for the run.
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
-         "print(con.execute('select count(*) from marts.relative_performance').fetchone()[0], flush=True); "
-         "sys.stdin.read(); print(con.execute('select count(*) from marts.relative_performance').fetchone()[0])",
-         str(settings.analyst_db_path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+            "print(con.execute('select count(*) from marts.relative_performance').fetchone()[0], flush=True); "
+            "sys.stdin.read(); print(con.execute('select count(*) from marts.relative_performance').fetchone()[0])",
+            str(settings.analyst_db_path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "614"
         result = daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
@@ -137,4 +150,6 @@ def test_analyst_copy_held_open_by_another_process_does_not_block_a_run(settings
     assert out.strip() == "614"  # the reader kept its snapshot
     with duckdb.connect(str(settings.analyst_db_path), read_only=True) as con:
         assert con.execute("select run_id, status from meta.runs order by started_at desc limit 1").fetchone() == (
-            result.run_id, "succeeded")
+            result.run_id,
+            "succeeded",
+        )

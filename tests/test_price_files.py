@@ -6,8 +6,8 @@ import shutil
 import pytest
 
 from pipeline.errors import PayloadError
-from pipeline.raw_zone import read_payload
 from pipeline.parsers.price_files import events, read_price_payload
+from pipeline.raw_zone import read_payload
 from tests.conftest import FIXTURES
 
 ALIASES = {"SOX_index": "^SOX"}
@@ -41,7 +41,8 @@ def test_multiindex_header_layout(realdata):
     first = sox.iloc[0]
     assert first["date"] == dt.date(2025, 9, 8)
     assert (first["open"], first["high"], first["low"], first["close"]) == pytest.approx(
-        (5804.02978515625, 5835.77001953125, 5786.33984375, 5809.60986328125))
+        (5804.02978515625, 5835.77001953125, 5786.33984375, 5809.60986328125)
+    )
 
 
 def test_both_sox_files_agree_where_they_overlap(realdata):
@@ -65,8 +66,10 @@ def test_history_layout_has_dividends_and_splits():
     nvda = read(FIXTURES / "NVDA.history.csv")
     assert nvda["date"].tolist()[:3] == [dt.date(2024, 6, 6), dt.date(2024, 6, 7), dt.date(2024, 6, 10)]
     found = events(nvda)
-    assert sorted(zip(found["date"], found["event"], found["value"])) == [
-        (dt.date(2024, 6, 10), "split", 10.0), (dt.date(2024, 6, 12), "dividend", 0.01)]
+    assert sorted(zip(found["date"], found["event"], found["value"], strict=True)) == [
+        (dt.date(2024, 6, 10), "split", 10.0),
+        (dt.date(2024, 6, 12), "dividend", 0.01),
+    ]
 
 
 def test_ticker_given_by_hand_when_the_file_does_not_say(tmp_path):
@@ -75,13 +78,16 @@ def test_ticker_given_by_hand_when_the_file_does_not_say(tmp_path):
     assert set(read(plain, ticker="MSFT")["ticker"]) == {"MSFT"}
 
 
-@pytest.mark.parametrize("content, fault", [
-    (b"", "empty file"),
-    (b"Date,Open,High,Low\n2025-01-02,1,2,0.5\n", "no close, volume column"),
-    (b"Date,Open,High,Low,Close,Volume\n", "no rows"),
-    (b"Date,Open,High,Low,Close,Volume\n2025-01-02,1,2,0.5,abc,100\n", "column 'close' is not numeric"),
-    (b"Date,Open,High,Low,Close,Volume\n02/01/2025,1,2,0.5,1.5,100\n", "a Date does not parse"),
-])
+@pytest.mark.parametrize(
+    "content, fault",
+    [
+        (b"", "empty file"),
+        (b"Date,Open,High,Low\n2025-01-02,1,2,0.5\n", "no close, volume column"),
+        (b"Date,Open,High,Low,Close,Volume\n", "no rows"),
+        (b"Date,Open,High,Low,Close,Volume\n2025-01-02,1,2,0.5,abc,100\n", "column 'close' is not numeric"),
+        (b"Date,Open,High,Low,Close,Volume\n02/01/2025,1,2,0.5,1.5,100\n", "a Date does not parse"),
+    ],
+)
 def test_bad_files_name_the_file_and_the_fault(tmp_path, content, fault):
     path = tmp_path / "NVDA.csv"
     path.write_bytes(content)
@@ -93,5 +99,5 @@ def test_half_written_parquet_is_named(tmp_path):
     source = next((FIXTURES.parent.parent / "sample" / "prices").glob("NVDA.*.parquet"))
     truncated = tmp_path / "NVDA.truncated.parquet"
     truncated.write_bytes(source.read_bytes()[:5000])
-    with pytest.raises(PayloadError, match="^NVDA.truncated.parquet: unreadable"):
+    with pytest.raises(PayloadError, match=r"^NVDA\.truncated\.parquet: unreadable"):
         read(truncated)

@@ -11,10 +11,20 @@ from expectations.validate import run_suite
 
 def batch(closes, splits=None, ticker="AAA"):
     days = pd.bdate_range("2025-03-03", periods=len(closes)).date
-    return pd.DataFrame({
-        "ticker": ticker, "date": days, "open": closes, "high": closes, "low": closes, "close": closes,
-        "adj_close": closes, "volume": 10.0, "dividend": 0.0, "split_ratio": splits or [0.0] * len(closes),
-    })
+    return pd.DataFrame(
+        {
+            "ticker": ticker,
+            "date": days,
+            "open": closes,
+            "high": closes,
+            "low": closes,
+            "close": closes,
+            "adj_close": closes,
+            "volume": 10.0,
+            "dividend": 0.0,
+            "split_ratio": splits or [0.0] * len(closes),
+        }
+    )
 
 
 def validate(frame, previous=None):

@@ -14,17 +14,53 @@ from warehouse.load import upsert
 # 25 sessions from Monday 2025-07-28. The anchor setting is a Saturday, so the anchor session is
 # the Monday after, 2025-08-04, index 5.
 SESSIONS = pd.bdate_range("2025-07-28", periods=25).date
-AAA = [100, 102, 101, 105, 110, 120, 118, 115, 125, 130, 126, 124, 122, 128, 132,
-       135, 131, 129, 133, 136, 140, 138, 137, 139, 142]
+AAA = [
+    100,
+    102,
+    101,
+    105,
+    110,
+    120,
+    118,
+    115,
+    125,
+    130,
+    126,
+    124,
+    122,
+    128,
+    132,
+    135,
+    131,
+    129,
+    133,
+    136,
+    140,
+    138,
+    137,
+    139,
+    142,
+]
 IDX = [1000 + 10 * i for i in range(25)]
 
 
 def bars(ticker, closes, sessions):
-    return pd.DataFrame({
-        "ticker": ticker, "date": list(sessions), "open": closes, "high": closes, "low": closes,
-        "close": closes, "adj_close": closes, "volume": 0, "close_is_adjusted": False,
-        "payload_sha256": "fixture", "run_id": "fixture", "loaded_at": pd.Timestamp("2026-01-01", tz="UTC"),
-    })
+    return pd.DataFrame(
+        {
+            "ticker": ticker,
+            "date": list(sessions),
+            "open": closes,
+            "high": closes,
+            "low": closes,
+            "close": closes,
+            "adj_close": closes,
+            "volume": 0,
+            "close_is_adjusted": False,
+            "payload_sha256": "fixture",
+            "run_id": "fixture",
+            "loaded_at": pd.Timestamp("2026-01-01", tz="UTC"),
+        }
+    )
 
 
 def build_mart(tmp_path, frames, settings):
@@ -48,8 +84,8 @@ def row(mart, index):
 
 def test_rebased_to_100_at_the_first_session_on_or_after_the_anchor(mart):
     assert row(mart, 5)["rebased"] == 100 and row(mart, 5)["benchmark_rebased"] == 100
-    assert row(mart, 0)["rebased"] == pytest.approx(100 / 120 * 100)           # 83.33
-    assert row(mart, 24)["rebased"] == pytest.approx(142 / 120 * 100)          # 118.33
+    assert row(mart, 0)["rebased"] == pytest.approx(100 / 120 * 100)  # 83.33
+    assert row(mart, 24)["rebased"] == pytest.approx(142 / 120 * 100)  # 118.33
     assert row(mart, 24)["benchmark_rebased"] == pytest.approx(1240 / 1050 * 100)  # 118.10
 
 
@@ -68,9 +104,9 @@ def test_21_session_return_is_null_until_21_sessions_back_exist(mart):
 
 
 def test_drawdown_from_the_running_peak(mart):
-    assert row(mart, 5)["drawdown"] == 0                                   # a new high, 120
-    assert row(mart, 7)["drawdown"] == pytest.approx(115 / 120 - 1)       # -0.041667
-    assert row(mart, 12)["drawdown"] == pytest.approx(122 / 130 - 1)      # -0.061538, peak at index 9
+    assert row(mart, 5)["drawdown"] == 0  # a new high, 120
+    assert row(mart, 7)["drawdown"] == pytest.approx(115 / 120 - 1)  # -0.041667
+    assert row(mart, 12)["drawdown"] == pytest.approx(122 / 130 - 1)  # -0.061538, peak at index 9
     assert (mart["drawdown"] <= 0).all()
 
 
@@ -82,12 +118,12 @@ def test_beta_and_correlation_over_60_sessions(tmp_path):
     bench_returns = [0.01 if t % 2 else -0.01 for t in range(1, 62)]
     noise = [0.005 if t % 4 in (1, 2) else -0.005 for t in range(1, 62)]
     idx, aaa = [1000.0], [50.0]
-    for b, e in zip(bench_returns, noise):
+    for b, e in zip(bench_returns, noise, strict=True):
         idx.append(idx[-1] * (1 + b))
         aaa.append(aaa[-1] * (1 + 1.5 * b + e))
     settings = Settings(tickers=("AAA",), benchmark="IDX", anchor_date=dt.date(2025, 1, 2))
     mart = build_mart(tmp_path, [bars("AAA", aaa, sessions), bars("IDX", idx, sessions)], settings)
-    assert pd.isna(mart.loc[sessions[59], "beta_60d"])   # 59 returns so far
+    assert pd.isna(mart.loc[sessions[59], "beta_60d"])  # 59 returns so far
     assert mart.loc[sessions[60], "beta_60d"] == pytest.approx(1.5)
     assert mart.loc[sessions[61], "beta_60d"] == pytest.approx(1.5)
     assert mart.loc[sessions[61], "corr_60d"] == pytest.approx(1.5 / math.sqrt(2.5))
@@ -95,7 +131,10 @@ def test_beta_and_correlation_over_60_sessions(tmp_path):
 
 def test_only_sessions_both_traded_and_only_configured_tickers(tmp_path):
     settings = Settings(tickers=("AAA",), benchmark="IDX", anchor_date=dt.date(2025, 7, 28))
-    mart = build_mart(tmp_path, [bars("AAA", AAA, SESSIONS), bars("IDX", IDX[:-1], SESSIONS[:-1]),
-                                 bars("ZZZ", AAA, SESSIONS)], settings)
+    mart = build_mart(
+        tmp_path,
+        [bars("AAA", AAA, SESSIONS), bars("IDX", IDX[:-1], SESSIONS[:-1]), bars("ZZZ", AAA, SESSIONS)],
+        settings,
+    )
     assert set(mart["ticker"]) == {"AAA"}
     assert mart.index.max() == SESSIONS[-2]

@@ -8,17 +8,25 @@ import duckdb
 import pytest
 
 from cli.main import main
-from pipeline.settings import SAMPLE_DIR
 from pipeline.daily import daily, replay_sources
 from pipeline.report import write_report
 from pipeline.report.html import table
-from pipeline.settings import Settings
+from pipeline.settings import SAMPLE_DIR, Settings
 from tests import chromium
 from tests.marts_by_hand import CAPEX_SLOPE, REPORTED, leverage, slope_rows
 from tests.marts_by_hand import table as hand_set_table
 
-ALL_CHARTS = ["chart-rebased", "chart-relative-strength", "chart-orcl-debt-equity", "chart-orcl-debt-to-equity",
-              "chart-orcl-fcf", "chart-capex", "chart-capex-ttm-growth", "chart-capex-slope", "chart-guidance"]
+ALL_CHARTS = [
+    "chart-rebased",
+    "chart-relative-strength",
+    "chart-orcl-debt-equity",
+    "chart-orcl-debt-to-equity",
+    "chart-orcl-fcf",
+    "chart-capex",
+    "chart-capex-ttm-growth",
+    "chart-capex-slope",
+    "chart-guidance",
+]
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +61,16 @@ def bare(sample, tmp_path_factory):
 @pytest.fixture(scope="module")
 def hand_set(sample, tmp_path_factory):
     """The sample's warehouse with hand-set leverage and capex_slope marts in place of its own."""
+
     def hand_set_marts(con):
         without_sec_marts(con)
         leverage(con)
-        hand_set_table(con, "marts.capex_slope", CAPEX_SLOPE,
-                       slope_rows(REPORTED, {"MSFT": 0.30, "GOOGL": 0.70, "AMZN": 0.20, "META": 0.60, "ORCL": 1.0}))
+        hand_set_table(
+            con,
+            "marts.capex_slope",
+            CAPEX_SLOPE,
+            slope_rows(REPORTED, {"MSFT": 0.30, "GOOGL": 0.70, "AMZN": 0.20, "META": 0.60, "ORCL": 1.0}),
+        )
 
     return copy_of(sample, tmp_path_factory, "hand-set", hand_set_marts)
 
@@ -71,8 +84,9 @@ def browser_installed():
 
 def chart_data(settings):
     html = settings.report_path.read_text()
-    blocks = re.findall(r'<script type="application/json" class="chart-data" data-chart="([^"]+)">(.*?)</script>',
-                        html, re.S)
+    blocks = re.findall(
+        r'<script type="application/json" class="chart-data" data-chart="([^"]+)">(.*?)</script>', html, re.S
+    )
     return {chart_id: json.loads(text) for chart_id, text in blocks}
 
 
@@ -116,7 +130,8 @@ def test_price_charts_plot_the_mart(sample):
 def test_guidance_chart_plots_the_latest_ranges(sample, hand_set):
     with duckdb.connect(str(sample.analyst_db_path), read_only=True) as con:
         meta = con.execute("""select low_usd_bn, high_usd_bn, mid_usd_bn from marts.capex_guidance
-                              where ticker = 'META' and fiscal_period = 'FY2026' and superseded_on is null""").fetchone()
+                              where ticker = 'META' and fiscal_period = 'FY2026' and superseded_on is null
+                              """).fetchone()
     ranges = {r["label"]: r for r in chart_data(sample)["chart-guidance"]["ranges"]}
     assert (ranges["META FY2026"]["low"], ranges["META FY2026"]["high"], ranges["META FY2026"]["mid"]) == meta
     assert ranges["META FY2026"]["reported"] is None  # the sample's Meta-like filer reports 2025 to Q3 only
@@ -129,11 +144,15 @@ def test_sec_and_capex_charts_plot_their_marts(hand_set):
     charts = chart_data(hand_set)
     assert points(charts["chart-orcl-debt-equity"], "total debt") == pytest.approx({"FY2026 Q1": 92, "FY2026 Q2": 108})
     assert points(charts["chart-orcl-debt-to-equity"], "debt to equity")["FY2026 Q2"] == pytest.approx(108 / 26)
-    assert points(charts["chart-orcl-fcf"], "trailing twelve months") == pytest.approx({"FY2026 Q1": -5.9, "FY2026 Q2": -13})
+    assert points(charts["chart-orcl-fcf"], "trailing twelve months") == pytest.approx(
+        {"FY2026 Q1": -5.9, "FY2026 Q2": -13}
+    )
     assert points(charts["chart-capex"], "MSFT") == pytest.approx(
-        {"2025Q1": 12, "2025Q2": 14, "2025Q3": 16, "2025Q4": 18, "2026Q1": None})
+        {"2025Q1": 12, "2025Q2": 14, "2025Q3": 16, "2025Q4": 18, "2026Q1": None}
+    )
     assert points(charts["chart-capex-slope"], "HYPERSCALERS") == pytest.approx(
-        {"2025Q2": 1, "2025Q3": -2, "2025Q4": -1, "2026Q1": 5})
+        {"2025Q2": 1, "2025Q3": -2, "2025Q4": -1, "2026Q1": 5}
+    )
     assert charts["chart-capex"]["as_of"] == "2026-03-31"
 
 
@@ -144,8 +163,9 @@ def test_sections_without_their_mart_say_why(bare):
     assert "No data yet: reported capex for comparison: marts.capex_slope is not built" in html
     assert "SAMPLE DATA" in html
     # Self-contained: no script that runs, no link, no remote reference of any kind.
-    assert not re.search(r"<script(?![^>]*application/json)|<link|<img|@import|url\(|https?://(?!www\.w3\.org/2000/svg)",
-                         html)
+    assert not re.search(
+        r"<script(?![^>]*application/json)|<link|<img|@import|url\(|https?://(?!www\.w3\.org/2000/svg)", html
+    )
 
 
 def test_the_report_command_writes_it_again(sample, capsys):
@@ -161,4 +181,5 @@ def test_the_report_command_writes_it_again(sample, capsys):
 def test_text_is_escaped():
     assert table(["<h>"], [["<script>alert(1)</script> & co"]]) == (
         "<table><thead><tr><th>&lt;h&gt;</th></tr></thead><tbody><tr>"
-        "<td>&lt;script&gt;alert(1)&lt;/script&gt; &amp; co</td></tr></tbody></table>")
+        "<td>&lt;script&gt;alert(1)&lt;/script&gt; &amp; co</td></tr></tbody></table>"
+    )

@@ -7,18 +7,24 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline import scorecard
 from cli.main import main
-from pipeline.settings import SAMPLE_DIR
+from pipeline import scorecard
 from pipeline.daily import daily, replay_sources
-from pipeline.settings import CLAIMS
+from pipeline.settings import CLAIMS, SAMPLE_DIR
 from tests.marts_by_hand import CAPEX_SLOPE, REPORTED, leverage, slope_rows, table
 from transforms import runner
 from warehouse.connection import create_schema
 
-CLAIM_IDS = ["nvda_vs_sox", "nvda_range_20d", "orcl_debt_to_equity", "orcl_fcf_ttm_negative",
-             "orcl_rpo_above_500b", "hyperscaler_capex_slowing", "guidance_implies_slower_growth",
-             "orcl_below_pre_jump_close"]
+CLAIM_IDS = [
+    "nvda_vs_sox",
+    "nvda_range_20d",
+    "orcl_debt_to_equity",
+    "orcl_fcf_ttm_negative",
+    "orcl_rpo_above_500b",
+    "hyperscaler_capex_slowing",
+    "guidance_implies_slower_growth",
+    "orcl_below_pre_jump_close",
+]
 
 
 def scores_of(settings, run_id):
@@ -43,11 +49,16 @@ def test_real_prices(settings, realdata):
     assert sorted(latest.index) == sorted(CLAIM_IDS)
     # ^SOX ends 2026-03-06: NVDA 173.4889 -> 177.6034 (+2.4%), ^SOX 5527.61 -> 7514.74 (+35.9%).
     assert latest.loc["nvda_vs_sox", "status"] == "supported"
-    assert latest.loc["nvda_vs_sox", "value"] == pytest.approx(100 * (177.6034 / 173.4889 - 7514.74 / 5527.61), abs=0.01)
+    assert latest.loc["nvda_vs_sox", "value"] == pytest.approx(
+        100 * (177.6034 / 173.4889 - 7514.74 / 5527.61), abs=0.01
+    )
     assert latest.loc["nvda_vs_sox", "as_of"] == dt.date(2026, 3, 6)
     # NVDA's prices run to 2026-07-23; its last 20 closes reach 212.50 on 2026-07-15.
     assert latest.loc["nvda_range_20d", ["status", "value", "as_of"]].tolist() == [
-        "not_supported", pytest.approx(212.5), dt.date(2026, 7, 23)]
+        "not_supported",
+        pytest.approx(212.5),
+        dt.date(2026, 7, 23),
+    ]
     assert latest.loc["orcl_below_pre_jump_close", "status"] == "supported"  # 120.04 on 2026-07-23
 
     scores = scored_as_of(settings, dt.date(2026, 2, 27))
@@ -57,9 +68,15 @@ def test_real_prices(settings, realdata):
     assert scores["nvda_vs_sox"].as_of == dt.date(2026, 2, 27)
     assert scores["orcl_below_pre_jump_close"].status == "supported"
     assert scores["orcl_below_pre_jump_close"].value == pytest.approx(100 * (144.3916 / 238.7884 - 1), abs=0.01)
-    assert "ORCL adj_close 144.39 on 2026-02-27 against 238.79 on 2025-09-09" in scores["orcl_below_pre_jump_close"].evidence
+    assert (
+        "ORCL adj_close 144.39 on 2026-02-27 against 238.79 on 2025-09-09"
+        in scores["orcl_below_pre_jump_close"].evidence
+    )
     # The 20 closes to 2026-02-27 include 171.67 on 2026-02-05, below $180.
-    assert (scores["nvda_range_20d"].status, scores["nvda_range_20d"].value) == ("not_supported", pytest.approx(171.6706))
+    assert (scores["nvda_range_20d"].status, scores["nvda_range_20d"].value) == (
+        "not_supported",
+        pytest.approx(171.6706),
+    )
     assert "lowest 171.67 on 2026-02-05" in scores["nvda_range_20d"].evidence
 
 
@@ -71,13 +88,13 @@ def aggregate_ttm_growth_change() -> dict[str, float]:
     first_quarter = {6: "2022Q3", 12: "2022Q1"}  # the first fiscal quarter of FY2023 / FY2022
     by_quarter: dict[str, list[float]] = {}
     series = [(first_quarter[month], quarters) for _, _, month, _, quarters in generator.HYPERSCALER_CAPEX.values()]
-    series.append(("2022Q3", generator.ORACLE_EARLIER_CAPEX + [2.0, 3.0, 4.0, 5.0, 8.0]))  # FY2025 YTD 2,5,9,14; Q1 8
+    series.append(("2022Q3", [*generator.ORACLE_EARLIER_CAPEX, 2.0, 3.0, 4.0, 5.0, 8.0]))  # FY2025 YTD 2,5,9,14; Q1 8
     for start, quarters in series:
         for i, value in enumerate(quarters):
             by_quarter.setdefault(str(pd.Period(start, freq="Q") + i), []).append(value)
     complete = {q: sum(v) for q, v in sorted(by_quarter.items()) if len(v) == 5}
     names = list(complete)
-    ttm = {q: sum(complete[n] for n in names[i - 3:i + 1]) for i, q in enumerate(names) if i >= 3}
+    ttm = {q: sum(complete[n] for n in names[i - 3 : i + 1]) for i, q in enumerate(names) if i >= 3}
     growth = {q: ttm[q] / ttm[names[i - 4]] - 1 for i, q in enumerate(names) if i >= 4 and names[i - 4] in ttm}
     return {q: growth[q] - growth[names[i - 1]] for i, q in enumerate(names) if q in growth and names[i - 1] in growth}
 
@@ -94,7 +111,7 @@ def test_sample(settings):
     assert scores.loc["orcl_below_pre_jump_close", "value"] == pytest.approx(100 * (150 / 238 - 1), abs=1e-6)
     # Claim 2: the last 20 sessions run from 188 (2026-01-02) towards 190 (2026-03-06), with noise.
     closes = pd.read_parquet(next((SAMPLE_DIR / "prices").glob("NVDA.*.parquet")))["Close"].iloc[-20:]
-    assert 180 <= closes.min() and closes.max() <= 210
+    assert closes.min() >= 180 and closes.max() <= 210
     assert scores.loc["nvda_range_20d", "status"] == "supported"
     assert scores.loc["nvda_range_20d", "as_of"] == dt.date(2026, 3, 6)
     # Claims 3-5, from sample/generate_sec.py's Oracle-like filer at 2025-08-31 (FY2026 Q1):
@@ -102,24 +119,34 @@ def test_sample(settings):
     # then is (1,500 - 3,000) + (5,500 - 4,000) + (6,000 - 5,000) + (8,100 - 8,000) = 1,100M;
     # RPO 250,000M.
     assert (scores.loc["orcl_debt_to_equity", "status"], scores.loc["orcl_debt_to_equity", "value"]) == (
-        "supported", pytest.approx(95_000 / 20_000))
+        "supported",
+        pytest.approx(95_000 / 20_000),
+    )
     assert (scores.loc["orcl_fcf_ttm_negative", "status"], scores.loc["orcl_fcf_ttm_negative", "value"]) == (
-        "not_supported", pytest.approx(1.1))
+        "not_supported",
+        pytest.approx(1.1),
+    )
     assert (scores.loc["orcl_rpo_above_500b", "status"], scores.loc["orcl_rpo_above_500b", "value"]) == (
-        "not_supported", pytest.approx(250.0))
+        "not_supported",
+        pytest.approx(250.0),
+    )
     # Claim 6: the aggregate's TTM growth, worked out from the generator's quarterly inputs.
     slope = aggregate_ttm_growth_change()
     assert slope["2025Q2"] > 0 and slope["2025Q3"] > 0
     assert scores.loc["hyperscaler_capex_slowing", "status"] == "not_supported"
-    assert scores.loc["hyperscaler_capex_slowing", "value"] == pytest.approx(100 * max(slope["2025Q2"], slope["2025Q3"]))
+    assert scores.loc["hyperscaler_capex_slowing", "value"] == pytest.approx(
+        100 * max(slope["2025Q2"], slope["2025Q3"])
+    )
     # Claim 7, latest guidance midpoint against the prior year's reported capex (US$ billions):
     # AMZN 105 / 82.9 - 1 = +26.7% < 2024's 82.9 / 52.8 - 1 = +57.0%: slower.
     # GOOGL 85 / 52.6 - 1 = +61.6% < 52.6 / 32.3 - 1 = +62.8%: slower.
     # META 69 / 37.6 - 1 = +83.5% > 37.6 / 27.1 - 1 = +38.7%: not slower.
     # MSFT FY2025 80 / 55.7 - 1 = +43.6% < FY2024 55.7 / 30.4 - 1 = +83.2%: slower.
     # ORCL's guidance in force at 2025-08-31 is "at least $25B": no midpoint. 3 of 5 is a majority.
-    assert (scores.loc["guidance_implies_slower_growth", "status"],
-            scores.loc["guidance_implies_slower_growth", "value"]) == ("supported", 3)
+    assert (
+        scores.loc["guidance_implies_slower_growth", "status"],
+        scores.loc["guidance_implies_slower_growth", "value"],
+    ) == ("supported", 3)
     assert "ORCL: no guidance with an implied growth" in scores.loc["guidance_implies_slower_growth", "evidence"]
 
     # In April 2025 NVDA was near 97, far below the range: not supported.
@@ -144,7 +171,9 @@ def test_oracle_claims_on_a_leverage_mart(con):
     leverage(con)
     scores = by_id(con)
     assert (scores["orcl_debt_to_equity"].status, scores["orcl_debt_to_equity"].value) == (
-        "supported", pytest.approx(108 / 26))
+        "supported",
+        pytest.approx(108 / 26),
+    )
     assert scores["orcl_debt_to_equity"].as_of == dt.date(2025, 11, 30)
     assert "total_debt $108.0B / stockholders_equity $26.0B" in scores["orcl_debt_to_equity"].evidence
     assert (scores["orcl_fcf_ttm_negative"].status, scores["orcl_fcf_ttm_negative"].value) == ("supported", -13)
@@ -162,22 +191,33 @@ def test_a_null_figure_is_insufficient_and_named(con):
     leverage(con, rpo=None, debt_to_equity=None)
     scores = by_id(con)
     assert (scores["orcl_rpo_above_500b"].status, scores["orcl_rpo_above_500b"].evidence) == (
-        "insufficient_data", "marts.leverage ORCL quarter ending 2025-11-30: rpo is NULL")
+        "insufficient_data",
+        "marts.leverage ORCL quarter ending 2025-11-30: rpo is NULL",
+    )
     assert scores["orcl_debt_to_equity"].status == "insufficient_data"
     assert scores["orcl_fcf_ttm_negative"].status == "supported"
 
 
 def test_capex_slope_claims(con):
     # Slower: MSFT (30% < 50%), AMZN (20% < 40%); faster: GOOGL, META, ORCL. 2 of 5 is no majority.
-    table(con, "marts.capex_slope", CAPEX_SLOPE,
-          slope_rows(REPORTED, {"MSFT": 0.30, "GOOGL": 0.70, "AMZN": 0.20, "META": 0.60, "ORCL": 1.0}))
+    table(
+        con,
+        "marts.capex_slope",
+        CAPEX_SLOPE,
+        slope_rows(REPORTED, {"MSFT": 0.30, "GOOGL": 0.70, "AMZN": 0.20, "META": 0.60, "ORCL": 1.0}),
+    )
     scores = by_id(con)
     assert (scores["hyperscaler_capex_slowing"].status, scores["hyperscaler_capex_slowing"].value) == (
-        "supported", pytest.approx(-1))
+        "supported",
+        pytest.approx(-1),
+    )
     assert scores["hyperscaler_capex_slowing"].evidence == (
-        "marts.capex_slope HYPERSCALERS ttm_growth_change 2025Q3 -2.0 pp, 2025Q4 -1.0 pp")
+        "marts.capex_slope HYPERSCALERS ttm_growth_change 2025Q3 -2.0 pp, 2025Q4 -1.0 pp"
+    )
     assert (scores["guidance_implies_slower_growth"].status, scores["guidance_implies_slower_growth"].value) == (
-        "not_supported", 2)
+        "not_supported",
+        2,
+    )
     assert "MSFT FY2026 guided +30.0% vs FY2025 reported +50.0%" in scores["guidance_implies_slower_growth"].evidence
     # As of October, the last two complete quarters are 2025Q2 (+1 pp) and 2025Q3 (-2 pp).
     assert by_id(con, dt.date(2025, 10, 15))["hyperscaler_capex_slowing"].status == "not_supported"
@@ -185,23 +225,35 @@ def test_capex_slope_claims(con):
 
 def test_a_majority_that_the_missing_companies_could_still_make_is_insufficient(con):
     # MSFT and AMZN slower, GOOGL faster, META and ORCL without guidance: 2 of 5, and 2 unknown.
-    table(con, "marts.capex_slope", CAPEX_SLOPE,
-          slope_rows(REPORTED, {"MSFT": 0.30, "GOOGL": 0.70, "AMZN": 0.20}))
+    table(con, "marts.capex_slope", CAPEX_SLOPE, slope_rows(REPORTED, {"MSFT": 0.30, "GOOGL": 0.70, "AMZN": 0.20}))
     score = by_id(con)["guidance_implies_slower_growth"]
     assert (score.status, score.value) == ("insufficient_data", None)
     assert "META: no guidance with an implied growth in marts.capex_slope" in score.evidence
 
 
-@pytest.mark.parametrize("entry, message", [
-    ("  - id: x\n    statement: s\n    window: w\n    comparator: '<'\n    threshold: 1\n",
-     "claim x: missing metric"),
-    ("  - id: x\n    statement: s\n    window: w\n    comparator: '=<'\n    threshold: 1\n    metric: select 1\n",
-     "claim x: unknown comparator '=<' (expected one of <, <=, >, >=, ==, between)"),
-    ("  - id: x\n    statement: s\n    window: w\n    comparator: between\n    threshold: 1\n    metric: select 1\n",
-     "claim x: threshold 1: between needs [low, high] with low <= high"),
-    ("  - id: x\n    statement: s\n    window: w\n    comparator: '<'\n    threshold: 1\n    metric: selec 1\n",
-     'claim x: metric is not valid SQL: Parser Error: syntax error at or near "selec"'),
-])
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        (
+            "  - id: x\n    statement: s\n    window: w\n    comparator: '<'\n    threshold: 1\n",
+            "claim x: missing metric",
+        ),
+        (
+            "  - id: x\n    statement: s\n    window: w\n    comparator: '=<'\n    threshold: 1\n"
+            "    metric: select 1\n",
+            "claim x: unknown comparator '=<' (expected one of <, <=, >, >=, ==, between)",
+        ),
+        (
+            "  - id: x\n    statement: s\n    window: w\n    comparator: between\n    threshold: 1\n"
+            "    metric: select 1\n",
+            "claim x: threshold 1: between needs [low, high] with low <= high",
+        ),
+        (
+            "  - id: x\n    statement: s\n    window: w\n    comparator: '<'\n    threshold: 1\n    metric: selec 1\n",
+            'claim x: metric is not valid SQL: Parser Error: syntax error at or near "selec"',
+        ),
+    ],
+)
 def test_a_bad_entry_is_named_with_its_reason(tmp_path, entry, message):
     path = tmp_path / "claims.yml"
     path.write_text("claims:\n" + entry)
@@ -220,18 +272,24 @@ def test_a_bad_claims_file_stops_the_build_with_one_line(tmp_path, monkeypatch, 
 
 def test_a_failing_metric_is_named_in_one_line(tmp_path, con):
     path = tmp_path / "claims.yml"
-    path.write_text("claims:\n  - id: typo\n    statement: s\n    window: w\n    comparator: '<'\n    threshold: 0\n"
-                    "    metric: select valu as value, null as as_of, '' as evidence from meta.runs\n")
+    path.write_text(
+        "claims:\n  - id: typo\n    statement: s\n    window: w\n    comparator: '<'\n    threshold: 0\n"
+        "    metric: select valu as value, null as as_of, '' as evidence from meta.runs\n"
+    )
     with pytest.raises(scorecard.ClaimError, match=r"^claim typo: metric failed: Binder Error: .*valu.*$"):
         scorecard.evaluate(con, scorecard.load_claims(path), None)
 
 
 def test_adding_a_claim_is_one_entry(tmp_path, con):
     path = tmp_path / "claims.yml"
-    path.write_text(CLAIMS.read_text() + (
-        "  - id: no_failed_runs\n    statement: No run failed.\n    window: all runs\n    comparator: '=='\n"
-        "    threshold: 0\n    metric: |\n      select count(*) filter (where status = 'failed') as value,\n"
-        "             current_date as as_of, 'meta.runs' as evidence from meta.runs\n"))
+    path.write_text(
+        CLAIMS.read_text()
+        + (
+            "  - id: no_failed_runs\n    statement: No run failed.\n    window: all runs\n    comparator: '=='\n"
+            "    threshold: 0\n    metric: |\n      select count(*) filter (where status = 'failed') as value,\n"
+            "             current_date as as_of, 'meta.runs' as evidence from meta.runs\n"
+        )
+    )
     scores = scorecard.evaluate(con, scorecard.load_claims(path), None)
     assert [s.claim_id for s in scores] == [*CLAIM_IDS, "no_failed_runs"]
     assert scores[-1].status == "supported"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import requests
 
@@ -9,8 +11,10 @@ from pipeline.errors import MissingData, MissingUserAgent, Throttled, TransientS
 from pipeline.sources.sec import LiveSecClient, RateLimiter, companyfacts_url, padded_cik
 
 UA = "Thesis Pipeline research@example.com"
-RATE_LIMIT_PAGE = b"<html><body><h1>Your Request Originates from an Undeclared Automated Tool</h1>" \
-                  b"Request Rate Threshold Exceeded</body></html>"
+RATE_LIMIT_PAGE = (
+    b"<html><body><h1>Your Request Originates from an Undeclared Automated Tool</h1>"
+    b"Request Rate Threshold Exceeded</body></html>"
+)
 
 
 class FakeClock:
@@ -49,8 +53,9 @@ class RecordedSession:
 
 
 def client(clock: FakeClock, session: RecordedSession, **options) -> LiveSecClient:
-    return LiveSecClient(UA, session=session, limiter=RateLimiter(8, clock=clock, sleep=clock.sleep),
-                         sleep=clock.sleep, **options)
+    return LiveSecClient(
+        UA, session=session, limiter=RateLimiter(8, clock=clock, sleep=clock.sleep), sleep=clock.sleep, **options
+    )
 
 
 def test_rate_limit_page_then_success_is_retried_with_backoff():
@@ -81,14 +86,17 @@ def test_requests_are_spaced_by_the_shared_limiter():
     for _ in range(5):
         sec.get(companyfacts_url(1045810), "companyfacts for NVDA")
     times = [t for t, _, _ in session.requests]
-    assert [b - a for a, b in zip(times, times[1:])] == pytest.approx([1 / 8] * 4)
+    assert [b - a for a, b in itertools.pairwise(times)] == pytest.approx([1 / 8] * 4)
 
 
 def test_headers_identify_the_client_ask_for_gzip_and_are_conditional():
     clock = FakeClock()
     session = RecordedSession(clock, [response(304)])
-    fetched = client(clock, session).get(companyfacts_url(1045810), "companyfacts for NVDA",
-                                         {"etag": '"abc"', "last_modified": "Wed, 04 Mar 2026 10:00:00 GMT"})
+    fetched = client(clock, session).get(
+        companyfacts_url(1045810),
+        "companyfacts for NVDA",
+        {"etag": '"abc"', "last_modified": "Wed, 04 Mar 2026 10:00:00 GMT"},
+    )
     _, url, headers = session.requests[0]
     assert fetched is None
     assert url == "https://data.sec.gov/api/xbrl/companyfacts/CIK0001045810.json"
@@ -99,7 +107,9 @@ def test_headers_identify_the_client_ask_for_gzip_and_are_conditional():
 def test_404_names_the_cik():
     clock = FakeClock()
     with pytest.raises(MissingData, match="CIK 0000000042"):
-        client(clock, RecordedSession(clock, [response(404)])).get(companyfacts_url(42), "companyfacts for X (CIK 0000000042)")
+        client(clock, RecordedSession(clock, [response(404)])).get(
+            companyfacts_url(42), "companyfacts for X (CIK 0000000042)"
+        )
 
 
 def test_timeouts_and_5xx_are_transient():

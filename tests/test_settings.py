@@ -10,9 +10,13 @@ from pipeline.settings import load_settings
 
 
 def test_settings_from_the_environment(monkeypatch):
-    for name, value in {"THESIS_DATA_DIR": "/srv/thesis", "THESIS_TICKERS": "nvda, amd",
-                        "THESIS_ANCHOR_DATE": "2025-09-01", "THESIS_TICKER_ALIASES": "SOX_index=^SOX",
-                        "THESIS_SEC_USER_AGENT": "Jane Analyst jane@example.com"}.items():
+    for name, value in {
+        "THESIS_DATA_DIR": "/srv/thesis",
+        "THESIS_TICKERS": "nvda, amd",
+        "THESIS_ANCHOR_DATE": "2025-09-01",
+        "THESIS_TICKER_ALIASES": "SOX_index=^SOX",
+        "THESIS_SEC_USER_AGENT": "Jane Analyst jane@example.com",
+    }.items():
         monkeypatch.setenv(name, value)
     settings = load_settings()
     assert settings.data_dir == Path("/srv/thesis")
@@ -35,17 +39,34 @@ def test_an_empty_variable_means_the_default(monkeypatch):
     assert load_settings().tickers == ("NVDA", "ORCL")
 
 
-@pytest.mark.parametrize("variable, value, message", [
-    ("THESIS_ANCHOR_DATE", "Sept 1", "THESIS_ANCHOR_DATE='Sept 1' is not valid: expected a date as YYYY-MM-DD"),
-    ("THESIS_ANCHOR_DATE", "soon", "THESIS_ANCHOR_DATE='soon' is not valid: expected a date as YYYY-MM-DD"),
-    ("THESIS_LOOKBACK_DAYS", "-1", "THESIS_LOOKBACK_DAYS='-1' is not valid: Input should be greater than or equal to 0"),
-    ("THESIS_SEC_REQUESTS_PER_SECOND", "0",
-     "THESIS_SEC_REQUESTS_PER_SECOND='0' is not valid: Input should be greater than 0"),
-    ("THESIS_SEC_TIMEOUT_SECONDS", "-1", "THESIS_SEC_TIMEOUT_SECONDS='-1' is not valid: Input should be greater than 0"),
-    ("THESIS_FETCH_TIMEOUT_SECONDS", "-5",
-     "THESIS_FETCH_TIMEOUT_SECONDS='-5' is not valid: Input should be greater than 0"),
-    ("THESIS_TICKER_ALIASES", "SOX", "THESIS_TICKER_ALIASES='SOX' is not valid: expected NAME=TICKER pairs"),
-])
+@pytest.mark.parametrize(
+    "variable, value, message",
+    [
+        ("THESIS_ANCHOR_DATE", "Sept 1", "THESIS_ANCHOR_DATE='Sept 1' is not valid: expected a date as YYYY-MM-DD"),
+        ("THESIS_ANCHOR_DATE", "soon", "THESIS_ANCHOR_DATE='soon' is not valid: expected a date as YYYY-MM-DD"),
+        (
+            "THESIS_LOOKBACK_DAYS",
+            "-1",
+            "THESIS_LOOKBACK_DAYS='-1' is not valid: Input should be greater than or equal to 0",
+        ),
+        (
+            "THESIS_SEC_REQUESTS_PER_SECOND",
+            "0",
+            "THESIS_SEC_REQUESTS_PER_SECOND='0' is not valid: Input should be greater than 0",
+        ),
+        (
+            "THESIS_SEC_TIMEOUT_SECONDS",
+            "-1",
+            "THESIS_SEC_TIMEOUT_SECONDS='-1' is not valid: Input should be greater than 0",
+        ),
+        (
+            "THESIS_FETCH_TIMEOUT_SECONDS",
+            "-5",
+            "THESIS_FETCH_TIMEOUT_SECONDS='-5' is not valid: Input should be greater than 0",
+        ),
+        ("THESIS_TICKER_ALIASES", "SOX", "THESIS_TICKER_ALIASES='SOX' is not valid: expected NAME=TICKER pairs"),
+    ],
+)
 def test_a_bad_variable_is_named_in_one_line(monkeypatch, variable, value, message):
     monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError) as failure:

@@ -3,8 +3,8 @@
 import duckdb
 import pytest
 
-from pipeline.settings import SAMPLE_DIR
 from pipeline.daily import daily, replay_sources
+from pipeline.settings import SAMPLE_DIR
 from transforms import runner
 
 

@@ -56,8 +56,9 @@ def discover(root: Path = ROOT) -> list[Model]:
             docs_path = path.with_suffix(".yml")
             if not docs_path.exists():
                 raise ModelError(f"{path.name} has no {docs_path.name} documenting its columns")
-            models.append(Model(schema, path.stem, path.read_text().strip().rstrip(";"),
-                                yaml.safe_load(docs_path.read_text())))
+            models.append(
+                Model(schema, path.stem, path.read_text().strip().rstrip(";"), yaml.safe_load(docs_path.read_text()))
+            )
     return models
 
 
@@ -89,9 +90,13 @@ def set_variables(con: duckdb.DuckDBPyConnection, variables: Mapping[str, object
 
 
 def comment(con: duckdb.DuckDBPyConnection, model: Model, kind: str) -> None:
-    columns = [r[0] for r in con.execute(
-        "select column_name from duckdb_columns() where schema_name = ? and table_name = ? order by column_index",
-        [model.schema, model.name]).fetchall()]
+    columns = [
+        r[0]
+        for r in con.execute(
+            "select column_name from duckdb_columns() where schema_name = ? and table_name = ? order by column_index",
+            [model.schema, model.name],
+        ).fetchall()
+    ]
     documented = dict(model.docs.get("columns") or {})
     undocumented = [c for c in columns if not documented.get(c)]
     stale = sorted(set(documented) - set(columns))

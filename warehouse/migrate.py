@@ -68,7 +68,8 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
     """The highest migration applied to the connection's database; 0 before any."""
     has_table = con.execute(
         "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = 'meta' and table_name = 'schema_version'").fetchone()[0]
+        "and schema_name = 'meta' and table_name = 'schema_version'"
+    ).fetchone()[0]
     if not has_table:
         return 0
     return con.execute("select coalesce(max(version), 0) from meta.schema_version").fetchone()[0]
@@ -84,7 +85,8 @@ def migrate(con: duckdb.DuckDBPyConnection, available: list[Migration] | None = 
         path = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
         raise NewerWarehouseError(
             f"{path or 'the warehouse'} is at schema version {version}, but this release knows versions up to "
-            f"{known}: a newer release made it; use that release, or rebuild the warehouse from the raw zone")
+            f"{known}: a newer release made it; use that release, or rebuild the warehouse from the raw zone"
+        )
     applied = []
     for migration in available:
         if migration.number <= version:
@@ -94,8 +96,10 @@ def migrate(con: duckdb.DuckDBPyConnection, available: list[Migration] | None = 
         try:
             con.execute(_VERSION_TABLE)
             con.execute(migration.sql)
-            con.execute("insert into meta.schema_version (version, name, applied_at) values (?, ?, now())",
-                        [migration.number, migration.name])
+            con.execute(
+                "insert into meta.schema_version (version, name, applied_at) values (?, ?, now())",
+                [migration.number, migration.name],
+            )
         except BaseException:
             con.execute("rollback")
             raise

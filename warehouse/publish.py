@@ -28,14 +28,19 @@ def publish_parquet(warehouse_path: Path, parquet_dir: Path, run_id: str) -> Pub
     parquet_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
-        tables = [r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name").fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name"
+            ).fetchall()
+        ]
         entries, files, rows = {}, {}, {}
         for table in tables:
             target = parquet_dir / f"{table}.parquet"
             tmp = temporary_beside(target)
-            # ORDER BY ALL: the same rows always give the same file.
-            con.execute(f"copy (select * from marts.{table} order by all) to '{tmp}' (format parquet)")
+            # ORDER BY ALL: the same rows always give the same file. The relational API takes the
+            # path as a value, never spliced into SQL.
+            con.sql(f"select * from marts.{table} order by all").write_parquet(str(tmp))
             os.replace(tmp, target)
             files[table], rows[table] = target, con.execute(f"select count(*) from marts.{table}").fetchone()[0]
             entries[table] = {
@@ -46,12 +51,15 @@ def publish_parquet(warehouse_path: Path, parquet_dir: Path, run_id: str) -> Pub
                     {"name": name, "type": dtype, "description": comment}
                     for name, dtype, comment in con.execute(
                         "select column_name, data_type, comment from duckdb_columns() "
-                        "where schema_name = 'marts' and table_name = ? order by column_index", [table]).fetchall()
+                        "where schema_name = 'marts' and table_name = ? order by column_index",
+                        [table],
+                    ).fetchall()
                 ],
             }
     finally:
         con.close()
-    manifest = {"run_id": run_id, "published_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(), "tables": entries}
+    published_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    manifest = {"run_id": run_id, "published_at": published_at, "tables": entries}
     manifest_path = parquet_dir / "manifest.json"
     write_atomic(manifest_path, json.dumps(manifest, indent=2).encode())
     return Publication(manifest_path, files, rows)

@@ -25,9 +25,17 @@ from pipeline.errors import PayloadError
 from pipeline.raw_zone import PayloadFile
 
 COLUMNS = {
-    "date": "date", "datetime": "date", "ticker": "ticker",
-    "open": "open", "high": "high", "low": "low", "close": "close", "adj close": "adj_close",
-    "volume": "volume", "dividends": "dividend", "stock splits": "split_ratio",
+    "date": "date",
+    "datetime": "date",
+    "ticker": "ticker",
+    "open": "open",
+    "high": "high",
+    "low": "low",
+    "close": "close",
+    "adj close": "adj_close",
+    "volume": "volume",
+    "dividends": "dividend",
+    "stock splits": "split_ratio",
 }
 REQUIRED = ("date", "open", "high", "low", "close", "volume")
 PRICES = ("open", "high", "low", "close", "adj_close")
@@ -39,10 +47,7 @@ def read_price_payload(payload: PayloadFile, aliases: Mapping[str, str], ticker:
     name = payload.path.name
     try:
         data = payload.path.read_bytes()
-        if name.endswith(".parquet"):
-            frame = pd.read_parquet(io.BytesIO(data)).reset_index()
-        else:
-            frame = read_csv(data)
+        frame = pd.read_parquet(io.BytesIO(data)).reset_index() if name.endswith(".parquet") else read_csv(data)
     except PayloadError as exc:
         raise PayloadError(f"{name}: {exc}") from None
     except Exception as exc:  # pandas and pyarrow raise many types for a damaged file
@@ -128,7 +133,9 @@ def events(prices: pd.DataFrame) -> pd.DataFrame:
     dividends = prices.loc[prices["dividend"] > 0, ["ticker", "date", "dividend"]]
     splits = prices.loc[(prices["split_ratio"] > 0) & (prices["split_ratio"] != 1), ["ticker", "date", "split_ratio"]]
     return pd.concat(
-        [dividends.rename(columns={"dividend": "value"}).assign(event="dividend"),
-         splits.rename(columns={"split_ratio": "value"}).assign(event="split")],
+        [
+            dividends.rename(columns={"dividend": "value"}).assign(event="dividend"),
+            splits.rename(columns={"split_ratio": "value"}).assign(event="split"),
+        ],
         ignore_index=True,
     ).loc[:, ["ticker", "date", "event", "value"]]

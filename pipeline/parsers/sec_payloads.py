@@ -25,11 +25,21 @@ FACT_KEY = ("cik", "taxonomy", "concept", "unit", "period", "accn")
 
 # submissions `filings.recent` (and each archive file) is columnar: field -> list, one entry per filing.
 FILING_FIELDS = {
-    "accessionNumber": "accession_number", "form": "form", "filingDate": "filing_date",
-    "reportDate": "report_date", "acceptanceDateTime": "acceptance_datetime", "act": "act",
-    "fileNumber": "file_number", "filmNumber": "film_number", "items": "items", "core_type": "core_type",
-    "size": "size", "isXBRL": "is_xbrl", "isInlineXBRL": "is_inline_xbrl",
-    "primaryDocument": "primary_document", "primaryDocDescription": "primary_doc_description",
+    "accessionNumber": "accession_number",
+    "form": "form",
+    "filingDate": "filing_date",
+    "reportDate": "report_date",
+    "acceptanceDateTime": "acceptance_datetime",
+    "act": "act",
+    "fileNumber": "file_number",
+    "filmNumber": "film_number",
+    "items": "items",
+    "core_type": "core_type",
+    "size": "size",
+    "isXBRL": "is_xbrl",
+    "isInlineXBRL": "is_inline_xbrl",
+    "primaryDocument": "primary_document",
+    "primaryDocDescription": "primary_doc_description",
 }
 REQUIRED_FILING_FIELDS = ("accessionNumber", "form", "filingDate")
 
@@ -107,8 +117,9 @@ def read_submissions(payload: PayloadFile) -> pd.DataFrame:
     table = filings_table(load_json(payload), str(payload.meta["kind"]))
     missing = [name for name in REQUIRED_FILING_FIELDS if name not in table]
     if missing:
-        raise PayloadError(f"{payload.path.name}: no {', '.join(missing)} in the filings table; "
-                           "not a submissions payload")
+        raise PayloadError(
+            f"{payload.path.name}: no {', '.join(missing)} in the filings table; not a submissions payload"
+        )
     lengths = {len(table[name]) for name in FILING_FIELDS if name in table}
     if len(lengths) > 1:
         raise PayloadError(f"{payload.path.name}: filings columns differ in length {sorted(lengths)}")

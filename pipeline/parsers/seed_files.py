@@ -41,8 +41,10 @@ def read_seed_csv(path: Path, columns: Sequence[str], parsers: Mapping[str, Pars
     header = tuple(reader.fieldnames or ())
     missing, unknown = [c for c in columns if c not in header], [c for c in header if c not in columns]
     if missing or unknown:
-        raise SeedError(f"{display(path)} line 1: the header needs exactly {', '.join(columns)} "
-                        f"(missing {missing or 'none'}, unknown {unknown or 'none'})")
+        raise SeedError(
+            f"{display(path)} line 1: the header needs exactly {', '.join(columns)} "
+            f"(missing {missing or 'none'}, unknown {unknown or 'none'})"
+        )
     rows, line = [], 1
     try:
         for record in reader:
@@ -58,8 +60,9 @@ def read_seed_csv(path: Path, columns: Sequence[str], parsers: Mapping[str, Pars
     return pd.DataFrame(rows, columns=["line", *columns])
 
 
-def typed(record: dict[str | None, object], line: int, columns: Sequence[str],
-          parsers: Mapping[str, Parser]) -> dict[str, object]:
+def typed(
+    record: dict[str | None, object], line: int, columns: Sequence[str], parsers: Mapping[str, Parser]
+) -> dict[str, object]:
     if None in record:
         extra = record[None]
         raise ValueError(f"{len(record) - 1 + len(extra)} cells where the header has {len(columns)}")  # type: ignore[arg-type]
@@ -78,6 +81,7 @@ def iso_date(name: str) -> Parser:
             return dt.date.fromisoformat(cell)
         except ValueError:
             raise ValueError(f"{name} {cell!r} is not a date as YYYY-MM-DD") from None
+
     return parse
 
 
@@ -86,6 +90,7 @@ def boolean(name: str) -> Parser:
         if cell.lower() not in BOOLEANS:
             raise ValueError(f"{name} {cell!r} is not true or false")
         return BOOLEANS[cell.lower()]
+
     return parse
 
 
@@ -98,6 +103,7 @@ def number(name: str, unit: str) -> Parser:
         if not math.isfinite(value):
             raise ValueError(f"{name} {cell!r} is not a finite number")
         return value
+
     return parse
 
 
@@ -106,6 +112,7 @@ def integer(name: str) -> Parser:
         if not re.fullmatch(r"\d+", cell):
             raise ValueError(f"{name} {cell!r} is not a whole number")
         return int(cell)
+
     return parse
 
 

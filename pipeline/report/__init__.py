@@ -29,14 +29,19 @@ def render(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     if run:
         lines.append(f"Run {run[0]} ({run[1]}, {run[2]}).")
     claim_order = [c.id for c in scorecard.load_claims(settings.claims)]
-    return page("Thesis report", lines, SAMPLE_BANNER if run and run[2] == "sample" else None, [
-        sections.scorecard(con, settings, claim_order),
-        sections.relative_performance(con, settings),
-        sections.leverage(con, settings),
-        sections.capex(con, settings),
-        sections.guidance(con, settings),
-        sections.freshness(con, settings),
-    ])
+    return page(
+        "Thesis report",
+        lines,
+        SAMPLE_BANNER if run and run[2] == "sample" else None,
+        [
+            sections.scorecard(con, settings, claim_order),
+            sections.relative_performance(con, settings),
+            sections.leverage(con, settings),
+            sections.capex(con, settings),
+            sections.guidance(con, settings),
+            sections.freshness(con, settings),
+        ],
+    )
 
 
 def write_report(settings: Settings) -> Path:

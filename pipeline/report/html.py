@@ -65,13 +65,21 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], classes: Seq
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join(
         "<tr>" + "".join(cell(value, classes[i] if i < len(classes) else "") for i, value in enumerate(row)) + "</tr>"
-        for row in rows)
+        for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def cell(value: object, css: str) -> str:
-    text = "" if value is None else f"{value:,.2f}" if isinstance(value, float) else f"{value:,}" if isinstance(
-        value, int) and not isinstance(value, bool) else str(value)
+    text = (
+        ""
+        if value is None
+        else f"{value:,.2f}"
+        if isinstance(value, float)
+        else f"{value:,}"
+        if isinstance(value, int) and not isinstance(value, bool)
+        else str(value)
+    )
     if css == "status":
         css = f"status {text}"
     return f'<td class="{escape(css)}">{escape(text)}</td>' if css else f"<td>{escape(text)}</td>"

@@ -17,8 +17,9 @@ HYPERSCALERS = "HYPERSCALERS"
 def missing(con: duckdb.DuckDBPyConnection, relation: str) -> str | None:
     """Why `relation` cannot be drawn, or None when it has rows."""
     schema, name = relation.split(".")
-    exists = con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-                         [schema, name]).fetchone()[0]
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, name]
+    ).fetchone()[0]
     if not exists:
         return f"{relation} is not built in this warehouse yet"
     if con.execute(f"select count(*) from {relation}").fetchone()[0] == 0:
@@ -38,34 +39,68 @@ def grouped(rows: Sequence[tuple], key: int, x: int, y: int, scale: float = 1.0)
 def relative_performance(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
     title = f"{', '.join(settings.tickers)} against {settings.benchmark}"
     why = missing(con, "marts.relative_performance")
-    rows = [] if why else con.execute("""
+    rows = (
+        []
+        if why
+        else con.execute(
+            """
         select date, ticker, benchmark, rebased, benchmark_rebased, relative_strength
-        from marts.relative_performance where date >= ? order by ticker, date""", [settings.anchor_date]).fetchall()
+        from marts.relative_performance where date >= ? order by ticker, date""",
+            [settings.anchor_date],
+        ).fetchall()
+    )
     if not rows:
         return Section("relative-performance", title, no_data(why or f"no rows on or after {settings.anchor_date}"))
     as_of = str(max(r[0] for r in rows))
     benchmark = rows[0][2]
     first_ticker = rows[0][1]
-    rebased = [*grouped(rows, 1, 0, 3),
-               Series(benchmark, [(str(r[0]), r[4]) for r in rows if r[1] == first_ticker])]
+    rebased = [*grouped(rows, 1, 0, 3), Series(benchmark, [(str(r[0]), r[4]) for r in rows if r[1] == first_ticker])]
     anchor = f"first session on or after {settings.anchor_date} = 100"
-    return Section("relative-performance", title, "".join([
-        paragraph(f"Adjusted closes rebased to 100 at the anchor ({anchor}). Relative strength is the ticker's "
-                  f"rebased level over {benchmark}'s, times 100: below 100 it has lagged {benchmark} since then."),
-        line_chart(Chart("chart-rebased", f"Rebased adjusted close against {benchmark}", "trading day",
-                         f"index ({anchor})", as_of, rebased)),
-        line_chart(Chart("chart-relative-strength", f"Relative strength against {benchmark}", "trading day",
-                         f"relative strength (100 = level with {benchmark})", as_of, grouped(rows, 1, 0, 5))),
-    ]))
+    return Section(
+        "relative-performance",
+        title,
+        "".join(
+            [
+                paragraph(
+                    f"Adjusted closes rebased to 100 at the anchor ({anchor}). Relative strength is the ticker's "
+                    f"rebased level over {benchmark}'s, times 100: below 100 it has lagged {benchmark} since then."
+                ),
+                line_chart(
+                    Chart(
+                        "chart-rebased",
+                        f"Rebased adjusted close against {benchmark}",
+                        "trading day",
+                        f"index ({anchor})",
+                        as_of,
+                        rebased,
+                    )
+                ),
+                line_chart(
+                    Chart(
+                        "chart-relative-strength",
+                        f"Relative strength against {benchmark}",
+                        "trading day",
+                        f"relative strength (100 = level with {benchmark})",
+                        as_of,
+                        grouped(rows, 1, 0, 5),
+                    )
+                ),
+            ]
+        ),
+    )
 
 
 def leverage(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
     title = "Oracle's debt, equity and free cash flow"
     why = missing(con, "marts.leverage")
-    rows = [] if why else con.execute("""
+    rows = (
+        []
+        if why
+        else con.execute("""
         select 'FY' || fiscal_year || ' Q' || fiscal_quarter as quarter, period_end, total_debt, stockholders_equity,
                debt_to_equity, free_cash_flow, free_cash_flow_ttm
         from marts.leverage where ticker = 'ORCL' order by period_end""").fetchall()
+    )
     if not rows:
         return Section("leverage", title, no_data(why or "marts.leverage has no ORCL rows"))
     as_of = str(max(r[1] for r in rows))
@@ -73,39 +108,108 @@ def leverage(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
     def series(name: str, column: int, scale: float = 1.0) -> Series:
         return Series(name, [(r[0], None if r[column] is None else r[column] * scale) for r in rows])
 
-    return Section("leverage", title, "".join([
-        paragraph("By Oracle's fiscal quarter (the year ends May 31), from SEC filings; US$ billions."),
-        bar_chart(Chart("chart-orcl-debt-equity", "Oracle total debt and stockholders' equity", "fiscal quarter",
-                        "US$ billions", as_of, [series("total debt", 2, 1e-9), series("stockholders' equity", 3, 1e-9)])),
-        line_chart(Chart("chart-orcl-debt-to-equity", "Oracle debt to equity", "fiscal quarter",
-                         "debt / equity (ratio)", as_of, [series("debt to equity", 4)]), time_axis=False),
-        bar_chart(Chart("chart-orcl-fcf", "Oracle free cash flow", "fiscal quarter", "US$ billions", as_of,
-                        [series("quarter", 5, 1e-9), series("trailing twelve months", 6, 1e-9)])),
-    ]))
+    return Section(
+        "leverage",
+        title,
+        "".join(
+            [
+                paragraph("By Oracle's fiscal quarter (the year ends May 31), from SEC filings; US$ billions."),
+                bar_chart(
+                    Chart(
+                        "chart-orcl-debt-equity",
+                        "Oracle total debt and stockholders' equity",
+                        "fiscal quarter",
+                        "US$ billions",
+                        as_of,
+                        [series("total debt", 2, 1e-9), series("stockholders' equity", 3, 1e-9)],
+                    )
+                ),
+                line_chart(
+                    Chart(
+                        "chart-orcl-debt-to-equity",
+                        "Oracle debt to equity",
+                        "fiscal quarter",
+                        "debt / equity (ratio)",
+                        as_of,
+                        [series("debt to equity", 4)],
+                    ),
+                    time_axis=False,
+                ),
+                bar_chart(
+                    Chart(
+                        "chart-orcl-fcf",
+                        "Oracle free cash flow",
+                        "fiscal quarter",
+                        "US$ billions",
+                        as_of,
+                        [series("quarter", 5, 1e-9), series("trailing twelve months", 6, 1e-9)],
+                    )
+                ),
+            ]
+        ),
+    )
 
 
 def capex(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
     title = "Hyperscaler capex"
     why = missing(con, "marts.capex_slope")
-    rows = [] if why else con.execute("""
+    rows = (
+        []
+        if why
+        else con.execute("""
         select ticker, calendar_quarter, period_end, capex, capex_ttm_yoy_growth, ttm_growth_change
         from marts.capex_slope order by ticker, calendar_quarter""").fetchall()
+    )
     if not rows:
         return Section("capex", title, no_data(why or "marts.capex_slope has no rows"))
     as_of = str(max(r[2] for r in rows))
     companies = [r for r in rows if r[0] != HYPERSCALERS]
     aggregate = [r for r in rows if r[0] == HYPERSCALERS]
-    return Section("capex", title, "".join([
-        paragraph("Capital expenditures from the cash-flow statement, by calendar quarter (a fiscal quarter belongs to "
-                  "the calendar quarter containing its end minus 45 days). The slope is the change in TTM growth "
-                  "from the quarter before: below zero, growth is slowing."),
-        line_chart(Chart("chart-capex", "Capex by company", "calendar quarter", "US$ billions per quarter", as_of,
-                         grouped(companies, 0, 1, 3, 1e-9)), time_axis=False),
-        line_chart(Chart("chart-capex-ttm-growth", "Hyperscalers' TTM capex, year-over-year growth",
-                         "calendar quarter", "growth (%)", as_of, grouped(aggregate, 0, 1, 4, 100)), time_axis=False),
-        bar_chart(Chart("chart-capex-slope", "Slope: change in TTM growth from the quarter before",
-                        "calendar quarter", "percentage points", as_of, grouped(aggregate, 0, 1, 5, 100))),
-    ]))
+    return Section(
+        "capex",
+        title,
+        "".join(
+            [
+                paragraph(
+                    "Capital expenditures from the cash-flow statement, by calendar quarter (a fiscal quarter "
+                    "belongs to the calendar quarter containing its end minus 45 days). The slope is the change "
+                    "in TTM growth from the quarter before: below zero, growth is slowing."
+                ),
+                line_chart(
+                    Chart(
+                        "chart-capex",
+                        "Capex by company",
+                        "calendar quarter",
+                        "US$ billions per quarter",
+                        as_of,
+                        grouped(companies, 0, 1, 3, 1e-9),
+                    ),
+                    time_axis=False,
+                ),
+                line_chart(
+                    Chart(
+                        "chart-capex-ttm-growth",
+                        "Hyperscalers' TTM capex, year-over-year growth",
+                        "calendar quarter",
+                        "growth (%)",
+                        as_of,
+                        grouped(aggregate, 0, 1, 4, 100),
+                    ),
+                    time_axis=False,
+                ),
+                bar_chart(
+                    Chart(
+                        "chart-capex-slope",
+                        "Slope: change in TTM growth from the quarter before",
+                        "calendar quarter",
+                        "percentage points",
+                        as_of,
+                        grouped(aggregate, 0, 1, 5, 100),
+                    )
+                ),
+            ]
+        ),
+    )
 
 
 def guidance(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
@@ -123,76 +227,137 @@ def guidance(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
     if not latest:
         return Section("guidance", title, no_data("marts.capex_guidance has no year guidance with a figure"))
     reported_why = missing(con, "marts.capex_slope")
-    ranges = [Range(f"{t} {period}", low, high, mid, None if reported_why else reported_capex(con, t, year - 1))
-              for t, period, year, _, low, high, mid, _ in latest]
+    ranges = [
+        Range(f"{t} {period}", low, high, mid, None if reported_why else reported_capex(con, t, year - 1))
+        for t, period, year, _, low, high, mid, _ in latest
+    ]
     as_of = str(con.execute("select max(statement_date) from marts.capex_guidance").fetchone()[0])
     body = [
-        paragraph("The latest statement on each company's latest guided year, in US$ billions on the company's own "
-                  "basis (see the table), against the capex it reported for the year before."),
-        range_chart(Chart("chart-guidance", "Latest capex guidance per company", "company and year guided",
-                          "US$ billions per year", as_of, []), ranges,
-                    "guided range (or floor)", "reported capex, year before"),
+        paragraph(
+            "The latest statement on each company's latest guided year, in US$ billions on the company's own "
+            "basis (see the table), against the capex it reported for the year before."
+        ),
+        range_chart(
+            Chart(
+                "chart-guidance",
+                "Latest capex guidance per company",
+                "company and year guided",
+                "US$ billions per year",
+                as_of,
+                [],
+            ),
+            ranges,
+            "guided range (or floor)",
+            "reported capex, year before",
+        ),
     ]
     if reported_why:
         body.append(no_data(f"reported capex for comparison: {reported_why}"))
-    body.append(table(["company", "period", "stated on", "low", "high", "mid or point", "basis"],
-                      [(t, p, d, low, high, mid, basis) for t, p, _, d, low, high, mid, basis in latest],
-                      ["", "", "nowrap", "num", "num", "num", ""]))
+    body.append(
+        table(
+            ["company", "period", "stated on", "low", "high", "mid or point", "basis"],
+            [(t, p, d, low, high, mid, basis) for t, p, _, d, low, high, mid, basis in latest],
+            ["", "", "nowrap", "num", "num", "num", ""],
+        )
+    )
     return Section("guidance", title, "".join(body))
 
 
 def reported_capex(con: duckdb.DuckDBPyConnection, ticker: str, fiscal_year: int) -> float | None:
     """A complete fiscal year's reported capex in US$ billions, or None."""
-    row = con.execute("""
+    row = con.execute(
+        """
         select sum(capex) / 1e9 from marts.capex_slope
-        where ticker = ? and fiscal_year = ? and is_complete having count(*) = 4""", [ticker, fiscal_year]).fetchone()
+        where ticker = ? and fiscal_year = ? and is_complete having count(*) = 4""",
+        [ticker, fiscal_year],
+    ).fetchone()
     return row[0] if row else None
 
 
 def scorecard(con: duckdb.DuckDBPyConnection, settings: Settings, claim_order: Sequence[str]) -> Section:
     title = "The thesis scorecard"
     why = missing(con, "marts.thesis_scorecard")
-    rows = [] if why else con.execute("""
+    rows = (
+        []
+        if why
+        else con.execute("""
         with history as (
             select *, lag(status) over (partition by claim_id order by run_id) as previous_status
             from marts.thesis_scorecard
         )
         select claim_id, statement, status, previous_status, value, threshold, as_of, evidence
         from history where run_id = (select max(run_id) from marts.thesis_scorecard)""").fetchall()
+    )
     if not rows:
         return Section("scorecard", title, no_data(why or "no claim scored yet"))
     rank = {claim_id: i for i, claim_id in enumerate(claim_order)}
     rows.sort(key=lambda r: (rank.get(r[0], len(rank)), r[0]))
-    return Section("scorecard", title, "".join([
-        paragraph("Each claim in seeds/claims.yml, as scored by the latest run; 'before' is the previous run's status."),
-        table(["claim", "statement", "status", "before", "value", "test", "as of", "evidence"],
-              rows, ["wrap", "", "status", "status", "num", "", "nowrap", "wrap"]),
-    ]))
+    return Section(
+        "scorecard",
+        title,
+        "".join(
+            [
+                paragraph(
+                    "Each claim in seeds/claims.yml, as scored by the latest run; "
+                    "'before' is the previous run's status."
+                ),
+                table(
+                    ["claim", "statement", "status", "before", "value", "test", "as of", "evidence"],
+                    rows,
+                    ["wrap", "", "status", "status", "num", "", "nowrap", "wrap"],
+                ),
+            ]
+        ),
+    )
 
 
 def freshness(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
-    prices = con.execute("""select ticker, max(date), count(*) from raw.prices group by ticker order by ticker""").fetchall()
-    body = ["<h3>Prices (Yahoo Finance)</h3>",
-            table(["ticker", "latest date", "bars"], prices, ["", "", "num"])
-            if prices else no_data("raw.prices has no rows")]
+    prices = con.execute(
+        """select ticker, max(date), count(*) from raw.prices group by ticker order by ticker"""
+    ).fetchall()
+    body = [
+        "<h3>Prices (Yahoo Finance)</h3>",
+        table(["ticker", "latest date", "bars"], prices, ["", "", "num"])
+        if prices
+        else no_data("raw.prices has no rows"),
+    ]
     body.append("<h3>SEC filings</h3>")
     why = missing(con, "marts.leverage")
-    body.append(no_data(why) if why else table(
-        ["ticker", "latest filing", "latest period"],
-        con.execute("select ticker, max(last_filed), max(period_end) from marts.leverage group by ticker order by ticker"
-                    ).fetchall()))
+    body.append(
+        no_data(why)
+        if why
+        else table(
+            ["ticker", "latest filing", "latest period"],
+            con.execute(
+                "select ticker, max(last_filed), max(period_end) from marts.leverage group by ticker order by ticker"
+            ).fetchall(),
+        )
+    )
     body.append("<h3>Capex guidance ledger</h3>")
     why = missing(con, "marts.capex_guidance")
-    body.append(no_data(why) if why else table(
-        ["ticker", "latest statement", "statements"],
-        con.execute("select ticker, max(statement_date), count(*) from marts.capex_guidance group by ticker order by ticker"
-                    ).fetchall(), ["", "", "num"]))
+    body.append(
+        no_data(why)
+        if why
+        else table(
+            ["ticker", "latest statement", "statements"],
+            con.execute(
+                "select ticker, max(statement_date), count(*) from marts.capex_guidance group by ticker order by ticker"
+            ).fetchall(),
+            ["", "", "num"],
+        )
+    )
     body.append("<h3>Last validation of each suite</h3>")
     validations = con.execute("""
         select suite, run_id, success, evaluated, failed, summary
         from meta.validations qualify row_number() over (partition by suite order by validated_at desc) = 1
         order by suite""").fetchall()
-    body.append(table(["suite", "run", "result", "expectations", "failed", "summary"],
-                      [(s, r, "passed" if ok else "FAILED", n, f, summary) for s, r, ok, n, f, summary in validations],
-                      ["", "", "", "num", "num", ""]) if validations else no_data("meta.validations has no rows"))
+    body.append(
+        table(
+            ["suite", "run", "result", "expectations", "failed", "summary"],
+            [(s, r, "passed" if ok else "FAILED", n, f, summary) for s, r, ok, n, f, summary in validations],
+            ["", "", "", "num", "num", ""],
+        )
+        if validations
+        else no_data("meta.validations has no rows")
+    )
     return Section("freshness", "Data freshness and validation", "".join(body))

@@ -64,13 +64,15 @@ def line_chart(chart: Chart, time_axis: bool = True) -> str:
         segments, current = [], []
         for x, y in series.points:
             if y is None:  # a gap in the data is a gap in the line
-                segments, current = segments + [current], []
+                segments, current = [*segments, current], []
             else:
                 current.append(f"{scale_x(x):.1f},{scale_y(y):.1f}")
         for segment in [*segments, current]:
             if segment:
-                marks.append(f'<polyline class="mark" fill="none" stroke="{colour(i)}" stroke-width="1.8" '
-                             f'points="{" ".join(segment)}"/>')
+                marks.append(
+                    f'<polyline class="mark" fill="none" stroke="{colour(i)}" stroke-width="1.8" '
+                    f'points="{" ".join(segment)}"/>'
+                )
     return figure(chart, ticks_y, scale_y, x_axis, marks, {"series": series_data(chart.series)})
 
 
@@ -89,9 +91,11 @@ def bar_chart(chart: Chart) -> str:
                 continue
             left = scale_x(x) - slot * 0.4 + i * bar
             top, bottom = sorted((scale_y(y), scale_y(0)))
-            marks.append(f'<rect class="mark" x="{left:.1f}" y="{top:.1f}" width="{bar:.1f}" '
-                         f'height="{max(bottom - top, 0.5):.1f}" fill="{colour(i)}"><title>{escape(series.name)} '
-                         f'{escape(x)}: {y:,.2f}</title></rect>')
+            marks.append(
+                f'<rect class="mark" x="{left:.1f}" y="{top:.1f}" width="{bar:.1f}" '
+                f'height="{max(bottom - top, 0.5):.1f}" fill="{colour(i)}"><title>{escape(series.name)} '
+                f"{escape(x)}: {y:,.2f}</title></rect>"
+            )
     return figure(chart, ticks_y, scale_y, x_axis, marks, {"series": series_data(chart.series)})
 
 
@@ -105,60 +109,91 @@ def range_chart(chart: Chart, ranges: Sequence[Range], range_name: str, reported
         x = scale_x(r.label)
         if r.reported is not None:
             top = scale_y(r.reported)
-            marks.append(f'<rect class="mark" x="{x - 18:.1f}" y="{top:.1f}" width="36" '
-                         f'height="{scale_y(0) - top:.1f}" fill="#c8c8c8"><title>{escape(r.label)} '
-                         f'{escape(reported_name)}: {r.reported:,.1f}</title></rect>')
+            marks.append(
+                f'<rect class="mark" x="{x - 18:.1f}" y="{top:.1f}" width="36" '
+                f'height="{scale_y(0) - top:.1f}" fill="#c8c8c8"><title>{escape(r.label)} '
+                f"{escape(reported_name)}: {r.reported:,.1f}</title></rect>"
+            )
         if r.low is not None and r.high is not None:
-            marks.append(f'<line class="mark" x1="{x:.1f}" x2="{x:.1f}" y1="{scale_y(r.low):.1f}" '
-                         f'y2="{scale_y(r.high):.1f}" stroke="{colour(0)}" stroke-width="8" stroke-linecap="round"/>')
+            marks.append(
+                f'<line class="mark" x1="{x:.1f}" x2="{x:.1f}" y1="{scale_y(r.low):.1f}" '
+                f'y2="{scale_y(r.high):.1f}" stroke="{colour(0)}" stroke-width="8" stroke-linecap="round"/>'
+            )
         elif r.low is not None:  # a floor ("at least"): a triangle pointing up
             y = scale_y(r.low)
-            marks.append(f'<path class="mark" d="M{x - 7:.1f},{y + 5:.1f} L{x + 7:.1f},{y + 5:.1f} L{x:.1f},{y - 7:.1f} Z" '
-                         f'fill="{colour(0)}"/>')
+            marks.append(
+                f'<path class="mark" d="M{x - 7:.1f},{y + 5:.1f} L{x + 7:.1f},{y + 5:.1f} L{x:.1f},{y - 7:.1f} Z" '
+                f'fill="{colour(0)}"/>'
+            )
         if r.mid is not None:
-            marks.append(f'<circle class="mark" cx="{x:.1f}" cy="{scale_y(r.mid):.1f}" r="5" fill="#fff" '
-                         f'stroke="{colour(1)}" stroke-width="2.5"/>')
+            marks.append(
+                f'<circle class="mark" cx="{x:.1f}" cy="{scale_y(r.mid):.1f}" r="5" fill="#fff" '
+                f'stroke="{colour(1)}" stroke-width="2.5"/>'
+            )
     legend_series = [Series(range_name, []), Series("midpoint or point estimate", []), Series(reported_name, [])]
-    data = {"ranges": [{"label": r.label, "low": r.low, "high": r.high, "mid": r.mid, "reported": r.reported}
-                       for r in ranges]}
-    return figure(chart, ticks_y, scale_y, x_axis, marks, data,
-                  key=legend(legend_series, colours=(colour(0), colour(1), "#c8c8c8")))
+    data = {
+        "ranges": [
+            {"label": r.label, "low": r.low, "high": r.high, "mid": r.mid, "reported": r.reported} for r in ranges
+        ]
+    }
+    return figure(
+        chart,
+        ticks_y,
+        scale_y,
+        x_axis,
+        marks,
+        data,
+        key=legend(legend_series, colours=(colour(0), colour(1), "#c8c8c8")),
+    )
 
 
-def figure(chart: Chart, ticks_y: Sequence[float], scale_y: Callable[[float], float], x_axis: Sequence[str],
-           marks: Sequence[str], data: dict, key: str | None = None) -> str:
+def figure(
+    chart: Chart,
+    ticks_y: Sequence[float],
+    scale_y: Callable[[float], float],
+    x_axis: Sequence[str],
+    marks: Sequence[str],
+    data: dict,
+    key: str | None = None,
+) -> str:
     bottom = HEIGHT - BOTTOM
-    grid = [f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{scale_y(t):.1f}" y2="{scale_y(t):.1f}"/>'
-            f'<text class="tick" x="{LEFT - 6}" y="{scale_y(t) + 4:.1f}" text-anchor="end">{tick_text(t)}</text>'
-            for t in ticks_y]
+    grid = [
+        f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{scale_y(t):.1f}" y2="{scale_y(t):.1f}"/>'
+        f'<text class="tick" x="{LEFT - 6}" y="{scale_y(t) + 4:.1f}" text-anchor="end">{tick_text(t)}</text>'
+        for t in ticks_y
+    ]
     svg = (
         f'<svg class="chart" id="{escape(chart.id)}" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
         f'role="img" aria-label="{escape(chart.title)}" xmlns="http://www.w3.org/2000/svg">'
         f'<text class="title" x="{LEFT}" y="20">{escape(chart.title)}</text>'
         f'<text class="asof" x="{WIDTH - RIGHT}" y="20" text-anchor="end">as of {escape(chart.as_of)}</text>'
-        f'{key if key is not None else legend(chart.series)}'
-        f'{"".join(grid)}{"".join(x_axis)}'
+        f"{key if key is not None else legend(chart.series)}"
+        f"{''.join(grid)}{''.join(x_axis)}"
         f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{bottom}" y2="{bottom}"/>'
         f'<line class="axis" x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{bottom}"/>'
-        f'{"".join(marks)}'
+        f"{''.join(marks)}"
         f'<text class="label" x="{LEFT + plot_width() / 2:.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
-        f'{escape(chart.x_label)}</text>'
+        f"{escape(chart.x_label)}</text>"
         f'<text class="label" transform="translate(16 {TOP + (bottom - TOP) / 2:.1f}) rotate(-90)" '
         f'text-anchor="middle">{escape(chart.y_label)}</text>'
-        '</svg>'
+        "</svg>"
     )
     # "</" cannot occur in the JSON text, so the block cannot end early.
     payload = json.dumps({"id": chart.id, "title": chart.title, "as_of": chart.as_of, **data}).replace("</", "<\\/")
-    return (f'<figure>{svg}<script type="application/json" class="chart-data" data-chart="{escape(chart.id)}">'
-            f'{payload}</script></figure>')
+    return (
+        f'<figure>{svg}<script type="application/json" class="chart-data" data-chart="{escape(chart.id)}">'
+        f"{payload}</script></figure>"
+    )
 
 
 def legend(series: Sequence[Series], colours: Sequence[str] | None = None) -> str:
     items, x = [], LEFT
     for i, s in enumerate(series):
         fill = colours[i] if colours else colour(i)
-        items.append(f'<rect x="{x}" y="31" width="12" height="12" fill="{fill}"/>'
-                     f'<text class="legend" x="{x + 16}" y="41">{escape(s.name)}</text>')
+        items.append(
+            f'<rect x="{x}" y="31" width="12" height="12" fill="{fill}"/>'
+            f'<text class="legend" x="{x + 16}" y="41">{escape(s.name)}</text>'
+        )
         x += 28 + 7 * len(s.name)
     return "".join(items)
 
@@ -196,9 +231,11 @@ def date_ticks(first: int, last: int, scale_x: Callable[[str], float]) -> list[s
             return ticks
         if (month - 1) % every == 0:
             x = scale_x(day.isoformat())
-            ticks.append(f'<line class="grid" x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{HEIGHT - BOTTOM}"/>'
-                         f'<text class="tick" x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
-                         f'{day:%b %Y}</text>')
+            ticks.append(
+                f'<line class="grid" x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{HEIGHT - BOTTOM}"/>'
+                f'<text class="tick" x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
+                f"{day:%b %Y}</text>"
+            )
 
 
 def category_scale(categories: Sequence[str]) -> tuple[Callable[[str], float], list[str]]:
@@ -210,8 +247,11 @@ def category_scale(categories: Sequence[str]) -> tuple[Callable[[str], float], l
         return LEFT + (position[c] + 0.5) * plot_width() / n
 
     every = math.ceil(n / 12)  # at most about twelve labels
-    ticks = [f'<text class="tick" x="{scale_x(c):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
-             f'{escape(c)}</text>' for i, c in enumerate(categories) if i % every == 0]
+    ticks = [
+        f'<text class="tick" x="{scale_x(c):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">{escape(c)}</text>'
+        for i, c in enumerate(categories)
+        if i % every == 0
+    ]
     return scale_x, ticks
 
 

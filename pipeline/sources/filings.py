@@ -14,19 +14,18 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 import pandas as pd
 
+from pipeline.parsers.sec_payloads import archive_names, identify
 from pipeline.raw_zone import PayloadFile, list_payloads, store, utc_now
 from pipeline.retry import retrying
 from pipeline.settings import Settings
 from pipeline.sources.sec import (
     KINDS,
-    Fetched,
     SecClient,
     archive_url,
     companyfacts_url,
     padded_cik,
     submissions_url,
 )
-from pipeline.parsers.sec_payloads import archive_names, identify
 from pipeline.steps import DIRECT, Steps
 from warehouse.files import sha256_bytes
 
@@ -49,8 +48,9 @@ class SecBatch:
 class FilingSource(Protocol):
     mode: str
 
-    def payloads(self, settings: Settings, companies: pd.DataFrame, known: Validators, steps: Steps = DIRECT
-                 ) -> SecBatch:
+    def payloads(
+        self, settings: Settings, companies: pd.DataFrame, known: Validators, steps: Steps = DIRECT
+    ) -> SecBatch:
         """Payload files for this batch, stored in (or already part of) a raw zone."""
         ...
 
@@ -65,14 +65,27 @@ def fetch_company(client: SecClient, settings: Settings, known: Validators, comp
 
     def keep(url: str, what: str, kind: str) -> PayloadFile | None:
         before = known.get(url)
-        fetched = retrying(lambda: client.get(url, f"{what} for {subject}", before), settings.fetch_retries,
-                           settings.retry_backoff_seconds, f"SEC ({what} for {subject})", retry_throttled=False)
+        fetched = retrying(
+            lambda: client.get(url, f"{what} for {subject}", before),
+            settings.fetch_retries,
+            settings.retry_backoff_seconds,
+            f"SEC ({what} for {subject})",
+            retry_throttled=False,
+        )
         if fetched is None or (before and before.get("sha256") == sha256_bytes(fetched.body)):
             batch.notes.append(f"{what} for {subject}: unchanged since the last load")
             return None
         received_at = utc_now()
-        meta = {"source": "sec", "kind": kind, "cik": company.cik, "ticker": company.ticker, "url": url,
-                "etag": fetched.etag, "last_modified": fetched.last_modified, "received_at": received_at.isoformat()}
+        meta = {
+            "source": "sec",
+            "kind": kind,
+            "cik": company.cik,
+            "ticker": company.ticker,
+            "url": url,
+            "etag": fetched.etag,
+            "last_modified": fetched.last_modified,
+            "received_at": received_at.isoformat(),
+        }
         stem = f"{url.rsplit('/', 1)[-1].removesuffix('.json')}.{received_at:%Y%m%dT%H%M%SZ}"
         folder = "companyfacts" if kind == "companyfacts" else "submissions"
         payload = store(settings.raw_dir / "sec" / folder, stem, ".json", fetched.body, meta)
@@ -93,8 +106,9 @@ class SecFilings:
     client: SecClient
     mode: str = "live"
 
-    def payloads(self, settings: Settings, companies: pd.DataFrame, known: Validators, steps: Steps = DIRECT
-                 ) -> SecBatch:
+    def payloads(
+        self, settings: Settings, companies: pd.DataFrame, known: Validators, steps: Steps = DIRECT
+    ) -> SecBatch:
         rows = [Company(str(c.ticker), int(c.cik)) for c in companies.itertuples()]
         batches = steps.map(partial(fetch_company, self.client, settings, known), rows)
         return SecBatch([p for b in batches for p in b.payloads], [n for b in batches for n in b.notes])
@@ -107,20 +121,26 @@ class ReplaySecFilings:
     directory: Path
     mode: str = "replay"
 
-    def payloads(self, settings: Settings, companies: pd.DataFrame, known: Validators, steps: Steps = DIRECT
-                 ) -> SecBatch:
+    def payloads(
+        self, settings: Settings, companies: pd.DataFrame, known: Validators, steps: Steps = DIRECT
+    ) -> SecBatch:
         folder = self.directory / "sec"
         if not folder.is_dir():
             return SecBatch(notes=[f"{self.directory} has no sec/ folder: no SEC filings to replay"])
         batch = SecBatch()
         for kind in KINDS:
             if (folder / kind).is_dir():
-                batch.payloads += [PayloadFile(p.path, p.sha256, {**p.meta, **identify(p.path, kind)})
-                                   for p in list_payloads(folder / kind, (".json",))]
+                batch.payloads += [
+                    PayloadFile(p.path, p.sha256, {**p.meta, **identify(p.path, kind)})
+                    for p in list_payloads(folder / kind, (".json",))
+                ]
         present = {p.path.name.split(".", 1)[0] for p in batch.payloads if p.meta["kind"] == "submissions_archive"}
         for payload in batch.payloads:
             if payload.meta["kind"] == "submissions":
-                batch.notes += [f"{payload.path.name} lists {name}, which is not in {folder / 'submissions'}; "
-                                "its older filings are not loaded" for name in archive_names(payload)
-                                if name.removesuffix(".json") not in present]
+                batch.notes += [
+                    f"{payload.path.name} lists {name}, which is not in {folder / 'submissions'}; "
+                    "its older filings are not loaded"
+                    for name in archive_names(payload)
+                    if name.removesuffix(".json") not in present
+                ]
         return batch

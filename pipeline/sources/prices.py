@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 class PriceSource(Protocol):
     mode: str
 
-    def payloads(self, settings: Settings, last_dates: Mapping[str, dt.date], steps: Steps = DIRECT
-                 ) -> list[PayloadFile]:
+    def payloads(
+        self, settings: Settings, last_dates: Mapping[str, dt.date], steps: Steps = DIRECT
+    ) -> list[PayloadFile]:
         """Payload files for this batch, stored in (or already part of) a raw zone."""
         ...
 
@@ -38,14 +39,22 @@ def fetch_history(client: YahooClient, settings: Settings, request: tuple[str, d
     """One ticker's bars since `start`, stored in the raw zone as received; None when Yahoo has none."""
     ticker, start = request
     try:
-        frame = retrying(lambda: client.history(ticker, start, None), settings.fetch_retries,
-                         settings.retry_backoff_seconds, f"Yahoo Finance ({ticker})")
+        frame = retrying(
+            lambda: client.history(ticker, start, None),
+            settings.fetch_retries,
+            settings.retry_backoff_seconds,
+            f"Yahoo Finance ({ticker})",
+        )
     except MissingData:  # Yahoo does not know the ticker: named with the others by the caller
         return None
     if frame is None or frame.empty:
         return None
-    meta = {"source": "yahoo", "call": "yfinance.Ticker.history", "ticker": ticker,
-            "params": {**HISTORY_PARAMS, "start": start.isoformat(), "end": None}}
+    meta = {
+        "source": "yahoo",
+        "call": "yfinance.Ticker.history",
+        "ticker": ticker,
+        "params": {**HISTORY_PARAMS, "start": start.isoformat(), "end": None},
+    }
     return store_frame(settings.raw_dir / "prices", ticker, frame, meta)
 
 
@@ -56,17 +65,22 @@ class YahooPrices:
     client: YahooClient
     mode: str = "live"
 
-    def payloads(self, settings: Settings, last_dates: Mapping[str, dt.date], steps: Steps = DIRECT
-                 ) -> list[PayloadFile]:
+    def payloads(
+        self, settings: Settings, last_dates: Mapping[str, dt.date], steps: Steps = DIRECT
+    ) -> list[PayloadFile]:
         requests = []
         for ticker in settings.universe:
             last = last_dates.get(ticker)
-            requests.append((ticker, last - dt.timedelta(days=settings.lookback_days) if last else settings.history_start))
+            requests.append(
+                (ticker, last - dt.timedelta(days=settings.lookback_days) if last else settings.history_start)
+            )
         stored = steps.map(partial(fetch_history, self.client, settings), requests)
         missing = [ticker for (ticker, _), payload in zip(requests, stored, strict=True) if payload is None]
         if missing:
-            raise MissingData(f"Yahoo Finance returned no prices for {', '.join(missing)} "
-                              "(misspelled or delisted ticker, or no network); nothing was loaded")
+            raise MissingData(
+                f"Yahoo Finance returned no prices for {', '.join(missing)} "
+                "(misspelled or delisted ticker, or no network); nothing was loaded"
+            )
         return [p for p in stored if p is not None]
 
 
@@ -77,8 +91,9 @@ class ReplayPrices:
     directory: Path
     mode: str = "replay"
 
-    def payloads(self, settings: Settings, last_dates: Mapping[str, dt.date], steps: Steps = DIRECT
-                 ) -> list[PayloadFile]:
+    def payloads(
+        self, settings: Settings, last_dates: Mapping[str, dt.date], steps: Steps = DIRECT
+    ) -> list[PayloadFile]:
         folder = self.directory / "prices"
         if not folder.is_dir():
             raise PayloadError(f"{self.directory} has no prices/ folder to replay")
@@ -96,8 +111,9 @@ class ImportedPrices:
     ticker: str | None = None
     mode: str = "import"
 
-    def payloads(self, settings: Settings, last_dates: Mapping[str, dt.date], steps: Steps = DIRECT
-                 ) -> list[PayloadFile]:
+    def payloads(
+        self, settings: Settings, last_dates: Mapping[str, dt.date], steps: Steps = DIRECT
+    ) -> list[PayloadFile]:
         missing = [str(f) for f in self.files if not Path(f).is_file()]
         if missing:
             raise PayloadError(f"no such file: {', '.join(missing)}")

@@ -47,8 +47,10 @@ def archive_url(name: str) -> str:
 def require_user_agent(user_agent: str | None) -> str:
     if not user_agent or not USER_AGENT.fullmatch(user_agent.strip()):
         got = "it is not set" if not user_agent else "its value is not of that form"
-        raise MissingUserAgent("THESIS_SEC_USER_AGENT must be set to 'Name email' (SEC refuses anonymous "
-                               f"clients); {got}; no request was made")
+        raise MissingUserAgent(
+            "THESIS_SEC_USER_AGENT must be set to 'Name email' (SEC refuses anonymous "
+            f"clients); {got}; no request was made"
+        )
     return user_agent.strip()
 
 
@@ -74,8 +76,12 @@ class SecClient(Protocol):
 class RateLimiter:
     """At most `per_second` calls of `wait()` per second, across every thread that shares it."""
 
-    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        per_second: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.interval = 1.0 / per_second
         self.clock, self.sleep = clock, sleep
         self._next = 0.0
@@ -106,9 +112,16 @@ def shared_limiter(per_second: float) -> RateLimiter:
 class LiveSecClient:
     """requests against data.sec.gov, rate-limited, conditional, with throttling waited out."""
 
-    def __init__(self, user_agent: str | None, per_second: float = 8.0, timeout: float = 30.0,
-                 max_wait_seconds: float = 900.0, session: requests.Session | None = None,
-                 limiter: RateLimiter | None = None, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        user_agent: str | None,
+        per_second: float = 8.0,
+        timeout: float = 30.0,
+        max_wait_seconds: float = 900.0,
+        session: requests.Session | None = None,
+        limiter: RateLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.user_agent = require_user_agent(user_agent)  # before any session or request exists
         self.session = session or requests.Session()
         self.limiter = limiter or shared_limiter(per_second)
@@ -135,8 +148,10 @@ class LiveSecClient:
             if not is_throttled(response):
                 return answer(response, url, subject)
             if waited + pause > self.max_wait_seconds:
-                raise Throttled(f"SEC is rate-limiting this client (HTTP {response.status_code}) while fetching "
-                                f"{subject}; gave up after waiting {waited:g} s. Try again in about 10 minutes.")
+                raise Throttled(
+                    f"SEC is rate-limiting this client (HTTP {response.status_code}) while fetching "
+                    f"{subject}; gave up after waiting {waited:g} s. Try again in about 10 minutes."
+                )
             self.sleep(pause)
             waited += pause
             pause *= 2
@@ -144,7 +159,8 @@ class LiveSecClient:
 
 def is_throttled(response: requests.Response) -> bool:
     return response.status_code == 429 or (
-        response.status_code == 403 and RATE_LIMIT_PAGE.lower() in response.text.lower())
+        response.status_code == 403 and RATE_LIMIT_PAGE.lower() in response.text.lower()
+    )
 
 
 def not_found(url: str, subject: str) -> MissingData:
