@@ -7,6 +7,7 @@ from pathlib import Path
 
 from prefect import flow
 
+from flows.secrets import sec_user_agent
 from flows.tasks import PrefectSteps
 from pipeline import daily as core
 from pipeline.settings import load_settings
@@ -17,8 +18,9 @@ def daily(data_dir: str | None = None, replay_from: str | None = None, tickers: 
           benchmark: str | None = None, anchor_date: dt.date | None = None,
           as_of: dt.date | None = None) -> core.DailyResult:
     """Fetch live (or replay `replay_from`, a folder with prices/ and sec/), load, validate, build,
-    publish. A parameter left empty takes its value from the THESIS_* settings."""
+    publish. A parameter left empty takes its value from the THESIS_* settings; a live run's SEC
+    User-Agent comes from THESIS_SEC_USER_AGENT or the Secret block `thesis-sec-user-agent`."""
     settings = load_settings(data_dir=data_dir, tickers=tickers, benchmark=benchmark, anchor_date=anchor_date,
-                             as_of=as_of)
+                             as_of=as_of, sec_user_agent=sec_user_agent(replay_from))
     prices, filings = core.sources(settings, Path(replay_from) if replay_from else None)
     return core.daily(settings, prices, filings, PrefectSteps())

@@ -1,5 +1,6 @@
 """The `thesis` command line, as a user types it."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -15,8 +16,14 @@ from tests.conftest import FIXTURES
 THESIS = Path(sys.executable).with_name("thesis")
 
 
-def thesis(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(THESIS), *args], capture_output=True, text=True, timeout=300)
+def thesis(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(THESIS), *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+# Run as the `thesis` command does, then say whether Prefect was imported: a refusal must come
+# before the orchestrator (or anything heavy) starts.
+REFUSE = "import sys; from cli.main import main; code = main(sys.argv[1:]); print('prefect' in sys.modules); sys.exit(code)"
 
 
 @pytest.mark.parametrize("command", [[], ["run"], ["import-prices"], ["build"], ["status"], ["report"], ["serve"]])
@@ -24,6 +31,40 @@ def test_help_works_on_every_command(command):
     done = thesis(*command, "--help")
     assert done.returncode == 0, done.stderr
     assert "usage: thesis" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "args, env, message",
+    [
+        (["run", "--from", "/nonexistent"], {}, "no such folder to replay: /nonexistent"),
+        (["run"], {}, "THESIS_SEC_USER_AGENT must be set to 'Name email' (SEC refuses anonymous clients); it is not set"),
+        (["run", "--sample"], {"THESIS_ANCHOR_DATE": "soon"},
+         "THESIS_ANCHOR_DATE='soon' is not valid: expected a date as YYYY-MM-DD"),
+        (["run", "--sample", "--anchor-date", "2025-02-30"], {}, "--anchor-date='2025-02-30' is not valid"),
+        (["run", "--sample", "--tickers", "NVDX"], {}, "holds no prices for NVDX (it holds NVDA, ORCL, ^SOX)"),
+        (["build", "--as-of", "yesterday"], {}, "--as-of='yesterday' is not valid: expected a date as YYYY-MM-DD"),
+        (["import-prices", "nope.csv"], {}, "no such file: nope.csv"),
+    ],
+)
+def test_refused_in_one_line_before_anything_starts(tmp_path, args, env, message):
+    data = tmp_path / "var"
+    done = subprocess.run([sys.executable, "-c", REFUSE, *args, "--data-dir", str(data)], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, **env}, cwd=tmp_path)
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.startswith("thesis: error: ") and message in line
+    assert done.stdout.strip() == "False"  # Prefect was never imported
+    assert not data.exists()  # no warehouse, no raw zone, no log: nothing was written
+
+
+def test_version():
+    done = thesis("--version")
+    assert done.returncode == 0 and done.stdout.strip() == "thesis 0.2.0"
+
+
+def test_a_flag_a_command_does_not_use_is_refused():
+    done = thesis("status", "--as-of", "2026-01-01")
+    assert done.returncode == 2 and "unrecognized arguments: --as-of 2026-01-01" in done.stderr
 
 
 def test_sample_run_prints_the_summary(tmp_path, capsys):
