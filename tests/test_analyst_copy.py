@@ -1,6 +1,5 @@
 """The analyst copy opens in DuckDB 1.5, the newest CLI analysts can install, and README's queries run on it."""
 
-import os
 import re
 import subprocess
 import sys
@@ -26,18 +25,9 @@ def duckdb_1_5(request) -> OldDuckDB:
 @pytest.fixture(scope="module")
 def sample_copy(tmp_path_factory) -> Path:
     """The analyst copy of the sample, made by the command a user types."""
-    from prefect.settings import PREFECT_API_URL
-
     data_dir = tmp_path_factory.mktemp("analyst")
-    # The session's Prefect server, as a scheduled setup sets PREFECT_API_URL: it spares the
-    # command starting a temporary server of its own (about 8 of its 19 seconds here).
-    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()} if PREFECT_API_URL.value() else None
     done = subprocess.run(
-        [str(THESIS), "run", "--sample", "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
+        [str(THESIS), "run", "--sample", "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return data_dir / "sample" / "published" / "thesis.duckdb"
