@@ -10,14 +10,22 @@ from cli.main import main
 from pipeline.settings import SAMPLE_DIR, SEEDS
 
 
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    """The sample run once for the module."""
+    data = tmp_path_factory.mktemp("seeds")
+    assert main(["run", "--sample", "--data-dir", str(data)]) == 0
+    return data / "sample"
+
+
 @pytest.fixture
-def sample(tmp_path, monkeypatch):
-    """The sample run once, and a copy of the committed seeds that the next commands read."""
-    seeds = tmp_path / "seeds"
+def sample(sample_run, tmp_path, monkeypatch):
+    """A copy of the sample's data, and a copy of the committed seeds that the next commands read."""
+    data, seeds = tmp_path / "sample", tmp_path / "seeds"
+    shutil.copytree(sample_run, data)
     shutil.copytree(SEEDS, seeds)
     monkeypatch.setenv("THESIS_SEEDS_DIR", str(seeds))
-    assert main(["run", "--sample", "--data-dir", str(tmp_path)]) == 0
-    return tmp_path / "sample", seeds
+    return data, seeds
 
 
 def query(data_dir, sql):

@@ -1,5 +1,5 @@
 -- The warehouse's own tables: raw landing tables and run metadata. staging.* and marts.* are
--- built by transforms/. Every statement is idempotent; it runs on each connection.
+-- built by transforms/. The release before numbered migrations ran this on every connection; every statement is idempotent.
 
 create schema if not exists raw;
 create schema if not exists staging;
