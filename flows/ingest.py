@@ -8,16 +8,23 @@ from prefect import flow
 
 from flows.tasks import PrefectSteps
 from pipeline.daily import filing_source, price_source
-from pipeline.ingest_filings import FilingsResult, ingest_filings as ingest_filings_core
-from pipeline.ingest_prices import IngestResult, ingest_prices as ingest_prices_core
+from pipeline.ingest_filings import FilingsResult
+from pipeline.ingest_filings import ingest_filings as ingest_filings_core
+from pipeline.ingest_prices import IngestResult
+from pipeline.ingest_prices import ingest_prices as ingest_prices_core
 from pipeline.settings import load_settings
 from pipeline.sources.prices import ImportedPrices
 
 
 @flow(name="ingest_prices")
-def ingest_prices(data_dir: str | None = None, replay_from: str | None = None, tickers: list[str] | None = None,
-                  benchmark: str | None = None, import_files: list[str] | None = None,
-                  ticker: str | None = None) -> IngestResult:
+def ingest_prices(
+    data_dir: str | None = None,
+    replay_from: str | None = None,
+    tickers: list[str] | None = None,
+    benchmark: str | None = None,
+    import_files: list[str] | None = None,
+    ticker: str | None = None,
+) -> IngestResult:
     """Prices from Yahoo (or `replay_from`'s prices/, or the CSV exports in `import_files`, whose
     ticker `ticker` names where the files do not) into raw.prices."""
     settings = load_settings(data_dir=data_dir, tickers=tickers, benchmark=benchmark)

@@ -1,19 +1,18 @@
 """A live run's SEC User-Agent from the Prefect Secret block `thesis-sec-user-agent`, where the
-worker's environment has no THESIS_SEC_USER_AGENT. Never a flow parameter: those show in the UI."""
+settings (THESIS_SEC_USER_AGENT) have none. Never a flow parameter: those show in the UI."""
 
 from __future__ import annotations
 
-import os
+from pipeline.settings import Settings
 
 SEC_USER_AGENT_BLOCK = "thesis-sec-user-agent"
 
 
-def sec_user_agent(replay_from: str | None) -> str | None:
-    """The block's value for a live run (no `replay_from`) whose environment lacks
-    THESIS_SEC_USER_AGENT; None otherwise, or when there is no such block: the core then stops the
-    run with its one line, "THESIS_SEC_USER_AGENT must be set"."""
-    if replay_from or os.environ.get("THESIS_SEC_USER_AGENT", "").strip():
-        return None
+def with_secret_user_agent(settings: Settings) -> Settings:
+    """`settings`, with the block's value where they carry no User-Agent and the block exists;
+    without either, the core stops a live run with its one line, "THESIS_SEC_USER_AGENT must be set"."""
+    if settings.user_agent:
+        return settings
     from prefect.blocks.system import Secret
     from prefect.exceptions import ObjectNotFound
 
@@ -21,6 +20,6 @@ def sec_user_agent(replay_from: str | None) -> str | None:
         secret = Secret.load(SEC_USER_AGENT_BLOCK)
     except ValueError as exc:  # how Block.load says "no block of that name"
         if isinstance(exc.__cause__, ObjectNotFound):
-            return None
+            return settings
         raise
-    return str(secret.get())
+    return settings.replace(sec_user_agent=str(secret.get()))

@@ -73,8 +73,11 @@ def serve_daily(parameters: dict[str, Any]) -> None:
         return
     home = data_dir / "prefect"
     with temporary_server(home) as api_url:
-        print(f"No PREFECT_API_URL: started a Prefect server at {api_url} (its database and log in {home}), "
-              f"stopped with this command. Serving `daily`; data in {data_dir}.", flush=True)
+        print(
+            f"No PREFECT_API_URL: started a Prefect server at {api_url} (its database and log in {home}), "
+            f"stopped with this command. Serving `daily`; data in {data_dir}.",
+            flush=True,
+        )
         serve(deployment)
 
 

@@ -76,6 +76,14 @@ def prefect_api(tmp_path_factory) -> str:
 
     with temporary_server(tmp_path_factory.mktemp("prefect-server")) as api_url:
         yield api_url
+        # The logs and events flow runs left queued are sent while the server still answers (as
+        # prefect_test_harness does): sent at exit to a stopped server, they hold the exit up for
+        # about 75 s of retries.
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=30, at_exit=False)
+        EventsWorker.drain_all(timeout=30, at_exit=False)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from warehouse.files import temporary_beside
 from warehouse.publish import publish_analyst_copy
 
 THESIS = Path(sys.executable).with_name("thesis")
+pytestmark = pytest.mark.xdist_group("old_duckdb")  # one worker installs DuckDB 1.5, once
 
 
 @pytest.fixture(scope="session")

@@ -17,13 +17,16 @@ THESIS = Path(sys.executable).with_name("thesis")
 
 
 def thesis(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(THESIS), *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [str(THESIS), *args], capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})}
+    )
 
 
 # Run as the `thesis` command does, then say whether Prefect was imported: a refusal must come
 # before the orchestrator (or anything heavy) starts.
-REFUSE = "import sys; from cli.main import main; code = main(sys.argv[1:]); print('prefect' in sys.modules); sys.exit(code)"
+REFUSE = (
+    "import sys; from cli.main import main; code = main(sys.argv[1:]); print('prefect' in sys.modules); sys.exit(code)"
+)
 
 
 @pytest.mark.parametrize("command", [[], ["run"], ["import-prices"], ["build"], ["status"], ["report"], ["serve"]])
@@ -37,9 +40,16 @@ def test_help_works_on_every_command(command):
     "args, env, message",
     [
         (["run", "--from", "/nonexistent"], {}, "no such folder to replay: /nonexistent"),
-        (["run"], {}, "THESIS_SEC_USER_AGENT must be set to 'Name email' (SEC refuses anonymous clients); it is not set"),
-        (["run", "--sample"], {"THESIS_ANCHOR_DATE": "soon"},
-         "THESIS_ANCHOR_DATE='soon' is not valid: expected a date as YYYY-MM-DD"),
+        (
+            ["run"],
+            {},
+            "THESIS_SEC_USER_AGENT must be set to 'Name email' (SEC refuses anonymous clients); it is not set",
+        ),
+        (
+            ["run", "--sample"],
+            {"THESIS_ANCHOR_DATE": "soon"},
+            "THESIS_ANCHOR_DATE='soon' is not valid: expected a date as YYYY-MM-DD",
+        ),
         (["run", "--sample", "--anchor-date", "2025-02-30"], {}, "--anchor-date='2025-02-30' is not valid"),
         (["run", "--sample", "--tickers", "NVDX"], {}, "holds no prices for NVDX (it holds NVDA, ORCL, ^SOX)"),
         (["build", "--as-of", "yesterday"], {}, "--as-of='yesterday' is not valid: expected a date as YYYY-MM-DD"),
@@ -48,8 +58,14 @@ def test_help_works_on_every_command(command):
 )
 def test_refused_in_one_line_before_anything_starts(tmp_path, args, env, message):
     data = tmp_path / "var"
-    done = subprocess.run([sys.executable, "-c", REFUSE, *args, "--data-dir", str(data)], capture_output=True,
-                          text=True, timeout=120, env={**os.environ, **env}, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", REFUSE, *args, "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+        cwd=tmp_path,
+    )
     assert done.returncode == 1
     [line] = done.stderr.splitlines()
     assert line.startswith("thesis: error: ") and message in line

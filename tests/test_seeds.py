@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from cli.main import main
-from pipeline.settings import SAMPLE_DIR, SEEDS
+from pipeline.settings import SEEDS
 
 
 @pytest.fixture(scope="module")
@@ -61,25 +61,52 @@ def test_an_edited_company_list_takes_effect_at_the_next_build(sample):
     assert query(data, "select count(*) from marts.leverage where ticker = 'AMZN'") == [(0,)]
 
 
-@pytest.mark.parametrize("seed, old, new, reason", [
-    ("companies.csv", "NVDA,1045810,", "NVDA,10458x0,", "companies.csv line 2: cik '10458x0' is not a whole number"),
-    ("companies.csv", "ORCL,1341439,Oracle Corporation,0531", "ORCL,1341439,Oracle Corporation,0532",
-     "companies.csv: fiscal_year_end is MMDD, like 0131 failed on 1 row: line 3 ORCL"),
-    ("companies.csv", "MSFT,789019,", "NVDA,789019,", "companies.csv: one line per ticker failed on 2 rows: line 2 NVDA, "
-     "line 4 NVDA"),
-    ("concept_map.csv", "rpo,instant,1,", "rpo,flow,1,", "concept_map.csv: period is duration or instant failed on 1 row"),
-    ("concept_map.csv", "capex,duration,2,", "capex,duration,1,",
-     "concept_map.csv: one concept per (metric, priority) failed on 2 rows: line 2 capex 1, line 3 capex 1"),
-])
+@pytest.mark.parametrize(
+    "seed, old, new, reason",
+    [
+        (
+            "companies.csv",
+            "NVDA,1045810,",
+            "NVDA,10458x0,",
+            "companies.csv line 2: cik '10458x0' is not a whole number",
+        ),
+        (
+            "companies.csv",
+            "ORCL,1341439,Oracle Corporation,0531",
+            "ORCL,1341439,Oracle Corporation,0532",
+            "companies.csv: fiscal_year_end is MMDD, like 0131 failed on 1 row: line 3 ORCL",
+        ),
+        (
+            "companies.csv",
+            "MSFT,789019,",
+            "NVDA,789019,",
+            "companies.csv: one line per ticker failed on 2 rows: line 2 NVDA, line 4 NVDA",
+        ),
+        (
+            "concept_map.csv",
+            "rpo,instant,1,",
+            "rpo,flow,1,",
+            "concept_map.csv: period is duration or instant failed on 1 row",
+        ),
+        (
+            "concept_map.csv",
+            "capex,duration,2,",
+            "capex,duration,1,",
+            "concept_map.csv: one concept per (metric, priority) failed on 2 rows: line 2 capex 1, line 3 capex 1",
+        ),
+    ],
+)
 def test_a_bad_seed_line_is_named_and_the_build_changes_nothing(sample, capsys, seed, old, new, reason):
     data, seeds = sample
     before = query(data, "select * from raw.companies order by all") + query(
-        data, "select * from raw.concept_map order by all")
+        data, "select * from raw.concept_map order by all"
+    )
     edit(seeds / seed, old, new)
     capsys.readouterr()
     assert main(["build", "--data-dir", str(data)]) == 1
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("thesis: error: ") and reason in line
     after = query(data, "select * from raw.companies order by all") + query(
-        data, "select * from raw.concept_map order by all")
+        data, "select * from raw.concept_map order by all"
+    )
     assert after == before
