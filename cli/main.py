@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+import flows
 from cli import logs
 from pipeline import preflight
 from pipeline.errors import PipelineError
@@ -143,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         prepare, act = command
         replay = prepare(args, settings)
         log_file = logs.start(settings, args.verbose) if args.command in WRITING else None
+        if not args.verbose:
+            flows.quiet_terminal()
         print(act(args, settings, replay))
     except (PipelineError, NewerWarehouseError) as exc:
         return fail(str(exc), exc, args.verbose, log_file)

@@ -8,3 +8,9 @@ import os
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "pipeline")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+
+
+def quiet_terminal() -> None:
+    """For the `thesis` command: Prefect's console handler shows only what is critical, so a
+    failure ends in the command's one line; every run's full log is still in Prefect's API."""
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
