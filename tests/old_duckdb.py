@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -82,24 +83,25 @@ def old_duckdb(cache_dir: Path) -> OldDuckDB:
     uv = Path(sys.executable).with_name("uv")
     if uv.exists():
         steps = [
-            [str(uv), "venv", "--quiet", "--clear", "--python", sys.executable, str(env_dir)],
+            [str(uv), "venv", "--quiet", "--python", sys.executable, str(env_dir)],
             [str(uv), "pip", "install", "--quiet", "--python", str(python), f"duckdb=={VERSION}"],
         ]
     else:
         steps = [
-            [sys.executable, "-m", "venv", "--clear", str(env_dir)],
+            [sys.executable, "-m", "venv", str(env_dir)],
             [str(python), "-m", "pip", "install", "--quiet", f"duckdb=={VERSION}"],
         ]
+    shutil.rmtree(env_dir, ignore_errors=True)  # a half-made environment of an interrupted session
     for step in steps:
         try:
             done = subprocess.run(step, env=env, capture_output=True, text=True, timeout=600)
         except subprocess.TimeoutExpired:
             pytest.skip(f"installing duckdb=={VERSION} took over 10 minutes: {' '.join(step)}")
         if done.returncode != 0:
-            last = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or ["no output"]
+            said = " ".join((done.stderr.strip() or done.stdout.strip() or "no output").split())
             pytest.skip(
                 f"could not install duckdb=={VERSION} into a throwaway environment "
-                f"(is the package registry reachable?): {last[0]}"
+                f"(is the package registry reachable?): `{' '.join(step)}` said: {said[-500:]}"
             )
     if not _installed(python):
         pytest.skip(f"duckdb=={VERSION} installed into {env_dir} but does not import")
