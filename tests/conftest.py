@@ -94,6 +94,17 @@ def settings(tmp_path):
 
 
 @pytest.fixture(scope="session")
+def sample_run(tmp_path_factory):
+    """The bundled sample run once through the pipeline, for tests that only read what it made:
+    (its settings, the daily result)."""
+    from pipeline.daily import daily, replay_sources
+    from pipeline.settings import SAMPLE_DIR, Settings
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("sample-run") / "var")
+    return settings, daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
+
+
+@pytest.fixture(scope="session")
 def realdata() -> Path:
     if not REALDATA.is_dir():
         pytest.skip(f"real payloads not found at {REALDATA} (they sit beside the project, in ../shared)")

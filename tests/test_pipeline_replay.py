@@ -45,10 +45,10 @@ def test_real_prices_nvda_against_sox(settings, realdata):
     assert set(rows.index.get_level_values("ticker")) == {"NVDA", "ORCL"}
 
 
-def test_manifest_describes_the_parquet(settings):
+def test_manifest_describes_the_parquet(sample_run):
     import json
 
-    result = daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
+    settings, result = sample_run
     manifest = json.loads((settings.parquet_dir / "manifest.json").read_text())
     entry = manifest["tables"]["relative_performance"]
     assert manifest["run_id"] == result.run_id

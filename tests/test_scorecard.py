@@ -99,8 +99,8 @@ def aggregate_ttm_growth_change() -> dict[str, float]:
     return {q: growth[q] - growth[names[i - 1]] for i, q in enumerate(names) if q in growth and names[i - 1] in growth}
 
 
-def test_sample(settings):
-    result = daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
+def test_sample(sample_run):
+    settings, result = sample_run
     scores = scores_of(settings, result.run_id)
     # Claim 1, from the waypoints: NVDA 173.5 -> 190 is +9.5%, ^SOX 5530 -> 8100 is +46.5%; -37 pp <= -20.
     # (NVDA's two later dividends of $0.01 move the adjusted anchor by two cents only.)

@@ -3,8 +3,6 @@
 import duckdb
 import pytest
 
-from pipeline.daily import daily, replay_sources
-from pipeline.settings import SAMPLE_DIR
 from transforms import runner
 
 
@@ -23,8 +21,8 @@ def test_a_model_without_column_docs_is_refused(tmp_path):
         runner.build(con, {}, root=tmp_path)
 
 
-def test_every_published_table_and_column_has_a_comment(settings):
-    daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
+def test_every_published_table_and_column_has_a_comment(sample_run):
+    settings, _ = sample_run
     with duckdb.connect(str(settings.analyst_db_path), read_only=True) as con:
         missing_tables = con.execute("""
             select schema_name || '.' || table_name from duckdb_tables()
