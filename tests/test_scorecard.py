@@ -10,7 +10,7 @@ import pytest
 from cli.main import main
 from pipeline import scorecard
 from pipeline.daily import daily, replay_sources
-from pipeline.settings import CLAIMS, SAMPLE_DIR
+from pipeline.settings import CLAIMS, SAMPLE_DIR, Settings
 from tests.marts_by_hand import CAPEX_SLOPE, REPORTED, leverage, slope_rows, table
 from transforms import runner
 from warehouse.connection import create_schema
@@ -146,7 +146,7 @@ def test_sample(sample_run):
     assert (
         scores.loc["guidance_implies_slower_growth", "status"],
         scores.loc["guidance_implies_slower_growth", "value"],
-    ) == ("supported", 3)
+    ) == ("supported", pytest.approx(3 / 5))
     assert "ORCL: no guidance with an implied growth" in scores.loc["guidance_implies_slower_growth", "evidence"]
 
     # In April 2025 NVDA was near 97, far below the range: not supported.
@@ -160,6 +160,7 @@ def test_sample(sample_run):
 def con():
     with duckdb.connect() as con:
         create_schema(con)
+        runner.set_variables(con, Settings().variables())  # the default hyperscalers, as a build sets them
         yield con
 
 
@@ -216,11 +217,26 @@ def test_capex_slope_claims(con):
     )
     assert (scores["guidance_implies_slower_growth"].status, scores["guidance_implies_slower_growth"].value) == (
         "not_supported",
-        2,
+        pytest.approx(2 / 5),
     )
     assert "MSFT FY2026 guided +30.0% vs FY2025 reported +50.0%" in scores["guidance_implies_slower_growth"].evidence
     # As of October, the last two complete quarters are 2025Q2 (+1 pp) and 2025Q3 (-2 pp).
     assert by_id(con, dt.date(2025, 10, 15))["hyperscaler_capex_slowing"].status == "not_supported"
+
+
+def test_the_hyperscalers_are_the_settings_not_a_list_in_the_claim(con):
+    # Of MSFT, GOOGL and AMZN alone: MSFT (30% < 50%) and AMZN (20% < 40%) slower, GOOGL (70% > 60%)
+    # faster: 2 of 3, a majority; of all five it would be 2 of 5, none.
+    table(
+        con,
+        "marts.capex_slope",
+        CAPEX_SLOPE,
+        slope_rows(REPORTED, {"MSFT": 0.30, "GOOGL": 0.70, "AMZN": 0.20, "META": 0.60, "ORCL": 1.0}),
+    )
+    runner.set_variables(con, Settings(hyperscalers=("MSFT", "GOOGL", "AMZN")).variables())
+    score = by_id(con)["guidance_implies_slower_growth"]
+    assert (score.status, score.value) == ("supported", pytest.approx(2 / 3))
+    assert "META" not in score.evidence and "ORCL" not in score.evidence
 
 
 def test_a_majority_that_the_missing_companies_could_still_make_is_insufficient(con):
