@@ -18,6 +18,7 @@ import duckdb
 import yaml
 
 from pipeline.errors import PipelineError
+from pipeline.settings import ALL_DATA
 from transforms.runner import relations
 
 COMPARATORS: Mapping[str, Callable[[float, float], bool]] = {
@@ -30,8 +31,6 @@ COMPARATORS: Mapping[str, Callable[[float, float], bool]] = {
 BETWEEN = "between"
 FIELDS = ("id", "statement", "window", "metric", "comparator", "threshold")
 METRIC_COLUMNS = ["value", "as_of", "evidence"]
-# Without an evaluation date every row counts.
-ALL_DATA = dt.date(9999, 12, 31)
 
 
 class ClaimError(PipelineError):

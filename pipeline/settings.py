@@ -24,6 +24,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 SEEDS = PROJECT / "seeds"
 CLAIMS = SEEDS / "claims.yml"
 SAMPLE_DIR = PROJECT / "sample"  # the bundled sample raw zone
+ALL_DATA = dt.date(9999, 12, 31)  # the as-of date of a build that sees everything
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # Comma-separated in the environment, lists in code and in flow parameters.
@@ -162,12 +163,13 @@ class Settings(BaseSettings):
         return self.data_dir / "cache"
 
     def variables(self) -> dict[str, object]:
-        """The values the SQL models read with getvariable()."""
+        """The values the SQL models read with getvariable(): as_of through staging.known_by()."""
         return {
             "anchor_date": self.anchor_date,
             "benchmark": self.benchmark,
             "tickers": list(self.tickers),
             "hyperscalers": list(self.hyperscalers),
+            "as_of": self.as_of or ALL_DATA,
         }
 
     def parameters(self) -> str:

@@ -19,7 +19,7 @@ QUARTERS = [f"{year}Q{q}" for year in (2023, 2024, 2025) for q in (1, 2, 3, 4)]
 
 
 def metric_quarters(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
-    """staging.metric_quarters rows for capex: (ticker, calendar_quarter, value)."""
+    """staging.metric_quarters rows for capex: (ticker, calendar_quarter, value), never restated."""
     return pd.DataFrame(
         [
             {
@@ -27,6 +27,7 @@ def metric_quarters(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
                 "metric": "capex",
                 "calendar_quarter": q,
                 "value": v,
+                "first_reported_value": v,
                 "fiscal_year": int(q[:4]),
                 "fiscal_quarter": int(q[-1]),
                 "period_end": pd.Period(q, freq="Q").end_time.date(),

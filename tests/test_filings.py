@@ -126,26 +126,76 @@ def latest_year_facts(path: Path) -> dict[tuple, float]:
     return {key: value for key, (_, value) in years.items()}
 
 
-def test_quarters_sum_to_the_year_for_every_concept(nvidia, realdata):
+def test_quarters_sum_to_the_year_less_their_gaps_for_every_concept(nvidia, realdata):
+    """The reported quarters add up to the year once the tagged-derived gaps are taken out: no
+    difference is hidden."""
     _, con = nvidia
     years = latest_year_facts(realdata / NVDA_FACTS)
     found = defaultdict(list)
-    for taxonomy, concept, unit, start, end, value in con.execute(
-        "select taxonomy, concept, unit, period_start, period_end, value from staging.xbrl_quarters where cik = ?",
+    for taxonomy, concept, unit, start, end, value, gap in con.execute(
+        "select taxonomy, concept, unit, period_start, period_end, value, coalesce(tagged_derived_gap, 0) "
+        "from staging.xbrl_quarters where cik = ?",
         [NVDA_CIK],
     ).fetchall():
-        found[(taxonomy, concept, unit)].append((start, end, value))
-    checked, wrong = 0, []
+        found[(taxonomy, concept, unit)].append((start, end, value, gap))
+    checked, wrong, with_gaps = 0, [], 0
     for (taxonomy, concept, unit, start, end), annual in years.items():
         first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
-        inside = [v for s, e, v in found[(taxonomy, concept, unit)] if s >= first and e <= last]
+        inside = [(v, g) for s, e, v, g in found[(taxonomy, concept, unit)] if s >= first and e <= last]
         if len(inside) == 4:
             checked += 1
-            if abs(sum(inside) - annual) > 0.5:
-                wrong.append((concept, start, end, sum(inside), annual))
+            with_gaps += any(g for _, g in inside)
+            if abs(sum(v - g for v, g in inside) - annual) > 0.5:
+                wrong.append((concept, start, end, sum(v for v, _ in inside), annual))
     assert wrong == []
     assert checked > 800  # every concept with a year and its four quarters, not one example
     assert len({key[1] for key in years}) > 100
+    assert with_gaps > 100  # tagged quarters that differ from the year-to-date difference by rounding
+
+
+def latest_quarter_facts(path: Path) -> dict[tuple, float]:
+    """(taxonomy, concept, unit, start, end) -> the last-filed value of each 3-month fact in a
+    currency unit, read straight from the JSON: the figures NVIDIA reported for its quarters."""
+    data = json.loads(path.read_bytes())
+    quarters: dict[tuple, tuple] = {}
+    for taxonomy, concepts in data["facts"].items():
+        for concept, body in concepts.items():
+            for unit, rows in body["units"].items():
+                if len(unit) != 3 or not unit.isupper():
+                    continue
+                for row in rows:
+                    if "start" not in row:
+                        continue
+                    days = (dt.date.fromisoformat(row["end"]) - dt.date.fromisoformat(row["start"])).days
+                    key = (taxonomy, concept, unit, row["start"], row["end"])
+                    if 84 <= days <= 98 and (key not in quarters or (row["filed"], row["accn"]) > quarters[key][0]):
+                        quarters[key] = ((row["filed"], row["accn"]), row["val"])
+    return {key: value for key, (_, value) in quarters.items()}
+
+
+def test_a_quarter_with_a_tagged_three_month_value_shows_exactly_that_value(nvidia, realdata):
+    _, con = nvidia
+    rows = {
+        (t, c, u, str(s), str(e)): (v, derived)
+        for t, c, u, s, e, v, derived in con.execute(
+            "select taxonomy, concept, unit, period_start, period_end, value, is_derived from staging.xbrl_quarters "
+            "where cik = ?",
+            [NVDA_CIK],
+        ).fetchall()
+    }
+    reported = latest_quarter_facts(realdata / NVDA_FACTS)
+    shown = {key: rows[key] for key in reported if key in rows}
+    assert len(shown) > 2000  # every duration concept's reported quarters, not one example
+    assert {key: v for key, (v, _) in shown.items()} == {key: float(reported[key]) for key in shown}
+    assert not any(derived for _, derived in shown.values())
+    # Operating income for the quarter ended 2024-10-27, from the JSON: tagged 21,869M; the 10-Qs'
+    # year to date 57,419M - 35,551M = 21,868M. The reported figure wins; the gap is kept.
+    row = con.execute(
+        "select value, derived_value, tagged_derived_gap, is_derived from staging.xbrl_quarters "
+        "where cik = ? and concept = 'OperatingIncomeLoss' and period_end = '2024-10-27'",
+        [NVDA_CIK],
+    ).fetchone()
+    assert row == (21_869 * M, 21_868 * M, 1 * M, False)
 
 
 def test_as_of_a_date_shows_what_was_filed_by_then(nvidia):

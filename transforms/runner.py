@@ -1,11 +1,16 @@
 """Builds staging.* and marts.* from the SQL files in this folder.
 
 One model per file: `staging/<name>.sql` becomes the view `staging.<name>`, `marts/<name>.sql`
-the table `marts.<name>`. Each file is one query; `<name>.yml` beside it documents the model and
-every column, and becomes COMMENT ON statements. The run order comes from the references each
-query makes to other models (`staging.x`, `marts.y`); nobody keeps a list.
+the table `marts.<name>`, and `macros/<name>.sql` the DuckDB macro `staging.<name>`: a rule used
+twice, or a function analysts call (`staging.xbrl_facts_as_of(date '2026-02-01')`). Each file is
+one query (a macro's: its body, an expression or, with `table: true`, a query); `<name>.yml`
+beside it documents the model and every column (a macro: its parameters), and becomes COMMENT ON
+statements. The run order comes from the references each file makes to other models
+(`staging.x`, `marts.y`); nobody keeps a list.
 
 Queries read their parameters with `getvariable('name')`; the runner sets them as bound values.
+Views read `as_of` only through the macro `staging.known_by()`, which means "all the data" where
+the variable is unset (as in the analyst copy).
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ import duckdb
 import yaml
 
 ROOT = Path(__file__).parent
-LAYERS = {"staging": "view", "marts": "table"}
+LAYERS = {"macros": "macro", "staging": "view", "marts": "table"}
+SCHEMA = {"macros": "staging", "staging": "staging", "marts": "marts"}
 COMMENT = re.compile(r"--[^\n]*")
 RELATION = re.compile(r"\b(raw|staging|marts|meta)\.(\w+)\b")
 
@@ -35,6 +41,7 @@ class Model:
     name: str
     sql: str
     docs: Mapping[str, object]
+    kind: str = "view"
 
     @property
     def relation(self) -> str:
@@ -51,14 +58,13 @@ def relations(sql: str) -> set[str]:
 
 def discover(root: Path = ROOT) -> list[Model]:
     models = []
-    for schema in LAYERS:
-        for path in sorted((root / schema).glob("*.sql")):
+    for layer, kind in LAYERS.items():
+        for path in sorted((root / layer).glob("*.sql")):
             docs_path = path.with_suffix(".yml")
             if not docs_path.exists():
                 raise ModelError(f"{path.name} has no {docs_path.name} documenting its columns")
-            models.append(
-                Model(schema, path.stem, path.read_text().strip().rstrip(";"), yaml.safe_load(docs_path.read_text()))
-            )
+            sql, docs = path.read_text().strip().rstrip(";"), yaml.safe_load(docs_path.read_text())
+            models.append(Model(SCHEMA[layer], path.stem, sql, docs, kind))
     return models
 
 
@@ -75,11 +81,22 @@ def build(con: duckdb.DuckDBPyConnection, variables: Mapping[str, object], root:
 
 
 def materialize(con: duckdb.DuckDBPyConnection, model: Model) -> str:
-    """Create or replace one model's view or table, with its comments."""
-    kind = LAYERS[model.schema]
-    con.execute(f"create or replace {kind} {model.relation} as\n{model.sql}")
-    comment(con, model, kind)
+    """Create or replace one model's view, table or macro, with its comments."""
+    if model.kind == "macro":
+        table = bool(model.docs.get("table"))
+        parameters = ", ".join(model.docs.get("parameters") or {})
+        con.execute(f"create or replace macro {model.relation}({parameters}) as {'table ' if table else ''}{model.sql}")
+        con.execute(f"comment on macro {'table ' if table else ''}{model.relation} is {literal(macro_doc(model))}")
+        return model.relation
+    con.execute(f"create or replace {model.kind} {model.relation} as\n{model.sql}")
+    comment(con, model, model.kind)
     return model.relation
+
+
+def macro_doc(model: Model) -> str:
+    """The description, then each parameter's."""
+    parameters = dict(model.docs.get("parameters") or {})
+    return " ".join([str(model.docs["description"]).strip(), *(f"{n}: {d}" for n, d in parameters.items())])
 
 
 def set_variables(con: duckdb.DuckDBPyConnection, variables: Mapping[str, object]) -> None:

@@ -11,6 +11,7 @@ capex as (
         period_end,
         calendar_quarter,
         value as capex,
+        first_reported_value as capex_first_reported,
         -- Calendar quarters as consecutive integers, so a year earlier is always 4 less.
         cast(left(calendar_quarter, 4) as integer) * 4 + cast(right(calendar_quarter, 1) as integer) - 1
             as quarter_number
@@ -20,7 +21,7 @@ capex as (
 
 companies as (
     select ticker, fiscal_year, fiscal_quarter, period_end, calendar_quarter, quarter_number, capex,
-           true as is_complete
+           capex_first_reported, true as is_complete
     from capex
 ),
 
@@ -34,7 +35,9 @@ aggregate as (
         calendar_quarter,
         quarter_number,
         count(*) = len(getvariable('hyperscalers')) as is_complete,
-        case when count(*) = len(getvariable('hyperscalers')) then sum(capex) end as capex
+        case when count(*) = len(getvariable('hyperscalers')) then sum(capex) end as capex,
+        case when count(*) = len(getvariable('hyperscalers')) then sum(capex_first_reported) end
+            as capex_first_reported
     from capex
     group by calendar_quarter, quarter_number
 ),
@@ -90,6 +93,7 @@ final as (
         slope.fiscal_quarter,
         slope.is_complete,
         slope.capex,
+        slope.capex_first_reported,
         slope.capex_ttm,
         slope.capex_yoy_growth,
         slope.capex_ttm_yoy_growth,

@@ -1,4 +1,5 @@
--- Debt, equity, cash flow and RPO per company and fiscal quarter end, in US dollars.
+-- Debt, equity, cash flow and RPO per company and fiscal quarter end, in US dollars, as latest
+-- known on the build's as-of date and as first reported.
 with
 
 metrics as (
@@ -30,8 +31,17 @@ pivoted as (
         max(value) filter (where metric = 'operating_cash_flow') as operating_cash_flow,
         max(value) filter (where metric = 'capex') as capex,
         max(value) filter (where metric = 'rpo') as rpo,
+        max(first_reported_value) filter (where metric = 'current_debt') as current_debt_first_reported,
+        max(first_reported_value) filter (where metric = 'noncurrent_debt') as noncurrent_debt_first_reported,
+        max(first_reported_value) filter (where metric = 'total_debt') as total_debt_reported_first_reported,
+        max(first_reported_value) filter (where metric = 'stockholders_equity') as stockholders_equity_first_reported,
+        max(first_reported_value) filter (where metric = 'operating_cash_flow') as operating_cash_flow_first_reported,
+        max(first_reported_value) filter (where metric = 'capex') as capex_first_reported,
+        max(first_reported_value) filter (where metric = 'rpo') as rpo_first_reported,
         list_sort(list_distinct(flatten(list(accessions)))) as source_accessions,
-        max(filed) as last_filed
+        max(filed) as last_filed,
+        list_sort(list_distinct(flatten(list(first_reported_accessions)))) as first_reported_accessions,
+        max(first_filed) as first_reported_filed
     from used
     group by ticker, cik, period_end
 ),
@@ -41,7 +51,11 @@ measured as (
         *,
         case when noncurrent_debt is not null then coalesce(current_debt, 0) + noncurrent_debt
              else total_debt_reported end as total_debt,
-        operating_cash_flow - capex as free_cash_flow
+        case when noncurrent_debt_first_reported is not null
+             then coalesce(current_debt_first_reported, 0) + noncurrent_debt_first_reported
+             else total_debt_reported_first_reported end as total_debt_first_reported,
+        operating_cash_flow - capex as free_cash_flow,
+        operating_cash_flow_first_reported - capex_first_reported as free_cash_flow_first_reported
     from pivoted
 ),
 
@@ -74,7 +88,15 @@ final as (
         cur.rpo,
         cur.rpo / prior.rpo - 1 as rpo_yoy_growth,
         cur.source_accessions,
-        cur.last_filed
+        cur.last_filed,
+        cur.total_debt_first_reported,
+        cur.stockholders_equity_first_reported,
+        cur.operating_cash_flow_first_reported,
+        cur.capex_first_reported,
+        cur.free_cash_flow_first_reported,
+        cur.rpo_first_reported,
+        cur.first_reported_accessions,
+        cur.first_reported_filed
     from rolled as cur
     left join rolled as prior
         on prior.ticker = cur.ticker

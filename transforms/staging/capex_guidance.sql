@@ -1,4 +1,5 @@
--- The guidance ledger as loaded: one row per management statement on capex.
+-- The guidance ledger as loaded: one row per management statement on capex stated on or before
+-- the build's as-of date.
 with
 
 source as (
@@ -24,6 +25,7 @@ renamed as (
 
 final as (
     select * from renamed
+    where statement_date <= staging.known_by()
 )
 
 select * from final

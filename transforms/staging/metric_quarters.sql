@@ -16,7 +16,7 @@ period_ends as (
     -- The fiscal calendar: every quarter end seen in any concept, and every fiscal year end.
     select distinct cik, fiscal_year, fiscal_quarter, period_end, calendar_quarter from quarters
     union
-    select cik, fiscal_year, 4, fiscal_year_end, year(fiscal_year_end - 45) || 'Q' || quarter(fiscal_year_end - 45)
+    select cik, fiscal_year, 4, fiscal_year_end, staging.calendar_quarter(fiscal_year_end)
     from staging.fiscal_years
     where fiscal_year_end is not null
 ),
@@ -36,9 +36,13 @@ flows as (
         quarters.calendar_quarter,
         quarters.value,
         quarters.is_derived,
+        quarters.tagged_derived_gap,
         quarters.operands,
         quarters.accessions,
-        quarters.filed
+        quarters.filed,
+        quarters.first_reported_value,
+        quarters.first_reported_accessions,
+        quarters.first_filed
     from quarters
     inner join concept_map
         on concept_map.period = 'duration'
@@ -61,11 +65,15 @@ balances as (
         period_ends.calendar_quarter,
         facts.value,
         false as is_derived,
+        cast(null as double) as tagged_derived_gap,
         cast(null as struct(
             sign integer, period_start date, period_end date, value double, accn varchar, filed date
         )[]) as operands,
         [facts.accn] as accessions,
-        facts.filed
+        facts.filed,
+        facts.first_value as first_reported_value,
+        [facts.first_accn] as first_reported_accessions,
+        facts.first_filed
     from staging.xbrl_facts_latest as facts
     inner join concept_map
         on concept_map.period = 'instant'

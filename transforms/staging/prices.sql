@@ -1,5 +1,5 @@
--- Daily bars as stored, typed and named as the marts use them. A view reads no variables: the
--- analyst copy has none set.
+-- Daily bars as stored, typed and named as the marts use them, dated on or before the build's
+-- as-of date (all of them where none is set, as in the analyst copy).
 with
 
 source as (
@@ -22,6 +22,7 @@ renamed as (
 
 final as (
     select * from renamed
+    where date <= staging.known_by()
 )
 
 select * from final

@@ -1,6 +1,6 @@
 -- Every version of every XBRL fact as filed, with the company's ticker, the period's kind, and
--- when a later filing superseded it. What was known as of date D:
---   where filed <= D and (superseded_on is null or superseded_on > D)
+-- when a later filing superseded it: the history. What was known on a date D is
+-- staging.xbrl_facts_as_of(D).
 with
 
 source as (

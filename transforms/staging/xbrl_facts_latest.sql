@@ -1,14 +1,12 @@
--- The latest known version of every XBRL fact: one row per (cik, taxonomy, concept, unit, period).
+-- Every XBRL fact at its latest version known on the build's as-of date (all of them without one).
 with
 
 source as (
-    select * from staging.xbrl_facts
+    select * from staging.xbrl_facts_as_of(staging.known_by())
 ),
 
 final as (
-    select * exclude (superseded_on, is_latest)
-    from source
-    where is_latest
+    select * from source
 )
 
 select * from final

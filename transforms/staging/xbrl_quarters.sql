@@ -1,10 +1,13 @@
--- Discrete fiscal quarters of every monetary duration concept, from the latest known facts.
--- 10-Q cash-flow facts are fiscal year-to-date, so: Q1 as tagged; Q2 = 6M - 3M; Q3 = 9M - 6M;
--- Q4 = FY - 9M, all sharing the fiscal year's start. The differences telescope, so the four
--- quarters always add up to the year. A directly tagged 3-month fact stands in where a
--- difference has no operands, and is kept beside a derived value as a cross-check (filers round
--- each figure separately, so the two often differ by a unit of rounding). A quarter that can be
--- neither derived nor read is absent. Per-share, ratio and share-count facts are not additive and
+-- Discrete fiscal quarters of every monetary duration concept, from the facts known on the
+-- build's as-of date. A quarter's value is the figure the company reported for it: a directly
+-- tagged 3-month fact where one was filed. Where none was, it is derived from fiscal year-to-date
+-- facts (10-Q cash flows are year to date): Q2 = 6M - 3M, Q3 = 9M - 6M, Q4 = FY - 9M, all sharing
+-- the fiscal year's start; both operands are facts known on the as-of date. Where both exist the
+-- derived value is kept beside the tagged one and their gap (a unit of rounding, usually) has a
+-- column of its own: the four quarters add up to the year less the sum of the gaps. A quarter
+-- that can be neither read nor derived is absent. Each quarter also carries its value as first
+-- reported: the first filing of the tagged fact, or the later operand's first filing less the
+-- earlier operand as it stood then. Per-share, ratio and share-count facts are not additive and
 -- are left out.
 with
 
@@ -13,6 +16,13 @@ facts as (
     from staging.xbrl_facts_latest
     where period_type in ('quarter', 'half', 'nine_months', 'year')
       and regexp_full_match(unit, '[A-Z]{3}')
+),
+
+versions as (
+    -- Every version known on the as-of date, to read an operand as it stood on a given day.
+    select cik, taxonomy, concept, unit, period, value, accn, filed
+    from staging.xbrl_facts
+    where filed <= staging.known_by()
 ),
 
 years as (
@@ -49,7 +59,7 @@ tagged as (
         partition by cik, taxonomy, concept, unit, period_end order by filed desc, period_start desc) = 1
 ),
 
-derived as (
+differenced as (
     select
         cur.ticker,
         cur.cik,
@@ -60,7 +70,13 @@ derived as (
         cur.fiscal_quarter,
         prev.period_end + 1 as period_start,
         cur.period_end,
+        prev.period as prev_period,
         cur.value - prev.value as value,
+        cur.first_value,
+        cur.first_accn,
+        cur.first_filed,
+        prev.first_value as prev_first_value,
+        prev.first_accn as prev_first_accn,
         [
             {'sign': 1, 'period_start': cur.period_start, 'period_end': cur.period_end,
              'value': cur.value, 'accn': cur.accn, 'filed': cur.filed},
@@ -79,30 +95,56 @@ derived as (
         and prev.fiscal_quarter = cur.fiscal_quarter - 1
 ),
 
+derived as (
+    -- As first reported: the later operand's first version less the earlier operand as it stood
+    -- on that filing's day (its first version, if it was first filed only later).
+    select
+        differenced.* exclude (first_value, first_accn, first_filed, prev_first_value, prev_first_accn),
+        differenced.first_value - coalesce(prior.value, differenced.prev_first_value) as first_value,
+        list_distinct([differenced.first_accn, coalesce(prior.accn, differenced.prev_first_accn)])
+            as first_accessions,
+        differenced.first_filed
+    from differenced
+    asof left join versions as prior
+        on prior.cik = differenced.cik
+        and prior.taxonomy = differenced.taxonomy
+        and prior.concept = differenced.concept
+        and prior.unit = differenced.unit
+        and prior.period = differenced.prev_period
+        and differenced.first_filed >= prior.filed
+),
+
 combined as (
     select
-        coalesce(derived.ticker, tagged.ticker) as ticker,
-        coalesce(derived.cik, tagged.cik) as cik,
-        coalesce(derived.taxonomy, tagged.taxonomy) as taxonomy,
-        coalesce(derived.concept, tagged.concept) as concept,
-        coalesce(derived.unit, tagged.unit) as unit,
-        coalesce(derived.fiscal_year, tagged.fiscal_year) as fiscal_year,
-        coalesce(derived.fiscal_quarter, tagged.fiscal_quarter) as fiscal_quarter,
-        coalesce(derived.period_start, tagged.period_start) as period_start,
-        coalesce(derived.period_end, tagged.period_end) as period_end,
-        coalesce(derived.value, tagged.value) as value,
-        derived.value is not null as is_derived,
+        coalesce(tagged.ticker, derived.ticker) as ticker,
+        coalesce(tagged.cik, derived.cik) as cik,
+        coalesce(tagged.taxonomy, derived.taxonomy) as taxonomy,
+        coalesce(tagged.concept, derived.concept) as concept,
+        coalesce(tagged.unit, derived.unit) as unit,
+        coalesce(tagged.fiscal_year, derived.fiscal_year) as fiscal_year,
+        coalesce(tagged.fiscal_quarter, derived.fiscal_quarter) as fiscal_quarter,
+        coalesce(tagged.period_start, derived.period_start) as period_start,
+        coalesce(tagged.period_end, derived.period_end) as period_end,
+        coalesce(tagged.value, derived.value) as value,
+        tagged.value is null as is_derived,
         tagged.value as tagged_value,
+        derived.value as derived_value,
+        tagged.value - derived.value as tagged_derived_gap,
         derived.operands,
-        coalesce(derived.accessions, [tagged.accn]) as accessions,
-        coalesce(derived.filed, tagged.filed) as filed
-    from derived
-    full outer join tagged
-        on tagged.cik = derived.cik
-        and tagged.taxonomy = derived.taxonomy
-        and tagged.concept = derived.concept
-        and tagged.unit = derived.unit
-        and tagged.period_end = derived.period_end
+        case when tagged.value is not null then [tagged.accn] else derived.accessions end as accessions,
+        coalesce(tagged.filed, derived.filed) as filed,
+        case when tagged.value is not null then tagged.first_value else derived.first_value end
+            as first_reported_value,
+        case when tagged.value is not null then [tagged.first_accn] else derived.first_accessions end
+            as first_reported_accessions,
+        coalesce(tagged.first_filed, derived.first_filed) as first_filed
+    from tagged
+    full outer join derived
+        on derived.cik = tagged.cik
+        and derived.taxonomy = tagged.taxonomy
+        and derived.concept = tagged.concept
+        and derived.unit = tagged.unit
+        and derived.period_end = tagged.period_end
 ),
 
 final as (
@@ -116,15 +158,18 @@ final as (
         fiscal_quarter,
         period_start,
         period_end,
-        -- The calendar quarter holding (end - 45 days): Oracle's Aug 31 quarter is Q3, NVIDIA's
-        -- late-January quarter Q4 of the year before.
-        year(period_end - 45) || 'Q' || quarter(period_end - 45) as calendar_quarter,
+        staging.calendar_quarter(period_end) as calendar_quarter,
         value,
         is_derived,
         tagged_value,
+        derived_value,
+        tagged_derived_gap,
         operands,
         accessions,
-        filed
+        filed,
+        first_reported_value,
+        first_reported_accessions,
+        first_filed
     from combined
     order by cik, taxonomy, concept, unit, period_end
 )
