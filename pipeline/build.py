@@ -1,5 +1,5 @@
-"""The build: seeds -> transform (staging, marts) -> validate the marts -> score the claims ->
-publish (parquet, the HTML report, and the analyst copy)."""
+"""The build: seeds -> transform (staging, marts) -> validate the marts -> score the claims, now
+and week by week (the timeline) -> publish (parquet, the HTML report, and the analyst copy)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from expectations import capex_guidance_mart, capex_slope, leverage, relative_performance
-from pipeline import scorecard
+from pipeline import scorecard, timeline
 from pipeline.report import write_report
 from pipeline.runs import Outcome, check, record, recorded_run, require
 from pipeline.seeds import load_seeds
@@ -30,6 +30,7 @@ class BuildResult:
     seeds: dict[str, int]
     built: list[str]
     scores: list[scorecard.Score]
+    timeline_rows: int
     publication: Publication
     report: Path
     analyst_copy: Path
@@ -63,6 +64,12 @@ def score_claims(settings: Settings, run_id: str, claims: list[scorecard.Claim])
     return scores
 
 
+def score_timeline(settings: Settings, run_id: str, claims: list[scorecard.Claim]) -> int:
+    """Score each claim at every week marts.thesis_timeline lacks; returns the rows written."""
+    with connect(settings.warehouse_path) as con:
+        return timeline.update(con, settings, claims, run_id)
+
+
 def publish(settings: Settings, run_id: str) -> Publication:
     return publish_parquet(settings.warehouse_path, settings.parquet_dir, run_id)
 
@@ -79,10 +86,11 @@ def build(settings: Settings, run_id: str | None = None, steps: Steps = DIRECT) 
         claims = steps.run(scorecard.load_claims, settings.claims)
         seeded, built = steps.run(transform_and_validate, settings, run.run_id)
         scores = steps.run(score_claims, settings, run.run_id, claims)
+        weeks_scored = steps.run(score_timeline, settings, run.run_id, claims)
         publication = steps.run(publish, settings, run.run_id)
         report = steps.run(write_report, settings)
-        run.message = "built " + ", ".join(built)
+        run.message = f"built {', '.join(built)}; scored {weeks_scored} claim-weeks of the timeline"
         log.info("%s; published %s", run.message, settings.parquet_dir)
     if run_id is None:
         steps.run(publish_copy, settings)
-    return BuildResult(run.run_id, seeded, built, scores, publication, report, settings.analyst_db_path)
+    return BuildResult(run.run_id, seeded, built, scores, weeks_scored, publication, report, settings.analyst_db_path)

@@ -74,10 +74,24 @@ def run_order(models: list[Model]) -> list[Model]:
     return [by_relation[r] for r in graphlib.TopologicalSorter(graph).static_order()]
 
 
-def build(con: duckdb.DuckDBPyConnection, variables: Mapping[str, object], root: Path = ROOT) -> list[str]:
-    """Build every model in dependency order; returns the relations built."""
+def build(
+    con: duckdb.DuckDBPyConnection, variables: Mapping[str, object], root: Path = ROOT, only: set[str] | None = None
+) -> list[str]:
+    """Build every model (or those in `only`) in dependency order; returns the relations built."""
     set_variables(con, variables)
-    return [materialize(con, model) for model in run_order(discover(root))]
+    return [materialize(con, model) for model in run_order(discover(root)) if only is None or model.relation in only]
+
+
+def tables_depending_on(sources: set[str], root: Path = ROOT) -> set[str]:
+    """The tables (marts) that read any of `sources`, directly or through other models. Views need
+    no rebuilding: they read their inputs, and the as-of date, when queried."""
+    models = discover(root)
+    names = {m.relation for m in models} | sources
+    reached = set(sources)
+    for model in run_order(models):
+        if model.references(names) & reached:
+            reached.add(model.relation)
+    return {m.relation for m in models if m.kind == "table" and m.relation in reached}
 
 
 def materialize(con: duckdb.DuckDBPyConnection, model: Model) -> str:

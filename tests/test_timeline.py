@@ -1,0 +1,93 @@
+"""marts.thesis_timeline: every claim scored point in time at each week's last session."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import pytest
+
+from pipeline.build import build
+from pipeline.daily import daily, replay_sources
+
+
+@pytest.fixture(scope="module")
+def real(realdata, tmp_path_factory):
+    from pipeline.settings import Settings
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("timeline") / "var")
+    result = daily(settings, *replay_sources(realdata))
+    return settings, result
+
+
+def timeline(settings, claim_id):
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        return con.execute(
+            "select week, as_of_date, status, value from marts.thesis_timeline where claim_id = ? order by week",
+            [claim_id],
+        ).fetchall()
+
+
+def first_week_trailing_by_20_points(realdata) -> dt.date:
+    """From the real closes: NVDA (auto-adjusted Close) against ^SOX (Adj Close) since the first
+    session on or after 2025-08-01, at each week's last session; the Monday of the first week the
+    excess is -20 percentage points or worse."""
+    nvda = pd.read_csv(realdata / "prices" / "NVDA.download_autoadjust.csv", parse_dates=["Date"])
+    sox = pd.read_csv(realdata / "prices" / "SOX_index.long_with_bom.csv", encoding="utf-8-sig", parse_dates=["Date"])
+    both = nvda[["Date", "Close"]].merge(sox[["Date", "Adj Close"]], on="Date")
+    both = both[both["Date"] >= "2025-08-01"].reset_index(drop=True)
+    excess = 100 * (both["Close"] / both["Close"].iloc[0] - both["Adj Close"] / both["Adj Close"].iloc[0])
+    weekly = pd.DataFrame({"week": both["Date"].dt.to_period("W-SUN").dt.start_time, "excess": excess})
+    at_week_end = weekly.groupby("week")["excess"].last()
+    return at_week_end[at_week_end <= -20].index[0].date()
+
+
+def test_claim_one_has_a_status_for_every_week_and_turns_when_the_closes_say(real, realdata):
+    settings, _ = real
+    rows = timeline(settings, "nvda_vs_sox")
+    weeks = [week for week, *_ in rows]
+    # Every Monday from the week of the anchor (2025-07-28) to the end of February 2026.
+    expected = pd.date_range("2025-07-28", "2026-02-23", freq="W-MON").date
+    assert set(expected) <= set(weeks)
+    assert all(status in ("supported", "not_supported") for week, _, status, _ in rows if week in set(expected))
+    first = first_week_trailing_by_20_points(realdata)
+    supported = [week for week, _, status, _ in rows if status == "supported"]
+    assert supported[0] == first
+    # Point in time: each week's value is the excess as of that week's last session.
+    week_rows = {week: (as_of, value) for week, as_of, _, value in rows}
+    assert week_rows[first][1] <= -20
+    before = max(w for w in weeks if w < first)
+    assert week_rows[before][1] > -20
+
+
+def test_a_later_build_scores_only_what_is_new(real):
+    settings, first = real
+    assert first.build.timeline_rows == len(timeline(settings, "nvda_vs_sox")) * 8
+    again = build(settings)
+    assert again.timeline_rows == 0  # nothing new: no week scored twice
+
+
+def test_a_claim_is_never_scored_on_a_filing_made_later(real):
+    """Claim 3 reads Oracle's latest quarter; the real payloads hold no Oracle filings, so it has no
+    data in any week, and its evidence says so rather than reading a later filing."""
+    settings, _ = real
+    rows = timeline(settings, "orcl_debt_to_equity")
+    assert rows and {status for _, _, status, _ in rows} == {"insufficient_data"}
+
+
+def test_scoring_as_of_a_date_reads_only_what_was_filed_by_then(sample_run, tmp_path):
+    """The issue's case: as of 2025-09-01, claim 3 must not read the Oracle-like quarter ending
+    2025-08-31, whose 10-Q was filed on 2025-09-10; it reads the year ending 2025-05-31, whose 10-K
+    was filed on 2025-06-20 (sample/generate_sec.py)."""
+    import shutil
+
+    settings, _ = sample_run
+    copy = settings.replace(data_dir=tmp_path / "var")
+    shutil.copytree(settings.data_dir, copy.data_dir)
+    result = build(copy.replace(as_of=dt.date(2025, 9, 1)))
+    claim = next(s for s in result.scores if s.claim_id == "orcl_debt_to_equity")
+    assert claim.as_of == dt.date(2025, 5, 31)
+    assert "2025-08-31" not in claim.evidence
+    unfiltered = next(s for s in build(copy).scores if s.claim_id == "orcl_debt_to_equity")
+    assert unfiltered.as_of > dt.date(2025, 5, 31)
