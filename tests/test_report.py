@@ -17,6 +17,7 @@ from tests.marts_by_hand import CAPEX_SLOPE, REPORTED, leverage, slope_rows
 from tests.marts_by_hand import table as hand_set_table
 
 ALL_CHARTS = [
+    "chart-timeline",
     "chart-rebased",
     "chart-relative-strength",
     "chart-orcl-debt-equity",
@@ -99,7 +100,8 @@ def test_report_renders_offline_in_chromium(request, browser_installed, tmp_path
     print(f"screenshot: {screenshot}")
     assert [c["id"] for c in seen["charts"]] == charts
     for chart in seen["charts"]:
-        assert chart["width"] > 100 and chart["height"] > 50, chart
+        # At a 1000-pixel window the card is 960 pixels wide, less its border: charts fill it.
+        assert chart["width"] > 900 and chart["height"] > 50, chart
         assert chart["marks"] >= 1, chart
         assert chart["title"] and chart["asOf"].startswith("as of 20"), chart
         assert len(chart["labels"]) == 2 and all(chart["labels"]), chart
@@ -183,3 +185,34 @@ def test_text_is_escaped():
         "<table><thead><tr><th>&lt;h&gt;</th></tr></thead><tbody><tr>"
         "<td>&lt;script&gt;alert(1)&lt;/script&gt; &amp; co</td></tr></tbody></table>"
     )
+
+
+def test_the_headline_tallies_the_latest_scores(sample):
+    with duckdb.connect(str(sample.analyst_db_path), read_only=True) as con:
+        statuses, as_of = con.execute(
+            "select list(status), max(as_of) from marts.thesis_scorecard "
+            "where run_id = (select max(run_id) from marts.thesis_scorecard)"
+        ).fetchone()
+    supported = statuses.count("supported")
+    assert f'<p class="headline">{supported} of {len(statuses)} claims supported as of {as_of}.</p>' in (
+        sample.report_path.read_text()
+    )
+
+
+def test_the_timeline_chart_plots_the_mart(sample):
+    with duckdb.connect(str(sample.analyst_db_path), read_only=True) as con:
+        rows = con.execute(
+            "select claim_id, strftime(week, '%Y-%m-%d'), status from marts.thesis_timeline order by all"
+        ).fetchall()
+    cells = chart_data(sample)["chart-timeline"]["cells"]
+    assert sorted(map(tuple, cells)) == rows and len(rows) > 8
+
+
+def test_oracle_charts_start_where_their_data_starts(sample):
+    """The sample's Oracle-like filer reports capex from FY2023 but debt and equity from FY2025:
+    the debt chart's first quarter has a figure."""
+    chart = chart_data(sample)["chart-orcl-debt-equity"]
+    debt, equity = (
+        next(s for s in chart["series"] if s["name"] == n)["points"] for n in ("total debt", "stockholders' equity")
+    )
+    assert debt[0][1] is not None or equity[0][1] is not None

@@ -28,9 +28,11 @@ def render(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     lines = [f"Generated {utc_now():%Y-%m-%d %H:%M} UTC."]
     if run:
         lines.append(f"Run {run[0]} ({run[1]}, {run[2]}).")
+    headline = sections.tally(con)
     claim_order = [c.id for c in scorecard.load_claims(settings.claims)]
     return page(
         "Thesis report",
+        headline,
         lines,
         SAMPLE_BANNER if run and run[2] == "sample" else None,
         [

@@ -15,7 +15,8 @@ h2 { font-size: 18px; margin: 32px 0 8px; border-bottom: 1px solid #ccc; padding
 .meta { color: #555; margin: 0 0 8px; }
 .sample { background: #fff3cd; border: 1px solid #e0c36a; padding: 8px 12px; font-weight: 600; }
 figure { margin: 12px 0; background: #fff; border: 1px solid #ddd; }
-svg.chart { display: block; max-width: 100%; height: auto; }
+svg.chart { display: block; width: 100%; height: auto; }
+.headline { font-size: 18px; font-weight: 600; margin: 4px 0 8px; }
 svg .title { font-size: 14px; font-weight: 600; fill: #222; }
 svg .asof, svg .tick, svg .legend { font-size: 11px; fill: #555; }
 svg .label { font-size: 12px; fill: #333; }
@@ -40,8 +41,12 @@ class Section:
     body: str  # HTML, already escaped
 
 
-def page(title: str, lines: Sequence[str], banner: str | None, sections: Sequence[Section]) -> str:
-    header = "".join(f'<p class="meta">{escape(line)}</p>' for line in lines)
+def page(
+    title: str, headline: str | None, lines: Sequence[str], banner: str | None, sections: Sequence[Section]
+) -> str:
+    header = (f'<p class="headline">{escape(headline)}</p>' if headline else "") + "".join(
+        f'<p class="meta">{escape(line)}</p>' for line in lines
+    )
     warning = f'<p class="sample">{escape(banner)}</p>' if banner else ""
     body = "".join(f'<section id="{escape(s.id)}"><h2>{escape(s.title)}</h2>{s.body}</section>' for s in sections)
     return (

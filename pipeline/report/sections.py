@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import duckdb
 
 from pipeline.report.html import Section, no_data, paragraph, table
-from pipeline.report.svg import Chart, Range, Series, bar_chart, line_chart, range_chart
+from pipeline.report.svg import Chart, Range, Series, bar_chart, line_chart, range_chart, status_grid
 from pipeline.settings import Settings
 
 HYPERSCALERS = "HYPERSCALERS"
@@ -101,8 +101,11 @@ def leverage(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
                debt_to_equity, free_cash_flow, free_cash_flow_ttm
         from marts.leverage where ticker = 'ORCL' order by period_end""").fetchall()
     )
+    # The charts start at the first quarter with a figure they draw (earlier quarters may hold capex alone).
+    first = next((i for i, r in enumerate(rows) if any(v is not None for v in r[2:])), len(rows))
+    rows = rows[first:]
     if not rows:
-        return Section("leverage", title, no_data(why or "marts.leverage has no ORCL rows"))
+        return Section("leverage", title, no_data(why or "marts.leverage has no ORCL debt, equity or cash flow"))
     as_of = str(max(r[1] for r in rows))
 
     def series(name: str, column: int, scale: float = 1.0) -> Series:
@@ -297,6 +300,7 @@ def scorecard(con: duckdb.DuckDBPyConnection, settings: Settings, claim_order: S
         title,
         "".join(
             [
+                timeline_chart(con, claim_order),
                 paragraph(
                     "Each claim in seeds/claims.yml, as scored by the latest run; "
                     "'before' is the previous run's status."
@@ -308,6 +312,33 @@ def scorecard(con: duckdb.DuckDBPyConnection, settings: Settings, claim_order: S
                 ),
             ]
         ),
+    )
+
+
+def tally(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The headline: how many claims the latest run found supported, and as of when."""
+    if missing(con, "marts.thesis_scorecard"):
+        return None
+    supported, claims, as_of = con.execute("""
+        select count(*) filter (where status = 'supported'), count(*), max(as_of)
+        from marts.thesis_scorecard where run_id = (select max(run_id) from marts.thesis_scorecard)""").fetchone()
+    return f"{supported} of {claims} claims supported as of {as_of}." if claims else None
+
+
+def timeline_chart(con: duckdb.DuckDBPyConnection, claim_order: Sequence[str]) -> str:
+    """Each claim's status week by week (marts.thesis_timeline), or why there is none."""
+    why = missing(con, "marts.thesis_timeline")
+    if why:
+        return no_data(why)
+    rows = con.execute(
+        "select claim_id, strftime(week, '%Y-%m-%d'), status, as_of_date from marts.thesis_timeline order by week"
+    ).fetchall()
+    rank = {claim_id: i for i, claim_id in enumerate(claim_order)}
+    claims = sorted({r[0] for r in rows}, key=lambda c: (rank.get(c, len(rank)), c))
+    return status_grid(
+        Chart("chart-timeline", "The thesis week by week", "week (Monday)", "claim", str(max(r[3] for r in rows)), []),
+        claims,
+        [(claim, week, status) for claim, week, status, _ in rows],
     )
 
 

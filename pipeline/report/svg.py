@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-WIDTH, HEIGHT = 760, 320
+WIDTH, HEIGHT = 960, 320  # the card's width at a desktop window; the chart scales to its card
 LEFT, RIGHT, TOP, BOTTOM = 70, 20, 58, 52
 PALETTE = ("#1f5fa8", "#d2691e", "#5a5a5a", "#2e8b57", "#8e44ad", "#b22222")
 
@@ -178,12 +178,62 @@ def figure(
         f'text-anchor="middle">{escape(chart.y_label)}</text>'
         "</svg>"
     )
+    return with_data(chart, svg, data)
+
+
+def with_data(chart: Chart, svg: str, data: dict) -> str:
+    """The chart in its <figure>, with its numbers as a JSON data block."""
     # "</" cannot occur in the JSON text, so the block cannot end early.
     payload = json.dumps({"id": chart.id, "title": chart.title, "as_of": chart.as_of, **data}).replace("</", "<\\/")
     return (
         f'<figure>{svg}<script type="application/json" class="chart-data" data-chart="{escape(chart.id)}">'
         f"{payload}</script></figure>"
     )
+
+
+STATUS_COLOURS = {"supported": "#2e8b57", "not_supported": "#b22222", "insufficient_data": "#d4a017"}
+
+
+def status_grid(chart: Chart, rows: Sequence[str], cells: Sequence[tuple[str, str, str]]) -> str:
+    """One row per claim, one column per week (an ISO date), each cell coloured by its status."""
+    left, row_height = 230, 22
+    weeks = sorted({week for _, week, _ in cells})
+    height = TOP + row_height * len(rows) + BOTTOM
+    cell = (WIDTH - left - RIGHT) / max(len(weeks), 1)
+    column = {week: i for i, week in enumerate(weeks)}
+    marks = [
+        f'<rect class="mark" x="{left + column[week] * cell:.1f}" y="{TOP + rows.index(claim) * row_height}" '
+        f'width="{max(cell - 1, 1):.1f}" height="{row_height - 2}" fill="{STATUS_COLOURS.get(status, "#999")}">'
+        f"<title>{escape(claim)} {escape(week)}: {escape(status.replace('_', ' '))}</title></rect>"
+        for claim, week, status in cells
+        if claim in rows
+    ]
+    labels = [
+        f'<text class="tick" x="{left - 6}" y="{TOP + i * row_height + row_height / 2 + 3:.1f}" text-anchor="end">'
+        f"{escape(claim)}</text>"
+        for i, claim in enumerate(rows)
+    ]
+    every = max(1, len(weeks) // 8)
+    ticks = [
+        f'<text class="tick" x="{left + i * cell + cell / 2:.1f}" y="{height - BOTTOM + 16}" text-anchor="middle">'
+        f"{escape(week)}</text>"
+        for i, week in enumerate(weeks)
+        if i % every == 0
+    ]
+    key = legend([Series(s.replace("_", " "), []) for s in STATUS_COLOURS], colours=list(STATUS_COLOURS.values()))
+    svg = (
+        f'<svg class="chart" id="{escape(chart.id)}" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
+        f'role="img" aria-label="{escape(chart.title)}" xmlns="http://www.w3.org/2000/svg">'
+        f'<text class="title" x="{LEFT}" y="20">{escape(chart.title)}</text>'
+        f'<text class="asof" x="{WIDTH - RIGHT}" y="20" text-anchor="end">as of {escape(chart.as_of)}</text>'
+        f"{key}{''.join(labels)}{''.join(ticks)}{''.join(marks)}"
+        f'<text class="label" x="{left + (WIDTH - left - RIGHT) / 2:.1f}" y="{height - 8}" text-anchor="middle">'
+        f"{escape(chart.x_label)}</text>"
+        f'<text class="label" transform="translate(16 {TOP + row_height * len(rows) / 2:.1f}) rotate(-90)" '
+        f'text-anchor="middle">{escape(chart.y_label)}</text>'
+        "</svg>"
+    )
+    return with_data(chart, svg, {"cells": [list(c) for c in cells]})
 
 
 def legend(series: Sequence[Series], colours: Sequence[str] | None = None) -> str:
