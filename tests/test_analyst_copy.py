@@ -62,6 +62,9 @@ def test_every_readme_query_runs_in_duckdb_1_5(sample_copy, duckdb_1_5):
         ["NVDA", "2026-03-06", 9.5, 46.5, -37.0],
         ["ORCL", "2026-03-06", -40.0, 46.5, -86.5],
     ]
+    # The as-of example finds what the sample's NVIDIA-like filer had filed by 2026-02-01.
+    [as_of] = [r for q, r in zip(queries, results, strict=True) if "xbrl_facts_as_of(date '2026-02-01')" in q]
+    assert as_of["rows"]
 
 
 def test_the_copy_keeps_its_comments_in_duckdb_1_5(sample_copy, duckdb_1_5):
