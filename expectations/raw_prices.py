@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Collection
+
 import great_expectations as gx
+import numpy as np
 import pandas as pd
 from great_expectations import expectations as gxe
 
@@ -10,13 +14,32 @@ NAME = "raw_prices"
 ID_COLUMNS = ("ticker", "date")
 MAX_MOVE = 0.40  # a close-to-close move beyond this, on a day without a split, is a bad bar
 PRICES = ("open", "high", "low", "close", "adj_close")
+NO_STORED = pd.DataFrame({"ticker": pd.Series(dtype=str), "date": pd.Series(dtype="datetime64[s]")})
 
 
-def prepare(batch: pd.DataFrame, previous_close: pd.DataFrame) -> pd.DataFrame:
-    """The batch plus `unexplained_move`: the close-to-close move on days without a split.
+def prepare(
+    batch: pd.DataFrame,
+    previous_close: pd.DataFrame,
+    run_date: dt.date,
+    sessions: Collection[dt.date],
+    stored: pd.DataFrame = NO_STORED,
+) -> pd.DataFrame:
+    """The batch plus the columns the suite checks:
 
-    `previous_close` holds (ticker, close) of the last stored bar before each ticker's batch, so
-    a move across the boundary with what is already loaded is checked too.
+    - `unexplained_move`: the close-to-close move on days without a split. `previous_close` holds
+      (ticker, close) of the last stored bar before each ticker's batch, so a move across the
+      boundary with what is already loaded is checked too.
+    - `days_after_run_date`: how far a bar is dated after `run_date` (today, UTC); above 0 fails.
+    - `exchange_closed`: the bar is dated on a day that is not in `sessions` (a weekend or a
+      holiday); null for a bar dated after the run date, which fails on that already.
+    - `missing_sessions`: the sessions with no bar between this bar and the ticker's previous bar,
+      stored or in the batch (and, where the next bar is a stored one, between this bar and that
+      one), as `2025-03-05`, `2025-03-05, 2025-03-06` or `2025-03-05 to 2025-03-07 (3 sessions)`;
+      null where there is no gap. A warning: listed in the report, never fails.
+
+    `sessions` holds every exchange session from the earliest bar of the batch or of `stored` to
+    the run date. `stored` holds (ticker, date) of the bars already loaded inside each ticker's
+    batch span and the nearest one on either side of it.
     """
     frame = batch.sort_values(["ticker", "date"]).reset_index(drop=True)
     before = frame.groupby("ticker")["close"].shift(1)
@@ -24,7 +47,59 @@ def prepare(batch: pd.DataFrame, previous_close: pd.DataFrame) -> pd.DataFrame:
     before[first] = frame.loc[first, "ticker"].map(previous_close.set_index("ticker")["close"])
     move = frame["close"] / before - 1
     split_day = (frame["split_ratio"] > 0) & (frame["split_ratio"] != 1)
-    return frame.assign(unexplained_move=move.where(~split_day))
+
+    days = _days(frame["date"])
+    today = np.datetime64(run_date, "D")
+    known = ~np.isnat(days) & (days <= today)
+    open_days = np.array(sorted(s for s in sessions if s <= run_date), dtype="datetime64[D]")
+    closed = pd.Series(~np.isin(days, open_days), dtype="boolean").where(known)
+    ahead = pd.Series((days - today).astype("timedelta64[D]").astype("float64"))  # NaT -> NaN
+
+    return frame.assign(
+        unexplained_move=move.where(~split_day),
+        days_after_run_date=ahead,
+        exchange_closed=closed,
+        missing_sessions=_missing_sessions(frame["ticker"], days, known, stored, open_days),
+    )
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    return pd.to_datetime(values).to_numpy().astype("datetime64[D]")
+
+
+def _missing_sessions(
+    tickers: pd.Series, days: np.ndarray, known: np.ndarray, stored: pd.DataFrame, open_days: np.ndarray
+) -> pd.Series:
+    """Per bar, the sessions missing next to it: every gap with a bar of this batch on at least one
+    side is listed once (a gap between two stored bars was listed when the later one was loaded)."""
+    out = pd.Series(None, index=tickers.index, dtype=object)
+    stored_days = {t: _days(g["date"]) for t, g in stored.groupby("ticker")}
+    for ticker, rows in tickers[known].groupby(tickers[known]):
+        mine = days[rows.index]
+        in_batch = set(mine.tolist())
+        bars = np.unique(np.concatenate([mine, stored_days.get(ticker, np.array([], dtype="datetime64[D]"))]))
+        last = len(bars) - 1
+        for i, day in zip(rows.index, mine, strict=True):
+            k = int(np.searchsorted(bars, day))
+            gaps = []
+            if k > 0:
+                gaps.append(_between(open_days, bars[k - 1], day))
+            if k < last and bars[k + 1].item() not in in_batch:
+                gaps.append(_between(open_days, day, bars[k + 1]))
+            out[i] = ", ".join(_gap(g) for g in gaps if len(g)) or None
+    return out
+
+
+def _between(open_days: np.ndarray, after: np.datetime64, before: np.datetime64) -> np.ndarray:
+    """The sessions strictly between two days."""
+    return open_days[np.searchsorted(open_days, after, "right") : np.searchsorted(open_days, before, "left")]
+
+
+def _gap(missing: np.ndarray) -> str:
+    """`2025-03-05`, `2025-03-05, 2025-03-06`, or `2025-03-05 to 2025-03-07 (3 sessions)`."""
+    if len(missing) <= 2:
+        return ", ".join(str(d) for d in missing)
+    return f"{missing[0]} to {missing[-1]} ({len(missing)} sessions)"
 
 
 def suite() -> gx.ExpectationSuite:
@@ -51,6 +126,30 @@ def suite() -> gx.ExpectationSuite:
             min_value=-MAX_MOVE,
             max_value=MAX_MOVE,
             description=f"close-to-close move within ±{MAX_MOVE:.0%} unless a split",
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="days_after_run_date", max_value=0, description="no bar dated after the run date (today, UTC)"
+        )
+    )
+    # One calendar, the NYSE's (XNYS), for every ticker: the index and the ETFs trade on the same sessions.
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="exchange_closed",
+            value_set=[False],
+            description="dated on an NYSE session (not a weekend or an exchange holiday)",
+        )
+    )
+    # A warning: mostly=0 passes whatever the rows hold, and the report's result for this
+    # expectation lists each bar after (or before) a gap with its ticker, date and the sessions missing.
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeNull(
+            column="missing_sessions",
+            mostly=0.0,
+            severity="warning",
+            description="warning: NYSE sessions with no bar inside a ticker's stored range (listed, never fails)",
+            meta={"severity": "warning"},
         )
     )
     return s

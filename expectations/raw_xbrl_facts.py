@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+from types import SimpleNamespace
+
 import great_expectations as gx
 import pandas as pd
 from great_expectations import expectations as gxe
@@ -41,18 +45,35 @@ COUNT_UNITS = (
 KNOWN_UNIT = rf"^(?:[A-Z]{{3}}(?:/shares)?|{'|'.join(COUNT_UNITS)})$"
 
 
-def prepare(batch: pd.DataFrame) -> pd.DataFrame:
-    """The batch plus day counts: `duration_days` (end - start) and, for 10-K and 10-Q rows,
-    `filed_after_end_days` (filed - end)."""
+def today() -> dt.date:
+    """The run date: today in UTC, the calendar SEC's `filed` dates are compared in."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def prepare(batch: pd.DataFrame, run_date: dt.date | None = None) -> pd.DataFrame:
+    """The batch plus day counts: `duration_days` (end - start), `filed_after_run_date_days`
+    (filed - the run date, default today in UTC: above 0 is a fact from the future) and, for 10-K
+    and 10-Q rows, `filed_after_end_days` (filed - end)."""
     end = pd.to_datetime(batch["end"])
+    filed = pd.to_datetime(batch["filed"])
     duration = (end - pd.to_datetime(batch["start"])).dt.days
-    after_end = (pd.to_datetime(batch["filed"]) - end).dt.days
+    after_end = (filed - end).dt.days
     return batch.assign(
-        duration_days=duration, filed_after_end_days=after_end.where(batch["form"].isin(PERIODIC_FORMS))
+        duration_days=duration,
+        filed_after_end_days=after_end.where(batch["form"].isin(PERIODIC_FORMS)),
+        filed_after_run_date_days=(filed - pd.Timestamp(run_date or today())).dt.days,
     )
 
 
-def suite() -> gx.ExpectationSuite:
+def for_run(run_date: dt.date) -> SimpleNamespace:
+    """This module's suite with `run_date` named in it, for `pipeline.runs.check` (which reads NAME,
+    ID_COLUMNS and suite); pass the batch through `prepare(batch, run_date)` with the same date."""
+    return SimpleNamespace(NAME=NAME, ID_COLUMNS=ID_COLUMNS, suite=functools.partial(suite, run_date))
+
+
+def suite(run_date: dt.date | None = None) -> gx.ExpectationSuite:
+    """The expectations; `run_date` (default today in UTC) only names the date in the description
+    of the future-facts rule, whose column `prepare` computed against it."""
     s = gx.ExpectationSuite(name=NAME)
     for column in ("cik", "taxonomy", "concept", "unit", "end", "val", "accn", "form", "filed"):
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is not null"))
@@ -83,6 +104,15 @@ def suite() -> gx.ExpectationSuite:
             column="filed_after_end_days",
             min_value=-MAX_DAYS_AHEAD,
             description=f"no 10-K or 10-Q fact ends more than {MAX_DAYS_AHEAD} days after its filing",
+        )
+    )
+    # Critical: a fact filed after the run date cannot have been known; a replay of payloads from
+    # the future (or a clock set wrong) would let a build see it. See DESIGN.md, "Time".
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="filed_after_run_date_days",
+            max_value=0,
+            description=f"filed on or before the run date ({(run_date or today()).isoformat()})",
         )
     )
     return s

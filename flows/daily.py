@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from prefect import flow
+from prefect import flow, get_run_logger
+from prefect.context import FlowRunContext
 
 from flows.parameters import Day
 from flows.secrets import with_secret_user_agent
 from flows.tasks import PrefectSteps
 from pipeline import daily as core
-from pipeline import preflight
+from pipeline import preflight, trading_calendar
 from pipeline.settings import load_settings
+
+# Outside a flow run (the flow's function called directly), its lines go where the core's do.
+log = logging.getLogger("pipeline.flows.daily")
+
+
+def run_log() -> logging.Logger | logging.LoggerAdapter:
+    """The flow run's logger (its lines are in the run's log in Prefect), or `log` outside a run."""
+    return get_run_logger() if FlowRunContext.get() else log
 
 
 @flow(name="daily")
@@ -22,10 +32,19 @@ def daily(
     benchmark: str | None = None,
     anchor_date: Day | None = None,
     as_of: Day | None = None,
-) -> core.DailyResult:
+) -> core.DailyResult | None:
     """Fetch live (or replay `replay_from`, a folder with prices/ and sec/), load, validate, build,
     publish. A parameter left empty takes its value from the THESIS_* settings; a live run's SEC
-    User-Agent comes from THESIS_SEC_USER_AGENT or the Secret block `thesis-sec-user-agent`."""
+    User-Agent comes from THESIS_SEC_USER_AGENT or the Secret block `thesis-sec-user-agent`.
+
+    A live run on a day the NYSE is closed (in New York) does nothing and returns None: the schedule
+    is every weekday, and a holiday has no bars to fetch. A replay runs on any day."""
+    if replay_from is None:
+        today = trading_calendar.today()
+        closed = trading_calendar.closure(today)
+        if closed is not None:
+            run_log().info("%s is not an NYSE session (%s): nothing to fetch", today, closed)
+            return None
     settings = load_settings(
         data_dir=data_dir, tickers=tickers, benchmark=benchmark, anchor_date=anchor_date, as_of=as_of
     )

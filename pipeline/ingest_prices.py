@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from expectations import raw_prices
+from pipeline import trading_calendar
 from pipeline.errors import PayloadError
 from pipeline.parsers.price_files import events, read_price_payload
 from pipeline.raw_zone import PayloadFile
@@ -45,8 +47,12 @@ def ingest_prices(
             last_dates = dict(con.execute("select ticker, max(date) from raw.prices group by ticker").fetchall())
         payloads = source.payloads(settings, last_dates, steps)
         batch = read_batch(payloads, settings)
+        run_date = dt.datetime.now(dt.UTC).date()
         with connect(settings.warehouse_path) as con:
-            checked = raw_prices.prepare(batch, previous_close(con, batch))
+            stored = stored_dates(con, batch)
+            checked = raw_prices.prepare(
+                batch, previous_close(con, batch), run_date, calendar_sessions(batch, stored, run_date), stored
+            )
             outcome = check(settings, run.run_id, raw_prices, checked)
             record(con, run.run_id, outcome)
             require(outcome)
@@ -54,6 +60,7 @@ def ingest_prices(
         tickers = tuple(sorted(batch["ticker"].unique()))
         run.message = f"loaded {len(batch)} bars for {', '.join(tickers)} from {len(payloads)} payload(s)"
         log.info(run.message)
+        warn_missing_sessions(checked, outcome.report_path)
         return IngestResult(run.run_id, len(payloads), len(batch), tickers)
 
 
@@ -87,6 +94,46 @@ def previous_close(con: duckdb.DuckDBPyConnection, batch: pd.DataFrame) -> pd.Da
         """).df()
     finally:
         con.unregister("batch_firsts")
+
+
+def stored_dates(con: duckdb.DuckDBPyConnection, batch: pd.DataFrame) -> pd.DataFrame:
+    """(ticker, date) of the stored bars inside each ticker's span in the batch, and the nearest
+    stored bar on either side of it: what a gap next to a bar of the batch is measured against."""
+    spans = batch.groupby("ticker", as_index=False)["date"].agg(first_date="min", last_date="max")
+    con.register("batch_spans", spans)
+    try:
+        return con.execute("""
+            select p.ticker, p.date
+            from raw.prices as p join batch_spans as s on p.ticker = s.ticker
+            where p.date between s.first_date and s.last_date
+            union
+            select p.ticker, max(p.date)
+            from raw.prices as p join batch_spans as s on p.ticker = s.ticker and p.date < s.first_date
+            group by p.ticker
+            union
+            select p.ticker, min(p.date)
+            from raw.prices as p join batch_spans as s on p.ticker = s.ticker and p.date > s.last_date
+            group by p.ticker
+        """).df()
+    finally:
+        con.unregister("batch_spans")
+
+
+def calendar_sessions(batch: pd.DataFrame, stored: pd.DataFrame, run_date: dt.date) -> list[dt.date]:
+    """Every NYSE session from the earliest bar of the batch or of `stored` to the latest one (at
+    most the run date): the calendar facts the raw_prices suite checks the bars against."""
+    days = pd.concat([pd.to_datetime(batch["date"]), pd.to_datetime(stored["date"])]).dropna()
+    if days.empty:
+        return []
+    return trading_calendar.sessions(days.min().date(), min(days.max().date(), run_date))
+
+
+def warn_missing_sessions(checked: pd.DataFrame, report_path: Path) -> None:
+    """The raw_prices suite's warning, in the log too: sessions with no bar, which do not stop a load."""
+    gaps = checked.dropna(subset=["missing_sessions"])
+    if not gaps.empty:
+        listed = "; ".join(f"{r.ticker} {r.date}: {r.missing_sessions}" for r in gaps.itertuples())
+        log.warning("NYSE sessions with no bar (a warning; the bars loaded): %s (report: %s)", listed, report_path)
 
 
 def load(con: duckdb.DuckDBPyConnection, batch: pd.DataFrame, payloads: list[PayloadFile], run_id: str) -> None:

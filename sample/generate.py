@@ -18,9 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline import trading_calendar
+
 HERE = Path(__file__).parent
 RECEIVED_AT = dt.datetime(2026, 3, 6, 23, 0, tzinfo=dt.UTC)
-SESSIONS = pd.bdate_range("2025-01-02", "2026-03-06")
+# The NYSE's sessions: no bar on a weekend or an exchange holiday, as Yahoo serves them.
+SESSIONS = pd.DatetimeIndex(pd.to_datetime(trading_calendar.sessions(dt.date(2025, 1, 2), dt.date(2026, 3, 6))))
 
 # Close at each waypoint; log-linear in between, plus noise of the given daily size.
 WAYPOINTS = {

@@ -3,12 +3,19 @@ format, with made-up figures. SAMPLE DATA, not what any company filed.
 
     .venv/bin/python sample/generate_sec.py
 
+The sample is as of 2026-03-06 (AS_OF, the last price session of sample/generate.py's prices, and
+sample/README.md): no filing date, acceptance time or period end in it is later; main() refuses to
+write one that is.
+
 Two filers, under the real CIKs so the company list maps them to tickers:
-- an NVIDIA-like filer, fiscal years ending the last Sunday of January: FY2026 (52 weeks) and
-  FY2027 (53 weeks, ending 2027-01-31, a 14-week fourth quarter). Cash-flow facts are
-  year-to-date; capex switches from PaymentsToAcquirePropertyPlantAndEquipment (FY2026) to
-  PaymentsToAcquireProductiveAssets (FY2027); the FY2027 Q1 10-Q restates FY2026 Q1 operating
-  cash flow (500M -> 480M); an 8-K earnings release carries a revenue fact with null fy/fp.
+- an NVIDIA-like filer, fiscal years ending near the end of January: FY2025 (52 weeks,
+  2024-01-29 .. 2025-01-26) and FY2026 (53 weeks, 2025-01-27 .. 2026-02-01, a 14-week fourth
+  quarter; hypothetical: NVIDIA's real FY2026 was 52 weeks to 2026-01-25, its next 53-week year
+  is FY2027). Cash-flow facts are year-to-date; capex switches from
+  PaymentsToAcquirePropertyPlantAndEquipment (FY2025) to PaymentsToAcquireProductiveAssets
+  (FY2026); the FY2026 Q1 10-Q restates FY2025 Q1 operating cash flow (500M -> 480M) as a
+  comparative; an 8-K earnings release (2026-02-25, before the 10-K of 2026-03-04) carries a
+  revenue fact with null fy/fp.
 - an Oracle-like filer, fiscal year ending May 31: FY2025 and FY2026 Q1, whose debt moves from
   DebtCurrent + LongTermNotesPayable to NotesPayableCurrent + LongTermNotesAndLoans; capex goes
   back to FY2023.
@@ -26,6 +33,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent / "sec"
 M = 1_000_000
+AS_OF = dt.date(2026, 3, 6)  # the sample's as-of date: nothing in it is dated later
 
 
 def fact(period: tuple[str, str] | str, millions: float, filing: dict) -> dict:
@@ -48,7 +56,11 @@ def companyfacts(cik: int, name: str, concepts: dict[str, list[dict]]) -> dict:
         "entityName": name,
         "facts": {
             "us-gaap": {
-                concept: {"label": concept, "description": "SAMPLE DATA", "units": {"USD": rows}}
+                concept: {
+                    "label": concept,
+                    "description": f"SAMPLE DATA, made up, as of {AS_OF}",
+                    "units": {"USD": rows},
+                }
                 for concept, rows in concepts.items()
             }
         },
@@ -56,37 +68,37 @@ def companyfacts(cik: int, name: str, concepts: dict[str, list[dict]]) -> dict:
 
 
 def nvidia_like() -> dict:
+    q25 = [
+        filing("0001045810-24-000101", 2025, "Q1", "10-Q", "2024-05-29"),
+        filing("0001045810-24-000102", 2025, "Q2", "10-Q", "2024-08-28"),
+        filing("0001045810-24-000103", 2025, "Q3", "10-Q", "2024-11-20"),
+        filing("0001045810-25-000023", 2025, "FY", "10-K", "2025-02-26"),
+    ]
     q26 = [
         filing("0001045810-25-000101", 2026, "Q1", "10-Q", "2025-05-28"),
         filing("0001045810-25-000102", 2026, "Q2", "10-Q", "2025-08-27"),
         filing("0001045810-25-000103", 2026, "Q3", "10-Q", "2025-11-19"),
-        filing("0001045810-26-000101", 2026, "FY", "10-K", "2026-02-25"),
+        filing("0001045810-26-000101", 2026, "FY", "10-K", "2026-03-04"),
     ]
-    q27 = [
-        filing("0001045810-26-000201", 2027, "Q1", "10-Q", "2026-05-27"),
-        filing("0001045810-26-000202", 2027, "Q2", "10-Q", "2026-08-26"),
-        filing("0001045810-26-000203", 2027, "Q3", "10-Q", "2026-11-18"),
-        filing("0001045810-27-000101", 2027, "FY", "10-K", "2027-03-10"),
-    ]
-    earnings_release = filing("0001045810-26-000100", None, None, "8-K", "2026-02-20")
-    ends26 = ["2025-04-27", "2025-07-27", "2025-10-26", "2026-01-25"]
-    ends27 = ["2026-04-26", "2026-07-26", "2026-10-25", "2027-01-31"]  # 53 weeks
-    balance_dates = [*ends26, *ends27]
-    filed_with = [*q26, *q27]
+    earnings_release = filing("0001045810-26-000100", None, None, "8-K", "2026-02-25")
+    ends25 = ["2024-04-28", "2024-07-28", "2024-10-27", "2025-01-26"]  # 52 weeks
+    ends26 = ["2025-04-27", "2025-07-27", "2025-10-26", "2026-02-01"]  # 53 weeks: Q4 is 14
+    balance_dates = [*ends25, *ends26]
+    filed_with = [*q25, *q26]
     return companyfacts(
         1045810,
         "SAMPLE DATA (NVIDIA-like filer, made up)",
         {
-            "PaymentsToAcquirePropertyPlantAndEquipment": year_to_date("2025-01-27", ends26, [100, 250, 420, 600], q26),
-            "PaymentsToAcquireProductiveAssets": year_to_date("2026-01-26", ends27, [200, 450, 750, 1100], q27),
+            "PaymentsToAcquirePropertyPlantAndEquipment": year_to_date("2024-01-29", ends25, [100, 250, 420, 600], q25),
+            "PaymentsToAcquireProductiveAssets": year_to_date("2025-01-27", ends26, [200, 450, 750, 1100], q26),
             "NetCashProvidedByUsedInOperatingActivities": [
-                *year_to_date("2025-01-27", ends26, [500, 1100, 1800, 2600], q26),
-                fact(("2025-01-27", "2025-04-27"), 480, q27[0]),  # the restatement, as a comparative
-                *year_to_date("2026-01-26", ends27, [700, 1500, 2400, 3500], q27),
+                *year_to_date("2024-01-29", ends25, [500, 1100, 1800, 2600], q25),
+                fact(("2024-01-29", "2024-04-28"), 480, q26[0]),  # the restatement, as a comparative
+                *year_to_date("2025-01-27", ends26, [700, 1500, 2400, 3500], q26),
             ],
             "RevenueFromContractWithCustomerExcludingAssessedTax": [
-                fact(("2025-10-27", "2026-01-25"), 3000, earnings_release),
-                fact(("2025-01-27", "2026-01-25"), 10000, q26[3]),
+                fact(("2025-10-27", "2026-02-01"), 3000, earnings_release),
+                fact(("2025-01-27", "2026-02-01"), 10000, q26[3]),
             ],
             "LongTermDebtNoncurrent": [fact(d, 8000, f) for d, f in zip(balance_dates, filed_with, strict=True)],
             "LongTermDebtCurrent": [
@@ -255,12 +267,26 @@ def write(path: Path, data: dict) -> None:
     print(path.relative_to(HERE.parent))
 
 
+def after_as_of(facts: dict) -> list[str]:
+    """Every fact's `filed` or `end` later than AS_OF, as `concept accn field date`."""
+    return [
+        f"{concept} {row['accn']} {field} {row[field]}"
+        for concept, body in facts["facts"]["us-gaap"].items()
+        for row in body["units"]["USD"]
+        for field in ("filed", "end")
+        if dt.date.fromisoformat(row[field]) > AS_OF
+    ]
+
+
 def main() -> None:
     filers = [
         (1045810, "0131", nvidia_like()),
         (1341439, "0531", oracle_like()),
         *[(cik, f"{month_end(2025, spec[2]):%m%d}", hyperscaler_like(cik)) for cik, spec in HYPERSCALER_CAPEX.items()],
     ]
+    late = [line for _, _, facts in filers for line in after_as_of(facts)]
+    if late:
+        raise SystemExit(f"dated after the sample's as-of date {AS_OF}: " + "; ".join(late))
     for cik, fiscal_year_end, facts in filers:
         write(HERE / "companyfacts" / f"CIK{cik:010d}.json", facts)
         write(

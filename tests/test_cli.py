@@ -97,9 +97,17 @@ def test_sample_run_prints_the_summary(tmp_path, capsys):
     assert main(["status", "--data-dir", str(tmp_path / "sample")]) == 0
     status = capsys.readouterr().out
     assert "daily" in status and "succeeded" in status
-    assert "NVDA      307 bars  2025-01-02 .. 2026-03-06" in status
-    # sample/generate_sec.py: the Oracle-like filer's last filing is its FY2026 Q1 10-Q of 2025-09-10.
+    # NYSE sessions from 2025-01-02 to 2026-03-06: 307 weekdays less 13 closures (2025-01-09, 01-20,
+    # 02-17, 04-18, 05-26, 06-19, 07-04, 09-01, 11-27, 12-25, 2026-01-01, 01-19, 02-16).
+    assert "NVDA      294 bars  2025-01-02 .. 2026-03-06" in status
+    # sample/generate_sec.py: the Oracle-like filer's last filing is its FY2026 Q1 10-Q of 2025-09-10;
+    # the NVIDIA-like filer's is its FY2026 10-K of 2026-03-04, with 51 facts (capex 4 + 4, operating
+    # cash flow 8 + the restated comparative, revenue 2, four balance-sheet concepts at 8 dates each)
+    # from 9 filings (8 10-Qs and 10-Ks, one 8-K). Nothing was filed after the sample's 2026-03-06.
     assert "ORCL" in status and "last filed 2025-09-10" in status
+    filers = {words[0]: words for words in (line.split() for line in status.splitlines() if "last filed" in line)}
+    assert " ".join(filers["NVDA"]) == "NVDA 51 facts from 9 filings, last filed 2026-03-04"
+    assert max(words[-1] for words in filers.values()) == "2026-03-04"
 
 
 def test_a_failed_run_exits_non_zero_with_one_line(tmp_path):
@@ -115,7 +123,7 @@ def test_a_failed_run_exits_non_zero_with_one_line(tmp_path):
     reasons = [line for line in done.stderr.splitlines() if line.startswith("thesis:")]
     assert len(reasons) == 1 and "leaked" not in done.stderr
     assert reasons[0].startswith(
-        "thesis: error: validation of raw_prices failed: low <= high failed on 1 row: ORCL 2025-01-16"
+        "thesis: error: validation of raw_prices failed: low <= high failed on 1 row: ORCL 2025-01-17"
     )
     assert "(report: " in reasons[0] and reasons[0].endswith("raw_prices.json)")
     assert not (tmp_path / "var" / "published").exists()

@@ -407,20 +407,23 @@ def test_the_sample_builds_leverage_with_its_restatement_and_53_week_year(settin
                 "from marts.leverage"
             ).fetchall()
         }
-        period = "2025-01-27/2025-04-27"
+        period = "2024-01-29/2024-04-28"  # FY2025 Q1
         restated = [
             con.execute(AS_OF, [NVDA_CIK, "NetCashProvidedByUsedInOperatingActivities", period, d, d]).fetchone()[0]
-            for d in (dt.date(2026, 5, 26), dt.date(2026, 5, 27))
+            for d in (dt.date(2025, 5, 27), dt.date(2025, 5, 28))  # the FY2026 Q1 10-Q is filed 2025-05-28
         ]
         eight_k = con.execute("select fy, fp from raw.xbrl_facts where form = '8-K'").fetchall()
     finally:
         con.close()
-    # Made-up sample figures (sample/generate_sec.py): Q1 OCF 500M restated to 480M; Q2 = 1,100 - 480.
+    # Made-up sample figures (sample/generate_sec.py): FY2025 Q1 OCF 500M, restated to 480M by the
+    # FY2026 Q1 10-Q; FY2025 Q2 (to 2024-07-28) OCF = 1,100 - 480 = 620, capex = 250 - 100 = 150.
     assert restated == [500 * M, 480 * M]
-    assert mart[("NVDA", dt.date(2025, 7, 27))][2:] == (620 * M, 150 * M)
-    # FY2027 is 53 weeks: its fourth quarter runs 14 weeks to 2027-01-31, capex 1,100 - 750.
-    assert mart[("NVDA", dt.date(2027, 1, 31))] == (4, "2026Q4", 1100 * M, 350 * M)
-    # The capex concept switches between FY2026 and FY2027 without a gap.
-    assert all(mart[("NVDA", e)][3] is not None for e in (dt.date(2026, 1, 25), dt.date(2026, 4, 26)))
+    assert mart[("NVDA", dt.date(2024, 7, 28))][2:] == (620 * M, 150 * M)
+    # FY2026 is 53 weeks: its fourth quarter runs 14 weeks, 2025-10-27 .. 2026-02-01, in calendar
+    # 2025Q4 (2026-02-01 - 45 days = 2025-12-18); OCF 3,500 - 2,400 = 1,100, capex 1,100 - 750 = 350.
+    assert mart[("NVDA", dt.date(2026, 2, 1))] == (4, "2025Q4", 1100 * M, 350 * M)
+    # The capex concept switches between FY2025 (last quarter to 2025-01-26) and FY2026 (first
+    # quarter to 2025-04-27) without a gap: 600 - 420 = 180 and 200.
+    assert [mart[("NVDA", e)][3] for e in (dt.date(2025, 1, 26), dt.date(2025, 4, 27))] == [180 * M, 200 * M]
     assert mart[("ORCL", dt.date(2025, 8, 31))][:2] == (1, "2025Q3")
     assert eight_k == [(None, None)]

@@ -14,7 +14,15 @@ from pipeline.settings import SAMPLE_DIR
 
 pytestmark = pytest.mark.xdist_group("prefect")  # one xdist worker, so one Prefect server, for these
 
-BUILD_TASKS = {"load_claims", "transform_and_validate", "score_claims", "publish", "write_report", "publish_copy"}
+BUILD_TASKS = {
+    "load_claims",
+    "transform_and_validate",
+    "score_claims",
+    "score_timeline",
+    "publish",
+    "write_report",
+    "publish_copy",
+}
 
 
 def task_runs(flow_run_id, expected: int):

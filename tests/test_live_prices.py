@@ -55,7 +55,7 @@ def test_first_fetch_from_history_start_then_incremental_with_revisions(settings
     # 2026-03-06 minus the 10-day lookback
     assert {start for _, start, _ in client.calls} == {dt.date(2026, 2, 24)}
     assert stored(settings, "select count(*), count(distinct date) from raw.prices where ticker = 'NVDA'") == [
-        (307, 307)
+        (294, 294)  # the NYSE sessions from 2025-01-02 to 2026-03-06
     ]
     assert stored(settings, "select close from raw.prices where ticker = 'NVDA' and date = '2026-03-06'") == [(199.5,)]
     assert stored(settings, "select count(*) from raw.price_events where ticker = 'NVDA' and event = 'dividend'") == [
@@ -96,7 +96,7 @@ def test_throttling_backs_off_and_recovers(settings, recorded):
     client = ThrottledFirst(RecordedYahooClient(recorded), times=2)
     result = ingest_prices(settings, YahooPrices(client))
     assert client.calls == 2 + 3  # two refusals, then NVDA, ORCL and ^SOX
-    assert result.rows == 3 * 307
+    assert result.rows == 3 * 294
 
 
 def test_throttling_that_persists_fails_with_one_line(settings, recorded):

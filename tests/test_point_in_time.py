@@ -189,13 +189,22 @@ def test_the_analysts_as_of_function_on_the_sample(sample_run):
     settings, _ = sample_run
     with duckdb.connect(str(settings.analyst_db_path), read_only=True) as con:
         rows = con.execute(
-            "select period_end, value, first_value, versions_known from staging.xbrl_facts_as_of(date '2026-02-01') "
-            "where ticker = 'NVDA' and concept = 'PaymentsToAcquirePropertyPlantAndEquipment' order by period_end"
+            "select concept, period_end, value, first_value, versions_known "
+            "from staging.xbrl_facts_as_of(date '2026-02-01') where ticker = 'NVDA' and concept in "
+            "('PaymentsToAcquireProductiveAssets', 'PaymentsToAcquirePropertyPlantAndEquipment') order by period_end"
         ).fetchall()
-    # sample/generate_sec.py: FY2026 capex year to date 100, 250, 420 (10-Qs filed 2025-05-28,
-    # 2025-08-27, 2025-11-19); the 10-K (600) is filed 2026-02-25, after that date.
+    # sample/generate_sec.py: FY2025 capex (PaymentsToAcquirePropertyPlantAndEquipment) year to date
+    # 100, 250, 420 and the year 600 (10-Qs filed 2024-05-29, 2024-08-28, 2024-11-20; 10-K
+    # 2025-02-26); FY2026 capex (PaymentsToAcquireProductiveAssets) year to date 200, 450, 750
+    # (10-Qs filed 2025-05-28, 2025-08-27, 2025-11-19); the FY2026 10-K (1,100 to 2026-02-01) is
+    # filed 2026-03-04, after that date. No capex fact is restated: one version each.
+    old, new = "PaymentsToAcquirePropertyPlantAndEquipment", "PaymentsToAcquireProductiveAssets"
     assert rows == [
-        (dt.date(2025, 4, 27), 100 * M, 100 * M, 1),
-        (dt.date(2025, 7, 27), 250 * M, 250 * M, 1),
-        (dt.date(2025, 10, 26), 420 * M, 420 * M, 1),
+        (old, dt.date(2024, 4, 28), 100 * M, 100 * M, 1),
+        (old, dt.date(2024, 7, 28), 250 * M, 250 * M, 1),
+        (old, dt.date(2024, 10, 27), 420 * M, 420 * M, 1),
+        (old, dt.date(2025, 1, 26), 600 * M, 600 * M, 1),
+        (new, dt.date(2025, 4, 27), 200 * M, 200 * M, 1),
+        (new, dt.date(2025, 7, 27), 450 * M, 450 * M, 1),
+        (new, dt.date(2025, 10, 26), 750 * M, 750 * M, 1),
     ]

@@ -1,20 +1,29 @@
-"""The raw-prices suite on small batches, without the rest of the pipeline."""
+"""The raw-prices suite on small batches, without the rest of the pipeline (and, for a batch that
+fails or warns, through pipeline.ingest_prices: what it loads and what its report lists)."""
 
 import datetime as dt
 import json
 
+import duckdb
 import pandas as pd
+import pytest
 
 from expectations import raw_prices
 from expectations.validate import run_suite
+from pipeline import trading_calendar
+from pipeline.errors import ValidationFailed
+from pipeline.ingest_prices import ingest_prices
+from pipeline.sources.prices import ImportedPrices
+
+RUN_DATE = dt.date(2026, 1, 30)  # a Friday, long after every bar below but the future ones
 
 
-def batch(closes, splits=None, ticker="AAA"):
-    days = pd.bdate_range("2025-03-03", periods=len(closes)).date
+def batch(closes, splits=None, ticker="AAA", days=None):
+    days = days if days is not None else pd.bdate_range("2025-03-03", periods=len(closes)).date
     return pd.DataFrame(
         {
             "ticker": ticker,
-            "date": days,
+            "date": list(days),
             "open": closes,
             "high": closes,
             "low": closes,
@@ -27,9 +36,26 @@ def batch(closes, splits=None, ticker="AAA"):
     )
 
 
-def validate(frame, previous=None):
+def validate(frame, previous=None, run_date=RUN_DATE):
     previous = previous if previous is not None else pd.DataFrame({"ticker": [], "close": []})
-    return run_suite(raw_prices.suite, raw_prices.prepare(frame, previous), raw_prices.ID_COLUMNS)
+    sessions = trading_calendar.sessions(min(frame["date"]), run_date)
+    return run_suite(raw_prices.suite, raw_prices.prepare(frame, previous, run_date, sessions), raw_prices.ID_COLUMNS)
+
+
+def warning(outcome):
+    """The result of the warning expectation on `missing_sessions`: it passes, and lists the rows."""
+    [result] = [
+        r
+        for r in outcome.report["result"]["results"]
+        if r["expectation_config"]["kwargs"].get("column") == "missing_sessions"
+    ]
+    assert result["success"] is True
+    return result
+
+
+def warned(outcome):
+    """The rows the warning lists: [{ticker, date, missing_sessions}]."""
+    return warning(outcome)["result"]["unexpected_index_list"]
 
 
 def test_a_clean_batch_passes():
@@ -61,3 +87,98 @@ def test_nulls_and_non_positive_prices_are_named():
     assert "volume is not null failed on 1 row: AAA 2025-03-04" in outcome.summary
     assert "adj_close > 0 failed on 1 row: AAA 2025-03-05" in outcome.summary
     assert dt.date(2025, 3, 5).isoformat() in json.dumps(outcome.report, default=str)
+
+
+def test_a_bar_dated_after_the_run_date_fails_naming_ticker_and_date():
+    # Run on Thursday 2026-01-29: a bar for Friday 2026-01-30 cannot exist yet.
+    frame = batch([100, 101, 102], days=[dt.date(2026, 1, 28), dt.date(2026, 1, 29), dt.date(2026, 1, 30)])
+    outcome = validate(frame, run_date=dt.date(2026, 1, 29))
+    assert not outcome.success and outcome.failed == 1
+    assert outcome.summary == "no bar dated after the run date (today, UTC) failed on 1 row: AAA 2026-01-30"
+
+
+def test_a_bar_on_christmas_fails_as_a_closed_day():
+    # Wednesday 2025-12-24 (an early close, still a session), Thursday 2025-12-25 (closed), Friday 12-26.
+    frame = batch([100, 101, 102], days=[dt.date(2025, 12, 24), dt.date(2025, 12, 25), dt.date(2025, 12, 26)])
+    outcome = validate(frame)
+    assert not outcome.success and outcome.failed == 1
+    assert outcome.summary == (
+        "dated on an NYSE session (not a weekend or an exchange holiday) failed on 1 row: AAA 2025-12-25"
+    )
+
+
+def test_bars_on_a_weekend_and_on_the_day_of_mourning_for_president_carter_fail():
+    days = [dt.date(2025, 1, 8), dt.date(2025, 1, 9), dt.date(2025, 1, 10), dt.date(2025, 1, 11)]  # Wed..Sat
+    outcome = validate(batch([100, 101, 102, 103], days=days))
+    assert outcome.summary.endswith("failed on 2 rows: AAA 2025-01-09, AAA 2025-01-11")
+
+
+def test_a_missing_session_passes_but_the_report_lists_it():
+    # Tuesday 2025-03-04, then Thursday 2025-03-06: Wednesday 2025-03-05 was a session with no bar.
+    outcome = validate(batch([100, 101, 102], days=[dt.date(2025, 3, 4), dt.date(2025, 3, 6), dt.date(2025, 3, 7)]))
+    assert outcome.success and outcome.failed == 0
+    assert warned(outcome) == [{"ticker": "AAA", "date": "2025-03-06", "missing_sessions": "2025-03-05"}]
+    assert warning(outcome)["expectation_config"]["severity"] == "warning"
+
+
+def test_holidays_and_weekends_are_not_missing_sessions():
+    # Wednesday 2025-11-26, Friday 11-28 (Thanksgiving between), Monday 12-01 (a weekend between).
+    days = [dt.date(2025, 11, 26), dt.date(2025, 11, 28), dt.date(2025, 12, 1)]
+    outcome = validate(batch([100, 101, 102], days=days))
+    assert outcome.success and warned(outcome) == []
+
+
+def test_gaps_next_to_stored_bars_are_listed_and_older_ones_are_not():
+    # Stored: Mon 03-03 and Wed 03-12, and Fri 03-21 after the batch. The batch: Tue 03-04 and Fri 03-14.
+    #   03-03 (stored) - 03-04: no gap
+    #   03-04 - 03-12 (stored): 03-05, 03-06, 03-07, 03-10, 03-11 missing, listed on 03-04 (its next bar is stored)
+    #   03-12 (stored) - 03-14: 03-13 missing, listed on 03-14
+    #   03-14 - 03-21 (stored): 03-17, 03-18, 03-19, 03-20 missing, listed on 03-14 too
+    stored = pd.DataFrame({"ticker": "AAA", "date": pd.to_datetime(["2025-03-03", "2025-03-12", "2025-03-21"])})
+    frame = raw_prices.prepare(
+        batch([100, 101], days=[dt.date(2025, 3, 4), dt.date(2025, 3, 14)]),
+        pd.DataFrame({"ticker": ["AAA"], "close": [100.0]}),
+        RUN_DATE,
+        trading_calendar.sessions(dt.date(2025, 3, 3), dt.date(2025, 3, 21)),
+        stored,
+    )
+    assert frame["missing_sessions"].tolist() == [
+        "2025-03-05 to 2025-03-11 (5 sessions)",
+        "2025-03-13, 2025-03-17 to 2025-03-20 (4 sessions)",
+    ]
+
+
+def csv(path, rows):
+    lines = ["Date,Open,High,Low,Close,Volume"] + [f"{d},100,100,100,100,1000" for d in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_ingest_refuses_a_bar_dated_tomorrow_and_loads_nothing(settings, tmp_path):
+    tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    files = [csv(tmp_path / "AAA.csv", ["2025-03-03", "2025-03-04", tomorrow.isoformat()])]
+    settings = settings.model_copy(update={"tickers": ("AAA",)})
+    with pytest.raises(ValidationFailed) as failure:
+        ingest_prices(settings, ImportedPrices(files))
+    assert str(failure.value).startswith(
+        f"validation of raw_prices failed: no bar dated after the run date (today, UTC) failed on 1 row: "
+        f"AAA {tomorrow.isoformat()}"
+    )
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        assert con.execute("select count(*) from raw.prices").fetchone() == (0,)
+
+
+def test_ingest_loads_a_batch_with_a_missing_session_and_reports_it(settings, tmp_path, caplog):
+    files = [csv(tmp_path / "AAA.csv", ["2025-03-04", "2025-03-06"])]
+    settings = settings.model_copy(update={"tickers": ("AAA",)})
+    with caplog.at_level("WARNING", logger="pipeline"):
+        result = ingest_prices(settings, ImportedPrices(files))
+    assert result.rows == 2
+    [report] = (settings.reports_dir / "validation" / result.run_id).glob("raw_prices.json")
+    listed = [
+        r["result"]["unexpected_index_list"]
+        for r in json.loads(report.read_text())["result"]["results"]
+        if r["expectation_config"]["kwargs"].get("column") == "missing_sessions"
+    ]
+    assert listed == [[{"ticker": "AAA", "date": "2025-03-06", "missing_sessions": "2025-03-05"}]]
+    assert "AAA 2025-03-06: 2025-03-05" in caplog.text

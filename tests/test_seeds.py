@@ -39,17 +39,17 @@ def edit(path, old, new):
     path.write_text(text.replace(old, new))
 
 
-NVDA_FY2027_CAPEX = "select capex from marts.leverage where ticker = 'NVDA' and fiscal_year = 2027 order by period_end"
+NVDA_FY2026_CAPEX = "select capex from marts.leverage where ticker = 'NVDA' and fiscal_year = 2026 order by period_end"
 
 
 def test_an_edited_concept_map_takes_effect_at_the_next_build(sample):
     data, seeds = sample
-    # sample/generate_sec.py: FY2027 capex is PaymentsToAcquireProductiveAssets, year to date 200,
-    # 450, 750, 1,100 (millions): quarters 200, 250, 300, 350.
-    assert query(data, NVDA_FY2027_CAPEX) == [(200e6,), (250e6,), (300e6,), (350e6,)]
+    # sample/generate_sec.py: FY2026 capex is PaymentsToAcquireProductiveAssets, year to date 200,
+    # 450, 750, 1,100 (millions): quarters 200, 450 - 200 = 250, 750 - 450 = 300, 1,100 - 750 = 350.
+    assert query(data, NVDA_FY2026_CAPEX) == [(200e6,), (250e6,), (300e6,), (350e6,)]
     edit(seeds / "concept_map.csv", "capex,duration,1,us-gaap,PaymentsToAcquireProductiveAssets\n", "")
     assert main(["build", "--data-dir", str(data)]) == 0
-    assert query(data, NVDA_FY2027_CAPEX) == [(None,)] * 4
+    assert query(data, NVDA_FY2026_CAPEX) == [(None,)] * 4
     assert query(data, "select count(*) from raw.concept_map where metric = 'capex'") == [(1,)]
 
 

@@ -1,0 +1,66 @@
+"""NYSE sessions: the days the exchange was open, from exchange_calendars' XNYS calendar.
+
+One calendar for every ticker: NVDA and ORCL list on Nasdaq and NYSE, the benchmark `^SOX` is
+computed by Nasdaq on its sessions, and the ETFs (SMH, SOXX) trade on Nasdaq and NYSE Arca. The US
+equity exchanges keep the NYSE's holidays and closures (2025-01-09, the national day of mourning
+for President Carter, closed them all), so XNYS stands for all of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import warnings
+from zoneinfo import ZoneInfo
+
+import exchange_calendars
+import pandas as pd
+
+EXCHANGE = "XNYS"
+NEW_YORK = ZoneInfo("America/New_York")
+EARLIEST_YEAR = 1980  # the calendar is built from here (or earlier, when asked for an earlier date)
+
+
+def today() -> dt.date:
+    """Today in New York, where the sessions are."""
+    return dt.datetime.now(NEW_YORK).date()
+
+
+def sessions(start: dt.date, end: dt.date) -> list[dt.date]:
+    """Every NYSE session from `start` to `end`, both included; empty when `end` is before `start`."""
+    if end < start:
+        return []
+    days = _calendar_for(start, end).sessions_in_range(pd.Timestamp(start), pd.Timestamp(end))
+    return [d.date() for d in days]
+
+
+def is_session(day: dt.date) -> bool:
+    return bool(_calendar_for(day, day).is_session(pd.Timestamp(day)))
+
+
+def closure(day: dt.date) -> str | None:
+    """Why the NYSE was closed on `day` (`Saturday`, `Thanksgiving`, ...), or None on a session."""
+    if is_session(day):
+        return None
+    if day.weekday() >= 5:
+        return day.strftime("%A")
+    names = _calendar_for(day, day).regular_holidays.holidays(
+        start=pd.Timestamp(day), end=pd.Timestamp(day), return_name=True
+    )
+    # The library names its regular holidays but not its ad hoc closures (2025-01-09, 2012-10-29).
+    return str(names.iloc[0]) if len(names) else "special closure"
+
+
+def _calendar_for(start: dt.date, end: dt.date) -> exchange_calendars.ExchangeCalendar:
+    """A calendar covering `start` to `end`: usually the one from EARLIEST_YEAR to next year."""
+    return _calendar(min(start.year, EARLIEST_YEAR), max(end.year, today().year + 1))
+
+
+@functools.cache
+def _calendar(first_year: int, last_year: int) -> exchange_calendars.ExchangeCalendar:
+    with warnings.catch_warnings():
+        # exchange_calendars 4.13 reads Series.values of tz-aware columns while it builds a calendar
+        # (UTC nanoseconds, which it wants); pandas 3 warns that pandas 4 will change that. pandas is
+        # pinned below 4 in pyproject.toml.
+        warnings.filterwarnings("ignore", message="Series.values returning an ndarray", category=DeprecationWarning)
+        return exchange_calendars.get_calendar(EXCHANGE, start=f"{first_year}-01-01", end=f"{last_year}-12-31")
