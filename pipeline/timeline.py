@@ -43,12 +43,16 @@ def weeks(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[tuple[dt.d
     ).fetchall()
 
 
-def knowledge_dates(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
-    """Every date on which a filing or a guidance statement became known."""
-    rows = con.execute(
-        "select distinct filed from raw.xbrl_facts union select distinct statement_date from raw.capex_guidance"
-    ).fetchall()
-    return sorted(r[0] for r in rows)
+def knowledge_dates(con: duckdb.DuckDBPyConnection) -> list[tuple[dt.date, str]]:
+    """(date, source) for every date on which something the marts read became known: a filing
+    with a fact of a concept in the concept map, or a guidance statement."""
+    return con.execute("""
+        select distinct facts.filed, 'raw.xbrl_facts'
+        from raw.xbrl_facts as facts
+        semi join raw.concept_map as map on map.taxonomy = facts.taxonomy and map.concept = facts.concept
+        union
+        select distinct statement_date, 'raw.capex_guidance' from raw.capex_guidance
+        order by 1""").fetchall()
 
 
 def update(con: duckdb.DuckDBPyConnection, settings: Settings, claims: Sequence[scorecard.Claim], run_id: str) -> int:
@@ -67,15 +71,16 @@ def update(con: duckdb.DuckDBPyConnection, settings: Settings, claims: Sequence[
     ]
     if not todo:
         return 0
-    rebuilt = runner.tables_depending_on(VERSIONED)
     known = knowledge_dates(con)
     rows = []
     con.execute("begin transaction")
     try:
         built_as_of: dt.date | None = None
         for week, last in todo:
-            if built_as_of is None or any(built_as_of < day <= last for day in known):
-                runner.build(con, settings.replace(as_of=last).variables(), only=rebuilt)
+            # Only the tables reading what became known since the last rebuild are rebuilt.
+            changed = VERSIONED if built_as_of is None else {s for day, s in known if built_as_of < day <= last}
+            if changed:
+                runner.build(con, settings.replace(as_of=last).variables(), only=runner.tables_depending_on(changed))
                 built_as_of = last
             for score in scorecard.evaluate(con, claims, last):
                 if scored.get((score.claim_id, week)) != (last, hashes[score.claim_id]):

@@ -105,6 +105,17 @@ def sample_run(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def real_run(realdata, tmp_path_factory):
+    """../shared/realdata replayed once through the pipeline, for tests that only read what it
+    made: (its settings, the daily result)."""
+    from pipeline.daily import daily, replay_sources
+    from pipeline.settings import Settings
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("real-run") / "var")
+    return settings, daily(settings, *replay_sources(realdata))
+
+
+@pytest.fixture(scope="session")
 def realdata() -> Path:
     if not REALDATA.is_dir():
         pytest.skip(f"real payloads not found at {REALDATA} (they sit beside the project, in ../shared)")

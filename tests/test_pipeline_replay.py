@@ -26,8 +26,8 @@ def published(settings):
     return {p.relative_to(settings.publish_dir): digest(p) for p in settings.publish_dir.rglob("*") if p.is_file()}
 
 
-def test_real_prices_nvda_against_sox(settings, realdata):
-    daily(settings, *replay_sources(realdata))
+def test_real_prices_nvda_against_sox(real_run):
+    settings, _ = real_run
     rows = mart(settings).set_index(["ticker", "date"])
     anchor, last = rows.loc[("NVDA", dt.date(2025, 8, 1))], rows.loc[("NVDA", dt.date(2026, 2, 27))]
     # From the CSVs: NVDA 173.4889 -> 176.9742; ^SOX 5527.6099 -> 8098.3701.

@@ -9,7 +9,6 @@ import pytest
 
 from cli.main import main
 from pipeline import scorecard
-from pipeline.daily import daily, replay_sources
 from pipeline.settings import CLAIMS, SAMPLE_DIR, Settings
 from tests.marts_by_hand import CAPEX_SLOPE, REPORTED, leverage, slope_rows, table
 from transforms import runner
@@ -43,8 +42,8 @@ def test_the_committed_claims_load_in_order():
     assert [c.id for c in scorecard.load_claims(CLAIMS)] == CLAIM_IDS
 
 
-def test_real_prices(settings, realdata):
-    result = daily(settings, *replay_sources(realdata))
+def test_real_prices(real_run):
+    settings, result = real_run
     latest = scores_of(settings, result.run_id)
     assert sorted(latest.index) == sorted(CLAIM_IDS)
     # ^SOX ends 2026-03-06: NVDA 173.4889 -> 177.6034 (+2.4%), ^SOX 5527.61 -> 7514.74 (+35.9%).

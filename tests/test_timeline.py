@@ -9,16 +9,11 @@ import pandas as pd
 import pytest
 
 from pipeline.build import build
-from pipeline.daily import daily, replay_sources
 
 
-@pytest.fixture(scope="module")
-def real(realdata, tmp_path_factory):
-    from pipeline.settings import Settings
-
-    settings = Settings(data_dir=tmp_path_factory.mktemp("timeline") / "var")
-    result = daily(settings, *replay_sources(realdata))
-    return settings, result
+@pytest.fixture
+def real(real_run):
+    return real_run
 
 
 def timeline(settings, claim_id):
@@ -61,10 +56,14 @@ def test_claim_one_has_a_status_for_every_week_and_turns_when_the_closes_say(rea
     assert week_rows[before][1] > -20
 
 
-def test_a_later_build_scores_only_what_is_new(real):
+def test_a_later_build_scores_only_what_is_new(real, tmp_path):
+    import shutil
+
     settings, first = real
     assert first.build.timeline_rows == len(timeline(settings, "nvda_vs_sox")) * 8
-    again = build(settings)
+    copy = settings.replace(data_dir=tmp_path / "var")
+    shutil.copytree(settings.data_dir, copy.data_dir)
+    again = build(copy)
     assert again.timeline_rows == 0  # nothing new: no week scored twice
 
 

@@ -64,7 +64,8 @@ def discover(root: Path = ROOT) -> list[Model]:
             if not docs_path.exists():
                 raise ModelError(f"{path.name} has no {docs_path.name} documenting its columns")
             sql, docs = path.read_text().strip().rstrip(";"), yaml.safe_load(docs_path.read_text())
-            models.append(Model(SCHEMA[layer], path.stem, sql, docs, kind))
+            # A view computed more than once per build (read by several marts) can ask to be a table.
+            models.append(Model(SCHEMA[layer], path.stem, sql, docs, docs.get("materialized", kind)))
     return models
 
 
@@ -102,6 +103,11 @@ def materialize(con: duckdb.DuckDBPyConnection, model: Model) -> str:
         con.execute(f"create or replace macro {model.relation}({parameters}) as {'table ' if table else ''}{model.sql}")
         con.execute(f"comment on macro {'table ' if table else ''}{model.relation} is {literal(macro_doc(model))}")
         return model.relation
+    other = "view" if model.kind == "table" else "table"
+    if con.execute(
+        f"select count(*) from duckdb_{other}s() where schema_name = ? and {other}_name = ?", [model.schema, model.name]
+    ).fetchone()[0]:
+        con.execute(f"drop {other} {model.relation}")  # a model whose materialization changed
     con.execute(f"create or replace {model.kind} {model.relation} as\n{model.sql}")
     comment(con, model, model.kind)
     return model.relation
