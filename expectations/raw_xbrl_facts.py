@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from types import SimpleNamespace
 
 import great_expectations as gx
 import pandas as pd
@@ -65,15 +63,7 @@ def prepare(batch: pd.DataFrame, run_date: dt.date | None = None) -> pd.DataFram
     )
 
 
-def for_run(run_date: dt.date) -> SimpleNamespace:
-    """This module's suite with `run_date` named in it, for `pipeline.runs.check` (which reads NAME,
-    ID_COLUMNS and suite); pass the batch through `prepare(batch, run_date)` with the same date."""
-    return SimpleNamespace(NAME=NAME, ID_COLUMNS=ID_COLUMNS, suite=functools.partial(suite, run_date))
-
-
-def suite(run_date: dt.date | None = None) -> gx.ExpectationSuite:
-    """The expectations; `run_date` (default today in UTC) only names the date in the description
-    of the future-facts rule, whose column `prepare` computed against it."""
+def suite() -> gx.ExpectationSuite:
     s = gx.ExpectationSuite(name=NAME)
     for column in ("cik", "taxonomy", "concept", "unit", "end", "val", "accn", "form", "filed"):
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is not null"))
@@ -112,7 +102,7 @@ def suite(run_date: dt.date | None = None) -> gx.ExpectationSuite:
         gxe.ExpectColumnValuesToBeBetween(
             column="filed_after_run_date_days",
             max_value=0,
-            description=f"filed on or before the run date ({(run_date or today()).isoformat()})",
+            description="filed on or before the run date (today, UTC)",
         )
     )
     return s

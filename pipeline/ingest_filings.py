@@ -68,9 +68,7 @@ def ingest_filings(
         with connect(settings.warehouse_path) as con:
             if len(facts):
                 run_date = dt.datetime.now(dt.UTC).date()  # no fact may be filed after it
-                outcome = check(
-                    settings, run.run_id, raw_xbrl_facts.for_run(run_date), raw_xbrl_facts.prepare(facts, run_date)
-                )
+                outcome = check(settings, run.run_id, raw_xbrl_facts, raw_xbrl_facts.prepare(facts, run_date))
                 record(con, run.run_id, outcome)
                 require(outcome)
             load(con, facts, filings, fresh, companies, run.run_id)

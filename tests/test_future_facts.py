@@ -32,24 +32,21 @@ def tomorrow() -> dt.date:
     return dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
 
 
-def replay_with_a_future_fact(folder: Path, *, with_prices: bool = False) -> tuple[Path, dt.date]:
+def replay_with_a_future_fact(folder: Path, *, with_prices: bool = False) -> Path:
     """A replay folder: the sample's Oracle-like companyfacts with its 2025-08-31 RPO filed tomorrow."""
     target = folder / ORCL_FACTS
     target.parent.mkdir(parents=True)
     data = json.loads((SAMPLE_DIR / ORCL_FACTS).read_text())
     [row] = [r for r in data["facts"]["us-gaap"][RPO]["units"]["USD"] if r["end"] == PERIOD and r["accn"] == ACCN]
-    filed = tomorrow()
-    row["filed"] = filed.isoformat()
+    row["filed"] = tomorrow().isoformat()
     target.write_text(json.dumps(data))
     if with_prices:
         shutil.copytree(SAMPLE_DIR / "prices", folder / "prices")
-    return folder, filed
+    return folder
 
 
-def expected_failure(filed: dt.date) -> str:
-    """The rule, then the row by the suite's ID_COLUMNS (cik, concept, unit, period, accn)."""
-    run_date = filed - dt.timedelta(days=1)
-    return f"filed on or before the run date ({run_date}) failed on 1 row: 1341439 {RPO} USD {PERIOD} {ACCN}"
+# The rule, then the row by the suite's ID_COLUMNS (cik, concept, unit, period, accn).
+EXPECTED_FAILURE = f"filed on or before the run date (today, UTC) failed on 1 row: 1341439 {RPO} USD {PERIOD} {ACCN}"
 
 
 def facts_loaded(warehouse: Path) -> int:
@@ -58,14 +55,14 @@ def facts_loaded(warehouse: Path) -> int:
 
 
 def test_a_fact_filed_after_the_run_date_fails_the_batch_and_loads_nothing(settings, tmp_path):
-    folder, filed = replay_with_a_future_fact(tmp_path / "replay")
+    folder = replay_with_a_future_fact(tmp_path / "replay")
 
     with pytest.raises(ValidationFailed) as failed:
         ingest_filings(settings, ReplaySecFilings(folder))
 
     message = str(failed.value)
     assert "\n" not in message
-    assert message.startswith(f"validation of raw_xbrl_facts failed: {expected_failure(filed)} (report: ")
+    assert message.startswith(f"validation of raw_xbrl_facts failed: {EXPECTED_FAILURE} (report: ")
     assert facts_loaded(settings.warehouse_path) == 0
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         assert con.execute("select count(*) from raw.filings").fetchone() == (0,)
@@ -73,14 +70,14 @@ def test_a_fact_filed_after_the_run_date_fails_the_batch_and_loads_nothing(setti
 
 
 def test_the_cli_refuses_a_fact_from_the_future_in_one_line(tmp_path, capsys):
-    folder, filed = replay_with_a_future_fact(tmp_path / "replay", with_prices=True)
+    folder = replay_with_a_future_fact(tmp_path / "replay", with_prices=True)
     data_dir = tmp_path / "var"
 
     assert main(["run", "--from", str(folder), "--data-dir", str(data_dir)]) == 1
 
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("thesis:")]
     assert len(lines) == 1
-    assert lines[0].startswith(f"thesis: error: validation of raw_xbrl_facts failed: {expected_failure(filed)}")
+    assert lines[0].startswith(f"thesis: error: validation of raw_xbrl_facts failed: {EXPECTED_FAILURE}")
     assert facts_loaded(data_dir / "warehouse.duckdb") == 0
     assert not (data_dir / "published").exists()
 
