@@ -4,6 +4,7 @@ the terminal only with --verbose. The terminal otherwise shows the result, or on
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -23,8 +24,26 @@ def start(settings: Settings, verbose: bool) -> Path:
     for handler in handlers:
         handler.setFormatter(logging.Formatter(FORMAT))
         log.addHandler(handler)
+        warnings_log.addHandler(handler)
     log.setLevel(logging.INFO)
     return path
+
+
+# Library warnings (pandas on a date it guesses, GX on a deprecation) go where the log goes: the
+# file, and the terminal only with --verbose. Without a handler, logging would print them anyway.
+warnings_log = logging.getLogger("py.warnings")
+warnings_log.propagate = False
+warnings_log.addHandler(logging.NullHandler())
+logging.captureWarnings(True)
+
+
+def quiet_exit() -> None:
+    """From here to the end of the process, nothing more reaches the terminal's stderr: at
+    interpreter exit, DuckDB's bindings report handles still referenced (`nanobind: leaked ...`)
+    and Prefect's workers report what they could not send; the run's one line is already out."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
 
 
 def failure(exc: BaseException) -> None:

@@ -135,6 +135,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def entry() -> None:
+    """The `thesis` command: main(), then an exit that adds nothing to the terminal but under --verbose."""
+    code = main()
+    if not {"-v", "--verbose"} & set(sys.argv[1:]):
+        logs.quiet_exit()
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     log_file: Path | None = None
@@ -305,4 +313,4 @@ COMMANDS: dict[str, Command] = {
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

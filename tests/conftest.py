@@ -120,3 +120,28 @@ def realdata() -> Path:
     if not REALDATA.is_dir():
         pytest.skip(f"real payloads not found at {REALDATA} (they sit beside the project, in ../shared)")
     return REALDATA
+
+
+# The fault suite's tally (tests/faults): each case says it was tried, and tests/faults/harness.py
+# adds what went wrong. Reports reach this process from every xdist worker.
+_faults: dict[str, set[str]] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    marks = {value for key, value in report.user_properties if key == "fault"}
+    if "tried" not in marks:
+        return
+    seen = _faults.setdefault(report.nodeid, set())
+    seen |= marks - {"tried"}
+    if report.failed:
+        seen.add("failed")
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not _faults:
+        return
+    tried = len(_faults)
+    clean = sum(1 for marks in _faults.values() if not marks)
+    lost = sum(1 for marks in _faults.values() if "lost" in marks)
+    tracebacks = sum(1 for marks in _faults.values() if "traceback" in marks)
+    terminalreporter.write_line(f"faults: {tried} tried, {clean} clean, {lost} lost, {tracebacks} tracebacks")
