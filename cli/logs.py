@@ -14,13 +14,23 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 log = logging.getLogger("pipeline")
 
 
+_installed: list[logging.Handler] = []
+
+
 def start(settings: Settings, verbose: bool) -> Path:
-    """Log the core's progress to DATA_DIR/logs/thesis.log (and stderr with --verbose)."""
+    """Log the core's progress to DATA_DIR/logs/thesis.log (and stderr with --verbose). A command
+    run again in the same process (a notebook, a test) replaces the handlers of the one before."""
     path = settings.logs_dir / "thesis.log"
     path.parent.mkdir(parents=True, exist_ok=True)
+    while _installed:
+        handler = _installed.pop()
+        log.removeHandler(handler)
+        warnings_log.removeHandler(handler)
+        handler.close()
     handlers: list[logging.Handler] = [logging.FileHandler(path, encoding="utf-8")]
     if verbose:
         handlers.append(logging.StreamHandler(sys.stderr))
+    _installed.extend(handlers)
     for handler in handlers:
         handler.setFormatter(logging.Formatter(FORMAT))
         log.addHandler(handler)

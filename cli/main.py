@@ -20,6 +20,7 @@ from cli import logs
 from pipeline import preflight
 from pipeline.errors import PipelineError
 from pipeline.settings import SAMPLE_DIR, Settings, load_settings
+from warehouse.connection import WarehouseBusy
 from warehouse.migrate import NewerWarehouseError
 
 SAMPLE = "sample"  # the bundled sample replays into DATA_DIR/sample, apart from real data
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.verbose:
             flows.quiet_terminal()
         print(act(args, settings, replay))
-    except (PipelineError, NewerWarehouseError) as exc:
+    except (PipelineError, NewerWarehouseError, WarehouseBusy) as exc:
         return fail(str(exc), exc, args.verbose, log_file)
     except KeyboardInterrupt as exc:
         return fail("interrupted", exc, args.verbose, log_file)
@@ -263,11 +264,15 @@ def build(args: argparse.Namespace, settings: Settings, replay: None) -> str:
 
 
 def report(args: argparse.Namespace, settings: Settings, replay: None) -> str:
-    from pipeline import summary
+    from pipeline import run_lock, summary
     from pipeline.report import write_report
 
-    built = summary.as_built(summary.locate(settings, args.sample, explicit="data_dir" in settings.model_fields_set))
-    path = write_report(built)
+    found = summary.locate(settings, args.sample, explicit="data_dir" in settings.model_fields_set)
+    if not found.current_dir.is_symlink():
+        raise PipelineError(f"nothing is published in {found.publish_dir} yet: run `thesis build` first")
+    # It writes into the published version: not while a run publishes another.
+    with run_lock.held(found, "report"):
+        path = write_report(summary.as_built(found))
     return f"Report: {path} ({path.stat().st_size:,} bytes)"
 
 

@@ -109,10 +109,12 @@ def suite() -> gx.ExpectationSuite:
     s.add_expectation(
         gxe.ExpectCompoundColumnsToBeUnique(column_list=list(ID_COLUMNS), description="one bar per (ticker, date)")
     )
+    # Warnings: real vendor files have bars whose open, high or low is out of line (a ^SOX open 2.1
+    # points below its low), and none of those columns feeds a mart. The bar loads, flagged.
     for higher, lower in (("high", "low"), ("open", "low"), ("close", "low"), ("high", "open"), ("high", "close")):
         s.add_expectation(
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A=higher, column_B=lower, or_equal=True, description=f"{lower} <= {higher}"
+                column_A=higher, column_B=lower, or_equal=True, description=f"{lower} <= {higher}", severity="warning"
             )
         )
     for column in PRICES:

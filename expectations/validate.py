@@ -2,27 +2,44 @@
 
 GX's SQL datasource does not work on DuckDB, so suites run on frames pulled from it
 (`con.sql(...).df()`) or on a batch before it is loaded.
+
+Each expectation carries GX's own severity (critical unless it says otherwise). A suite succeeds
+when no critical expectation failed: a failed warning names its rows, which load flagged.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import great_expectations as gx
 import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.expectations.metadata_types import FailureSeverity
 
 ROWS_NAMED = 5  # rows named per failed expectation in the one-line summary
+WARNING = FailureSeverity.WARNING.value
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One failed expectation: its description, severity, one-line summary and every failing row's IDs."""
+
+    expectation: str
+    severity: str
+    summary: str
+    rows: tuple[Mapping[str, str], ...]
 
 
 @dataclass(frozen=True)
 class Result:
     suite: str
-    success: bool
+    success: bool  # no critical expectation failed
     evaluated: int
-    failed: int
+    failed: int  # critical expectations that failed
     summary: str
     report: dict  # the full result, as JSON-ready data, for the caller to store
 
@@ -48,20 +65,52 @@ def run_suite(build_suite: Callable[[], gx.ExpectationSuite], frame: pd.DataFram
         suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": list(id_columns)}
     )
 
-    failures = [r for r in result.results if not r.success]
-    summary = "; ".join(describe(r, id_columns) for r in failures) or f"all {len(result.results)} expectations passed"
+    found = [finding(r, id_columns) for r in result.results if not r.success]
+    critical = [f for f in found if f.severity != WARNING]
     report = {
         "suite": suite.name,
-        "success": result.success,
+        "success": not critical,
         "rows": len(frame),
-        "summary": summary,
+        "summary": summarise(found, len(result.results)),
+        "findings": [
+            {"expectation": f.expectation, "severity": f.severity, "summary": f.summary, "rows": list(f.rows)}
+            for f in found
+        ],
         "result": result.to_json_dict(),
     }
-    return Result(suite.name, bool(result.success), len(result.results), len(failures), summary, report)
+    return Result(suite.name, not critical, len(result.results), len(critical), report["summary"], report)
+
+
+def summarise(found: Sequence[Finding], evaluated: int) -> str:
+    """Critical failures first; then each warning, as `warning: low <= open flagged on 1 row: ^SOX 2023-04-26`."""
+    critical = [f.summary for f in found if f.severity != WARNING]
+    warnings = [f"warning: {f.summary}" for f in found if f.severity == WARNING]
+    if not found:
+        return f"all {evaluated} expectations passed"
+    return "; ".join((critical or ["all critical expectations passed"]) + warnings)
+
+
+def findings(report_path: Path) -> list[Finding]:
+    """The findings of a stored report (`run_suite`'s, as JSON): what a loader flags or quarantines by."""
+    report = json.loads(report_path.read_text())
+    return [Finding(f["expectation"], f["severity"], f["summary"], tuple(f["rows"])) for f in report["findings"]]
+
+
+def finding(result, id_columns: Sequence[str]) -> Finding:
+    config = result.expectation_config
+    severity = FailureSeverity(config.severity).value
+    details = result.result or {}
+    # GX adds the checked columns' values to each row; a row is named by its IDs alone.
+    rows = tuple(
+        {c: str(row.get(c)) for c in id_columns}
+        for row in (details.get("unexpected_index_list") or [])
+        if isinstance(row, dict)
+    )
+    return Finding(config.description or config.type, severity, describe(result, id_columns), rows)
 
 
 def describe(result, id_columns: Sequence[str]) -> str:
-    """`low <= open` failed on 2 rows: NVDA 2025-03-04, NVDA 2025-03-05"""
+    """`low <= open failed on 2 rows: NVDA 2025-03-04, NVDA 2025-03-05` (a warning is `flagged on`)."""
     config = result.expectation_config
     label = config.description or config.type
     details = result.result or {}
@@ -70,10 +119,10 @@ def describe(result, id_columns: Sequence[str]) -> str:
     count = details.get("unexpected_count")
     if count is None:
         return f"{label} failed (observed {details.get('observed_value')!r})"
-    # GX adds the checked columns' values to each row; the summary names the row by its IDs alone.
     rows = [
         " ".join(str(row.get(c)) for c in id_columns) if isinstance(row, dict) else str(row)
         for row in (details.get("unexpected_index_list") or [])[:ROWS_NAMED]
     ]
     more = f" and {count - len(rows)} more" if count > len(rows) else ""
-    return f"{label} failed on {count} row{'s' if count != 1 else ''}: {', '.join(rows)}{more}"
+    verb = "flagged" if FailureSeverity(config.severity).value == WARNING else "failed"
+    return f"{label} {verb} on {count} row{'s' if count != 1 else ''}: {', '.join(rows)}{more}"

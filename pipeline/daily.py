@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.build import BuildResult, build, publish_copy
+from pipeline.build import BuildResult, build, publish_version
 from pipeline.ingest_filings import FilingsResult, ingest_filings, live_filings
 from pipeline.ingest_prices import IngestResult, ingest_prices, live_prices
 from pipeline.runs import recorded_run
@@ -57,5 +57,5 @@ def daily(settings: Settings, prices: PriceSource, filings: FilingSource, steps:
             f"{ingested.rows} bars, {filed.facts} XBRL facts and {built.seeds['capex_guidance']} "
             f"guidance statements loaded; built {', '.join(built.built)}"
         )
-    steps.run(publish_copy, settings)
+        steps.run(publish_version, settings, run.run_id, run.message)
     return DailyResult(run.run_id, ingested, filed, built)

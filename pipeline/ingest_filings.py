@@ -2,6 +2,8 @@
 
 A payload whose hash was loaded before is skipped: an unchanged replay or fetch loads nothing
 again. The company list says whose filings are fetched; the build loads it into raw.companies.
+A payload of this run's raw zone that does not read, or holds a fact failing a critical
+expectation, is quarantined (pipeline/raw_zone.py) and the batch loads nothing.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import duckdb
 import pandas as pd
 
 from expectations import raw_xbrl_facts
+from expectations.validate import WARNING, findings
 from pipeline import seeds
+from pipeline.errors import PayloadError, ValidationFailed
 from pipeline.parsers.sec_payloads import read_companyfacts, read_submissions
-from pipeline.raw_zone import PayloadFile
-from pipeline.runs import check, record, recorded_run, require
+from pipeline.raw_zone import PayloadFile, note_quarantined, quarantine, quarantine_note
+from pipeline.runs import Outcome, check, record, recorded_run
 from pipeline.settings import Settings
-from pipeline.sources.filings import FilingSource, SecFilings, Validators
+from pipeline.sources.filings import FilingSource, ReplaySecFilings, SecFilings, Validators
 from pipeline.sources.sec import LiveSecClient
 from pipeline.steps import DIRECT, Steps
 from warehouse.connection import connect, transaction
@@ -61,16 +65,18 @@ def ingest_filings(
             for outcome in outcomes:
                 record(con, run.run_id, outcome)
         batch = source.payloads(settings, companies, known, steps)
+        if isinstance(source, ReplaySecFilings) and (skipped := note_quarantined(source.directory, "sec")):
+            batch.notes.append(skipped)
         for note in batch.notes:
             log.info(note)
         fresh = [p for p in batch.payloads if p.sha256 not in loaded]
-        facts, filings = read_batch(fresh)
+        facts, filings = read_batch(fresh, settings, run.run_id)
         with connect(settings.warehouse_path) as con:
             if len(facts):
                 run_date = dt.datetime.now(dt.UTC).date()  # no fact may be filed after it
                 outcome = check(settings, run.run_id, raw_xbrl_facts, raw_xbrl_facts.prepare(facts, run_date))
                 record(con, run.run_id, outcome)
-                require(outcome)
+                require_or_quarantine(settings, run.run_id, outcome, facts, fresh)
             load(con, facts, filings, fresh, companies, run.run_id)
         skipped = len(batch.payloads) - len(fresh)
         run.message = (
@@ -91,18 +97,39 @@ def loaded_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in con.execute("select sha256 from meta.payloads where source = 'sec'").fetchall()}
 
 
-def read_batch(payloads: list[PayloadFile]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_batch(payloads: list[PayloadFile], settings: Settings, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Facts and filings of every payload, tagged with the payload's hash. Any unreadable payload
-    fails the whole batch."""
+    fails the whole batch, quarantined if it is in this run's raw zone."""
     facts, filings = [], []
     for payload in payloads:
-        if payload.meta["kind"] == "companyfacts":
-            facts.append(read_companyfacts(payload).assign(payload_sha256=payload.sha256))
-        else:
-            filings.append(read_submissions(payload).assign(payload_sha256=payload.sha256))
+        try:
+            if payload.meta["kind"] == "companyfacts":
+                facts.append(read_companyfacts(payload).assign(payload_sha256=payload.sha256))
+            else:
+                filings.append(read_submissions(payload).assign(payload_sha256=payload.sha256))
+        except PayloadError as exc:
+            moved = quarantine(settings.raw_dir, [payload], str(exc), run_id)
+            raise PayloadError(f"{exc}; nothing was loaded{quarantine_note(moved)}") from None
     return combine(facts, ["cik", "taxonomy", "concept", "unit", "period", "accn", "val"]), combine(
         filings, ["cik", "accession_number"]
     )
+
+
+def require_or_quarantine(
+    settings: Settings, run_id: str, outcome: Outcome, facts: pd.DataFrame, payloads: list[PayloadFile]
+) -> None:
+    """Nothing when no critical expectation failed. Otherwise the payloads holding a failing fact
+    are quarantined (those in this run's raw zone) and the batch fails."""
+    if outcome.success:
+        return
+    found = findings(outcome.report_path)
+    columns = raw_xbrl_facts.ID_COLUMNS
+    failing = {tuple(r[c] for c in columns) for f in found if f.severity != WARNING for r in f.rows}
+    keys = zip(*(facts[c].astype(str) for c in columns), strict=True)
+    holding = {sha for sha, key in zip(facts["payload_sha256"], keys, strict=True) if key in failing}
+    reason = f"validation of {outcome.suite} failed: {outcome.summary}"
+    moved = quarantine(settings.raw_dir, [p for p in payloads if p.sha256 in holding], reason, run_id)
+    raise ValidationFailed(reason + quarantine_note(moved), outcome.report_path)
 
 
 def combine(frames: list[pd.DataFrame], key: list[str]) -> pd.DataFrame:

@@ -1,4 +1,9 @@
-"""Ingesting prices: payloads from a price source -> one validated batch -> raw.prices."""
+"""Ingesting prices: payloads from a price source -> one validated batch -> raw.prices.
+
+A payload of this run's raw zone that does not read, or holds a bar failing a critical
+expectation, is quarantined (pipeline/raw_zone.py) and the batch loads nothing. A bar failing a
+warning loads, flagged in raw.prices.flags.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,14 @@ import duckdb
 import pandas as pd
 
 from expectations import raw_prices
+from expectations.validate import WARNING, Finding, findings
 from pipeline import trading_calendar
-from pipeline.errors import PayloadError
+from pipeline.errors import PayloadError, ValidationFailed
 from pipeline.parsers.price_files import events, read_price_payload
-from pipeline.raw_zone import PayloadFile
-from pipeline.runs import check, record, recorded_run, require
+from pipeline.raw_zone import PayloadFile, quarantine, quarantine_note
+from pipeline.runs import Outcome, check, record, recorded_run
 from pipeline.settings import Settings
-from pipeline.sources.prices import PriceSource, YahooPrices
+from pipeline.sources.prices import PriceSource, YahooPrices, run_date, ticker_names
 from pipeline.sources.yahoo import LiveYahooClient
 from pipeline.steps import DIRECT, Steps
 from warehouse.connection import connect, transaction
@@ -46,30 +52,41 @@ def ingest_prices(
         with connect(settings.warehouse_path) as con:
             last_dates = dict(con.execute("select ticker, max(date) from raw.prices group by ticker").fetchall())
         payloads = source.payloads(settings, last_dates, steps)
-        batch = read_batch(payloads, settings)
-        run_date = dt.datetime.now(dt.UTC).date()
+        if not payloads:  # a replay folder with sec/ only: nothing here to load
+            run.message = "no price files to load"
+            return IngestResult(run.run_id, 0, 0, ())
+        batch = read_batch(payloads, settings, run.run_id)
+        today = run_date()
         with connect(settings.warehouse_path) as con:
             stored = stored_dates(con, batch)
             checked = raw_prices.prepare(
-                batch, previous_close(con, batch), run_date, calendar_sessions(batch, stored, run_date), stored
+                batch, previous_close(con, batch), today, calendar_sessions(batch, stored, today), stored
             )
             outcome = check(settings, run.run_id, raw_prices, checked)
             record(con, run.run_id, outcome)
-            require(outcome)
-            load(con, batch, payloads, run.run_id)
+            found = findings(outcome.report_path)
+            require_or_quarantine(settings, run.run_id, outcome, found, batch, payloads)
+            load(con, flagged(batch, found), payloads, run.run_id)
         tickers = tuple(sorted(batch["ticker"].unique()))
         run.message = f"loaded {len(batch)} bars for {', '.join(tickers)} from {len(payloads)} payload(s)"
         log.info(run.message)
         warn_missing_sessions(checked, outcome.report_path)
+        warn_flagged(found, outcome.report_path)
         return IngestResult(run.run_id, len(payloads), len(batch), tickers)
 
 
-def read_batch(payloads: list[PayloadFile], settings: Settings) -> pd.DataFrame:
+def read_batch(payloads: list[PayloadFile], settings: Settings, run_id: str) -> pd.DataFrame:
     """All payloads as one frame of the configured universe. Where payloads overlap, the later
-    one's bar wins (a revision); duplicates inside one payload stay, for validation to reject."""
+    one's bar wins (a revision); duplicates inside one payload stay, for validation to reject. A
+    payload that does not read fails the batch, quarantined if it is in this run's raw zone."""
     frames = []
+    names = ticker_names(settings)
     for seq, payload in enumerate(payloads):
-        frame = read_price_payload(payload, settings.ticker_aliases)
+        try:
+            frame = read_price_payload(payload, names)
+        except PayloadError as exc:
+            moved = quarantine(settings.raw_dir, [payload], str(exc), run_id)
+            raise PayloadError(f"{exc}; nothing was loaded{quarantine_note(moved)}") from None
         frames.append(frame.assign(payload_sha256=payload.sha256, payload_seq=seq))
     batch = pd.concat(frames, ignore_index=True)
     skipped = sorted(set(batch["ticker"]) - set(settings.universe))
@@ -80,6 +97,44 @@ def read_batch(payloads: list[PayloadFile], settings: Settings) -> pd.DataFrame:
         raise PayloadError(f"no prices for {', '.join(settings.universe)} in {len(payloads)} payload file(s)")
     latest = batch.groupby(["ticker", "date"])["payload_seq"].transform("max")
     return batch[batch["payload_seq"] == latest].drop(columns="payload_seq").reset_index(drop=True)
+
+
+def require_or_quarantine(
+    settings: Settings,
+    run_id: str,
+    outcome: Outcome,
+    found: list[Finding],
+    batch: pd.DataFrame,
+    payloads: list[PayloadFile],
+) -> None:
+    """Nothing when no critical expectation failed. Otherwise the payloads holding a failing bar
+    are quarantined (those in this run's raw zone) and the batch fails."""
+    if outcome.success:
+        return
+    failing = {(r["ticker"], r["date"]) for f in found if f.severity != WARNING for r in f.rows}
+    keys = zip(batch["ticker"], batch["date"].astype(str), strict=True)
+    holding = {sha for sha, key in zip(batch["payload_sha256"], keys, strict=True) if key in failing}
+    reason = f"validation of {outcome.suite} failed: {outcome.summary}"
+    moved = quarantine(settings.raw_dir, [p for p in payloads if p.sha256 in holding], reason, run_id)
+    raise ValidationFailed(reason + quarantine_note(moved), outcome.report_path)
+
+
+def flagged(batch: pd.DataFrame, found: list[Finding]) -> pd.DataFrame:
+    """The batch with `flags`: the warnings each bar failed (`low <= open; low <= close`), else null."""
+    flags: dict[tuple[str, str], list[str]] = {}
+    for f in found:
+        if f.severity == WARNING:
+            for r in f.rows:
+                flags.setdefault((r["ticker"], r["date"]), []).append(f.expectation)
+    keys = zip(batch["ticker"], batch["date"].astype(str), strict=True)
+    return batch.assign(flags=["; ".join(flags[k]) if k in flags else None for k in keys])
+
+
+def warn_flagged(found: list[Finding], report_path: Path) -> None:
+    """The warnings the bars loaded with, in the log too."""
+    for f in found:
+        if f.severity == WARNING:
+            log.warning("%s (the bars loaded, flagged; report: %s)", f.summary, report_path)
 
 
 def previous_close(con: duckdb.DuckDBPyConnection, batch: pd.DataFrame) -> pd.DataFrame:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from pipeline.errors import PayloadError, SettingsError
 from pipeline.parsers.price_files import declared_tickers
-from pipeline.raw_zone import payload_paths, read_meta
+from pipeline.raw_zone import payload_paths, read_meta, replay_parts
 from pipeline.settings import Settings
-from pipeline.sources.prices import PRICE_SUFFIXES
+from pipeline.sources.prices import PRICE_SUFFIXES, ticker_names
 from pipeline.sources.sec import require_user_agent
 
 
@@ -27,15 +27,16 @@ def writable_data_dir(settings: Settings) -> None:
 
 
 def replay_folder(settings: Settings, folder: Path) -> None:
-    """A replay folder exists and holds prices for every configured ticker and the benchmark."""
+    """A replay folder exists and holds prices/ or sec/ (or both); its prices/, where it has one,
+    hold prices for every configured ticker and the benchmark."""
     if not folder.is_dir():
         raise PayloadError(f"no such folder to replay: {folder}")
+    if "prices" not in replay_parts(folder):
+        return  # SEC filings only: the prices are skipped, and the run says so
     prices = folder / "prices"
-    if not prices.is_dir():
-        raise PayloadError(f"{folder} has no prices/ folder to replay")
     held: set[str] = set()
     for path in payload_paths(prices, PRICE_SUFFIXES):
-        held |= declared_tickers(path, read_meta(path), settings.ticker_aliases)
+        held |= declared_tickers(path, read_meta(path), ticker_names(settings))
     absent = [t for t in settings.universe if t not in held]
     if absent:
         found = ", ".join(sorted(held)) or "none"

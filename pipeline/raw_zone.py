@@ -5,8 +5,13 @@
     <data_dir>/raw/sec/companyfacts/CIK<10 digits>.<received UTC>.<sha8>.json   SEC JSON as received
     <data_dir>/raw/sec/submissions/CIK<10 digits>[-submissions-NNN].<received UTC>.<sha8>.json
     <data_dir>/raw/<...>/<payload file>.meta.json                      call, parameters, time, sha256
+    <data_dir>/raw/_quarantine/<prices|sec/...>/<payload file>          a payload that failed, moved here
+    <data_dir>/raw/_quarantine/<...>/<payload file>.meta.json           with its metadata
+    <data_dir>/raw/_quarantine/<...>/<payload file>.why.txt             and a note: when, which run, why
 
-Files are written once, beside their final name and renamed into place, and never changed.
+Files are written once, beside their final name and renamed into place, and never changed; a
+payload that fails parsing or a critical expectation is moved whole to `_quarantine/`, where no
+replay reads it, so it cannot block every later run.
 The warehouse can be rebuilt from this folder alone (`thesis run --from <data_dir>/raw`).
 """
 
@@ -15,15 +20,22 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from pipeline.errors import PayloadError
 from warehouse.files import sha256_bytes, write_atomic
 
 META_SUFFIX = ".meta.json"
+QUARANTINE = "_quarantine"
+NOTE_SUFFIX = ".why.txt"
+PARTS = ("prices", "sec")  # what a replay folder may hold
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -102,7 +114,15 @@ def payload_paths(directory: Path, suffixes: Iterable[str]) -> list[Path]:
 
 def read_meta(path: Path) -> dict:
     sidecar = meta_path(path)
-    return json.loads(sidecar.read_text()) if sidecar.exists() else {}
+    if not sidecar.exists():
+        return {}
+    try:
+        meta = json.loads(sidecar.read_bytes())
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        meta = None
+    if not isinstance(meta, dict):
+        raise PayloadError(f"{sidecar.name}: not a JSON object; the metadata of {path.name} is damaged")
+    return meta
 
 
 def list_payloads(directory: Path, suffixes: Iterable[str]) -> list[PayloadFile]:
@@ -110,3 +130,60 @@ def list_payloads(directory: Path, suffixes: Iterable[str]) -> list[PayloadFile]
     found = [read_payload(p) for p in payload_paths(directory, suffixes)]
     unique = {payload.sha256: payload for payload in sorted(found, key=lambda p: p.sort_key, reverse=True)}
     return sorted(unique.values(), key=lambda p: p.sort_key)
+
+
+def replay_parts(folder: Path) -> tuple[str, ...]:
+    """The parts (prices/, sec/) a replay folder holds; PayloadError when it holds neither."""
+    parts = tuple(part for part in PARTS if (folder / part).is_dir())
+    if not parts:
+        raise PayloadError(f"{folder} has neither a prices/ nor a sec/ folder to replay")
+    return parts
+
+
+def quarantine(raw_dir: Path, payloads: Iterable[PayloadFile], reason: str, run_id: str) -> list[Path]:
+    """Move each payload that sits in the raw zone `raw_dir` (and its metadata) to
+    `raw_dir/_quarantine/`, in the same sub-folder, beside a note saying why. Payloads elsewhere (a
+    replayed folder that is not this raw zone, the bundled sample) are never moved. Returns where
+    the moved ones went."""
+    moved = []
+    for payload in payloads:
+        try:
+            relative = payload.path.resolve().relative_to(raw_dir.resolve())
+        except ValueError:
+            continue
+        if relative.parts[0] == QUARANTINE:
+            continue
+        target = raw_dir / QUARANTINE / relative
+        # The note first: a kill before the moves leaves the payload where it was, to fail again.
+        write_atomic(note_path(target), f"{utc_now().isoformat()} run {run_id}: {reason}\n".encode())
+        os.replace(payload.path, target)
+        if meta_path(payload.path).exists():
+            os.replace(meta_path(payload.path), meta_path(target))
+        log.warning("quarantined %s: %s", target, reason)
+        moved.append(target)
+    return moved
+
+
+def quarantine_note(moved: list[Path]) -> str:
+    """`; moved to DIR: a.csv, b.csv` for a failure's one line, or nothing."""
+    if not moved:
+        return ""
+    return f"; moved to {moved[0].parent}: {', '.join(p.name for p in moved)}"
+
+
+def note_path(path: Path) -> Path:
+    return path.with_name(path.name + NOTE_SUFFIX)
+
+
+def note_quarantined(folder: Path, part: str) -> str | None:
+    """One line naming the payloads a replay of `folder` (a raw zone) skips because they are in its
+    `_quarantine/<part>`, or None when there are none."""
+    held = folder / QUARANTINE / part
+    skipped = sorted(
+        p.name
+        for p in held.rglob("*")
+        if p.is_file() and not p.name.startswith(".") and not p.name.endswith((META_SUFFIX, NOTE_SUFFIX))
+    )
+    if not skipped:
+        return None
+    return f"skipped {len(skipped)} quarantined payload(s) in {held} (see each {NOTE_SUFFIX}): {', '.join(skipped)}"

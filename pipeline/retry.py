@@ -22,7 +22,8 @@ def retrying(
     retry_throttled: bool = True,
 ) -> T:
     """`call()`, retried up to `retries` times on a TransientSourceError, waiting `backoff_seconds`
-    and doubling. The last error is raised with how many attempts were made.
+    and doubling. The last error is raised with how many attempts were made and what to do.
+    Any other error is raised at once: retrying a 404 or a web page only delays the same answer.
 
     SEC's throttling is waited out inside its client: retrying it again would extend SEC's block,
     so such a source passes retry_throttled=False.
@@ -35,7 +36,9 @@ def retrying(
             if isinstance(exc, Throttled) and not retry_throttled:
                 raise
             if attempt > retries:
-                raise type(exc)(f"{exc}; gave up after {attempt} attempt{'s' if attempt > 1 else ''}") from None
+                raise type(exc)(
+                    f"{exc}; gave up after {attempt} attempt{'s' if attempt > 1 else ''}, try again later"
+                ) from None
             log.warning("%s: %s; retrying in %g s (attempt %d of %d)", what, exc, pause, attempt + 1, retries + 1)
             sleep(pause)
             pause *= 2

@@ -1,9 +1,16 @@
-"""Run bookkeeping in meta.runs and meta.validations."""
+"""Run bookkeeping in meta.runs and meta.validations, inside the data directory's run lock.
+
+A run is `running` from its start until it ends `succeeded` (for a build, once its exports are
+current) or `failed`. A run killed on the way stays `running` until the next run, holding the
+lock, marks it `abandoned`. The scorecard and timeline rows of a run that did not succeed are
+deleted, so no export ever shows them, and what a killed run left on disk is swept.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,10 +22,16 @@ import duckdb
 import pandas as pd
 
 from expectations.validate import run_suite
+from pipeline import run_lock
 from pipeline.errors import ValidationFailed
 from pipeline.settings import Settings
-from warehouse.connection import connect
-from warehouse.files import write_atomic
+from warehouse.connection import connect, transaction
+from warehouse.files import remove_temporaries, write_atomic
+from warehouse.publish import prune
+
+# The marts that keep rows across runs, each row naming the run that wrote it.
+RUN_ROWS = ("marts.thesis_scorecard", "marts.thesis_timeline")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,31 +58,65 @@ class RunRecord:
 
 @contextmanager
 def recorded_run(settings: Settings, flow: str, mode: str, run_id: str | None) -> Iterator[RunRecord]:
-    """A row in meta.runs around the body. A nested step passes its parent's run_id and records nothing."""
+    """The run lock and a row in meta.runs around the body. A nested step passes its parent's
+    run_id and records nothing: its parent holds the lock."""
     if run_id is not None:
         yield RunRecord(run_id)
         return
-    record = RunRecord(new_run_id())
-    with connect(settings.warehouse_path) as con:
-        con.execute(
-            "insert into meta.runs (run_id, flow, mode, started_at, status, parameters) "
-            "values (?, ?, ?, now(), 'running', ?)",
-            [record.run_id, flow, mode, settings.parameters()],
-        )
-    try:
-        yield record
-    except BaseException as exc:
-        finish(settings, record.run_id, "failed", str(exc) or type(exc).__name__)
-        raise
-    finish(settings, record.run_id, "succeeded", record.message)
+    with run_lock.held(settings, flow):
+        record = RunRecord(new_run_id())
+        with connect(settings.warehouse_path) as con, transaction(con):
+            abandon_killed_runs(con, record.run_id)
+            con.execute(
+                "insert into meta.runs (run_id, flow, mode, started_at, status, parameters) "
+                "values (?, ?, ?, now(), 'running', ?)",
+                [record.run_id, flow, mode, settings.parameters()],
+            )
+        try:
+            sweep(settings)
+            yield record
+        except BaseException as exc:
+            finish(settings, record.run_id, "failed", str(exc) or type(exc).__name__)
+            raise
+        finish(settings, record.run_id, "succeeded", record.message)
+
+
+def abandon_killed_runs(con: duckdb.DuckDBPyConnection, found_by: str) -> None:
+    """Runs still `running` while this one holds the lock were killed: mark them and drop their rows."""
+    killed = [
+        r[0] for r in con.execute("select run_id from meta.runs where status = 'running' order by run_id").fetchall()
+    ]
+    if not killed:
+        return
+    log.warning("runs %s ended without finishing (killed?): marked abandoned", ", ".join(killed))
+    con.execute(
+        "update meta.runs set status = 'abandoned', finished_at = now(), "
+        "message = 'ended without finishing (killed?); found by run ' || ? where status = 'running'",
+        [found_by],
+    )
+    discard_rows(con, killed)
+
+
+def discard_rows(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> None:
+    for table in RUN_ROWS:
+        con.execute(f"delete from {table} where list_contains(?, run_id)", [run_ids])
+
+
+def sweep(settings: Settings) -> None:
+    """What killed runs left on disk: half-written files, and export versions never made current."""
+    leftovers = [*remove_temporaries(settings.data_dir), *prune(settings.publish_dir)]
+    if leftovers:
+        log.warning("removed what an earlier run left unfinished: %s", ", ".join(map(str, leftovers)))
 
 
 def finish(settings: Settings, run_id: str, status: str, message: str) -> None:
-    with connect(settings.warehouse_path) as con:
+    with connect(settings.warehouse_path) as con, transaction(con):
         con.execute(
             "update meta.runs set status = ?, message = ?, finished_at = now() where run_id = ?",
             [status, message, run_id],
         )
+        if status != "succeeded":
+            discard_rows(con, [run_id])
 
 
 def check(settings: Settings, run_id: str, suite: ModuleType, frame: pd.DataFrame) -> Outcome:

@@ -8,6 +8,7 @@ built yet, no row, a NULL value) scores `insufficient_data`, never `supported`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +32,10 @@ COMPARATORS: Mapping[str, Callable[[float, float], bool]] = {
 BETWEEN = "between"
 FIELDS = ("id", "statement", "window", "metric", "comparator", "threshold")
 METRIC_COLUMNS = ["value", "as_of", "evidence"]
+# The query nodes of a query that only reads. DuckDB parses `with d as (delete ... returning *)
+# select ...` and even a COPY in a CTE as a SELECT statement: each such CTE is a node of its own
+# kind (DELETE_QUERY_NODE, COPY_QUERY_NODE, ...), which this list leaves out.
+READING_NODES = {"SELECT_NODE", "SET_OPERATION_NODE", "RECURSIVE_CTE_NODE", "CTE_NODE"}
 
 
 class ClaimError(PipelineError):
@@ -117,12 +122,9 @@ def parse_claim(entry: object, position: int) -> Claim:
     if comparator != BETWEEN and len(numbers) != 1:
         raise refuse(f"threshold {threshold!r}: {comparator} needs one number")
     metric = str(entry["metric"]).strip().rstrip(";")
-    try:
-        statements = duckdb.connect().extract_statements(metric)
-    except duckdb.Error as exc:
-        raise refuse(f"metric is not valid SQL: {one_line(str(exc))}") from None
-    if len(statements) != 1:
-        raise refuse(f"metric must be one query, found {len(statements)}")
+    problem = not_read_only(metric)
+    if problem:
+        raise refuse(problem)
     return Claim(
         str(entry["id"]),
         " ".join(str(entry["statement"]).split()),
@@ -131,6 +133,39 @@ def parse_claim(entry: object, position: int) -> Claim:
         comparator,
         tuple(float(n) for n in numbers),
     )
+
+
+def not_read_only(metric: str) -> str | None:
+    """Why `metric` may not run on the warehouse, or None when it is one query that only reads.
+    Metrics run on the build's read-write connection (the timeline scores marts rebuilt inside
+    an open transaction, which no other connection sees), so this is checked before any runs."""
+    with duckdb.connect() as parser:
+        try:
+            statements = parser.extract_statements(metric)
+        except duckdb.Error as exc:
+            return f"metric is not valid SQL: {one_line(str(exc))}"
+        if len(statements) != 1:
+            return f"metric must be one query, found {len(statements)}"
+        if statements[0].type != duckdb.StatementType.SELECT:
+            return f"metric must be a SELECT query, not {statements[0].type.name}"
+        tree = json.loads(parser.execute("select json_serialize_sql(?)", [metric]).fetchone()[0])
+    if tree.get("error"):
+        return f"metric cannot be checked as a query that only reads: {one_line(str(tree.get('error_message')))}"
+    writes = sorted(query_nodes(tree) - READING_NODES)
+    if writes:
+        return f"metric must only read, but holds {', '.join(n.removesuffix('_QUERY_NODE') for n in writes)}"
+    return None
+
+
+def query_nodes(tree: object) -> set[str]:
+    """The kind of every query node in a json_serialize_sql tree (`"type": "..._NODE"`)."""
+    if isinstance(tree, list):
+        return set().union(*map(query_nodes, tree)) if tree else set()
+    if not isinstance(tree, dict):
+        return set()
+    kind = tree.get("type")
+    own = {kind} if isinstance(kind, str) and kind.endswith("_NODE") else set()
+    return own.union(*map(query_nodes, tree.values()))
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, claims: Sequence[Claim], as_of: dt.date | None) -> list[Score]:

@@ -26,6 +26,9 @@ CLAIMS = SEEDS / "claims.yml"
 SAMPLE_DIR = PROJECT / "sample"  # the bundled sample raw zone
 ALL_DATA = dt.date(9999, 12, 31)  # the as-of date of a build that sees everything
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A Yahoo symbol: ASCII letters and digits, `.` `-` `=` inside (BRK-B, 0700.HK, EURUSD=X), `^`
+# only in front of an index (^SOX). Nothing else reaches a query, a file name or Yahoo.
+SYMBOL = re.compile(r"\^?[A-Z0-9][A-Z0-9.=-]{0,14}")
 
 # Comma-separated in the environment, lists in code and in flow parameters.
 TickerList = Annotated[tuple[str, ...], NoDecode]
@@ -43,9 +46,10 @@ class Settings(BaseSettings):
     # Calendar days re-fetched before the last stored date, so revised bars and the partial
     # intraday bar are replaced.
     lookback_days: int = Field(10, ge=0, le=366)
-    fetch_timeout_seconds: float = Field(60.0, gt=0)
+    # Upper bounds on durations: a value past them is a typo, and they keep out `inf`.
+    fetch_timeout_seconds: float = Field(60.0, gt=0, le=3600)
     fetch_retries: int = Field(3, ge=0, le=10)
-    retry_backoff_seconds: float = Field(20.0, ge=0)
+    retry_backoff_seconds: float = Field(20.0, ge=0, le=3600)
     # File-name stems that name a ticker Yahoo spells differently (see README, "Replaying files").
     ticker_aliases: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=lambda: {"SOX_index": "^SOX", "SOX": "^SOX"}
@@ -59,8 +63,12 @@ class Settings(BaseSettings):
     sec_requests_per_second: float = Field(8.0, gt=0, le=10)
     # How long SEC throttling (403 "Request Rate Threshold Exceeded", 429) is waited out in total
     # before the run fails: SEC's block lasts about 10 minutes and retrying early extends it.
-    sec_max_wait_seconds: float = Field(900.0, ge=0)
-    sec_timeout_seconds: float = Field(30.0, gt=0)
+    sec_max_wait_seconds: float = Field(900.0, ge=0, le=86400)
+    sec_timeout_seconds: float = Field(30.0, gt=0, le=3600)
+    # How long a run waits for another run on the same data directory to end before it gives up
+    # with one line naming it. 0: at once, so a run started by hand by mistake says so instead of
+    # hanging; a setup whose schedule can meet a run started by hand sets it to a run's length.
+    lock_wait_seconds: float = Field(0.0, ge=0, le=86400)
     # The committed curated inputs: companies.csv and concept_map.csv.
     seeds_dir: Path = SEEDS
     claims: Path = CLAIMS
@@ -73,7 +81,7 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = value.split(",")
         if isinstance(value, list | tuple):
-            tickers = tuple(str(t).strip().upper() for t in value if str(t).strip())
+            tickers = tuple(symbol(str(t)) for t in value if str(t).strip())
             if not tickers:
                 raise ValueError("expected a comma-separated list of tickers")
             return tickers
@@ -82,7 +90,7 @@ class Settings(BaseSettings):
     @field_validator("benchmark", mode="before")
     @classmethod
     def _ticker(cls, value: Any) -> Any:
-        return value.strip().upper() if isinstance(value, str) else value
+        return symbol(value) if isinstance(value, str) else value
 
     @field_validator("anchor_date", "history_start", "as_of", mode="before")
     @classmethod
@@ -102,7 +110,7 @@ class Settings(BaseSettings):
         pairs = [p.split("=", 1) for p in value.split(",") if p.strip()]
         if any(len(p) != 2 for p in pairs):
             raise ValueError("expected NAME=TICKER pairs separated by commas")
-        return {name.strip(): ticker.strip().upper() for name, ticker in pairs}
+        return {name.strip(): symbol(ticker) for name, ticker in pairs}
 
     @field_validator("sec_user_agent", mode="before")
     @classmethod
@@ -127,16 +135,29 @@ class Settings(BaseSettings):
         return self.data_dir / "warehouse.duckdb"
 
     @property
+    def lock_path(self) -> Path:
+        return self.data_dir / "run.lock"
+
+    @property
     def publish_dir(self) -> Path:
         return self.data_dir / "published"
 
     @property
+    def current_dir(self) -> Path:
+        """The published version readers see: a symlink switched to each new version (warehouse/publish.py)."""
+        return self.publish_dir / "current"
+
+    def version_dir(self, run_id: str) -> Path:
+        """Where run `run_id` writes its exports before they become current."""
+        return self.publish_dir / "versions" / run_id
+
+    @property
     def analyst_db_path(self) -> Path:
-        return self.publish_dir / "thesis.duckdb"
+        return self.current_dir / "thesis.duckdb"
 
     @property
     def parquet_dir(self) -> Path:
-        return self.publish_dir / "parquet"
+        return self.current_dir / "parquet"
 
     @property
     def reports_dir(self) -> Path:
@@ -156,7 +177,7 @@ class Settings(BaseSettings):
 
     @property
     def report_path(self) -> Path:
-        return self.publish_dir / "report.html"
+        return self.current_dir / "report.html"
 
     @property
     def cache_dir(self) -> Path:
@@ -188,6 +209,22 @@ class Settings(BaseSettings):
         """A validated copy with `changes` applied; None values are ignored, so flags can pass through."""
         given = {k: v for k, v in changes.items() if v is not None}
         return settings_from(lambda: type(self).model_validate({**dict(self), **given}), flags=given)
+
+
+def symbol(text: str) -> str:
+    """A ticker as given (any case, spaces around), checked: ValueError saying what is wrong."""
+    stripped = text.strip()
+    foreign = [c for c in stripped if not c.isascii()]
+    if foreign:
+        # Before upper(): it maps some non-ASCII letters to ASCII ones (the long s to S).
+        codes = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in dict.fromkeys(foreign))
+        raise ValueError(f"ticker {stripped!r} holds non-ASCII characters: {codes}")
+    if not SYMBOL.fullmatch(stripped.upper()):
+        raise ValueError(
+            f"ticker {stripped!r} is not a Yahoo symbol: up to 15 letters, digits, '.', '-' or '=', "
+            "after a '^' for an index"
+        )
+    return stripped.upper()
 
 
 def load_settings(**flags: object) -> Settings:

@@ -9,6 +9,7 @@ import duckdb
 from pipeline.errors import PipelineError
 from pipeline.settings import Settings
 from warehouse.connection import connect_read_only
+from warehouse.publish import quoted
 
 
 def performance_lines(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
@@ -51,7 +52,7 @@ def mart_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
             "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name"
         ).fetchall()
     ]
-    counts = [con.execute(f"select count(*) from marts.{name}").fetchone()[0] for name in names]
+    counts = [con.execute(f"select count(*) from {quoted('marts', name)}").fetchone()[0] for name in names]
     return ["Marts:"] + [f"  marts.{name:<22} {count:>7,} rows" for name, count in zip(names, counts, strict=True)]
 
 

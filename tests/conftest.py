@@ -70,12 +70,17 @@ socket.getaddrinfo = _guarded_getaddrinfo
 
 
 @pytest.fixture(scope="session")
-def prefect_api(tmp_path_factory) -> str:
-    """One real Prefect server on loopback for the tests of the flows; the rest run without Prefect."""
+def prefect_server(tmp_path_factory) -> str:
+    """One real Prefect server on loopback for the tests of the flows; its API URL."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     from flows.server import temporary_server
 
     with temporary_server(tmp_path_factory.mktemp("prefect-server")) as api_url:
-        yield api_url
+        # Only the tests that ask for prefect_api talk to it: the rest of this worker's tests run
+        # the core without Prefect, as the CLI does where no API is configured.
+        with temporary_settings(restore_defaults={PREFECT_API_URL}):
+            yield api_url
         # The logs and events flow runs left queued are sent while the server still answers (as
         # prefect_test_harness does): sent at exit to a stopped server, they hold the exit up for
         # about 75 s of retries.
@@ -84,6 +89,15 @@ def prefect_api(tmp_path_factory) -> str:
 
         APILogWorker.drain_all(timeout=30, at_exit=False)
         EventsWorker.drain_all(timeout=30, at_exit=False)
+
+
+@pytest.fixture
+def prefect_api(prefect_server) -> str:
+    """This test's Prefect client pointed at the test server."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: prefect_server}):
+        yield prefect_server
 
 
 @pytest.fixture

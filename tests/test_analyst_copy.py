@@ -11,8 +11,7 @@ import pytest
 from tests.conftest import PROJECT
 from tests.old_duckdb import OldDuckDB, old_duckdb
 from warehouse.connection import connect
-from warehouse.files import temporary_beside
-from warehouse.publish import publish_analyst_copy
+from warehouse.publish import RunEnd, publish_analyst_copy
 
 THESIS = Path(sys.executable).with_name("thesis")
 pytestmark = pytest.mark.xdist_group("old_duckdb")  # one worker installs DuckDB 1.5, once
@@ -31,7 +30,7 @@ def sample_copy(tmp_path_factory) -> Path:
         [str(THESIS), "run", "--sample", "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    return data_dir / "sample" / "published" / "thesis.duckdb"
+    return data_dir / "sample" / "published" / "current" / "thesis.duckdb"
 
 
 def readme_queries() -> list[str]:
@@ -90,14 +89,17 @@ def test_publishing_writes_duckdb_1_4_storage_under_a_path_with_an_apostrophe(tm
         con.execute("insert into raw.companies values ('ORCL', 1341439, 'Oracle Corp', '0531')")
         con.execute("create view staging.companies as select * from raw.companies")
         con.execute("comment on view staging.companies is 'The companies, as a view.'")
-    target = data_dir / "published" / "thesis.duckdb"
-    target.parent.mkdir()
-    # Left by a publish killed midway, and by an analyst session killed while it held the copy.
-    temporary_beside(target).write_bytes(b"half a database")
+        con.execute(
+            "insert into meta.runs (run_id, flow, mode, started_at, status) "
+            "values ('r1', 'build', 'x', now(), 'running')"
+        )
+    target = data_dir / "published" / "versions" / "r1" / "thesis.duckdb"
+    target.parent.mkdir(parents=True)
+    # Whatever lies at the target is not opened: a WAL beside it would make the new copy fail to open.
     target.with_name("thesis.duckdb.wal").write_bytes(b"a log of another file")
-    target.write_bytes(b"the previous copy")
+    target.write_bytes(b"half a database")
 
-    publish_analyst_copy(warehouse, target)
+    publish_analyst_copy(warehouse, target, RunEnd("r1", "succeeded", "it's done"))
 
     assert sorted(p.name for p in target.parent.iterdir()) == ["thesis.duckdb"]
     with duckdb.connect(str(target), read_only=True) as con:
@@ -107,6 +109,10 @@ def test_publishing_writes_duckdb_1_4_storage_under_a_path_with_an_apostrophe(tm
             ).fetchone()[0]
             == "v1.4.0+"
         )
+        # The copy shows how the run ended; the working database still says running until the switch.
+        assert con.execute("select status, message from meta.runs").fetchall() == [("succeeded", "it's done")]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select status from meta.runs").fetchall() == [("running",)]
     assert duckdb_1_5.run(
         target,
         [

@@ -84,17 +84,21 @@ def test_a_flag_a_command_does_not_use_is_refused():
 
 
 def test_sample_run_prints_the_summary(tmp_path, capsys):
-    assert main(["run", "--sample", "--data-dir", str(tmp_path)]) == 0
+    # An apostrophe in the data directory: paths reach SQL as values, or quoted, never spliced.
+    data_dir = tmp_path / "the analyst's data"
+    assert main(["run", "--sample", "--data-dir", str(data_dir)]) == 0
     out = capsys.readouterr().out
     assert "SAMPLE DATA" in out
     # The sample's waypoints pin NVDA at 173.50 and ^SOX at 5530 on 2025-08-01, 190 and 8100 on
     # 2026-03-06: +9.5% and +46.5%.
     assert "NVDA      +9.5%  vs ^SOX   +46.5%  excess   -37.0 pp" in out
     assert "2025-08-01 .. 2026-03-06" in out
-    assert f"Analyst copy:  {tmp_path / 'sample' / 'published' / 'thesis.duckdb'}" in out
-    assert (tmp_path / "sample" / "published" / "parquet" / "manifest.json").exists()
+    current = data_dir / "sample" / "published" / "current"
+    assert f"Analyst copy:  {current / 'thesis.duckdb'}" in out
+    assert f"Parquet:       {current / 'parquet'}/ (manifest.json)" in out
+    assert (current / "parquet" / "manifest.json").exists()
 
-    assert main(["status", "--data-dir", str(tmp_path / "sample")]) == 0
+    assert main(["status", "--data-dir", str(data_dir / "sample")]) == 0
     status = capsys.readouterr().out
     assert "daily" in status and "succeeded" in status
     # NYSE sessions from 2025-01-02 to 2026-03-06: 307 weekdays less 13 closures (2025-01-09, 01-20,
@@ -115,15 +119,15 @@ def test_a_failed_run_exits_non_zero_with_one_line(tmp_path):
     shutil.copytree(SAMPLE_DIR, broken, ignore=shutil.ignore_patterns("*.py"))
     target = next((broken / "prices").glob("ORCL.*.parquet"))
     frame = pd.read_parquet(target)
-    frame.loc[frame.index[10], "Low"] = frame["High"].iloc[10] + 5
-    frame.to_parquet(target)
+    pd.concat([frame, frame.iloc[[10]]]).to_parquet(target)  # a critical fault: the bar of 2025-01-17 twice
     # As a user runs it: Prefect's log lines share stderr; the reason is one line of its own.
     done = thesis("run", "--from", str(broken), "--data-dir", str(tmp_path / "var"))
     assert done.returncode == 1
     reasons = [line for line in done.stderr.splitlines() if line.startswith("thesis:")]
     assert len(reasons) == 1 and "leaked" not in done.stderr
     assert reasons[0].startswith(
-        "thesis: error: validation of raw_prices failed: low <= high failed on 1 row: ORCL 2025-01-17"
+        "thesis: error: validation of raw_prices failed: one bar per (ticker, date) failed on 2 rows: "
+        "ORCL 2025-01-17, ORCL 2025-01-17"
     )
     assert "(report: " in reasons[0] and reasons[0].endswith("raw_prices.json)")
     assert not (tmp_path / "var" / "published").exists()

@@ -76,9 +76,9 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="session")
-def pool(prefect_api) -> dict[str, str]:
+def pool(prefect_server) -> dict[str, str]:
     """The process work pool `thesis`; the environment the `prefect` commands and the worker use."""
-    env = {**os.environ, "PREFECT_API_URL": prefect_api, "COLUMNS": "250"}
+    env = {**os.environ, "PREFECT_API_URL": prefect_server, "COLUMNS": "250"}
     created = prefect(env, "work-pool", "create", "thesis", "--type", "process", "--overwrite")
     assert created.returncode == 0, created.output
     return env
@@ -137,7 +137,7 @@ def finished(flow_run_id: UUID, worker_log: Path):
     )
 
 
-def test_the_deployment_is_registered_as_prefect_yaml_declares_it(deployed):
+def test_the_deployment_is_registered_as_prefect_yaml_declares_it(deployed, prefect_api):
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
@@ -157,7 +157,7 @@ def test_the_deployment_is_registered_as_prefect_yaml_declares_it(deployed):
     assert deployment.pull_steps == [{"prefect.deployments.steps.set_working_directory": {"directory": str(PROJECT)}}]
 
 
-def test_a_worker_runs_the_deployment_on_the_real_payloads(realdata, deployed, worker, tmp_path):
+def test_a_worker_runs_the_deployment_on_the_real_payloads(realdata, deployed, worker, prefect_api, tmp_path):
     replay = shutil.copytree(realdata, tmp_path / "realdata")
     data_dir = tmp_path / "var"
     answer = prefect(
@@ -176,7 +176,7 @@ def test_a_worker_runs_the_deployment_on_the_real_payloads(realdata, deployed, w
     assert flow_run.state.is_completed(), f"{flow_run.state}\n{worker.read_text()[-5000:]}"
     assert set(flow_run.tags) >= {"thesis", "daily"}
 
-    rows = pd.read_parquet(data_dir / "published" / "parquet" / "relative_performance.parquet")
+    rows = pd.read_parquet(data_dir / "published" / "current" / "parquet" / "relative_performance.parquet")
     nvda = rows.set_index(["ticker", "date"]).loc[("NVDA", dt.date(2026, 2, 27))]
     # From the CSVs: NVDA 173.4889 -> 176.9742, ^SOX 5527.61 -> 8098.37 since the 2025-08-01 anchor.
     assert nvda["excess_return_since_anchor"] == pytest.approx(-0.445, abs=0.001)

@@ -427,3 +427,162 @@ def test_the_sample_builds_leverage_with_its_restatement_and_53_week_year(settin
     assert [mart[("NVDA", e)][3] for e in (dt.date(2025, 1, 26), dt.date(2025, 4, 27))] == [180 * M, 200 * M]
     assert mart[("ORCL", dt.date(2025, 8, 31))][:2] == (1, "2025Q3")
     assert eight_k == [(None, None)]
+
+
+# Bad payloads: each refused with one line naming the file and the fault; a payload in this run's
+# raw zone is quarantined, a replayed folder's is left where it is.
+
+MSFT_FACTS = "sec/companyfacts/CIK0000789019.trimmed.json"
+
+
+def replay_one(tmp: Path, relative: str, edit) -> Path:
+    """A replay folder holding one sample payload, edited by `edit(data) -> data` (or bytes)."""
+    folder = tmp / "replay"
+    target = folder / relative
+    target.parent.mkdir(parents=True)
+    data = edit(json.loads((SAMPLE_DIR / relative).read_text()))
+    target.write_bytes(data if isinstance(data, bytes) else json.dumps(data).encode())
+    return folder
+
+
+def first_fact(data: dict) -> dict:
+    return data["facts"]["us-gaap"][next(iter(data["facts"]["us-gaap"]))]["units"]["USD"][0]
+
+
+def with_fact(field: str, value):
+    def edit(data):
+        first_fact(data)[field] = value
+        return data
+
+    return edit
+
+
+def with_filing(field: str, value, index: int = 0):
+    def edit(data):
+        data["filings"]["recent"][field][index] = value
+        return data
+
+    return edit
+
+
+NVDA_SAMPLE_FACTS = "sec/companyfacts/CIK0001045810.json"
+NVDA_SAMPLE_SUBMISSIONS = "sec/submissions/CIK0001045810.json"
+
+
+@pytest.mark.parametrize(
+    "relative, edit, fault",
+    [
+        (NVDA_SAMPLE_FACTS, lambda d: {**d, "cik": "NVDA"}, "its `cik` is 'NVDA', not a CIK number"),
+        (NVDA_SAMPLE_FACTS, lambda d: {**d, "cik": 1341439}, "its name says CIK 1045810 but its `cik` says 1341439"),
+        (NVDA_SAMPLE_FACTS, with_fact("val", "1e3"), "a fact's `val` is '1e3', not a finite number (us-gaap:"),
+        (NVDA_SAMPLE_FACTS, with_fact("fy", "FY2024"), "a fact's `fy` is 'FY2024', not a whole year (us-gaap:"),
+        (NVDA_SAMPLE_FACTS, with_fact("end", "2025-07-2499"), "a fact's `end` is '2025-07-2499', not a YYYY-MM-DD"),
+        (NVDA_SAMPLE_FACTS, with_fact("filed", 20250724), "a fact's `filed` is 20250724, not a YYYY-MM-DD date"),
+        (NVDA_SAMPLE_FACTS, lambda d: b"[" * 100_000 + b"]" * 100_000, "JSON nested too deeply"),
+        (NVDA_SAMPLE_SUBMISSIONS, lambda d: {**d, "cik": "0001341439"}, "its name says CIK 1045810 but its `cik`"),
+        (
+            NVDA_SAMPLE_SUBMISSIONS,
+            lambda d: {**d, "filings": [d["filings"]["recent"]]},
+            "`filings` is not an object with `recent` filings (list)",
+        ),
+        (
+            NVDA_SAMPLE_SUBMISSIONS,
+            with_filing("filingDate", "03/04/2026"),
+            "a filing's `filingDate` is '03/04/2026', not a YYYY-MM-DD date (accn ",
+        ),
+        (
+            NVDA_SAMPLE_SUBMISSIONS,
+            with_filing("acceptanceDateTime", "03/04/2026 16:05:00", index=1),
+            "a filing's `acceptanceDateTime` is '03/04/2026 16:05:00', not ISO 8601 (accn ",
+        ),
+    ],
+)
+def test_a_bad_sec_payload_is_refused_naming_the_file_and_the_fault(settings, tmp_path, relative, edit, fault):
+    folder = replay_one(tmp_path, relative, edit)
+    with pytest.raises(PayloadError) as refused:
+        ingest_filings(settings, ReplaySecFilings(folder))
+    name = Path(relative).name
+    assert str(refused.value).startswith(f"{name}: {fault}")
+    assert str(refused.value).endswith("; nothing was loaded")  # a replayed folder's file is not moved
+    assert (folder / relative).exists()
+
+
+@pytest.mark.parametrize("named, holding", [("CIK0001045810", MSFT_FACTS), ("CIK0000789019", NVDA_FACTS)])
+def test_a_companyfacts_file_named_for_another_company_is_refused_either_way_round(
+    realdata, settings, tmp_path, named, holding
+):
+    folder = tmp_path / "replay" / "sec" / "companyfacts"
+    folder.mkdir(parents=True)
+    shutil.copy(realdata / holding, folder / f"{named}.json")
+    held = json.loads((realdata / holding).read_text())["cik"]
+    with pytest.raises(PayloadError) as refused:
+        ingest_filings(settings, ReplaySecFilings(tmp_path / "replay"))
+    assert str(refused.value) == (
+        f"{named}.json: its name says CIK {int(named[3:])} but its `cik` says {held}; nothing was loaded"
+    )
+    assert facts_count(settings) == 0
+
+
+def facts_count(settings) -> int:
+    with connect(settings.warehouse_path) as con:
+        return con.execute("select count(*) from raw.xbrl_facts").fetchone()[0]
+
+
+def recorded_sample(tmp: Path, edit=lambda d: d) -> Path:
+    """Recorded SEC answers for the sample's NVIDIA-like filer, its companyfacts edited by `edit`."""
+    folder = tmp / "edgar"
+    (folder / "submissions").mkdir(parents=True, exist_ok=True)
+    (folder / "companyfacts").mkdir(exist_ok=True)
+    shutil.copy(SAMPLE_DIR / NVDA_SAMPLE_SUBMISSIONS, folder / "submissions")
+    data = edit(json.loads((SAMPLE_DIR / NVDA_SAMPLE_FACTS).read_text()))
+    (folder / "companyfacts" / "CIK0001045810.json").write_text(json.dumps(data))
+    return folder
+
+
+def test_a_fetched_payload_that_fails_is_quarantined_and_a_later_good_one_loads(settings, tmp_path):
+    settings = settings.replace(seeds_dir=seeds_for(tmp_path, "NVDA"))
+    bad = recorded_sample(tmp_path, lambda d: {**d, "cik": 1341439})  # SEC answered with Oracle's facts
+
+    with pytest.raises(PayloadError) as refused:
+        ingest_filings(settings, SecFilings(RecordedSecClient(bad)))
+
+    raw = settings.raw_dir / "sec" / "companyfacts"
+    quarantined = settings.raw_dir / "_quarantine" / "sec" / "companyfacts"
+    [moved] = [p for p in quarantined.glob("CIK0001045810.*.json") if not p.name.endswith(".meta.json")]
+    assert str(refused.value) == (
+        f"{moved.name}: its name says CIK 1045810 but its `cik` says 1341439; nothing was loaded; "
+        f"moved to {quarantined}: {moved.name}"
+    )
+    assert list(raw.glob("*.json")) == []  # neither the payload nor its metadata stays behind
+    assert json.loads((quarantined / f"{moved.name}.meta.json").read_text())["cik"] == NVDA_CIK
+    note = (quarantined / f"{moved.name}.why.txt").read_text()
+    assert note.endswith(f": {moved.name}: its name says CIK 1045810 but its `cik` says 1341439\n")
+    assert facts_count(settings) == 0
+
+    # A replay of the raw zone skips the quarantined payload and says so in one line.
+    replayed = ingest_filings(settings, ReplaySecFilings(settings.raw_dir))
+    assert [n for n in replayed.notes if "quarantined" in n] == [
+        f"skipped 1 quarantined payload(s) in {settings.raw_dir / '_quarantine' / 'sec'} (see each .why.txt): "
+        f"{moved.name}"
+    ]
+
+    # SEC serves the right file later: it loads as usual, the sample's 1045810 facts.
+    good = ingest_filings(settings, SecFilings(RecordedSecClient(recorded_sample(tmp_path))))
+    expected = sum(
+        len(rows)
+        for body in json.loads((SAMPLE_DIR / NVDA_SAMPLE_FACTS).read_text())["facts"]["us-gaap"].values()
+        for rows in body["units"].values()
+    )
+    assert good.facts == expected == facts_count(settings)
+
+
+def test_a_fetched_fact_failing_a_critical_expectation_quarantines_its_payload(settings, tmp_path):
+    settings = settings.replace(seeds_dir=seeds_for(tmp_path, "NVDA"))
+    bad = recorded_sample(tmp_path, with_fact("accn", "45810-25-101"))
+    with pytest.raises(ValidationFailed, match=r"accession number is ##########-##-###### failed on 1 row") as failed:
+        ingest_filings(settings, SecFilings(RecordedSecClient(bad)))
+    quarantined = settings.raw_dir / "_quarantine" / "sec" / "companyfacts"
+    [moved] = [p for p in quarantined.glob("*.json") if not p.name.endswith(".meta.json")]
+    assert f"; moved to {quarantined}: {moved.name} (report: " in str(failed.value)
+    # The submissions payload held no failing row: it stays, to load with the next good batch.
+    assert len(list((settings.raw_dir / "sec" / "submissions").glob("*.json.meta.json"))) == 1

@@ -19,9 +19,9 @@ BUILD_TASKS = {
     "transform_and_validate",
     "score_claims",
     "score_timeline",
-    "publish",
-    "write_report",
-    "publish_copy",
+    "export",
+    "report",
+    "publish_version",
 }
 
 

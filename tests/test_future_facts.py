@@ -148,3 +148,49 @@ def test_the_sample_has_nothing_dated_after_its_as_of_date():
     generator = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(generator)
     assert as_of == generator.AS_OF
+
+
+# Future bars must not block the future: a bar from the future stored by an earlier release (the
+# raw_prices suite now refuses them) must not push every later fetch past what Yahoo has.
+
+
+def recent_bars(directory: Path, tickers: tuple[str, ...], today: dt.date) -> Path:
+    """`history()` frames, as yfinance returns them, of flat bars on every NYSE session of the last 30 days."""
+    from pipeline import trading_calendar
+
+    days = trading_calendar.sessions(today - dt.timedelta(days=30), today)
+    index = pd.DatetimeIndex([pd.Timestamp(d) for d in days], name="Date").tz_localize("America/New_York")
+    directory.mkdir()
+    for ticker in tickers:
+        frame = pd.DataFrame(
+            {"Open": 100.0, "High": 100.0, "Low": 100.0, "Close": 100.0, "Adj Close": 100.0, "Volume": 1000},
+            index=index,
+        ).assign(Dividends=0.0, **{"Stock Splits": 0.0})
+        frame.to_parquet(directory / f"{ticker}.parquet")
+    return directory
+
+
+def test_a_stored_bar_from_the_future_does_not_move_the_next_fetch_past_today(settings, tmp_path):
+    from pipeline.ingest_prices import ingest_prices
+    from pipeline.sources.prices import YahooPrices
+    from pipeline.sources.yahoo import RecordedYahooClient
+    from warehouse.connection import connect
+
+    today = dt.datetime.now(dt.UTC).date()
+    with connect(settings.warehouse_path) as con:  # as an earlier release stored it
+        con.execute(
+            "insert into raw.prices (ticker, date, open, high, low, close, adj_close, volume, close_is_adjusted, "
+            "payload_sha256, run_id, loaded_at) values ('NVDA', '2031-03-07', 100, 100, 100, 100, 100, 1000, "
+            "false, 'ab', 'old', now())"
+        )
+    client = RecordedYahooClient(recent_bars(tmp_path / "yahoo", settings.universe, today))
+
+    result = ingest_prices(settings, YahooPrices(client))
+
+    # NVDA from today less the 10-day lookback, not from 2031-02-25; the others have no history yet.
+    assert client.calls == [
+        ("NVDA", today - dt.timedelta(days=10), None),
+        ("ORCL", settings.history_start, None),
+        ("^SOX", settings.history_start, None),
+    ]
+    assert result.tickers == ("NVDA", "ORCL", "^SOX") and result.rows > 0

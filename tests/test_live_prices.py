@@ -1,7 +1,8 @@
 """The live path, with Yahoo replaced by recorded frames or by a loopback server that never answers."""
 
 import datetime as dt
-import os
+import logging
+import re
 import shutil
 import socket
 import threading
@@ -12,13 +13,13 @@ import pandas as pd
 import pytest
 
 from pipeline.daily import daily, replay_sources
-from pipeline.errors import DeadlineExceeded, MissingData, Throttled
+from pipeline.errors import DeadlineExceeded, MissingData, SourceError, Throttled, TransientSourceError
 from pipeline.ingest_prices import ingest_prices
 from pipeline.settings import SAMPLE_DIR
 from pipeline.sources.deadline import call_with_deadline
 from pipeline.sources.filings import ReplaySecFilings
 from pipeline.sources.prices import YahooPrices
-from pipeline.sources.yahoo import LiveYahooClient, RecordedYahooClient
+from pipeline.sources.yahoo import LiveYahooClient, RecordedYahooClient, judge
 
 SAMPLE_FILINGS = ReplaySecFilings(SAMPLE_DIR, mode="sample")
 
@@ -105,7 +106,7 @@ def test_throttling_that_persists_fails_with_one_line(settings, recorded):
         ingest_prices(settings, YahooPrices(client))
     assert client.calls == settings.fetch_retries + 1
     assert str(failure.value) == (
-        "Yahoo Finance is rate-limiting requests (while fetching NVDA); gave up after 3 attempts"
+        "Yahoo Finance is rate-limiting requests (while fetching NVDA); gave up after 3 attempts, try again later"
     )
 
 
@@ -118,6 +119,10 @@ def test_deadline_cuts_a_call_that_hangs():
 
 def test_live_client_gives_up_on_a_silent_network(tmp_path, monkeypatch):
     """A proxy on loopback that accepts and never answers stands in for dropped packets."""
+    import yfinance
+
+    located, locate = [], yfinance.set_tz_cache_location
+    monkeypatch.setattr(yfinance, "set_tz_cache_location", lambda where: (located.append(where), locate(where)))
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen()
@@ -131,4 +136,48 @@ def test_live_client_gives_up_on_a_silent_network(tmp_path, monkeypatch):
     finally:
         silent.close()
     assert time.monotonic() - started < 5
-    assert os.listdir(tmp_path / "cache")  # yfinance's caches live in the data directory
+    # yfinance's caches go into the data directory, not ~/.cache (it opens them once a process, so
+    # whether files appear there depends on which test used yfinance first).
+    assert located == [str(tmp_path / "cache")]
+
+
+CHART = "https://query2.finance.yahoo.com/v8/finance/chart/%5ESOX"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type", "error", "words"),
+    [
+        (500, b"", "text/plain", TransientSourceError, "HTTP 500 for ^SOX"),
+        (429, b"Too Many Requests", "text/plain", Throttled, "rate-limiting requests (while fetching ^SOX)"),
+        (200, b'{"chart": {"result": [', "application/json", TransientSourceError, "truncated or invalid"),
+        (404, b'{"chart": {"error": {}}}', "application/json", MissingData, "does not know ^SOX"),
+        (403, b"", "text/plain", SourceError, "refused the request for ^SOX (HTTP 403)"),
+        (200, b"  ", "application/json", SourceError, "an empty answer for ^SOX"),
+        (200, b"<html></html>", "text/html", SourceError, "a web page instead of prices for ^SOX"),
+    ],
+)
+def test_each_answer_without_data_gets_its_error(status, body, content_type, error, words):
+    with pytest.raises(error, match=re.escape(words)) as raised:
+        judge(CHART, status, body, content_type)
+    assert type(raised.value) is error  # a permanent answer must not pass for a transient one, nor the reverse
+
+
+@pytest.mark.parametrize("status", [200, 304, 401])
+def test_answers_yfinance_deals_with_pass(status):
+    judge(CHART, status, b'{"chart": {"result": []}}', "application/json")  # 401: yfinance fetches a new crumb
+
+
+def test_yfinance_log_lines_go_to_the_run_log():
+    """The run's log is a handler on the `pipeline` logger (cli/logs.py); yfinance's logger has none of
+    its own, so without being routed there its warnings would be printed on the terminal."""
+    seen: list[logging.LogRecord] = []
+    run_log = logging.Handler()
+    run_log.emit = seen.append
+    logging.getLogger("pipeline").addHandler(run_log)
+    try:
+        logging.getLogger("yfinance").warning("Cookie fetch from fc.yahoo.com failed, continuing without it")
+    finally:
+        logging.getLogger("pipeline").removeHandler(run_log)
+    assert [(r.name, r.getMessage()) for r in seen] == [
+        ("yfinance", "Cookie fetch from fc.yahoo.com failed, continuing without it")
+    ]

@@ -94,11 +94,16 @@ def duplicated_date(frame):
     return pd.concat([frame, frame.iloc[[50]]])
 
 
+def null_close(frame):
+    frame.loc[frame.index[20], "Close"] = None
+    return frame
+
+
 @pytest.mark.parametrize(
     "damage, reason",
     [
-        (high_below_low, r"failed: low <= high failed on 1 row: NVDA 2025-05-29;"),
         (duplicated_date, r"one bar per \(ticker, date\) failed on 2 rows: NVDA 2025-03-18, NVDA 2025-03-18"),
+        (null_close, r"failed: close is not null failed on 1 row: NVDA 2025-02-03;"),
     ],
 )
 def test_bad_batch_fails_and_changes_nothing_published(settings, tmp_path, damage, reason):
@@ -117,9 +122,43 @@ def test_bad_batch_fails_and_changes_nothing_published(settings, tmp_path, damag
     daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))  # the next good run completes
 
 
-def test_a_folder_without_prices_is_named(settings, tmp_path):
-    with pytest.raises(PayloadError, match="has no prices/ folder"):
+def test_a_high_below_its_low_loads_flagged(settings, tmp_path):
+    # The sample's NVDA bar of 2025-05-29 (its 101st), its high put 1 below its low: three warnings.
+    result = daily(settings, *replay_sources(damaged_sample(tmp_path, high_below_low)))
+    assert result.prices.rows == 3 * 294
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        flagged = con.execute("select ticker, date::varchar, flags from raw.prices where flags is not null").fetchall()
+        assert flagged == [("NVDA", "2025-05-29", "low <= high; open <= high; close <= high")]
+        [summary] = con.execute("select summary from meta.validations where suite = 'raw_prices'").fetchone()
+    assert summary == (
+        "all critical expectations passed; warning: low <= high flagged on 1 row: NVDA 2025-05-29; "
+        "warning: open <= high flagged on 1 row: NVDA 2025-05-29; "
+        "warning: close <= high flagged on 1 row: NVDA 2025-05-29"
+    )
+
+
+def test_a_folder_with_neither_prices_nor_sec_is_named(settings, tmp_path):
+    with pytest.raises(PayloadError, match=r"has neither a prices/ nor a sec/ folder to replay$"):
         daily(settings, *replay_sources(tmp_path))
+
+
+def test_a_folder_with_only_sec_replays_the_filings_and_says_it_skipped_prices(settings, tmp_path, caplog):
+    daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
+    shutil.copytree(SAMPLE_DIR / "sec", tmp_path / "sec-only" / "sec")
+    with caplog.at_level("INFO", logger="pipeline"):
+        result = daily(settings, *replay_sources(tmp_path / "sec-only"))
+    assert (result.prices.rows, result.filings.payloads) == (0, 0)  # the sample's SEC payloads were loaded
+    assert [r.getMessage() for r in caplog.records if "prices skipped" in r.getMessage()] == [
+        f"{tmp_path / 'sec-only'} has no prices/ folder: prices skipped, SEC filings only"
+    ]
+    assert len(mart(settings)) == 2 * 294  # built and published again, on the prices stored before
+
+
+def test_a_folder_with_only_prices_replays_them_and_says_it_skipped_sec(settings, tmp_path):
+    shutil.copytree(SAMPLE_DIR / "prices", tmp_path / "prices-only" / "prices")
+    result = daily(settings, *replay_sources(tmp_path / "prices-only"))
+    assert (result.prices.rows, result.filings.facts) == (3 * 294, 0)
+    assert result.filings.notes == (f"{tmp_path / 'prices-only'} has no sec/ folder: no SEC filings to replay",)
 
 
 def test_analyst_copy_held_open_by_another_process_does_not_block_a_run(settings):

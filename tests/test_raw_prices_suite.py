@@ -182,3 +182,90 @@ def test_ingest_loads_a_batch_with_a_missing_session_and_reports_it(settings, tm
     ]
     assert listed == [[{"ticker": "AAA", "date": "2025-03-06", "missing_sessions": "2025-03-05"}]]
     assert "AAA 2025-03-06: 2025-03-05" in caplog.text
+
+
+# Severity: an open, high or low out of line is a warning (the bar loads, flagged); the rest is critical.
+
+
+def test_an_open_below_its_low_is_a_warning_that_names_the_bar():
+    frame = batch([100.0, 101.0, 102.0])
+    frame.loc[1, "open"] = 98.9  # 2025-03-04: low 101, open 2.1 below it
+    outcome = validate(frame)
+    assert outcome.success and outcome.failed == 0
+    assert outcome.summary == "all critical expectations passed; warning: low <= open flagged on 1 row: AAA 2025-03-04"
+    [flag] = [f for f in outcome.report["findings"] if f["severity"] == "warning"]
+    assert flag == {
+        "expectation": "low <= open",
+        "severity": "warning",
+        "summary": "low <= open flagged on 1 row: AAA 2025-03-04",
+        "rows": [{"ticker": "AAA", "date": "2025-03-04"}],
+    }
+
+
+@pytest.mark.parametrize(
+    "column, value, broken",
+    [
+        ("high", 99.0, ["low <= high", "open <= high", "close <= high"]),  # high under a flat 100 bar
+        ("low", 101.0, ["low <= high", "low <= open", "low <= close"]),
+        ("open", 101.0, ["open <= high"]),
+    ],
+)
+def test_every_out_of_line_open_high_or_low_is_a_warning(column, value, broken):
+    frame = batch([100.0, 100.0])
+    frame.loc[0, column] = value
+    outcome = validate(frame)
+    assert outcome.success
+    assert sorted(f["expectation"] for f in outcome.report["findings"]) == sorted(broken)
+    assert {f["severity"] for f in outcome.report["findings"]} == {"warning"}
+
+
+def test_a_critical_failure_fails_the_batch_and_still_names_the_warnings():
+    frame = batch([100.0, 101.0, 102.0])
+    frame.loc[0, "open"] = 99.0  # a warning on 2025-03-03
+    frame.loc[2, "close"] = 0.0  # critical on 2025-03-05 (and a 100% fall)
+    outcome = validate(frame)
+    assert not outcome.success and outcome.failed == 2
+    assert outcome.summary == (
+        "close > 0 failed on 1 row: AAA 2025-03-05; "
+        "close-to-close move within ±40% unless a split failed on 1 row: AAA 2025-03-05; "
+        "warning: low <= open flagged on 1 row: AAA 2025-03-03; "
+        "warning: low <= close flagged on 1 row: AAA 2025-03-05"
+    )
+
+
+def test_every_critical_and_warning_expectation_is_in_the_readme():
+    """README's severity table lists every expectation of the raw suites with its severity."""
+    from expectations import raw_xbrl_facts
+    from expectations.validate import _context
+    from tests.conftest import PROJECT
+
+    _context()
+    readme = (PROJECT / "README.md").read_text()
+    for module in (raw_prices, raw_xbrl_facts):
+        for expectation in module.suite().expectations:
+            row = f"| `{module.NAME}` | {expectation.description} | {expectation.severity.value} |"
+            assert row in readme, row
+
+
+def test_ingest_loads_an_out_of_line_bar_flagged_and_lists_it(settings, tmp_path):
+    path = tmp_path / "AAA.csv"
+    path.write_text(
+        "Date,Open,High,Low,Close,Volume\n"
+        "2025-03-03,100,100,100,100,1000\n"
+        "2025-03-04,97.9,101,100,101,1000\n"  # open 2.1 below the low
+        "2025-03-05,100,100,100,100,1000\n"
+    )
+    settings = settings.model_copy(update={"tickers": ("AAA",)})
+    result = ingest_prices(settings, ImportedPrices([path]))
+    assert result.rows == 3
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        assert con.execute("select date::varchar, flags from raw.prices order by date").fetchall() == [
+            ("2025-03-03", None),
+            ("2025-03-04", "low <= open"),
+            ("2025-03-05", None),
+        ]
+        success, failed, summary = con.execute("select success, failed, summary from meta.validations").fetchone()
+    assert (success, failed) == (True, 0)
+    assert summary.endswith("; warning: low <= open flagged on 1 row: AAA 2025-03-04")
+    report = json.loads((settings.reports_dir / "validation" / result.run_id / "raw_prices.json").read_text())
+    assert [f["rows"] for f in report["findings"]] == [[{"ticker": "AAA", "date": "2025-03-04"}]]

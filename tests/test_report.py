@@ -15,6 +15,7 @@ from pipeline.settings import SAMPLE_DIR, Settings
 from tests import chromium
 from tests.marts_by_hand import CAPEX_SLOPE, REPORTED, leverage, slope_rows
 from tests.marts_by_hand import table as hand_set_table
+from warehouse.publish import switch
 
 ALL_CHARTS = [
     "chart-timeline",
@@ -39,13 +40,16 @@ def sample(tmp_path_factory):
 
 
 def copy_of(sample, tmp_path_factory, name, change):
-    """The sample's warehouse copied, changed by `change(con)`, and its report written."""
+    """The sample's warehouse copied, changed by `change(con)`, and its report published as a build
+    publishes it: into a version folder that then becomes current."""
     settings = sample.replace(data_dir=tmp_path_factory.mktemp(name) / "var")
     settings.data_dir.mkdir(parents=True)
     shutil.copy(sample.warehouse_path, settings.warehouse_path)
     with duckdb.connect(str(settings.warehouse_path)) as con:
         change(con)
-    write_report(settings)
+    version = settings.version_dir(name)
+    write_report(settings, version / "report.html")
+    switch(settings.publish_dir, version)
     return settings
 
 
@@ -178,6 +182,17 @@ def test_the_report_command_writes_it_again(sample, capsys):
     assert main(["report", "--data-dir", str(sample.data_dir)]) == 0
     assert capsys.readouterr().out.startswith(f"Report: {sample.report_path} (")
     assert sample.report_path.stat().st_size > 10_000
+
+
+def test_the_report_command_needs_a_published_version(sample, tmp_path, capsys):
+    settings = sample.replace(data_dir=tmp_path / "var")
+    settings.data_dir.mkdir()
+    shutil.copy(sample.warehouse_path, settings.warehouse_path)
+    assert main(["report", "--data-dir", str(settings.data_dir)]) == 1
+    assert capsys.readouterr().err == (
+        f"thesis: error: nothing is published in {settings.publish_dir} yet: run `thesis build` first\n"
+    )
+    assert not settings.publish_dir.exists()
 
 
 def test_text_is_escaped():

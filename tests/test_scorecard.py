@@ -267,6 +267,34 @@ def test_a_majority_that_the_missing_companies_could_still_make_is_insufficient(
             "  - id: x\n    statement: s\n    window: w\n    comparator: '<'\n    threshold: 1\n    metric: selec 1\n",
             'claim x: metric is not valid SQL: Parser Error: syntax error at or near "selec"',
         ),
+        *[
+            ("  - id: x\n    statement: s\n    window: w\n    comparator: '<'\n    threshold: 1\n    metric: " + m, e)
+            for m, e in [
+                ("select 1 as value; select 2", "claim x: metric must be one query, found 2"),
+                (
+                    "delete from raw.prices returning 1 as value, date as as_of, '' as evidence\n",
+                    "claim x: metric must be a SELECT query, not DELETE",
+                ),
+                ("copy raw.prices to 'out.csv'\n", "claim x: metric must be a SELECT query, not COPY"),
+                ("attach 'other.duckdb' as other\n", "claim x: metric must be a SELECT query, not ATTACH"),
+                # DuckDB types these as SELECT statements: the statement inside the CTE is what writes.
+                (
+                    "|\n      with gone as (delete from raw.prices returning close)\n"
+                    "      select max(close) as value, current_date as as_of, '' as evidence from gone\n",
+                    "claim x: metric must only read, but holds DELETE",
+                ),
+                (
+                    "|\n      with out as (copy raw.prices to 'prices.csv')\n"
+                    "      select 1 as value, current_date as as_of, '' as evidence\n",
+                    "claim x: metric must only read, but holds COPY",
+                ),
+                (
+                    "|\n      select (with y as (update raw.prices set close = 0 returning close) select max(close)\n"
+                    "              from y) as value, current_date as as_of, '' as evidence\n",
+                    "claim x: metric must only read, but holds UPDATE",
+                ),
+            ]
+        ],
     ],
 )
 def test_a_bad_entry_is_named_with_its_reason(tmp_path, entry, message):

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import itertools
+import re
+import threading
+import time
 
 import pytest
 import requests
 
-from pipeline.errors import MissingData, MissingUserAgent, Throttled, TransientSourceError
+from pipeline.errors import (
+    DeadlineExceeded,
+    MissingData,
+    MissingUserAgent,
+    SourceError,
+    Throttled,
+    TransientSourceError,
+)
 from pipeline.sources.sec import LiveSecClient, RateLimiter, companyfacts_url, padded_cik
 
 UA = "Thesis Pipeline research@example.com"
@@ -112,13 +122,65 @@ def test_404_names_the_cik():
         )
 
 
-def test_timeouts_and_5xx_are_transient():
+@pytest.mark.parametrize(
+    "answer",
+    [
+        requests.Timeout(),
+        requests.ConnectionError(),
+        requests.exceptions.ChunkedEncodingError(),  # the connection closed before the declared length
+        response(503),
+        response(200, b'{"cik": 1045810, "facts": {"us-gaap": {'),  # a body cut short, whole as far as HTTP goes
+    ],
+    ids=["timeout", "dropped", "cut", "5xx", "truncated-json"],
+)
+def test_passing_faults_are_transient_and_name_the_url(answer):
     clock = FakeClock()
-    session = RecordedSession(clock, [requests.Timeout(), response(503)])
-    sec = client(clock, session)
-    for _ in range(2):
-        with pytest.raises(TransientSourceError):
+    with pytest.raises(TransientSourceError, match=re.escape(companyfacts_url(1))):
+        client(clock, RecordedSession(clock, [answer])).get(companyfacts_url(1), "companyfacts for X")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        response(403, b"<html>Forbidden</html>"),  # not the rate-limit page
+        response(400),
+        response(200, b""),
+        response(200, b"<!DOCTYPE html><html><body>Maintenance</body></html>", {"Content-Type": "text/html"}),
+    ],
+    ids=["403", "400", "empty", "web-page"],
+)
+def test_lasting_faults_are_not_transient(answer):
+    """Retrying them would only delay the same answer."""
+    clock = FakeClock()
+    with pytest.raises(SourceError, match="companyfacts for X") as raised:
+        client(clock, RecordedSession(clock, [answer])).get(companyfacts_url(1), "companyfacts for X")
+    assert not isinstance(raised.value, TransientSourceError)
+
+
+class SlowSession:
+    """An answer that keeps coming until released, as from a server dripping a byte at a time."""
+
+    def __init__(self):
+        self.released = threading.Event()
+
+    def get(self, url: str, headers: dict, timeout: float) -> requests.Response:
+        self.released.wait(30)
+        return response(200, b"{}")
+
+
+def test_the_timeout_bounds_the_whole_answer_not_each_read():
+    clock = FakeClock()
+    session = SlowSession()
+    sec = LiveSecClient(UA, session=session, limiter=RateLimiter(8, clock=clock, sleep=clock.sleep), timeout=0.2)
+    started = time.monotonic()
+    try:
+        with pytest.raises(
+            DeadlineExceeded, match=r"companyfacts for X at https://data\.sec\.gov/\S+, gave no answer within 0\.2 s"
+        ):
             sec.get(companyfacts_url(1), "companyfacts for X")
+    finally:
+        session.released.set()
+    assert time.monotonic() - started < 2
 
 
 @pytest.mark.parametrize("user_agent", [None, "", "   ", "no-email-here"])

@@ -78,3 +78,35 @@ def test_a_bad_variable_is_named_in_one_line(monkeypatch, variable, value, messa
 def test_a_bad_flag_is_named_as_a_flag():
     with pytest.raises(SettingsError, match=r"^--anchor-date='2025-13-01' is not valid"):
         load_settings(anchor_date="2025-13-01")
+
+
+@pytest.mark.parametrize(
+    "variable, value, message",
+    [
+        # A Cyrillic capital O (U+041E) in front of RCL: it looks like ORCL and matches no price.
+        ("THESIS_TICKERS", "NVDA,\u041eRCL", "ticker '\u041eRCL' holds non-ASCII characters: '\u041e' (U+041E)"),
+        # upper() would turn the long s (U+017F) into an ASCII S: refused before that.
+        ("THESIS_BENCHMARK", "^\u017fOX", "ticker '^\u017fOX' holds non-ASCII characters: '\u017f' (U+017F)"),
+        ("THESIS_TICKERS", "NVDA,ORCL'); drop table raw.prices; --", 'ticker "ORCL\'); drop table raw.prices; --"'),
+        ("THESIS_BENCHMARK", "SO^X", "ticker 'SO^X' is not a Yahoo symbol"),
+        ("THESIS_HYPERSCALERS", "MSFT,GOOGL AMZN", "ticker 'GOOGL AMZN' is not a Yahoo symbol"),
+        ("THESIS_TICKERS", "ABCDEFGHIJKLMNOP", "ticker 'ABCDEFGHIJKLMNOP' is not a Yahoo symbol"),
+        ("THESIS_TICKER_ALIASES", "SOX=^SOX;", "ticker '^SOX;' is not a Yahoo symbol"),
+        ("THESIS_LOCK_WAIT_SECONDS", "-1", "Input should be greater than or equal to 0"),
+        ("THESIS_FETCH_TIMEOUT_SECONDS", "inf", "Input should be less than or equal to 3600"),
+        ("THESIS_SEC_MAX_WAIT_SECONDS", "1e9", "Input should be less than or equal to 86400"),
+        ("THESIS_RETRY_BACKOFF_SECONDS", "nan", "THESIS_RETRY_BACKOFF_SECONDS='nan' is not valid"),
+    ],
+)
+def test_a_ticker_that_is_no_symbol_or_a_duration_out_of_range_is_refused(monkeypatch, variable, value, message):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as failure:
+        load_settings()
+    assert str(failure.value).startswith(f"{variable}=")
+    assert message in str(failure.value) and "\n" not in str(failure.value)
+
+
+@pytest.mark.parametrize("symbol", ["NVDA", "^SOX", "BRK-B", "BRK.B", "0700.HK", "EURUSD=X", "GC=F", "^GSPC"])
+def test_yahoo_symbols_pass_in_any_case(symbol):
+    assert load_settings(tickers=[symbol.lower()], benchmark=f" {symbol.lower()} ").tickers == (symbol,)
+    assert load_settings(benchmark=f" {symbol.lower()} ").benchmark == symbol

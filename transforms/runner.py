@@ -29,6 +29,7 @@ LAYERS = {"macros": "macro", "staging": "view", "marts": "table"}
 SCHEMA = {"macros": "staging", "staging": "staging", "marts": "marts"}
 COMMENT = re.compile(r"--[^\n]*")
 RELATION = re.compile(r"\b(raw|staging|marts|meta)\.(\w+)\b")
+NAME = re.compile(r"[a-z_][a-z0-9_]*")  # a model's file name becomes its name in DDL, unquoted
 
 
 class ModelError(ValueError):
@@ -60,6 +61,8 @@ def discover(root: Path = ROOT) -> list[Model]:
     models = []
     for layer, kind in LAYERS.items():
         for path in sorted((root / layer).glob("*.sql")):
+            if not NAME.fullmatch(path.stem):
+                raise ModelError(f"{path.name}: a model's file name is its SQL name; use a-z, 0-9 and _ only")
             docs_path = path.with_suffix(".yml")
             if not docs_path.exists():
                 raise ModelError(f"{path.name} has no {docs_path.name} documenting its columns")

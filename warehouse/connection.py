@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +12,16 @@ from pathlib import Path
 import duckdb
 
 from warehouse.migrate import migrate
+
+# How long opening the working database waits for another process to let go of it: a reader such
+# as `thesis status` holds it for well under a second.
+BUSY_WAIT_SECONDS = 5.0
+_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the working database (DuckDB allows one writer, or many readers)."""
+
 
 # Warehouses (by resolved path) this process has migrated: checking on every connection would
 # cost queries on each task, and nothing else changes the schema of the file this process owns.
@@ -24,7 +36,7 @@ def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     key = path.resolve()
     # A file deleted since it was migrated (a rebuild from the raw zone) comes back empty.
     is_new = not path.exists()
-    con = duckdb.connect(str(path))
+    con = open_waiting(path, read_only=False)
     try:
         with _migrating:
             if is_new or key not in _migrated:
@@ -38,11 +50,31 @@ def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 @contextmanager
 def connect_read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """Read the working database without migrating it: readers never change the schema."""
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_waiting(path, read_only=True)
     try:
         yield con
     finally:
         con.close()
+
+
+def open_waiting(path: Path, read_only: bool, wait: float = BUSY_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect, waiting up to `wait` seconds while another process holds the file; then
+    WarehouseBusy naming that process, instead of DuckDB's IOException."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            holder = _HOLDER.search(str(exc))
+            if holder is None:
+                raise
+            if time.monotonic() >= deadline:
+                copy = path.with_name("published") / "current" / "thesis.duckdb"
+                raise WarehouseBusy(
+                    f"{path} is open in another process ({holder[1]}, pid {holder[2]}); close that session and "
+                    f"run again (analysts read the published copy, {copy})"
+                ) from None
+            time.sleep(0.2)
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> list[int]:

@@ -1,7 +1,12 @@
-"""Publishing: parquet per mart with a manifest, and the analyst copy of the database.
+"""Publishing: parquet per mart with a manifest, the report and the analyst copy, as one version.
 
-Every file is written beside its target and renamed into place, so a reader sees the previous
-publish or this one, never half of one, and a reader holding a file open never blocks a run.
+Each run writes a new folder, PUBLISHED/versions/<run_id>/ (parquet/ with manifest.json,
+report.html, thesis.duckdb), that no reader knows yet. When the folder is whole, one symlink,
+PUBLISHED/current, is switched to it by a rename: a reader sees the previous set or this one,
+never a mix, and a killed publish leaves the previous set as it was. The previous versions stay
+for readers that still hold them, KEEP versions in all. Each copy has a folder of its own, where
+DuckDB (which resolves the links) keeps its WAL: a WAL left by an analyst session killed on one
+copy never meets another copy.
 """
 
 from __future__ import annotations
@@ -9,12 +14,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from warehouse.files import sha256_bytes, temporary_beside, write_atomic
+from warehouse.files import sha256_file, temporary_beside, write_atomic
+
+VERSIONS = "versions"
+CURRENT = "current"
+KEEP = 3  # the current version and the two before it
+# Names kept from before versions, each a fixed symlink through `current`: what analysts and BI
+# tools were pointed at keeps working, and switches with `current`.
+THROUGH_CURRENT = ("thesis.duckdb", "parquet", "report.html")
 
 
 @dataclass(frozen=True)
@@ -24,50 +37,9 @@ class Publication:
     rows: dict[str, int]
 
 
-def publish_parquet(warehouse_path: Path, parquet_dir: Path, run_id: str) -> Publication:
-    parquet_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse_path), read_only=True)
-    try:
-        tables = [
-            r[0]
-            for r in con.execute(
-                "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name"
-            ).fetchall()
-        ]
-        entries, files, rows = {}, {}, {}
-        for table in tables:
-            target = parquet_dir / f"{table}.parquet"
-            tmp = temporary_beside(target)
-            # ORDER BY ALL: the same rows always give the same file. The relational API takes the
-            # path as a value, never spliced into SQL.
-            con.sql(f"select * from marts.{table} order by all").write_parquet(str(tmp))
-            os.replace(tmp, target)
-            files[table], rows[table] = target, con.execute(f"select count(*) from marts.{table}").fetchone()[0]
-            entries[table] = {
-                "file": target.name,
-                "rows": rows[table],
-                "sha256": sha256_bytes(target.read_bytes()),
-                "schema": [
-                    {"name": name, "type": dtype, "description": comment}
-                    for name, dtype, comment in con.execute(
-                        "select column_name, data_type, comment from duckdb_columns() "
-                        "where schema_name = 'marts' and table_name = ? order by column_index",
-                        [table],
-                    ).fetchall()
-                ],
-            }
-    finally:
-        con.close()
-    published_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    manifest = {"run_id": run_id, "published_at": published_at, "tables": entries}
-    manifest_path = parquet_dir / "manifest.json"
-    write_atomic(manifest_path, json.dumps(manifest, indent=2).encode())
-    return Publication(manifest_path, files, rows)
-
-
-# DuckDB 2.0 writes storage version 69 by default; the DuckDB 1.4 and 1.5 that analysts run read
-# up to 68. The copy is written in 1.4's format, which 2.0 reads too.
-ANALYST_STORAGE_VERSION = "v1.4.0"
+def quoted(schema: str, name: str) -> str:
+    """A qualified name as SQL, for statements that take names only as text (catalog names)."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in (schema, name))
 
 
 def sql_string(text: str) -> str:
@@ -75,29 +47,127 @@ def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def publish_analyst_copy(warehouse_path: Path, analyst_path: Path) -> None:
-    """Copy the closed working database, in DuckDB 1.4's storage format, beside the analyst copy,
-    then rename it into place. Comments, views and macros come along with the tables."""
-    analyst_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_beside(analyst_path)
-    # ATTACH would open a leftover file (from a killed publish) instead of creating one, and a
-    # WAL beside a file that is not its own makes the file fail to open.
-    leftovers = [tmp, tmp.with_name(tmp.name + ".wal")]
-    for path in leftovers:
+def export_parquet(warehouse_path: Path, parquet_dir: Path, run_id: str) -> Publication:
+    """Every mart as a parquet file in `parquet_dir` (a new version's, no reader sees it yet),
+    then the manifest: run, row counts, sha256 and schema of each file."""
+    parquet_dir.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name"
+            ).fetchall()
+        ]
+        entries = {table: export_table(con, table, parquet_dir / f"{table}.parquet") for table in tables}
+    published_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    manifest = {"run_id": run_id, "published_at": published_at, "tables": entries}
+    manifest_path = parquet_dir / "manifest.json"
+    write_atomic(manifest_path, json.dumps(manifest, indent=2).encode())
+    files = {table: parquet_dir / entry["file"] for table, entry in entries.items()}
+    return Publication(manifest_path, files, {table: entry["rows"] for table, entry in entries.items()})
+
+
+def export_table(con: duckdb.DuckDBPyConnection, table: str, target: Path) -> dict[str, object]:
+    """One mart to `target`; its manifest entry."""
+    # ORDER BY ALL: the same rows always give the same file. The relational API takes the path as
+    # a value, never spliced into SQL.
+    relation = con.sql(f"select * from {quoted('marts', table)} order by all")
+    relation.write_parquet(str(target))
+    # fetchall, not fetchone: DuckDB refuses the next query on a connection with rows left unread.
+    [[rows]] = con.execute(f"select count(*) from {quoted('marts', table)}").fetchall()
+    columns = con.execute(
+        "select column_name, data_type, comment from duckdb_columns() "
+        "where schema_name = 'marts' and table_name = ? order by column_index",
+        [table],
+    ).fetchall()
+    return {
+        "file": target.name,
+        "rows": rows,
+        "sha256": sha256_file(target),
+        "schema": [{"name": name, "type": dtype, "description": comment} for name, dtype, comment in columns],
+    }
+
+
+# DuckDB 2.0 writes storage version 69 by default; the DuckDB 1.4 and 1.5 that analysts run read
+# up to 68. The copy is written in 1.4's format, which 2.0 reads too.
+ANALYST_STORAGE_VERSION = "v1.4.0"
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    """How the run that publishes ended, written into its copy's meta.runs: the working database
+    records it only once the version is current, so a run killed before that is not `succeeded`."""
+
+    run_id: str
+    status: str
+    message: str
+
+
+def publish_analyst_copy(warehouse_path: Path, target: Path, ended: RunEnd) -> None:
+    """Copy the closed working database to `target` (in a version no reader sees yet), in DuckDB
+    1.4's storage format. Comments, views and macros come along with the tables."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # ATTACH would open a leftover file instead of creating one, and a WAL beside a file that is
+    # not its own makes the file fail to open.
+    for path in (target, target.with_name(target.name + ".wal")):
         path.unlink(missing_ok=True)
-    con = duckdb.connect()
-    try:
+    with duckdb.connect() as con:
         storage = sql_string(ANALYST_STORAGE_VERSION)
         con.execute(f"attach {sql_string(str(warehouse_path))} as src (read_only)")
-        con.execute(f"attach {sql_string(str(tmp))} as dst (storage_version {storage})")
+        con.execute(f"attach {sql_string(str(target))} as dst (storage_version {storage})")
         con.execute("copy from database src to dst")
+        con.execute(
+            "update dst.meta.runs set status = ?, message = ?, finished_at = now() where run_id = ?",
+            [ended.status, ended.message, ended.run_id],
+        )
         con.execute("detach src")
         con.execute("detach dst")  # checkpoints: the file is whole, with no WAL beside it
-        # An analyst session killed while it held the old copy read-write may have left a WAL;
-        # the new copy would refuse to open with it.
-        analyst_path.with_name(analyst_path.name + ".wal").unlink(missing_ok=True)
-        os.replace(tmp, analyst_path)
-    finally:
-        con.close()
-        for path in leftovers:
-            path.unlink(missing_ok=True)
+
+
+def current_version(publish_dir: Path) -> Path | None:
+    """The version folder readers see now, or None before the first publish."""
+    link = publish_dir / CURRENT
+    return publish_dir / os.readlink(link) if link.is_symlink() else None
+
+
+def switch(publish_dir: Path, version: Path) -> None:
+    """Make `version` (a whole folder under PUBLISHED/versions/) the one readers see: one rename of
+    a symlink. Then the fixed names through `current`, and the versions past KEEP removed."""
+    replace_with_link(publish_dir / CURRENT, version.relative_to(publish_dir))
+    for name in THROUGH_CURRENT:
+        link = publish_dir / name
+        if not (link.is_symlink() and Path(os.readlink(link)) == Path(CURRENT) / name):
+            # Left by the layout before versions: the WAL of an analyst session killed on that copy.
+            link.with_name(f"{name}.wal").unlink(missing_ok=True)
+            replace_with_link(link, Path(CURRENT) / name)
+    prune(publish_dir)
+
+
+def replace_with_link(path: Path, target: Path) -> None:
+    """`path` becomes a symlink to `target` (relative to its folder) in one rename."""
+    if path.is_dir() and not path.is_symlink():
+        # A folder a rename cannot replace: from the layout before versions, or a copy of the data
+        # directory made by a tool that followed the links.
+        shutil.rmtree(path)
+    tmp = temporary_beside(path)
+    tmp.unlink(missing_ok=True)
+    os.symlink(target, tmp)
+    os.replace(tmp, path)
+
+
+def prune(publish_dir: Path, keep: int = KEEP) -> list[Path]:
+    """Remove the versions readers no longer reach: all but the current one and the keep - 1
+    before it, and any version newer than current (a run killed before its switch). Only for a
+    caller holding the run lock: no run is writing a version meanwhile."""
+    versions = publish_dir / VERSIONS
+    if not versions.is_dir():
+        return []
+    current = current_version(publish_dir)
+    # Run ids start with their UTC start time: names sort in the order the runs started.
+    names = sorted(p.name for p in versions.iterdir() if p.is_dir())
+    at = names.index(current.name) if current is not None and current.name in names else -1
+    kept = set(names[max(0, at - keep + 1) : at + 1])
+    removed = [versions / name for name in names if name not in kept]
+    for path in removed:
+        shutil.rmtree(path)
+    return removed

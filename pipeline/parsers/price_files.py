@@ -10,15 +10,22 @@ Layouts (column names are matched case-insensitively):
 
 Where a layout has no `Adj Close`, Yahoo adjusted the OHLC already: `adj_close` is `Close`, and
 `close_is_adjusted` says so.
+
+A file is refused, naming itself and the fault, when its contents, its name and the ticker given
+for it disagree (see TickerNames), when a Date is anything but a date (and a time), or when a
+price is not a finite number.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.errors import PayloadError
@@ -40,9 +47,31 @@ COLUMNS = {
 REQUIRED = ("date", "open", "high", "low", "close", "volume")
 PRICES = ("open", "high", "low", "close", "adj_close")
 CANONICAL = ("ticker", "date", *PRICES, "volume", "dividend", "split_ratio", "close_is_adjusted")
+# A Yahoo symbol written as one, in capitals: NVDA, ^SOX, BRK-B, ES=F. `export` or `prices_2025` is not.
+SYMBOL = re.compile(r"\^?[A-Z][A-Z0-9=-]{0,11}")
+# A day, optionally with the time and UTC offset yfinance stamps bars with: `2025-01-02 00:00:00-05:00`.
+STAMP = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
 
 
-def read_price_payload(payload: PayloadFile, aliases: Mapping[str, str], ticker: str | None = None) -> pd.DataFrame:
+@dataclass(frozen=True)
+class TickerNames:
+    """How a file's name is read as a ticker: its part before the first dot names one when it is an
+    alias (SOX_index -> ^SOX), a configured ticker in any case (nvda), or a Yahoo symbol written in
+    capitals (AAPL, ^SOX). Any other name (export.csv, prices_2025.csv) names none."""
+
+    aliases: Mapping[str, str]
+    configured: Collection[str] = ()
+
+    def named(self, name: str) -> str | None:
+        stem = name.split(".", 1)[0]
+        if stem in self.aliases:
+            return self.aliases[stem]
+        if stem.upper() in self.configured or SYMBOL.fullmatch(stem):
+            return stem.upper()
+        return None
+
+
+def read_price_payload(payload: PayloadFile, names: TickerNames) -> pd.DataFrame:
     """The payload as canonical rows (see CANONICAL), or PayloadError naming the file and the fault."""
     name = payload.path.name
     try:
@@ -53,32 +82,70 @@ def read_price_payload(payload: PayloadFile, aliases: Mapping[str, str], ticker:
     except Exception as exc:  # pandas and pyarrow raise many types for a damaged file
         raise PayloadError(f"{name}: unreadable ({type(exc).__name__}: {exc})") from None
     try:
-        return canonical(frame, payload.ticker or ticker or ticker_from_name(name, aliases))
+        return canonical(frame, lambda held: agreed_ticker(payload, held, names))
     except PayloadError as exc:
         raise PayloadError(f"{name}: {exc}") from None
 
 
-def declared_tickers(path: Path, meta: Mapping[str, object], aliases: Mapping[str, str]) -> set[str]:
-    """The tickers a price file holds, by the same precedence as reading it (its contents, its
-    metadata, its name), without parsing its bars: a replay is checked before it runs."""
-    if path.suffix == ".csv":
+def agreed_ticker(payload: PayloadFile, held: set[str], names: TickerNames) -> set[str]:
+    """The tickers a file holds, once every statement of them agrees: its contents (`held`), its
+    name, and the ticker given for it (`--ticker` for an import, else a raw-zone file's metadata)."""
+    given = "--ticker" if payload.meta.get("source") == "import" else "its metadata"
+    named = names.named(payload.path.name)
+    claims = [
+        ("its Ticker column says", held),
+        ("its name says", {named} if named else set()),
+        (f"{given} says", {payload.ticker} if payload.ticker else set()),
+    ]
+    stated = [(where, tickers) for where, tickers in claims if tickers]
+    if not stated:
+        raise PayloadError(
+            "nothing says which ticker it holds (no Ticker column, and its name is no ticker); "
+            "pass --ticker or name the file after its ticker"
+        )
+    for where, tickers in stated[1:]:
+        if tickers != stated[0][1]:
+            first, ticker_set = stated[0]
+            raise PayloadError(f"{first} {', '.join(sorted(ticker_set))} but {where} {', '.join(sorted(tickers))}")
+    return stated[0][1]
+
+
+def check_ticker(path: Path, meta: Mapping[str, object], names: TickerNames) -> None:
+    """Before a file is copied anywhere: PayloadError naming it when what says its ticker disagrees."""
+    try:
+        agreed_ticker(PayloadFile(path, "", meta), header_tickers(path), names)
+    except PayloadError as exc:
+        raise PayloadError(f"{path.name}: {exc}") from None
+
+
+def declared_tickers(path: Path, meta: Mapping[str, object], names: TickerNames) -> set[str]:
+    """Every ticker a price file says it holds (its contents, its metadata, its name), without
+    parsing its bars: a replay is checked for coverage before it runs. Whether they agree, and
+    whether the file reads at all, is for the read to refuse."""
+    held = {str(meta["ticker"])} if meta.get("ticker") else set()
+    named = names.named(path.name)
+    return held | ({named} if named else set()) | header_tickers(path)
+
+
+def header_tickers(path: Path) -> set[str]:
+    """The tickers a CSV's Ticker column or Ticker header line holds; none for another file, or one
+    that does not read as text."""
+    if path.suffix != ".csv":
+        return set()
+    try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             rows = csv.reader(handle)
             header = next(rows, [])
             if header[:1] == ["Price"]:
                 line = next(rows, [])
-                if line[:1] == ["Ticker"]:
-                    return {t.strip().upper() for t in line[1:] if t.strip()}
+                return {t.strip().upper() for t in line[1:] if t.strip()} if line[:1] == ["Ticker"] else set()
             names = [c.strip().lower() for c in header]
-            if "ticker" in names:
-                column = names.index("ticker")
-                return {row[column].strip().upper() for row in rows if len(row) > column and row[column].strip()}
-    return {str(meta.get("ticker") or ticker_from_name(path.name, aliases))}
-
-
-def ticker_from_name(name: str, aliases: Mapping[str, str]) -> str:
-    stem = name.split(".", 1)[0]
-    return aliases.get(stem, stem.upper())
+            if "ticker" not in names:
+                return set()
+            column = names.index("ticker")
+            return {row[column].strip().upper() for row in rows if len(row) > column and row[column].strip()}
+    except (UnicodeDecodeError, csv.Error):
+        return set()
 
 
 def read_csv(data: bytes) -> pd.DataFrame:
@@ -91,10 +158,12 @@ def read_csv(data: bytes) -> pd.DataFrame:
         wide.index.name = "Date"
         wide.columns.names = ["Price", "Ticker"]
         return wide.stack(level="Ticker", future_stack=True).reset_index()
-    return pd.read_csv(io.StringIO(text))
+    # Every cell as text: a Date or a number is parsed below, exactly, and named when it does not parse.
+    return pd.read_csv(io.StringIO(text), dtype=str)
 
 
-def canonical(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
+def canonical(frame: pd.DataFrame, ticker_of: Callable[[set[str]], set[str]]) -> pd.DataFrame:
+    """Canonical rows; `ticker_of(tickers in the contents)` returns the tickers the file holds."""
     renamed = frame.rename(columns=lambda c: COLUMNS.get(str(c).strip().lower(), str(c)))
     missing = [c for c in REQUIRED if c not in renamed.columns]
     if missing:
@@ -102,30 +171,47 @@ def canonical(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
     if renamed.empty:
         raise PayloadError("no rows")
     out = pd.DataFrame(index=renamed.index)
-    out["ticker"] = renamed["ticker"].astype(str).str.upper() if "ticker" in renamed else ticker
     out["date"] = session_dates(renamed["date"])
+    contents = renamed["ticker"].astype("string").str.strip().str.upper() if "ticker" in renamed else None
+    if contents is not None and contents.isna().any():
+        raise PayloadError(f"the bar of {out['date'][contents.isna()].iloc[0]} has no Ticker")
+    held = ticker_of(set(contents) if contents is not None else set())
+    out["ticker"] = contents.astype(str) if contents is not None else next(iter(held))
     out["close_is_adjusted"] = "adj_close" not in renamed
     if "adj_close" not in renamed:
         renamed["adj_close"] = renamed["close"]
     for column in (*PRICES, "volume", "dividend", "split_ratio"):
-        if column not in renamed:
-            out[column] = 0.0
-            continue
-        try:
-            out[column] = pd.to_numeric(renamed[column]).astype("float64")
-        except (ValueError, TypeError) as exc:
-            raise PayloadError(f"column {column!r} is not numeric ({exc})") from None
+        out[column] = numbers(renamed[column], column, out["date"]) if column in renamed else 0.0
     return out.loc[:, list(CANONICAL)]
 
 
+def numbers(values: pd.Series, column: str, dates: pd.Series) -> pd.Series:
+    """A column as finite floats (a blank stays null, for the suite to refuse); PayloadError naming
+    the first cell that is not a number, or is one too large to be finite (`1e999`)."""
+    parsed = pd.to_numeric(values, errors="coerce").astype("float64")
+    bad = (parsed.isna() & values.notna()) | np.isinf(parsed)
+    if bad.any():
+        first = bad.idxmax()
+        what = "not a finite number" if np.isinf(parsed[first]) else "not a number"
+        raise PayloadError(f"column {column!r} on {dates[first]} is {what} ({values[first]!r})")
+    return parsed
+
+
 def session_dates(values: pd.Series) -> pd.Series:
-    """The exchange-local trading day. yfinance stamps bars at local midnight, often with an offset."""
+    """The exchange-local trading day. yfinance stamps bars at local midnight, often with an offset,
+    so the day is the stamp's date as written; anything but a date (and a time) is refused."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return values.dt.tz_localize(None).dt.normalize().dt.date
-    try:
-        return pd.to_datetime(values.astype(str).str.slice(0, 10), format="%Y-%m-%d").dt.date
-    except ValueError as exc:
-        raise PayloadError(f"a Date does not parse ({exc})") from None
+    if pd.api.types.is_datetime64_dtype(values):
+        return values.dt.normalize().dt.date
+    text = values.astype("string").str.strip()
+    days = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    bad = text.isna() | ~text.fillna("").str.fullmatch(STAMP) | days.isna()
+    if bad.any():
+        first = bad.idxmax()
+        shown = "empty" if pd.isna(text[first]) else repr(text[first])
+        raise PayloadError(f"a Date is not a date: {shown} (row {first + 1}); expected YYYY-MM-DD, perhaps with a time")
+    return days.dt.date
 
 
 def events(prices: pd.DataFrame) -> pd.DataFrame:

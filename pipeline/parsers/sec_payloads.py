@@ -8,6 +8,7 @@ every unit, every version.
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -58,9 +59,25 @@ def load_json(payload: PayloadFile) -> dict:
         data = json.loads(payload.path.read_bytes())
     except (ValueError, UnicodeDecodeError) as exc:
         raise PayloadError(f"{payload.path.name}: not valid JSON, perhaps truncated ({exc})") from None
+    except RecursionError:
+        raise PayloadError(f"{payload.path.name}: JSON nested too deeply to be an SEC payload") from None
     if not isinstance(data, dict):
         raise PayloadError(f"{payload.path.name}: expected a JSON object, found {type(data).__name__}")
     return data
+
+
+def body_cik(data: dict, payload: PayloadFile) -> int:
+    """The CIK a payload is filed under: its name's (and metadata's), which its body's `cik`, where
+    it has one, must match: a file named for one company holding another's data is refused."""
+    named = int(payload.meta["cik"])
+    stated = data.get("cik")
+    if stated is None:
+        return named
+    if isinstance(stated, bool) or not re.fullmatch(r"\d{1,10}", str(stated)):
+        raise PayloadError(f"{payload.path.name}: its `cik` is {stated!r}, not a CIK number")
+    if int(stated) != named:
+        raise PayloadError(f"{payload.path.name}: its name says CIK {named} but its `cik` says {int(stated)}")
+    return named
 
 
 def read_companyfacts(payload: PayloadFile) -> pd.DataFrame:
@@ -69,7 +86,7 @@ def read_companyfacts(payload: PayloadFile) -> pd.DataFrame:
     facts = data.get("facts")
     if not isinstance(facts, dict):
         raise PayloadError(f"{payload.path.name}: no `facts` object; not a companyfacts payload")
-    cik = int(data.get("cik") or payload.meta["cik"])
+    cik = body_cik(data, payload)
     columns: dict[str, list] = {name: [] for name in ("taxonomy", "concept", "unit", *FACT_FIELDS)}
     taxonomies, concepts, units = columns["taxonomy"], columns["concept"], columns["unit"]
     try:
@@ -83,52 +100,107 @@ def read_companyfacts(payload: PayloadFile) -> pd.DataFrame:
                         columns[name] += [row.get(name) for row in rows]
     except (AttributeError, KeyError, TypeError) as exc:
         raise PayloadError(f"{payload.path.name}: a fact is not in the companyfacts layout ({exc!r})") from None
+    check_fact_values(columns, payload)
     frame = pd.DataFrame(columns)
     frame["cik"] = cik
-    frame["val"] = pd.to_numeric(frame["val"], errors="coerce").astype("float64")
+    frame["val"] = frame["val"].astype("float64")
     frame["fy"] = pd.array(frame["fy"], dtype="Int64")
-    frame["period"] = (frame["start"] + "/" + frame["end"]).where(frame["start"].notna(), frame["end"])
+    named = fact_names(frame)
     for name in ("start", "end", "filed"):
-        frame[name] = parse_dates(frame[name], payload, name)
+        frame[name] = parse_dates(frame[name], f"{payload.path.name}: a fact's `{name}`", named)
+    frame["period"] = [str(e) if pd.isna(s) else f"{s}/{e}" for s, e in zip(frame["start"], frame["end"], strict=True)]
     # A fact repeated word for word is one fact; differing values under one key are left for validation.
     return frame.drop_duplicates().loc[:, list(FACT_COLUMNS)].reset_index(drop=True)
 
 
-def parse_dates(values: pd.Series, payload: PayloadFile, name: str) -> pd.Series:
-    try:
-        return pd.to_datetime(values, format="%Y-%m-%d").dt.date
-    except (ValueError, TypeError) as exc:
-        raise PayloadError(f"{payload.path.name}: a fact's `{name}` is not a YYYY-MM-DD date ({exc})") from None
+def check_fact_values(columns: dict[str, list], payload: PayloadFile) -> None:
+    """`val` is a finite JSON number (not `"1e3"`, not `1e999`) or missing; `fy` a whole year or
+    missing. PayloadError naming the first fact that is not."""
+    for name, fits, what in (
+        ("val", lambda v: type(v) in (int, float) and math.isfinite(v), "a finite number"),
+        ("fy", lambda v: type(v) is int, "a whole year"),
+    ):
+        for i, value in enumerate(columns[name]):
+            if value is not None and not fits(value):
+                fact = f"{columns['taxonomy'][i]}:{columns['concept'][i]} {columns['unit'][i]}"
+                fact += f" accn {columns['accn'][i]}"
+                raise PayloadError(f"{payload.path.name}: a fact's `{name}` is {value!r}, not {what} ({fact})")
 
 
-def filings_table(data: dict, kind: str) -> dict:
+def fact_names(frame: pd.DataFrame) -> pd.Series:
+    return frame["taxonomy"] + ":" + frame["concept"] + " " + frame["unit"] + " accn " + frame["accn"].astype(str)
+
+
+def parse_dates(values: pd.Series, what: str, rows: pd.Series) -> pd.Series:
+    """YYYY-MM-DD dates exactly (a missing one stays missing); PayloadError naming the first that is not."""
+    text = values.where(values.isna(), values.astype(str))
+    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    bad = values.notna() & (parsed.isna() | ~text.fillna("").str.fullmatch(r"\d{4}-\d{2}-\d{2}"))
+    if bad.any():
+        first = bad.idxmax()
+        raise PayloadError(f"{what} is {values[first]!r}, not a YYYY-MM-DD date ({rows[first]})")
+    return parsed.dt.date.where(values.notna(), None)
+
+
+def filings_table(data: dict, kind: str, name: str) -> dict:
     """The columnar filings table: `filings.recent` of a submissions file; an archive file is one."""
-    return data.get("filings", {}).get("recent", {}) if kind == "submissions" else data
+    if kind != "submissions":
+        return data
+    filings = data.get("filings")
+    if not isinstance(filings, dict) or not isinstance(filings.get("recent"), dict):
+        found = type(filings).__name__ if not isinstance(filings, dict) else "no `recent` object in it"
+        raise PayloadError(f"{name}: `filings` is not an object with `recent` filings ({found}); not submissions")
+    return filings["recent"]
 
 
 def archive_names(payload: PayloadFile) -> list[str]:
-    """The older-filings files a submissions payload lists in `filings.files`."""
-    files = load_json(payload).get("filings", {}).get("files") or []
-    return [str(entry["name"]) for entry in files if isinstance(entry, dict) and entry.get("name")]
+    """The older-filings files a submissions payload lists in `filings.files`. None for a payload
+    that does not read: reading it as submissions refuses it (and quarantines it) with the reason."""
+    try:
+        filings = load_json(payload).get("filings")
+    except PayloadError:
+        return []
+    files = filings.get("files") if isinstance(filings, dict) else None
+    return [str(entry["name"]) for entry in files or [] if isinstance(entry, dict) and entry.get("name")]
 
 
 def read_submissions(payload: PayloadFile) -> pd.DataFrame:
     """One row per filing of a submissions or archive payload, with the CIK it is filed under."""
-    table = filings_table(load_json(payload), str(payload.meta["kind"]))
-    missing = [name for name in REQUIRED_FILING_FIELDS if name not in table]
+    name = payload.path.name
+    data = load_json(payload)
+    kind = str(payload.meta["kind"])
+    table = filings_table(data, kind, name)
+    missing = [field for field in REQUIRED_FILING_FIELDS if field not in table]
     if missing:
-        raise PayloadError(
-            f"{payload.path.name}: no {', '.join(missing)} in the filings table; not a submissions payload"
-        )
-    lengths = {len(table[name]) for name in FILING_FIELDS if name in table}
+        raise PayloadError(f"{name}: no {', '.join(missing)} in the filings table; not a submissions payload")
+    not_lists = [field for field in FILING_FIELDS if field in table and not isinstance(table[field], list)]
+    if not_lists:
+        raise PayloadError(f"{name}: filings column {not_lists[0]!r} is not a list")
+    lengths = {len(table[field]) for field in FILING_FIELDS if field in table}
     if len(lengths) > 1:
-        raise PayloadError(f"{payload.path.name}: filings columns differ in length {sorted(lengths)}")
-    frame = pd.DataFrame({column: table.get(name) for name, column in FILING_FIELDS.items()})
-    frame["cik"] = int(payload.meta["cik"])
-    for column in ("filing_date", "report_date"):
-        frame[column] = pd.to_datetime(frame[column].replace("", None), format="%Y-%m-%d").dt.date
-    frame["acceptance_datetime"] = pd.to_datetime(frame["acceptance_datetime"], utc=True)
-    for column in ("is_xbrl", "is_inline_xbrl"):
-        frame[column] = frame[column].astype("boolean")
-    frame["size"] = pd.array(frame["size"], dtype="Int64")
+        raise PayloadError(f"{name}: filings columns differ in length {sorted(lengths)}")
+    frame = pd.DataFrame({column: table.get(field) for field, column in FILING_FIELDS.items()})
+    frame["cik"] = body_cik(data, payload) if kind == "submissions" else int(payload.meta["cik"])
+    accessions = "accn " + frame["accession_number"].astype(str)
+    for field, column in (("filingDate", "filing_date"), ("reportDate", "report_date")):
+        frame[column] = parse_dates(frame[column].replace("", None), f"{name}: a filing's `{field}`", accessions)
+    frame["acceptance_datetime"] = acceptance_times(frame["acceptance_datetime"], name, accessions)
+    try:
+        for column in ("is_xbrl", "is_inline_xbrl"):
+            frame[column] = frame[column].astype("boolean")
+        frame["size"] = pd.array(frame["size"], dtype="Int64")
+    except (ValueError, TypeError) as exc:
+        raise PayloadError(f"{name}: a filing's isXBRL, isInlineXBRL or size is malformed ({exc})") from None
     return frame.drop_duplicates("accession_number", keep="last").reset_index(drop=True)
+
+
+def acceptance_times(values: pd.Series, name: str, rows: pd.Series) -> pd.Series:
+    """SEC's `2026-03-04T17:33:32.000Z`, as UTC; PayloadError naming the first that is not ISO 8601."""
+    text = values.where(values.isna(), values.astype(str))
+    iso = text.fillna("").str.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?")
+    bad = values.notna() & ~iso
+    if bad.any():
+        first = bad.idxmax()
+        bad_value = values[first]
+        raise PayloadError(f"{name}: a filing's `acceptanceDateTime` is {bad_value!r}, not ISO 8601 ({rows[first]})")
+    return pd.to_datetime(text, format="ISO8601", utc=True)

@@ -1,4 +1,4 @@
-"""`thesis report`: one self-contained HTML file from the warehouse, published beside the exports.
+"""`thesis report`: one self-contained HTML file from the warehouse, published with the exports.
 
 Inline CSS and inline SVG only: no scripts, fonts, styles or images are fetched, so the file
 works offline and can be mailed as it is.
@@ -46,8 +46,10 @@ def render(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     )
 
 
-def write_report(settings: Settings) -> Path:
+def write_report(settings: Settings, target: Path | None = None) -> Path:
+    """The report to `target`: a build's new version folder, or (by default) the current version's."""
+    target = target or settings.report_path
     with connect_read_only(settings.warehouse_path) as con:
         document = render(con, settings)
-    write_atomic(settings.report_path, document.encode())
-    return settings.report_path
+    write_atomic(target, document.encode())
+    return target

@@ -10,6 +10,7 @@ import duckdb
 from pipeline.report.html import Section, no_data, paragraph, table
 from pipeline.report.svg import Chart, Range, Series, bar_chart, line_chart, range_chart, status_grid
 from pipeline.settings import Settings
+from warehouse.publish import quoted
 
 HYPERSCALERS = "HYPERSCALERS"
 
@@ -22,7 +23,7 @@ def missing(con: duckdb.DuckDBPyConnection, relation: str) -> str | None:
     ).fetchone()[0]
     if not exists:
         return f"{relation} is not built in this warehouse yet"
-    if con.execute(f"select count(*) from {relation}").fetchone()[0] == 0:
+    if con.execute(f"select count(*) from {quoted(schema, name)}").fetchone()[0] == 0:
         return f"{relation} has no rows"
     return None
 

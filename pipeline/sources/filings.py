@@ -14,6 +14,7 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 import pandas as pd
 
+from pipeline.errors import MissingData
 from pipeline.parsers.sec_payloads import archive_names, identify
 from pipeline.raw_zone import PayloadFile, list_payloads, store, utc_now
 from pipeline.retry import retrying
@@ -58,7 +59,7 @@ class FilingSource(Protocol):
 def fetch_company(client: SecClient, settings: Settings, known: Validators, company: Company) -> SecBatch:
     """One company's submissions (and the archive files they list) and companyfacts, each stored
     in the raw zone unless SEC reports it unchanged (304) or its bytes hash to what was last loaded
-    from the same URL."""
+    from the same URL. A listed archive file SEC does not serve is a note, as in a replay."""
     batch = SecBatch()
     cik = padded_cik(company.cik)
     subject = f"{company.ticker} (CIK {cik})"
@@ -94,7 +95,13 @@ def fetch_company(client: SecClient, settings: Settings, known: Validators, comp
 
     submissions = keep(submissions_url(cik), "submissions", "submissions")
     for name in archive_names(submissions) if submissions else ():
-        keep(archive_url(name), name, "submissions_archive")
+        try:
+            keep(archive_url(name), name, "submissions_archive")
+        except MissingData:  # SEC lists the file but does not serve it: the CIK is right, the rest still loads
+            batch.notes.append(
+                f"the submissions for {subject} list {name}, which SEC answered with 404 at {archive_url(name)}; "
+                "its older filings are not loaded"
+            )
     keep(companyfacts_url(cik), "companyfacts", "companyfacts")
     return batch
 

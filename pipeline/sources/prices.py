@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from pipeline.errors import MissingData, PayloadError
-from pipeline.raw_zone import PayloadFile, list_payloads, store_copy, store_frame
+from pipeline.parsers.price_files import TickerNames, check_ticker
+from pipeline.raw_zone import PayloadFile, list_payloads, note_quarantined, replay_parts, store_copy, store_frame
 from pipeline.retry import retrying
 from pipeline.settings import Settings
 from pipeline.sources.yahoo import HISTORY_PARAMS, YahooClient
@@ -33,6 +34,25 @@ class PriceSource(Protocol):
     ) -> list[PayloadFile]:
         """Payload files for this batch, stored in (or already part of) a raw zone."""
         ...
+
+
+def ticker_names(settings: Settings) -> TickerNames:
+    """How file names are read as tickers under these settings: the aliases, and the universe."""
+    return TickerNames(settings.ticker_aliases, settings.universe)
+
+
+def run_date() -> dt.date:
+    """Today in UTC: no bar may be dated after it (the raw_prices suite's run date)."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def fetch_start(settings: Settings, last: dt.date | None) -> dt.date:
+    """Where a ticker's fetch starts: its last stored date minus the lookback, or the history start.
+    The last date is capped at the run date, so a bar stored from the future (by an earlier release)
+    cannot push every later fetch past what Yahoo has."""
+    if last is None:
+        return settings.history_start
+    return min(last, run_date()) - dt.timedelta(days=settings.lookback_days)
 
 
 def fetch_history(client: YahooClient, settings: Settings, request: tuple[str, dt.date]) -> PayloadFile | None:
@@ -68,12 +88,7 @@ class YahooPrices:
     def payloads(
         self, settings: Settings, last_dates: Mapping[str, dt.date], steps: Steps = DIRECT
     ) -> list[PayloadFile]:
-        requests = []
-        for ticker in settings.universe:
-            last = last_dates.get(ticker)
-            requests.append(
-                (ticker, last - dt.timedelta(days=settings.lookback_days) if last else settings.history_start)
-            )
+        requests = [(ticker, fetch_start(settings, last_dates.get(ticker))) for ticker in settings.universe]
         stored = steps.map(partial(fetch_history, self.client, settings), requests)
         missing = [ticker for (ticker, _), payload in zip(requests, stored, strict=True) if payload is None]
         if missing:
@@ -94,9 +109,12 @@ class ReplayPrices:
     def payloads(
         self, settings: Settings, last_dates: Mapping[str, dt.date], steps: Steps = DIRECT
     ) -> list[PayloadFile]:
+        if "prices" not in replay_parts(self.directory):
+            log.warning("%s has no prices/ folder: prices skipped, SEC filings only", self.directory)
+            return []
+        if skipped := note_quarantined(self.directory, "prices"):
+            log.warning(skipped)
         folder = self.directory / "prices"
-        if not folder.is_dir():
-            raise PayloadError(f"{self.directory} has no prices/ folder to replay")
         found = list_payloads(folder, PRICE_SUFFIXES)
         if not found:
             raise PayloadError(f"{folder} holds no .csv or .parquet price files")
@@ -118,6 +136,8 @@ class ImportedPrices:
         if missing:
             raise PayloadError(f"no such file: {', '.join(missing)}")
         meta = {"source": "import", **({"ticker": self.ticker.upper()} if self.ticker else {})}
+        for f in self.files:  # a file and --ticker that disagree are refused before anything is copied
+            check_ticker(Path(f), meta, ticker_names(settings))
         stored = [store_copy(settings.raw_dir / "prices", Path(f), meta) for f in self.files]
         log.info("copied %d file(s) into %s", len(stored), settings.raw_dir / "prices")
         return stored

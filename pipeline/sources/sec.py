@@ -4,10 +4,15 @@ Every live request carries the declared User-Agent, goes through one process-wid
 and is conditional when validators from an earlier fetch are known. SEC answers overload with
 403 "Request Rate Threshold Exceeded" or 429; retrying at once extends the block, so the client
 waits with growing pauses and fails after a bounded total wait.
+
+Each answer is judged here: a timeout, a dropped connection, a 5xx or a body that is not whole
+JSON is transient (the caller retries it); a 404, another 4xx, an empty body or a web page in
+place of JSON fails at once.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -19,6 +24,7 @@ from typing import Protocol
 import requests
 
 from pipeline.errors import MissingData, MissingUserAgent, SourceError, Throttled, TransientSourceError
+from pipeline.sources.deadline import call_with_deadline
 
 BASE_URL = "https://data.sec.gov"
 KINDS = ("companyfacts", "submissions")
@@ -141,10 +147,7 @@ class LiveSecClient:
         waited, pause = 0.0, THROTTLE_FIRST_PAUSE_SECONDS
         while True:
             self.limiter.wait()
-            try:
-                response = self.session.get(url, headers=self.headers(validators), timeout=self.timeout)
-            except (requests.Timeout, requests.ConnectionError) as exc:
-                raise TransientSourceError(f"SEC request for {subject} failed: {type(exc).__name__}") from None
+            response = self.fetch(url, subject, validators)
             if not is_throttled(response):
                 return answer(response, url, subject)
             if waited + pause > self.max_wait_seconds:
@@ -156,6 +159,20 @@ class LiveSecClient:
             waited += pause
             pause *= 2
 
+    def fetch(self, url: str, subject: str, validators: Mapping[str, str | None] | None) -> requests.Response:
+        """One GET, its body read whole within `timeout` seconds. requests' own timeout bounds each
+        socket read only: a server dripping a byte at a time would hold the request for minutes."""
+        try:
+            return call_with_deadline(
+                lambda: self.session.get(url, headers=self.headers(validators), timeout=self.timeout),
+                self.timeout,
+                f"SEC, asked for {subject} at {url},",
+            )
+        except requests.RequestException as exc:  # no answer, a dropped connection, a body cut short
+            raise TransientSourceError(
+                f"SEC request for {subject} at {url} failed ({type(exc).__name__}): check the network connection"
+            ) from None
+
 
 def is_throttled(response: requests.Response) -> bool:
     return response.status_code == 429 or (
@@ -164,7 +181,7 @@ def is_throttled(response: requests.Response) -> bool:
 
 
 def not_found(url: str, subject: str) -> MissingData:
-    return MissingData(f"SEC has no {subject} ({url}): check the CIK in seeds/companies.csv")
+    return MissingData(f"SEC has no {subject} at {url}: check the CIK in seeds/companies.csv")
 
 
 def answer(response: requests.Response, url: str, subject: str) -> Fetched | None:
@@ -174,10 +191,30 @@ def answer(response: requests.Response, url: str, subject: str) -> Fetched | Non
     if status == 404:
         raise not_found(url, subject)
     if status >= 500:
-        raise TransientSourceError(f"SEC answered HTTP {status} for {subject}")
+        raise TransientSourceError(f"SEC answered HTTP {status} for {subject} at {url}")
     if status != 200:
-        raise SourceError(f"SEC answered HTTP {status} for {subject} ({url})")
+        raise SourceError(
+            f"SEC answered HTTP {status} for {subject} at {url}: check THESIS_SEC_USER_AGENT and the CIK "
+            "in seeds/companies.csv"
+        )
+    check_body(response, url, subject)
     return Fetched(url, response.content, response.headers.get("ETag"), response.headers.get("Last-Modified"))
+
+
+def check_body(response: requests.Response, url: str, subject: str) -> None:
+    """A 200 whose body is whole JSON; one cut short is transient, an empty one or a web page is not."""
+    body = response.content
+    if not body.strip():
+        raise SourceError(f"SEC sent an empty body for {subject} at {url}: nothing to load; try again later")
+    if response.headers.get("Content-Type", "").startswith("text/html") or body.lstrip()[:1] == b"<":
+        raise SourceError(
+            f"SEC sent a web page instead of JSON for {subject} at {url}: check THESIS_SEC_USER_AGENT and the CIK "
+            "in seeds/companies.csv"
+        )
+    try:
+        json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than any SEC payload
+        raise TransientSourceError(f"SEC sent a truncated or invalid JSON body for {subject} at {url}") from None
 
 
 @dataclass

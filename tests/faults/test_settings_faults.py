@@ -1,0 +1,158 @@
+"""Settings and claims that would make a run publish nonsense, or let data write SQL: each refused
+in one line, before anything is written, or by a build that then publishes nothing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cli.main import main
+from pipeline.settings import SAMPLE_DIR
+from tests.faults.harness import one_clean_line, snapshot, thesis, unchanged
+
+SESSIONS = 294  # NYSE sessions from 2025-01-02 to 2026-03-06, the sample's (tests/test_cli.py counts them)
+
+
+@pytest.mark.parametrize(
+    "flags, env, expected",
+    [
+        # A Cyrillic capital O in front of RCL: it looks like ORCL and matches no price.
+        (
+            ["--tickers", "NVDA,\u041eRCL"],
+            {},
+            "--tickers='NVDA,\u041eRCL' is not valid: ticker '\u041eRCL' holds non-ASCII",
+        ),
+        (
+            ["--tickers", "NVDA,ORCL');drop table raw.prices;--"],
+            {},
+            '"ORCL\');drop table raw.prices;--" is not a Yahoo',
+        ),
+        (["--benchmark", "^SOX'"], {}, '--benchmark="^SOX\'" is not valid: ticker "^SOX\'" is not a Yahoo symbol'),
+        ([], {"THESIS_SEC_REQUESTS_PER_SECOND": "0"}, "THESIS_SEC_REQUESTS_PER_SECOND='0' is not valid"),
+        ([], {"THESIS_SEC_TIMEOUT_SECONDS": "-1"}, "THESIS_SEC_TIMEOUT_SECONDS='-1' is not valid"),
+        ([], {"THESIS_FETCH_TIMEOUT_SECONDS": "-5"}, "THESIS_FETCH_TIMEOUT_SECONDS='-5' is not valid"),
+        ([], {"THESIS_LOOKBACK_DAYS": "-1"}, "THESIS_LOOKBACK_DAYS='-1' is not valid"),
+        ([], {"THESIS_LOCK_WAIT_SECONDS": "-1"}, "THESIS_LOCK_WAIT_SECONDS='-1' is not valid"),
+    ],
+    ids=[
+        "a Cyrillic O in a ticker",
+        "SQL in a ticker",
+        "a quote in the benchmark",
+        "SEC rate 0",
+        "SEC timeout -1",
+        "fetch timeout -5",
+        "lookback -1",
+        "lock wait -1",
+    ],
+)
+def test_a_bad_setting_is_refused_before_anything_is_written(request, tmp_path, flags, env, expected):
+    data_dir = tmp_path / "var"
+    done = thesis("run", "--sample", *flags, "--data-dir", str(data_dir), env=env)
+    assert done.returncode == 1
+    one_clean_line(request, done.stderr, expected)
+    assert not data_dir.exists()
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> Path:
+    data_dir = tmp_path_factory.mktemp("published") / "var"
+    assert main(["run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir)]) == 0
+    return data_dir
+
+
+@pytest.fixture
+def data_dir(published, tmp_path) -> Path:
+    copy = tmp_path / "var"
+    shutil.copytree(published, copy, symlinks=True)
+    return copy
+
+
+def last_run(data_dir: Path) -> tuple[str, str]:
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute("select status, message from meta.runs order by started_at desc limit 1").fetchone()
+
+
+def test_a_benchmark_no_price_matches_fails_the_build_instead_of_publishing_an_empty_mart(request, data_dir):
+    before = snapshot(data_dir / "published")
+    done = thesis("build", "--benchmark", "NOPE", "--data-dir", str(data_dir))
+    assert done.returncode == 1
+    line = one_clean_line(
+        request,
+        done.stderr,
+        "marts.relative_performance would have no rows for NVDA, ORCL: "
+        f"bars stored for NVDA {SESSIONS}, ORCL {SESSIONS}, for the benchmark NOPE 0",
+        "check --tickers and --benchmark",
+    )
+    unchanged(request, before, data_dir / "published")
+    assert last_run(data_dir) == ("failed", line.removeprefix("thesis: error: "))
+
+
+@pytest.mark.parametrize(
+    "flags, env, expected",
+    [
+        (
+            ["--tickers", "NVDA,AMD"],
+            {},
+            f"marts.relative_performance would have no rows for AMD: bars stored for AMD 0, for the benchmark ^SOX "
+            f"{SESSIONS}",
+        ),
+        (
+            ["--tickers", "^sox"],
+            {},
+            "--tickers names only the benchmark ^SOX: marts.relative_performance would be empty",
+        ),
+    ],
+    ids=["a ticker without prices", "only the benchmark"],
+)
+def test_a_setting_that_leaves_a_mart_without_its_rows_fails_the_build(
+    request, data_dir, capsys, monkeypatch, flags, env, expected
+):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    before = snapshot(data_dir / "published")
+    assert main(["build", *flags, "--data-dir", str(data_dir)]) == 1
+    one_clean_line(request, capsys.readouterr().err, expected)
+    unchanged(request, before, data_dir / "published")
+
+
+def claims_file(tmp_path: Path, metric: str) -> Path:
+    path = tmp_path / "claims.yml"
+    path.write_text(
+        "claims:\n  - id: sly\n    statement: s\n    window: w\n    comparator: '<'\n    threshold: 1\n"
+        "    metric: |\n" + "".join(f"      {line}\n" for line in metric.splitlines())
+    )
+    return path
+
+
+def prices_stored(data_dir: Path) -> int:
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute("select count(*) from raw.prices").fetchone()[0]
+
+
+def test_a_metric_that_deletes_rows_is_refused_and_deletes_nothing(request, data_dir, tmp_path):
+    before = snapshot(data_dir / "published")
+    claims = claims_file(
+        tmp_path,
+        "with gone as (delete from raw.prices where ticker = 'NVDA' returning close, date)\n"
+        "select max(close) as value, max(date) as as_of, 'gone' as evidence from gone",
+    )
+    done = thesis("build", "--data-dir", str(data_dir), env={"THESIS_CLAIMS": str(claims)})
+    assert done.returncode == 1
+    one_clean_line(request, done.stderr, "claim sly: metric must only read, but holds DELETE")
+    assert prices_stored(data_dir) == 3 * SESSIONS
+    unchanged(request, before, data_dir / "published")
+
+
+def test_a_metric_that_writes_a_file_is_refused_and_writes_none(request, data_dir, tmp_path, capsys, monkeypatch):
+    written = tmp_path / "prices.csv"
+    claims = claims_file(
+        tmp_path,
+        f"with out as (copy raw.prices to '{written}')\nselect 1 as value, current_date as as_of, 'copied' as evidence",
+    )
+    monkeypatch.setenv("THESIS_CLAIMS", str(claims))
+    assert main(["build", "--data-dir", str(data_dir)]) == 1
+    one_clean_line(request, capsys.readouterr().err, "claim sly: metric must only read, but holds COPY")
+    assert not written.exists()
