@@ -141,7 +141,12 @@ def realdata() -> Path:
 _faults: dict[str, set[str]] = {}
 
 
+_crash_lines: list[str] = []
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        _crash_lines.extend(value for key, value in report.user_properties if key == "crash")
     marks = {value for key, value in report.user_properties if key == "fault"}
     if "tried" not in marks:
         return
@@ -159,3 +164,5 @@ def pytest_terminal_summary(terminalreporter) -> None:
     lost = sum(1 for marks in _faults.values() if "lost" in marks)
     tracebacks = sum(1 for marks in _faults.values() if "traceback" in marks)
     terminalreporter.write_line(f"faults: {tried} tried, {clean} clean, {lost} lost, {tracebacks} tracebacks")
+    for line in _crash_lines:
+        terminalreporter.write_line(line)
