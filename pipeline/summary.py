@@ -68,6 +68,20 @@ def scorecard_line(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
     )
 
 
+def warning_lines(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
+    """The run's validation warnings (rows that loaded flagged), so the person who ran it sees them."""
+    summaries = con.execute(
+        "select suite, summary from meta.validations where run_id = ? order by suite", [run_id]
+    ).fetchall()
+    found = [
+        f"  {suite}: {part.removeprefix('warning: ')}"
+        for suite, summary in summaries
+        for part in (summary or "").split("; ")
+        if part.startswith("warning: ")
+    ]
+    return ["Warnings (loaded, flagged; see the validation reports):", *found] if found else []
+
+
 def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
@@ -80,6 +94,7 @@ def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
             *ticker_lines(con),
             *mart_lines(con),
             scorecard_line(con, run_id),
+            *warning_lines(con, run_id),
             f"Analyst copy:  {settings.analyst_db_path}",
             f"Parquet:       {settings.parquet_dir}/ (manifest.json)",
             f"Report:        {settings.report_path}",

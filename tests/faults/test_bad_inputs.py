@@ -161,7 +161,11 @@ def test_a_real_sox_file_with_an_open_below_its_low_loads_every_session_flagged(
     shutil.copytree(SAMPLE_DIR / "sec", folder / "sec")
     data_dir = tmp_path / "var"
 
-    assert thesis(capsys, "run", "--from", str(folder), "--data-dir", str(data_dir)) == (0, "")
+    capsys.readouterr()
+    assert main(["run", "--from", str(folder), "--data-dir", str(data_dir)]) == 0
+    printed = capsys.readouterr()
+    assert printed.err == ""
+    assert "  raw_prices: low <= open flagged on 1 row: ^SOX 2023-04-26" in printed.out.splitlines()
 
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
         sessions = con.execute("select count(*), min(date), max(date) from raw.prices where ticker = '^SOX'").fetchone()
