@@ -12,6 +12,8 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations import expectations as gxe
 
+from expectations.rules import gap_within
+
 NAME = "capex_guidance"
 ID_COLUMNS = ("statement_id",)
 TOLERANCE = 1e-9
@@ -73,11 +75,6 @@ def suite() -> gx.ExpectationSuite:
         )
     )
     s.add_expectation(
-        gxe.ExpectColumnValuesToBeBetween(
-            column="change_in_mid_gap",
-            min_value=-TOLERANCE,
-            max_value=TOLERANCE,
-            description="change_in_mid_usd_bn = mid_usd_bn - previous_mid_usd_bn",
-        )
+        gap_within("change_in_mid_gap", TOLERANCE, "change_in_mid_usd_bn = mid_usd_bn - previous_mid_usd_bn")
     )
     return s

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from great_expectations import expectations as gxe
 
+from expectations.rules import gap_within
+
 NAME = "leverage"
 ID_COLUMNS = ("ticker", "period_end")
 TOLERANCE = 0.5  # US dollars: the values are whole dollars
@@ -33,14 +35,7 @@ def suite() -> gx.ExpectationSuite:
     )
     for column in ("ticker", "cik", "period_end", "fiscal_year", "fiscal_quarter", "calendar_quarter"):
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is not null"))
-    s.add_expectation(
-        gxe.ExpectColumnValuesToBeBetween(
-            column="free_cash_flow_gap",
-            min_value=-TOLERANCE,
-            max_value=TOLERANCE,
-            description="free_cash_flow = operating_cash_flow - capex",
-        )
-    )
+    s.add_expectation(gap_within("free_cash_flow_gap", TOLERANCE, "free_cash_flow = operating_cash_flow - capex"))
     s.add_expectation(
         gxe.ExpectColumnValuesToBeInSet(
             column="debt_to_equity_finite", value_set=[True], description="debt_to_equity is finite where equity > 0"

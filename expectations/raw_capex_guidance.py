@@ -16,23 +16,27 @@ NAME = "raw_capex_guidance"
 ID_COLUMNS = ("line", "ticker", "fiscal_period", "statement_date")
 STATEMENT = ["ticker", "fiscal_period", "statement_date"]
 FISCAL_PERIOD = r"^(?:FY\d{4}(?:Q[1-4]|H[12])?|CY\d{4})$"
-REQUIRED = (
+FIGURES = ("low_usd_bn", "high_usd_bn", "point_usd_bn")
+# The ledger's columns, in file order; every one but the figures must be filled.
+COLUMNS = (
     "ticker",
     "statement_date",
     "date_precision",
     "fiscal_period",
+    *FIGURES,
     "basis",
     "qualitative",
     "quote",
     "source_url",
     "evidence",
 )
+REQUIRED = tuple(c for c in COLUMNS if c not in FIGURES)
 
 
 def prepare(ledger: pd.DataFrame, known_tickers: Collection[str]) -> pd.DataFrame:
     """The ledger with `line` as a label ("line 7") for the summary, and the derived checks:
     `known_ticker`, `figure_or_qualitative` and, for a month-precision date, its `day_of_month`."""
-    has_figure = ledger[["low_usd_bn", "high_usd_bn", "point_usd_bn"]].notna().any(axis=1)
+    has_figure = ledger[list(FIGURES)].notna().any(axis=1)
     qualitative = ledger["qualitative"].fillna(False).astype(bool)
     month = ledger["date_precision"] == "month"
     return ledger.assign(

@@ -8,6 +8,8 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations import expectations as gxe
 
+from expectations.rules import gap_within
+
 NAME = "relative_performance"
 ID_COLUMNS = ("ticker", "date")
 TOLERANCE = 1e-9
@@ -47,12 +49,7 @@ def suite() -> gx.ExpectationSuite:
             )
         )
     s.add_expectation(
-        gxe.ExpectColumnValuesToBeBetween(
-            column="relative_strength_gap",
-            min_value=-TOLERANCE,
-            max_value=TOLERANCE,
-            description="relative_strength = rebased / benchmark_rebased x 100",
-        )
+        gap_within("relative_strength_gap", TOLERANCE, "relative_strength = rebased / benchmark_rebased x 100")
     )
     s.add_expectation(
         gxe.ExpectColumnValuesToBeBetween(

@@ -23,8 +23,6 @@ from pipeline.runs import Outcome, check
 from pipeline.settings import Settings
 from warehouse.load import table_columns, upsert
 
-GUIDANCE_FIGURES = ("low_usd_bn", "high_usd_bn", "point_usd_bn")
-
 
 @dataclass(frozen=True)
 class Seed:
@@ -60,23 +58,12 @@ GUIDANCE = Seed(
     "capex_guidance",
     "raw.capex_guidance",
     lambda s: s.guidance_ledger,
-    (
-        "ticker",
-        "statement_date",
-        "date_precision",
-        "fiscal_period",
-        *GUIDANCE_FIGURES,
-        "basis",
-        "qualitative",
-        "quote",
-        "source_url",
-        "evidence",
-    ),
+    raw_capex_guidance.COLUMNS,
     {
         "ticker": upper,
         "statement_date": iso_date("statement_date"),
         "qualitative": boolean("qualitative"),
-        **{name: number(name, "US$ billions") for name in GUIDANCE_FIGURES},
+        **{name: number(name, "US$ billions") for name in raw_capex_guidance.FIGURES},
     },
     raw_capex_guidance,
     lambda frame, s: raw_capex_guidance.prepare(frame, known_companies(s)),
@@ -93,7 +80,7 @@ def read(seed: Seed, settings: Settings) -> pd.DataFrame:
     """The seed file, typed, one row per record with its `line`."""
     frame = read_seed_csv(seed.path(settings), seed.columns, seed.parsers)
     if seed is GUIDANCE:
-        frame = frame.astype({name: "float64" for name in GUIDANCE_FIGURES})
+        frame = frame.astype({name: "float64" for name in raw_capex_guidance.FIGURES})
     return frame
 
 

@@ -106,11 +106,11 @@ def test_nvidia_capex_comes_from_productive_assets_from_fy2022(nvidia):
     assert concepts[2019] == ["PaymentsToAcquirePropertyPlantAndEquipment"]
 
 
-def latest_year_facts(path: Path) -> dict[tuple, float]:
-    """(taxonomy, concept, unit, start, end) -> the last-filed value of each 12-month fact, in currency
-    units, read straight from the JSON."""
+def latest_duration_facts(path: Path, shortest: int, longest: int) -> dict[tuple, float]:
+    """(taxonomy, concept, unit, start, end) -> the last-filed value of each fact in a currency unit
+    lasting `shortest` to `longest` days, read straight from the JSON."""
     data = json.loads(path.read_bytes())
-    years: dict[tuple, tuple] = {}
+    found: dict[tuple, tuple] = {}
     for taxonomy, concepts in data["facts"].items():
         for concept, body in concepts.items():
             for unit, rows in body["units"].items():
@@ -121,9 +121,20 @@ def latest_year_facts(path: Path) -> dict[tuple, float]:
                         continue
                     days = (dt.date.fromisoformat(row["end"]) - dt.date.fromisoformat(row["start"])).days
                     key = (taxonomy, concept, unit, row["start"], row["end"])
-                    if 357 <= days <= 378 and (key not in years or (row["filed"], row["accn"]) > years[key][0]):
-                        years[key] = ((row["filed"], row["accn"]), row["val"])
-    return {key: value for key, (_, value) in years.items()}
+                    version = (row["filed"], row["accn"])
+                    if shortest <= days <= longest and (key not in found or version > found[key][0]):
+                        found[key] = (version, row["val"])
+    return {key: value for key, (_, value) in found.items()}
+
+
+def latest_year_facts(path: Path) -> dict[tuple, float]:
+    """Every 12-month fact (52 or 53 weeks, or a calendar year) at its last-filed value."""
+    return latest_duration_facts(path, 357, 378)
+
+
+def latest_quarter_facts(path: Path) -> dict[tuple, float]:
+    """Every 3-month fact at its last-filed value: the figures NVIDIA reported for its quarters."""
+    return latest_duration_facts(path, 84, 98)
 
 
 def test_quarters_sum_to_the_year_less_their_gaps_for_every_concept(nvidia, realdata):
@@ -151,26 +162,6 @@ def test_quarters_sum_to_the_year_less_their_gaps_for_every_concept(nvidia, real
     assert checked > 800  # every concept with a year and its four quarters, not one example
     assert len({key[1] for key in years}) > 100
     assert with_gaps > 100  # tagged quarters that differ from the year-to-date difference by rounding
-
-
-def latest_quarter_facts(path: Path) -> dict[tuple, float]:
-    """(taxonomy, concept, unit, start, end) -> the last-filed value of each 3-month fact in a
-    currency unit, read straight from the JSON: the figures NVIDIA reported for its quarters."""
-    data = json.loads(path.read_bytes())
-    quarters: dict[tuple, tuple] = {}
-    for taxonomy, concepts in data["facts"].items():
-        for concept, body in concepts.items():
-            for unit, rows in body["units"].items():
-                if len(unit) != 3 or not unit.isupper():
-                    continue
-                for row in rows:
-                    if "start" not in row:
-                        continue
-                    days = (dt.date.fromisoformat(row["end"]) - dt.date.fromisoformat(row["start"])).days
-                    key = (taxonomy, concept, unit, row["start"], row["end"])
-                    if 84 <= days <= 98 and (key not in quarters or (row["filed"], row["accn"]) > quarters[key][0]):
-                        quarters[key] = ((row["filed"], row["accn"]), row["val"])
-    return {key: value for key, (_, value) in quarters.items()}
 
 
 def test_a_quarter_with_a_tagged_three_month_value_shows_exactly_that_value(nvidia, realdata):

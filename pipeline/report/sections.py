@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import duckdb
 
-from pipeline.report.html import Section, no_data, paragraph, table
+from pipeline.report.html import Section, escape, no_data, paragraph, table
 from pipeline.report.svg import Chart, Range, Series, bar_chart, line_chart, range_chart, status_grid
 from pipeline.settings import Settings
 from warehouse.publish import quoted
@@ -343,6 +343,19 @@ def timeline_chart(con: duckdb.DuckDBPyConnection, claim_order: Sequence[str]) -
     )
 
 
+def mart_table(
+    con: duckdb.DuckDBPyConnection,
+    title: str,
+    mart: str,
+    headers: Sequence[str],
+    sql: str,
+    classes: Sequence[str] = (),
+) -> list[str]:
+    """A heading and `sql`'s rows as a table, or why `mart` has none to show."""
+    why = missing(con, mart)
+    return [f"<h3>{escape(title)}</h3>", no_data(why) if why else table(headers, con.execute(sql).fetchall(), classes)]
+
+
 def freshness(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
     prices = con.execute(
         """select ticker, max(date), count(*) from raw.prices group by ticker order by ticker"""
@@ -353,30 +366,20 @@ def freshness(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
         if prices
         else no_data("raw.prices has no rows"),
     ]
-    body.append("<h3>SEC filings</h3>")
-    why = missing(con, "marts.leverage")
-    body.append(
-        no_data(why)
-        if why
-        else table(
-            ["ticker", "latest filing", "latest period"],
-            con.execute(
-                "select ticker, max(last_filed), max(period_end) from marts.leverage group by ticker order by ticker"
-            ).fetchall(),
-        )
+    body += mart_table(
+        con,
+        "SEC filings",
+        "marts.leverage",
+        ["ticker", "latest filing", "latest period"],
+        "select ticker, max(last_filed), max(period_end) from marts.leverage group by ticker order by ticker",
     )
-    body.append("<h3>Capex guidance ledger</h3>")
-    why = missing(con, "marts.capex_guidance")
-    body.append(
-        no_data(why)
-        if why
-        else table(
-            ["ticker", "latest statement", "statements"],
-            con.execute(
-                "select ticker, max(statement_date), count(*) from marts.capex_guidance group by ticker order by ticker"
-            ).fetchall(),
-            ["", "", "num"],
-        )
+    body += mart_table(
+        con,
+        "Capex guidance ledger",
+        "marts.capex_guidance",
+        ["ticker", "latest statement", "statements"],
+        "select ticker, max(statement_date), count(*) from marts.capex_guidance group by ticker order by ticker",
+        ["", "", "num"],
     )
     body.append("<h3>Last validation of each suite</h3>")
     validations = con.execute("""

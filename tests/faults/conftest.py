@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 
 @pytest.fixture(autouse=True)
 def _counted(request: pytest.FixtureRequest) -> None:
     request.node.user_properties.append(("fault", "tried"))
+
+
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory) -> Path:
+    """A data directory the bundled sample was run and published into, once per module."""
+    from cli.main import main
+    from pipeline.settings import SAMPLE_DIR
+
+    data_dir = tmp_path_factory.mktemp("good") / "var"
+    assert main(["run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir)]) == 0
+    return data_dir
+
+
+@pytest.fixture
+def data_dir(good_run: Path, tmp_path: Path) -> Path:
+    """This case's copy of the good run's data directory, to break as it likes."""
+    copy = tmp_path / "var"
+    shutil.copytree(good_run, copy, symlinks=True)  # a link in published/ stays a link
+    return copy

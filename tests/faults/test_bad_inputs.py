@@ -36,21 +36,6 @@ def thesis(capsys, *args: str) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
-@pytest.fixture(scope="module")
-def good_run(tmp_path_factory) -> Path:
-    """One good run of the bundled sample; each case starts from a copy of its data directory."""
-    data_dir = tmp_path_factory.mktemp("good") / "var"
-    assert main(["run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir)]) == 0
-    return data_dir
-
-
-@pytest.fixture
-def data_dir(good_run, tmp_path) -> Path:
-    copy = tmp_path / "var"
-    shutil.copytree(good_run, copy, symlinks=True)  # a link in published/ stays a link
-    return copy
-
-
 def counts(data_dir: Path) -> tuple[int, ...]:
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
         return tuple(

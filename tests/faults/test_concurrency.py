@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +13,6 @@ import time
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from cli.main import main
 from pipeline.settings import SAMPLE_DIR
@@ -33,21 +31,6 @@ if sys.argv[2] == "read-write":
 print("holding", flush=True)
 time.sleep(600)
 """
-
-
-@pytest.fixture(scope="module")
-def published(tmp_path_factory) -> Path:
-    """A data directory the sample was published into."""
-    data_dir = tmp_path_factory.mktemp("published") / "var"
-    assert main([*RUN, "--data-dir", str(data_dir)]) == 0
-    return data_dir
-
-
-@pytest.fixture
-def data_dir(published, tmp_path) -> Path:
-    copy = tmp_path / "var"
-    shutil.copytree(published, copy, symlinks=True)
-    return copy
 
 
 def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:

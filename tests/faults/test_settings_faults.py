@@ -3,14 +3,12 @@ in one line, before anything is written, or by a build that then publishes nothi
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from cli.main import main
-from pipeline.settings import SAMPLE_DIR
 from tests.faults.harness import one_clean_line, snapshot, thesis, unchanged
 
 SESSIONS = 294  # NYSE sessions from 2025-01-02 to 2026-03-06, the sample's (tests/test_cli.py counts them)
@@ -54,20 +52,6 @@ def test_a_bad_setting_is_refused_before_anything_is_written(request, tmp_path, 
     assert done.returncode == 1
     one_clean_line(request, done.stderr, expected)
     assert not data_dir.exists()
-
-
-@pytest.fixture(scope="module")
-def published(tmp_path_factory) -> Path:
-    data_dir = tmp_path_factory.mktemp("published") / "var"
-    assert main(["run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir)]) == 0
-    return data_dir
-
-
-@pytest.fixture
-def data_dir(published, tmp_path) -> Path:
-    copy = tmp_path / "var"
-    shutil.copytree(published, copy, symlinks=True)
-    return copy
 
 
 def last_run(data_dir: Path) -> tuple[str, str]:
