@@ -32,7 +32,7 @@ import pytest
 from cli.main import main
 from pipeline.ingest_filings import ingest_filings, live_filings
 from pipeline.ingest_prices import ingest_prices, live_prices
-from pipeline.settings import SAMPLE_DIR, Settings, load_settings
+from pipeline.settings import Settings, load_settings
 from tests.faults.harness import PROJECT, one_clean_line, snapshot, thesis, unchanged
 from tests.faults.network_servers import (
     REALDATA,
@@ -128,21 +128,6 @@ def servers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Servers
     running.yahoo.close()
     running.sec.close()
     forget_time_zones(tmp_path / "yfinance", *SYMBOLS)  # nor for the next test in this process
-
-
-@pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory the bundled sample was published into."""
-    data_dir = tmp_path_factory.mktemp("published") / "var"
-    assert main(["run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir)]) == 0
-    return data_dir
-
-
-@pytest.fixture
-def data_dir(published: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "var"
-    shutil.copytree(published, copy, symlinks=True)
-    return copy
 
 
 @pytest.fixture(scope="module")
