@@ -12,9 +12,9 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pipeline.errors import SettingsError
@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     tickers: TickerList = ("NVDA", "ORCL")
     benchmark: str = "^SOX"
+    # A CSV of the tickers, one per row, with an optional `benchmark` column naming the index each
+    # is measured against (blank: `benchmark`); when set, it replaces `tickers` (see README).
+    tickers_file: Path | None = None
+    # Ticker -> the benchmark it is measured against, where it is not `benchmark` (from tickers_file).
+    ticker_benchmarks: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     anchor_date: dt.date = dt.date(2025, 8, 1)
     # First day fetched for a ticker the warehouse has never seen: 252 sessions before the anchor.
     history_start: dt.date = dt.date(2024, 7, 1)
@@ -74,6 +79,17 @@ class Settings(BaseSettings):
     claims: Path = CLAIMS
     # The date the build is evaluated as of: rows dated later are not seen. None: all the data.
     as_of: dt.date | None = None
+    # Where the flows' mapped tasks run: `threads` in the flow's process, or `dask`: a local
+    # cluster of `dask_workers` processes, or the running cluster at `dask_address`.
+    task_runner: Literal["threads", "dask"] = "threads"
+    dask_address: str | None = None
+    dask_workers: int = Field(2, ge=1, le=512)
+    # Tickers per yfinance multi-ticker download (one task each), and Yahoo's request rate shared
+    # by every worker of a run: Yahoo throttles a client that asks much faster.
+    price_chunk_size: int = Field(100, ge=1, le=2000)
+    yahoo_requests_per_second: float = Field(2.0, gt=0, le=50)
+    # Rebuild every mart from scratch instead of only what new rows change (`thesis build --full`).
+    full_build: bool = False
 
     @field_validator("tickers", "hyperscalers", mode="before")
     @classmethod
@@ -101,7 +117,16 @@ class Settings(BaseSettings):
             return dt.date.fromisoformat(value.strip())
         return value
 
-    @field_validator("ticker_aliases", mode="before")
+    @model_validator(mode="before")
+    @classmethod
+    def _tickers_from_file(cls, data: Any) -> Any:
+        """`tickers` and `ticker_benchmarks` read from `tickers_file`, where one is given."""
+        if not isinstance(data, dict) or not data.get("tickers_file"):
+            return data
+        tickers, benchmarks = read_tickers_file(Path(data["tickers_file"]))
+        return {**data, "tickers": tickers, "ticker_benchmarks": benchmarks}
+
+    @field_validator("ticker_aliases", "ticker_benchmarks", mode="before")
     @classmethod
     def _aliases(cls, value: Any) -> Any:
         """`SOX_index=^SOX,SOXX=SOXX` -> {"SOX_index": "^SOX", "SOXX": "SOXX"}."""
@@ -119,8 +144,21 @@ class Settings(BaseSettings):
 
     @property
     def universe(self) -> tuple[str, ...]:
-        """Every ticker priced: the configured ones and the benchmark."""
-        return tuple(dict.fromkeys((*self.tickers, self.benchmark)))
+        """Every ticker priced: the configured ones and every benchmark."""
+        return tuple(dict.fromkeys((*self.tickers, self.benchmark, *self.ticker_benchmarks.values())))
+
+    def benchmark_of(self, ticker: str) -> str:
+        return self.ticker_benchmarks.get(ticker, self.benchmark)
+
+    @property
+    def benchmarks(self) -> tuple[str, ...]:
+        """Every index some ticker is measured against."""
+        return tuple(dict.fromkeys(self.benchmark_of(t) for t in self.tickers))
+
+    @property
+    def staged_dir(self) -> Path:
+        """Parquet written by the mapped tasks (one partition per item), loaded by the single writer."""
+        return self.data_dir / "staged"
 
     @property
     def user_agent(self) -> str | None:
@@ -189,6 +227,8 @@ class Settings(BaseSettings):
             "anchor_date": self.anchor_date,
             "benchmark": self.benchmark,
             "tickers": list(self.tickers),
+            # Each ticker with the index it is measured against: what relative_performance pairs.
+            "measured": [{"ticker": t, "benchmark": self.benchmark_of(t)} for t in self.tickers],
             "hyperscalers": list(self.hyperscalers),
             "as_of": self.as_of or ALL_DATA,
         }
@@ -199,6 +239,7 @@ class Settings(BaseSettings):
             {
                 "tickers": list(self.tickers),
                 "benchmark": self.benchmark,
+                "ticker_benchmarks": self.ticker_benchmarks,
                 "anchor_date": self.anchor_date.isoformat(),
                 "hyperscalers": list(self.hyperscalers),
                 "as_of": self.as_of.isoformat() if self.as_of else None,
@@ -227,6 +268,37 @@ def symbol(text: str) -> str:
     return stripped.upper()
 
 
+def read_tickers_file(path: Path) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The tickers of a CSV with a `ticker` column and an optional `benchmark` column (a file with
+    no header is one ticker per line), and each ticker's benchmark where one is named. ValueError
+    naming the file and line of the first bad row."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read {path}: {exc}") from None
+    rows = [(n, [cell.strip() for cell in line.split(",")]) for n, line in enumerate(lines, 1) if line.strip()]
+    header = [cell.lower() for cell in rows[0][1]] if rows else []
+    if "ticker" in header:
+        rows = rows[1:]
+    else:
+        header = ["ticker", "benchmark"]
+    at = {name: header.index(name) for name in ("ticker", "benchmark") if name in header}
+    tickers: dict[str, None] = {}
+    benchmarks: dict[str, str] = {}
+    for n, cells in rows:
+        try:
+            ticker = symbol(cells[at["ticker"]])
+            named = cells[at["benchmark"]] if "benchmark" in at and at["benchmark"] < len(cells) else ""
+            if named:
+                benchmarks[ticker] = symbol(named)
+        except (ValueError, IndexError) as exc:
+            raise ValueError(f"{path} line {n}: {exc}") from None
+        tickers[ticker] = None
+    if not tickers:
+        raise ValueError(f"{path} names no tickers")
+    return tuple(tickers), benchmarks
+
+
 def load_settings(**flags: object) -> Settings:
     """Settings from the environment, with `flags` (command-line flags, flow parameters; None
     values ignored) over it. A bad value raises SettingsError naming the variable or flag."""
@@ -239,9 +311,10 @@ def settings_from(make, flags: Mapping[str, object]) -> Settings:
         return make()
     except ValidationError as exc:
         error = exc.errors()[0]
-        name = str(error["loc"][0]) if error["loc"] else "settings"
+        # The one model-level check reads tickers_file; every other error names its field.
+        name = str(error["loc"][0]) if error["loc"] else "tickers_file"
         where = f"--{name.replace('_', '-')}" if name in flags else f"{ENV_PREFIX}{name.upper()}"
         reason = str(error["msg"]).removeprefix("Value error, ")
         value = error.get("input")
-        shown = "" if isinstance(value, Mapping) or name == "sec_user_agent" else f"={value!r}"
+        shown = "" if isinstance(value, Mapping) or name in ("sec_user_agent", "tickers_file") else f"={value!r}"
         raise SettingsError(f"{where}{shown} is not valid: {reason}") from None

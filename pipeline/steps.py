@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Protocol, TypeVar
 
+from pipeline.rate_limit import RateLimit, local_limiter
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -20,7 +22,13 @@ class Steps(Protocol):
         ...
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        """Run `fn` on every item, possibly in parallel; results in the items' order."""
+        """Run `fn` on every item, possibly in parallel (other processes, other machines: `fn` and
+        the items must pickle); results in the items' order."""
+        ...
+
+    def limiter(self, limit: RateLimit) -> Callable[[int], None]:
+        """A picklable callable, `acquire(n)`, that blocks until n more requests fit `limit` across
+        every worker the steps run on. Called where the steps are set up, before `map`."""
         ...
 
 
@@ -32,6 +40,9 @@ class Direct:
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         return [fn(item) for item in items]
+
+    def limiter(self, limit: RateLimit) -> Callable[[int], None]:
+        return local_limiter(limit)
 
 
 DIRECT = Direct()

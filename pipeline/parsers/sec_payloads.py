@@ -55,65 +55,75 @@ def identify(path: Path, folder_kind: str) -> dict[str, object]:
 
 
 def load_json(payload: PayloadFile) -> dict:
+    return parse_json(payload.path.read_bytes(), payload.path.name)
+
+
+def parse_json(body: bytes, name: str) -> dict:
+    """The JSON object in `body` (a payload named `name`); PayloadError saying what is wrong."""
     try:
-        data = json.loads(payload.path.read_bytes())
+        data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise PayloadError(f"{payload.path.name}: not valid JSON, perhaps truncated ({exc})") from None
+        raise PayloadError(f"{name}: not valid JSON, perhaps truncated ({exc})") from None
     except RecursionError:
-        raise PayloadError(f"{payload.path.name}: JSON nested too deeply to be an SEC payload") from None
+        raise PayloadError(f"{name}: JSON nested too deeply to be an SEC payload") from None
     if not isinstance(data, dict):
-        raise PayloadError(f"{payload.path.name}: expected a JSON object, found {type(data).__name__}")
+        raise PayloadError(f"{name}: expected a JSON object, found {type(data).__name__}")
     return data
 
 
-def body_cik(data: dict, payload: PayloadFile) -> int:
+def body_cik(data: dict, named: int, name: str) -> int:
     """The CIK a payload is filed under: its name's (and metadata's), which its body's `cik`, where
     it has one, must match: a file named for one company holding another's data is refused."""
-    named = int(payload.meta["cik"])
     stated = data.get("cik")
     if stated is None:
         return named
     if isinstance(stated, bool) or not re.fullmatch(r"\d{1,10}", str(stated)):
-        raise PayloadError(f"{payload.path.name}: its `cik` is {stated!r}, not a CIK number")
+        raise PayloadError(f"{name}: its `cik` is {stated!r}, not a CIK number")
     if int(stated) != named:
-        raise PayloadError(f"{payload.path.name}: its name says CIK {named} but its `cik` says {int(stated)}")
+        raise PayloadError(f"{name}: its name says CIK {named} but its `cik` says {int(stated)}")
     return named
 
 
 def read_companyfacts(payload: PayloadFile) -> pd.DataFrame:
-    """One row per fact (FACT_COLUMNS). `period` is `start/end` for durations, `end` for instants."""
-    data = load_json(payload)
+    """One row per fact of a companyfacts payload file (see companyfacts_frame)."""
+    return companyfacts_frame(payload.path.read_bytes(), payload.path.name, int(payload.meta["cik"]))
+
+
+def companyfacts_frame(body: bytes, name: str, cik: int) -> pd.DataFrame:
+    """One row per fact (FACT_COLUMNS) of the companyfacts JSON `body`, named `name` and filed
+    under `cik`. `period` is `start/end` for durations, `end` for instants."""
+    data = parse_json(body, name)
     facts = data.get("facts")
     if not isinstance(facts, dict):
-        raise PayloadError(f"{payload.path.name}: no `facts` object; not a companyfacts payload")
-    cik = body_cik(data, payload)
-    columns: dict[str, list] = {name: [] for name in ("taxonomy", "concept", "unit", *FACT_FIELDS)}
+        raise PayloadError(f"{name}: no `facts` object; not a companyfacts payload")
+    cik = body_cik(data, cik, name)
+    columns: dict[str, list] = {column: [] for column in ("taxonomy", "concept", "unit", *FACT_FIELDS)}
     taxonomies, concepts, units = columns["taxonomy"], columns["concept"], columns["unit"]
     try:
         for taxonomy, by_concept in facts.items():
-            for concept, body in by_concept.items():
-                for unit, rows in body["units"].items():
+            for concept, described in by_concept.items():
+                for unit, rows in described["units"].items():
                     taxonomies += [taxonomy] * len(rows)
                     concepts += [concept] * len(rows)
                     units += [unit] * len(rows)
-                    for name in FACT_FIELDS:
-                        columns[name] += [row.get(name) for row in rows]
+                    for field in FACT_FIELDS:
+                        columns[field] += [row.get(field) for row in rows]
     except (AttributeError, KeyError, TypeError) as exc:
-        raise PayloadError(f"{payload.path.name}: a fact is not in the companyfacts layout ({exc!r})") from None
-    check_fact_values(columns, payload)
+        raise PayloadError(f"{name}: a fact is not in the companyfacts layout ({exc!r})") from None
+    check_fact_values(columns, name)
     frame = pd.DataFrame(columns)
     frame["cik"] = cik
     frame["val"] = frame["val"].astype("float64")
     frame["fy"] = pd.array(frame["fy"], dtype="Int64")
     named = fact_names(frame)
-    for name in ("start", "end", "filed"):
-        frame[name] = parse_dates(frame[name], f"{payload.path.name}: a fact's `{name}`", named)
+    for field in ("start", "end", "filed"):
+        frame[field] = parse_dates(frame[field], f"{name}: a fact's `{field}`", named)
     frame["period"] = [str(e) if pd.isna(s) else f"{s}/{e}" for s, e in zip(frame["start"], frame["end"], strict=True)]
     # A fact repeated word for word is one fact; differing values under one key are left for validation.
     return frame.drop_duplicates().loc[:, list(FACT_COLUMNS)].reset_index(drop=True)
 
 
-def check_fact_values(columns: dict[str, list], payload: PayloadFile) -> None:
+def check_fact_values(columns: dict[str, list], payload_name: str) -> None:
     """`val` is a finite JSON number (not `"1e3"`, not `1e999`) or missing; `fy` a whole year or
     missing. PayloadError naming the first fact that is not."""
     for name, fits, what in (
@@ -124,7 +134,7 @@ def check_fact_values(columns: dict[str, list], payload: PayloadFile) -> None:
             if value is not None and not fits(value):
                 fact = f"{columns['taxonomy'][i]}:{columns['concept'][i]} {columns['unit'][i]}"
                 fact += f" accn {columns['accn'][i]}"
-                raise PayloadError(f"{payload.path.name}: a fact's `{name}` is {value!r}, not {what} ({fact})")
+                raise PayloadError(f"{payload_name}: a fact's `{name}` is {value!r}, not {what} ({fact})")
 
 
 def fact_names(frame: pd.DataFrame) -> pd.Series:
@@ -180,7 +190,8 @@ def read_submissions(payload: PayloadFile) -> pd.DataFrame:
     if len(lengths) > 1:
         raise PayloadError(f"{name}: filings columns differ in length {sorted(lengths)}")
     frame = pd.DataFrame({column: table.get(field) for field, column in FILING_FIELDS.items()})
-    frame["cik"] = body_cik(data, payload) if kind == "submissions" else int(payload.meta["cik"])
+    named = int(payload.meta["cik"])
+    frame["cik"] = body_cik(data, named, name) if kind == "submissions" else named
     accessions = "accn " + frame["accession_number"].astype(str)
     for field, column in (("filingDate", "filing_date"), ("reportDate", "report_date")):
         frame[column] = parse_dates(frame[column].replace("", None), f"{name}: a filing's `{field}`", accessions)

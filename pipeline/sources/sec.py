@@ -24,6 +24,7 @@ from typing import Protocol
 import requests
 
 from pipeline.errors import MissingData, MissingUserAgent, SourceError, Throttled, TransientSourceError
+from pipeline.rate_limit import RateLimiter
 from pipeline.sources.deadline import call_with_deadline
 
 BASE_URL = "https://data.sec.gov"
@@ -77,29 +78,6 @@ class SecClient(Protocol):
         `subject` names what was asked for (e.g. "companyfacts for CIK 0001045810") in errors.
         """
         ...
-
-
-class RateLimiter:
-    """At most `per_second` calls of `wait()` per second, across every thread that shares it."""
-
-    def __init__(
-        self,
-        per_second: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        self.interval = 1.0 / per_second
-        self.clock, self.sleep = clock, sleep
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        with self._lock:  # reserve the next slot; sleep outside the lock so others can queue behind
-            now = self.clock()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            self.sleep(slot - now)
 
 
 _shared: RateLimiter | None = None
