@@ -12,7 +12,8 @@ import argparse
 import importlib.metadata
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import flows
@@ -33,7 +34,15 @@ def flag(group: argparse._ArgumentGroup, name: str) -> None:
         "benchmark": "the benchmark ticker (default ^SOX)",
         "anchor-date": "where rebased series are 100, YYYY-MM-DD (default 2025-08-01)",
         "as-of": "build as of this date, YYYY-MM-DD: no row dated later is seen (default: all the data)",
+        "task-runner": "where fetching and parsing fan out: threads, or dask (a local cluster of "
+        "THESIS_DASK_WORKERS processes, or --dask-address); default threads, THESIS_TASK_RUNNER",
+        "dask-address": "the scheduler of a running Dask cluster, e.g. tcp://10.0.0.5:8786 (THESIS_DASK_ADDRESS)",
     }
+    if name == "full":
+        group.add_argument(
+            "--full", dest="full_build", action="store_true", default=None, help="rebuild every mart from scratch"
+        )
+        return
     group.add_argument(f"--{name}", help=helps[name], type=Path if name == "data-dir" else str)
 
 
@@ -57,7 +66,7 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = top.add_subparsers(dest="command", required=True)
-    building = ("data-dir", "tickers", "benchmark", "anchor-date", "as-of")
+    building = ("data-dir", "tickers", "benchmark", "anchor-date", "as-of", "full", "task-runner", "dask-address")
 
     run = commands.add_parser(
         "run",
@@ -129,7 +138,8 @@ def version() -> str:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    given = {name: getattr(args, name, None) for name in ("data_dir", "tickers", "benchmark", "anchor_date", "as_of")}
+    names = ("data_dir", "tickers", "benchmark", "anchor_date", "as_of", "full_build", "task_runner", "dask_address")
+    given = {name: getattr(args, name, None) for name in names}
     settings = load_settings(**given)
     if getattr(args, "sample", False) and args.command == "run":
         settings = settings.replace(data_dir=settings.data_dir / SAMPLE)
@@ -206,17 +216,19 @@ def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> st
     if replay is None and (closed := trading_calendar.closure(today)):
         # As the scheduled flow does: a day without a session has no bars to fetch.
         return f"{today} is not an NYSE session ({closed}): nothing to fetch"
-    if orchestrated():
+    if orchestrated(settings):
         from flows.daily import daily
 
-        result = daily(
-            data_dir=str(settings.data_dir),
-            replay_from=str(replay) if replay else None,
-            tickers=list(settings.tickers),
-            benchmark=settings.benchmark,
-            anchor_date=settings.anchor_date,
-            as_of=settings.as_of,
-        )
+        with prefect_api(settings):
+            result = daily(
+                data_dir=str(settings.data_dir),
+                replay_from=str(replay) if replay else None,
+                tickers=list(settings.tickers),
+                benchmark=settings.benchmark,
+                anchor_date=settings.anchor_date,
+                as_of=settings.as_of,
+                **runner_parameters(settings),
+            )
     else:
         from pipeline.daily import daily, sources
 
@@ -225,16 +237,19 @@ def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> st
 
 
 def import_prices(args: argparse.Namespace, settings: Settings, replay: None) -> str:
-    if orchestrated():
+    if orchestrated(settings):
         from flows.ingest import ingest_prices
 
-        result = ingest_prices(
-            data_dir=str(settings.data_dir),
-            tickers=list(settings.tickers),
-            benchmark=settings.benchmark,
-            import_files=[str(f) for f in args.files],
-            ticker=args.ticker,
-        )
+        with prefect_api(settings):
+            result = ingest_prices(
+                data_dir=str(settings.data_dir),
+                tickers=list(settings.tickers),
+                benchmark=settings.benchmark,
+                import_files=[str(f) for f in args.files],
+                ticker=args.ticker,
+                task_runner=settings.task_runner,
+                dask_address=settings.dask_address,
+            )
     else:
         from pipeline.ingest_prices import ingest_prices
         from pipeline.sources.prices import ImportedPrices
@@ -246,16 +261,18 @@ def import_prices(args: argparse.Namespace, settings: Settings, replay: None) ->
 def build(args: argparse.Namespace, settings: Settings, replay: None) -> str:
     from pipeline import summary
 
-    if orchestrated():
+    if orchestrated(settings):
         from flows.build import build as build_flow
 
-        result = build_flow(
-            data_dir=str(settings.data_dir),
-            tickers=list(settings.tickers),
-            benchmark=settings.benchmark,
-            anchor_date=settings.anchor_date,
-            as_of=settings.as_of,
-        )
+        with prefect_api(settings):
+            result = build_flow(
+                data_dir=str(settings.data_dir),
+                tickers=list(settings.tickers),
+                benchmark=settings.benchmark,
+                anchor_date=settings.anchor_date,
+                as_of=settings.as_of,
+                **runner_parameters(settings),
+            )
     else:
         from pipeline.build import build as build_core
 
@@ -298,11 +315,33 @@ def serve(args: argparse.Namespace, settings: Settings, replay: None) -> str:
     return "stopped serving"
 
 
-def orchestrated() -> bool:
-    """Whether a Prefect API is configured (environment or profile): then runs go through the flows."""
+def orchestrated(settings: Settings) -> bool:
+    """Whether runs go through the flows: where a Prefect API is configured (environment or
+    profile), or the work fans out on Dask, which Prefect drives."""
     from flows.server import configured_api_url
 
-    return configured_api_url() is not None
+    return configured_api_url() is not None or settings.task_runner == "dask"
+
+
+def runner_parameters(settings: Settings) -> dict[str, object]:
+    return {
+        "full_build": settings.full_build,
+        "task_runner": settings.task_runner,
+        "dask_address": settings.dask_address,
+    }
+
+
+@contextmanager
+def prefect_api(settings: Settings) -> Iterator[None]:
+    """The configured Prefect API, or, for a Dask run without one, a temporary server whose
+    database lies under the data directory (DATA_DIR/prefect), stopped after the run."""
+    from flows.server import configured_api_url, temporary_server
+
+    if configured_api_url() is not None:
+        yield
+        return
+    with temporary_server(settings.data_dir.resolve() / "prefect"):
+        yield
 
 
 WRITING = {"run", "import-prices", "build", "serve"}  # these keep a log under the data directory

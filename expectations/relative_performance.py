@@ -13,6 +13,12 @@ from expectations.rules import gap_within
 NAME = "relative_performance"
 ID_COLUMNS = ("ticker", "date")
 TOLERANCE = 1e-9
+# An incremental build checks the rows it derived, and with them each ticker's anchor row, which
+# the anchor checks need (a predicate on the mart, aliased `m`).
+ALSO_CHECKED = (
+    "m.date = (select min(a.date) from marts.relative_performance as a "
+    "where a.ticker = m.ticker and a.date >= getvariable('anchor_date'))"
+)
 
 
 def prepare(mart: pd.DataFrame, variables: Mapping[str, object]) -> pd.DataFrame:

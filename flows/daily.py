@@ -8,9 +8,9 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.context import FlowRunContext
 
-from flows.parameters import Day
+from flows.parameters import Day, Runner
 from flows.secrets import with_secret_user_agent
-from flows.tasks import PrefectSteps
+from flows.tasks import steps_for
 from pipeline import daily as core
 from pipeline import preflight, trading_calendar
 from pipeline.settings import load_settings
@@ -32,10 +32,15 @@ def daily(
     benchmark: str | None = None,
     anchor_date: Day | None = None,
     as_of: Day | None = None,
+    full_build: bool | None = None,
+    task_runner: Runner | None = None,
+    dask_address: str | None = None,
 ) -> core.DailyResult | None:
     """Fetch live (or replay `replay_from`, a folder with prices/ and sec/), load, validate, build,
     publish. A parameter left empty takes its value from the THESIS_* settings; a live run's SEC
     User-Agent comes from THESIS_SEC_USER_AGENT or the Secret block `thesis-sec-user-agent`.
+    `task_runner` `dask` fans the fetching and parsing out on Dask (`dask_address`, or a local
+    cluster); the warehouse is written by this flow's process alone.
 
     A live run on a day the NYSE is closed (in New York) does nothing and returns None: the schedule
     is every weekday, and a holiday has no bars to fetch. A replay runs on any day."""
@@ -46,10 +51,18 @@ def daily(
             run_log().info("%s is not an NYSE session (%s): nothing to fetch", today, closed)
             return None
     settings = load_settings(
-        data_dir=data_dir, tickers=tickers, benchmark=benchmark, anchor_date=anchor_date, as_of=as_of
+        data_dir=data_dir,
+        tickers=tickers,
+        benchmark=benchmark,
+        anchor_date=anchor_date,
+        as_of=as_of,
+        full_build=full_build,
+        task_runner=task_runner,
+        dask_address=dask_address,
     )
     replay = Path(replay_from) if replay_from else None
     if replay is None:
         settings = with_secret_user_agent(settings)
     preflight.run(settings, replay)
-    return core.daily(settings, *core.sources(settings, replay), PrefectSteps())
+    with steps_for(settings) as steps:
+        return core.daily(settings, *core.sources(settings, replay), steps)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.tasks import PrefectSteps
+from flows.parameters import Runner
+from flows.tasks import steps_for
 from pipeline.daily import filing_source, price_source
 from pipeline.ingest_filings import FilingsResult
 from pipeline.ingest_filings import ingest_filings as ingest_filings_core
@@ -24,20 +25,31 @@ def ingest_prices(
     benchmark: str | None = None,
     import_files: list[str] | None = None,
     ticker: str | None = None,
+    task_runner: Runner | None = None,
+    dask_address: str | None = None,
 ) -> IngestResult:
     """Prices from Yahoo (or `replay_from`'s prices/, or the CSV exports in `import_files`, whose
     ticker `ticker` names where the files do not) into raw.prices."""
-    settings = load_settings(data_dir=data_dir, tickers=tickers, benchmark=benchmark)
+    settings = load_settings(
+        data_dir=data_dir, tickers=tickers, benchmark=benchmark, task_runner=task_runner, dask_address=dask_address
+    )
     if import_files:
         source = ImportedPrices([Path(f) for f in import_files], ticker)
     else:
         source = price_source(settings, Path(replay_from) if replay_from else None)
-    return ingest_prices_core(settings, source, steps=PrefectSteps())
+    with steps_for(settings) as steps:
+        return ingest_prices_core(settings, source, steps=steps)
 
 
 @flow(name="ingest_filings")
-def ingest_filings(data_dir: str | None = None, replay_from: str | None = None) -> FilingsResult:
+def ingest_filings(
+    data_dir: str | None = None,
+    replay_from: str | None = None,
+    task_runner: Runner | None = None,
+    dask_address: str | None = None,
+) -> FilingsResult:
     """SEC submissions and companyfacts (or `replay_from`'s sec/) into raw.filings and raw.xbrl_facts."""
-    settings = load_settings(data_dir=data_dir)
+    settings = load_settings(data_dir=data_dir, task_runner=task_runner, dask_address=dask_address)
     source = filing_source(settings, Path(replay_from) if replay_from else None)
-    return ingest_filings_core(settings, source, steps=PrefectSteps())
+    with steps_for(settings) as steps:
+        return ingest_filings_core(settings, source, steps=steps)

@@ -92,6 +92,7 @@ def stop(process: subprocess.Popen) -> None:
 def temporary_server(home: Path, timeout: float = STARTUP_TIMEOUT_SECONDS) -> Iterator[str]:
     """A Prefect server on loopback with its database under `home`, for the duration; yields its
     API URL, and points this process's Prefect client at it."""
+    from prefect.logging.handlers import APILogHandler
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     home.mkdir(parents=True, exist_ok=True)
@@ -104,6 +105,10 @@ def temporary_server(home: Path, timeout: float = STARTUP_TIMEOUT_SECONDS) -> It
                 raise
     try:
         with temporary_settings(updates={PREFECT_API_URL: api_url}):
-            yield api_url
+            try:
+                yield api_url
+            finally:
+                # The run's last log lines are still queued for the API: sent while it answers.
+                APILogHandler.flush()
     finally:
         stop(process)

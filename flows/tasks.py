@@ -1,13 +1,27 @@
-"""The core's steps as Prefect tasks, run on the flow's task runner."""
+"""The core's steps as Prefect tasks, on the task runner the settings choose.
+
+`threads` maps on the flow's own thread pool. `dask` maps on a Dask cluster through prefect-dask:
+a local one of `dask_workers` processes, started for the flow run and stopped after it, or the
+running cluster at `dask_address`. Either way each mapped item is a task run of the flow run, and
+rate limits are global concurrency limits on the Prefect server, so every worker of every
+machine shares them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import inspect
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import TaskRunner
+
+from pipeline.rate_limit import RateLimit
+from pipeline.settings import Settings
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -19,10 +33,81 @@ def name_of(fn: Callable) -> str:
 
 class PrefectSteps:
     """A `pipeline.steps.Steps` whose steps show in Prefect as tasks. Retries are the core's own
-    (pipeline/retry.py), so a step runs the same with or without Prefect; nothing is cached."""
+    (pipeline/retry.py), so a step runs the same with or without Prefect; nothing is cached.
+    `map` runs on `runner` where one is given, else on the flow's task runner."""
+
+    def __init__(self, runner: TaskRunner | None = None):
+        self.runner = runner
 
     def run(self, fn: Callable[..., R], *args: object) -> R:
         return task(fn, name=name_of(fn), cache_policy=NO_CACHE)(*args)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        return task(fn, name=name_of(fn), cache_policy=NO_CACHE).map(list(items)).result()
+        mapped = task(fn, name=name_of(fn), cache_policy=NO_CACHE)
+        if self.runner is None:
+            return mapped.map(list(items)).result()
+        parameter = next(iter(inspect.signature(fn).parameters))
+        futures = [self.runner.submit(mapped, parameters={parameter: item}) for item in items]
+        return [future.result() for future in futures]
+
+    def limiter(self, limit: RateLimit) -> Callable[[int], None]:
+        ensure_rate_limit(limit)
+        return GlobalRateLimit(limit.name)
+
+
+@dataclass(frozen=True)
+class GlobalRateLimit:
+    """`acquire(n)` against the Prefect server's global concurrency limit `name`: picklable, so
+    a Dask worker on another machine takes its slots from the same limit."""
+
+    name: str
+
+    def __call__(self, count: int = 1) -> None:
+        from prefect.concurrency.sync import rate_limit
+
+        rate_limit(self.name, occupy=count, strict=True)
+
+
+def ensure_rate_limit(limit: RateLimit) -> None:
+    """The global concurrency limit `limit.name` exists with `limit`'s rate: slots decay at
+    `per_second`, and `burst` of them may be held at once."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(limit.name)
+        except ObjectNotFound:
+            client.create_global_concurrency_limit(
+                GlobalConcurrencyLimitCreate(name=limit.name, limit=limit.burst, slot_decay_per_second=limit.per_second)
+            )
+            return
+        client.update_global_concurrency_limit(
+            limit.name, GlobalConcurrencyLimitUpdate(limit=limit.burst, slot_decay_per_second=limit.per_second)
+        )
+
+
+def dask_runner(settings: Settings) -> TaskRunner:
+    from prefect_dask import DaskTaskRunner
+
+    if settings.dask_address:
+        return DaskTaskRunner(address=settings.dask_address)
+    # One thread per worker process: the mapped work (parsing JSON, pandas) holds the GIL.
+    cluster: dict[str, Any] = {
+        "n_workers": settings.dask_workers,
+        "threads_per_worker": 1,
+        "processes": True,
+        "dashboard_address": None,
+    }
+    return DaskTaskRunner(cluster_kwargs=cluster)
+
+
+@contextmanager
+def steps_for(settings: Settings) -> Iterator[PrefectSteps]:
+    """The steps of one flow run on the runner `settings.task_runner` names."""
+    if settings.task_runner == "threads":
+        yield PrefectSteps()
+        return
+    with dask_runner(settings) as runner:
+        yield PrefectSteps(runner)

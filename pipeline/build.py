@@ -7,14 +7,17 @@ it (warehouse/publish.py): the analyst copy goes in last, with the run's outcome
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import duckdb
+import pandas as pd
 
 from expectations import capex_guidance_mart, capex_slope, leverage, relative_performance
-from pipeline import scorecard, timeline
+from pipeline import increments, scorecard, timeline
 from pipeline.errors import PipelineError
 from pipeline.report import write_report
 from pipeline.runs import Outcome, check, record, recorded_run, require
@@ -48,48 +51,67 @@ class BuildResult:
 
 
 def transform_and_validate(settings: Settings, run_id: str) -> tuple[dict[str, int], list[str]]:
-    """Load the seeds, build the models and validate the marts in one transaction: a failure
+    """Load the seeds, build the models (only what changed since the last build, where that is
+    known: pipeline/increments.py) and validate the rows built, in one transaction: a failure
     anywhere rolls all of it back. Returns rows per seed and the relations built."""
     outcomes: list[Outcome] = []
     with connect(settings.warehouse_path) as con:
         try:
             with transaction(con):
                 seeded = load_seeds(con, settings, run_id, outcomes)
-                built = runner.build(con, settings.variables())
+                built_at, print_ = dt.datetime.now(dt.UTC), increments.fingerprint(settings)
+                changes = increments.change_set(con, settings, print_)
+                built = runner.build(con, settings.variables(), incremental=not changes.full)
                 require_every_ticker(con, settings)
                 for suite in MART_SUITES:
-                    mart = con.sql(f"select * from {quoted('marts', suite.NAME)}").df()
+                    mart = built_rows(con, suite, changes)
                     outcomes.append(check(settings, run_id, suite, suite.prepare(mart, settings.variables())))
                     require(outcomes[-1])
+                increments.record(con, run_id, built_at, print_, changes)
+                log.info("%s", changes.describe())
         finally:
             for outcome in outcomes:
                 record(con, run_id, outcome)
     return seeded, built
 
 
+def built_rows(con: duckdb.DuckDBPyConnection, suite: ModuleType, changes: increments.ChangeSet) -> pd.DataFrame:
+    """The rows of the suite's mart this build derived: all of them, or those its incremental scope
+    reaches (with the rows the suite names in ALSO_CHECKED). Through Arrow: pandas' own conversion
+    of millions of rows takes far longer than the check."""
+    scope = None if changes.full else runner.incremental_scope(f"marts.{suite.NAME}")
+    where = f" where ({scope}) or {getattr(suite, 'ALSO_CHECKED', 'false')}" if scope else ""
+    query = f"select * from {quoted('marts', suite.NAME)} as m{where}"
+    return con.sql(query).to_arrow_table().to_pandas(date_as_object=False)
+
+
 def require_every_ticker(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """marts.relative_performance holds every configured ticker: a ticker or benchmark that no
     price matches (a typo) would otherwise publish the mart without it, or empty."""
-    if set(settings.tickers) <= {settings.benchmark}:
+    if all(ticker == settings.benchmark_of(ticker) for ticker in settings.tickers):
         raise IncompleteMart(
             f"--tickers names only the benchmark {settings.benchmark}: marts.relative_performance would be empty"
         )
     missing = con.execute(
-        """select wanted.ticker,
-                  (select count(*) from staging.prices as p where p.ticker = wanted.ticker),
-                  (select count(*) from staging.prices as p where p.ticker = getvariable('benchmark'))
-           from (select unnest(getvariable('tickers')) as ticker) as wanted
-           where wanted.ticker <> getvariable('benchmark')
-             and wanted.ticker not in (select ticker from marts.relative_performance)
+        """with wanted as (select unnest(getvariable('measured'), recursive := true)),
+                held as (select ticker, count(*) as bars from staging.prices group by ticker)
+           select wanted.ticker, coalesce(own.bars, 0), wanted.benchmark, coalesce(bench.bars, 0)
+           from wanted
+           left join held as own on own.ticker = wanted.ticker
+           left join held as bench on bench.ticker = wanted.benchmark
+           where wanted.ticker <> wanted.benchmark
+             and wanted.ticker not in (select distinct ticker from marts.relative_performance)
            order by wanted.ticker"""
     ).fetchall()
     if missing:
-        bars = ", ".join(f"{ticker} {own}" for ticker, own, _ in missing)
+        named = missing[:10]
+        bars = ", ".join(f"{ticker} {own} against {bench} {held}" for ticker, own, bench, held in named)
+        more = f" and {len(missing) - len(named)} more" if len(missing) > len(named) else ""
         raise IncompleteMart(
-            f"marts.relative_performance would have no rows for {', '.join(t for t, _, _ in missing)}: "
-            f"bars stored for {bars}, for the benchmark {settings.benchmark} {missing[0][2]}"
+            f"marts.relative_performance would have no rows for {', '.join(t for t, *_ in named)}{more}: "
+            f"bars stored for {bars}{more}"
             f"{'' if settings.as_of is None else f' up to {settings.as_of}'}; "
-            "check --tickers and --benchmark (THESIS_TICKERS, THESIS_BENCHMARK)"
+            "check --tickers and --benchmark (THESIS_TICKERS, THESIS_TICKERS_FILE, THESIS_BENCHMARK)"
         )
 
 

@@ -11,6 +11,12 @@ statements. The run order comes from the references each file makes to other mod
 Queries read their parameters with `getvariable('name')`; the runner sets them as bound values.
 Views read `as_of` only through the macro `staging.known_by()`, which means "all the data" where
 the variable is unset (as in the analyst copy).
+
+A table whose `.yml` declares `incremental: {scope: <predicate>}` can be updated instead of
+rebuilt: its query then returns exactly the rows the predicate holds for (the rows the change set
+in the variables `changed` and `changed_ciks` reaches), and the runner replaces those rows. Where
+no change set is given the predicate holds everywhere and the query returns every row, so a full
+build and an incremental one run the same SQL.
 """
 
 from __future__ import annotations
@@ -30,6 +36,10 @@ SCHEMA = {"macros": "staging", "staging": "staging", "marts": "marts"}
 COMMENT = re.compile(r"--[^\n]*")
 RELATION = re.compile(r"\b(raw|staging|marts|meta)\.(\w+)\b")
 NAME = re.compile(r"[a-z_][a-z0-9_]*")  # a model's file name becomes its name in DDL, unquoted
+
+
+# The change set of a full build: every row of every incremental table.
+FULL = {"changed": None, "changed_ciks": None}
 
 
 class ModelError(ValueError):
@@ -79,11 +89,49 @@ def run_order(models: list[Model]) -> list[Model]:
 
 
 def build(
-    con: duckdb.DuckDBPyConnection, variables: Mapping[str, object], root: Path = ROOT, only: set[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    variables: Mapping[str, object],
+    root: Path = ROOT,
+    only: set[str] | None = None,
+    incremental: bool = False,
 ) -> list[str]:
-    """Build every model (or those in `only`) in dependency order; returns the relations built."""
+    """Build every model (or those in `only`) in dependency order; returns the relations built.
+    `incremental`: the caller has set the change set, and incremental tables that exist are updated."""
     set_variables(con, variables)
-    return [materialize(con, model) for model in run_order(discover(root)) if only is None or model.relation in only]
+    if not incremental:
+        set_variables(con, FULL)
+    built = []
+    for model in run_order(discover(root)):
+        if only is not None and model.relation not in only:
+            continue
+        if incremental and model.docs.get("incremental") and exists(con, model):
+            built.append(update(con, model))
+        else:
+            built.append(materialize(con, model))
+    return built
+
+
+def incremental_scope(relation: str, root: Path = ROOT) -> str | None:
+    """The scope predicate of an incremental table (None for any other model)."""
+    model = next(m for m in discover(root) if m.relation == relation)
+    return (model.docs.get("incremental") or {}).get("scope")
+
+
+def exists(con: duckdb.DuckDBPyConnection, model: Model) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [model.schema, model.name]
+        ).fetchone()[0]
+    )
+
+
+def update(con: duckdb.DuckDBPyConnection, model: Model) -> str:
+    """Replace the rows of an incremental table its scope predicate reaches with what its query
+    derives now; the other rows stay as they are."""
+    scope = model.docs["incremental"]["scope"]
+    con.execute(f"delete from {model.relation} where {scope}")
+    con.execute(f"insert into {model.relation} by name\n{model.sql}")
+    return model.relation
 
 
 def tables_depending_on(sources: set[str], root: Path = ROOT) -> set[str]:

@@ -67,7 +67,7 @@ def test_a_benchmark_no_price_matches_fails_the_build_instead_of_publishing_an_e
         request,
         done.stderr,
         "marts.relative_performance would have no rows for NVDA, ORCL: "
-        f"bars stored for NVDA {SESSIONS}, ORCL {SESSIONS}, for the benchmark NOPE 0",
+        f"bars stored for NVDA {SESSIONS} against NOPE 0, ORCL {SESSIONS} against NOPE 0",
         "check --tickers and --benchmark",
     )
     unchanged(request, before, data_dir / "published")
@@ -80,8 +80,7 @@ def test_a_benchmark_no_price_matches_fails_the_build_instead_of_publishing_an_e
         (
             ["--tickers", "NVDA,AMD"],
             {},
-            f"marts.relative_performance would have no rows for AMD: bars stored for AMD 0, for the benchmark ^SOX "
-            f"{SESSIONS}",
+            f"marts.relative_performance would have no rows for AMD: bars stored for AMD 0 against ^SOX {SESSIONS}",
         ),
         (
             ["--tickers", "^sox"],

@@ -4,7 +4,8 @@ with
 
 metrics as (
     select * from staging.metric_quarters
-    where metric in ('capex', 'operating_cash_flow', 'current_debt', 'noncurrent_debt', 'total_debt',
+    where staging.cik_changed(cik)
+      and metric in ('capex', 'operating_cash_flow', 'current_debt', 'noncurrent_debt', 'total_debt',
                      'stockholders_equity', 'rpo')
 ),
 

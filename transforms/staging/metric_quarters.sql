@@ -1,7 +1,7 @@
 -- Each company's metrics per fiscal quarter end, through the concept map: flows (capex, cash
 -- from operations, revenue) as discrete quarters, balances (debt, equity, RPO) at the quarter
 -- end. Per period the first candidate concept with a value wins, so a series stays continuous
--- when a company re-tags.
+-- when a company re-tags. An incremental build derives only the companies whose filings changed.
 with
 
 concept_map as (
@@ -9,7 +9,7 @@ concept_map as (
 ),
 
 quarters as (
-    select * from staging.xbrl_quarters where unit = 'USD' and ticker is not null
+    select * from staging.xbrl_quarters where unit = 'USD' and ticker is not null and staging.cik_changed(cik)
 ),
 
 period_ends as (
@@ -18,7 +18,7 @@ period_ends as (
     union
     select cik, fiscal_year, 4, fiscal_year_end, staging.calendar_quarter(fiscal_year_end)
     from staging.fiscal_years
-    where fiscal_year_end is not null
+    where fiscal_year_end is not null and staging.cik_changed(cik)
 ),
 
 flows as (
@@ -83,6 +83,7 @@ balances as (
         on period_ends.cik = facts.cik
         and period_ends.period_end = facts.period_end
     where facts.period_type = 'instant' and facts.unit = 'USD' and facts.ticker is not null
+        and staging.cik_changed(facts.cik)
 ),
 
 final as (
