@@ -18,7 +18,8 @@ from pipeline.errors import (
     Throttled,
     TransientSourceError,
 )
-from pipeline.sources.sec import LiveSecClient, RateLimiter, companyfacts_url, padded_cik
+from pipeline.rate_limit import RateLimiter
+from pipeline.sources.sec import LiveSecClient, companyfacts_url, padded_cik
 
 UA = "Thesis Pipeline research@example.com"
 RATE_LIMIT_PAGE = (
@@ -64,7 +65,7 @@ class RecordedSession:
 
 def client(clock: FakeClock, session: RecordedSession, **options) -> LiveSecClient:
     return LiveSecClient(
-        UA, session=session, limiter=RateLimiter(8, clock=clock, sleep=clock.sleep), sleep=clock.sleep, **options
+        UA, session=session, acquire=RateLimiter(8, clock=clock, sleep=clock.sleep).wait, sleep=clock.sleep, **options
     )
 
 
@@ -171,7 +172,7 @@ class SlowSession:
 def test_the_timeout_bounds_the_whole_answer_not_each_read():
     clock = FakeClock()
     session = SlowSession()
-    sec = LiveSecClient(UA, session=session, limiter=RateLimiter(8, clock=clock, sleep=clock.sleep), timeout=0.2)
+    sec = LiveSecClient(UA, session=session, acquire=RateLimiter(8, clock=clock, sleep=clock.sleep).wait, timeout=0.2)
     started = time.monotonic()
     try:
         with pytest.raises(

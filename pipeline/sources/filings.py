@@ -16,11 +16,13 @@ import pandas as pd
 
 from pipeline.errors import MissingData
 from pipeline.parsers.sec_payloads import archive_names, identify
+from pipeline.rate_limit import RateLimit
 from pipeline.raw_zone import PayloadFile, list_payloads, store, utc_now
 from pipeline.retry import retrying
 from pipeline.settings import Settings
 from pipeline.sources.sec import (
     KINDS,
+    SEC_RATE,
     SecClient,
     archive_url,
     companyfacts_url,
@@ -117,7 +119,8 @@ class SecFilings:
         self, settings: Settings, companies: pd.DataFrame, known: Validators, steps: Steps = DIRECT
     ) -> SecBatch:
         rows = [Company(str(c.ticker), int(c.cik)) for c in companies.itertuples()]
-        batches = steps.map(partial(fetch_company, self.client, settings, known), rows)
+        client = self.client.rate_limited(steps.limiter(RateLimit(SEC_RATE, settings.sec_requests_per_second)))
+        batches = steps.map(partial(fetch_company, client, settings, known), rows)
         return SecBatch([p for b in batches for p in b.payloads], [n for b in batches for n in b.notes])
 
 

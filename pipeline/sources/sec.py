@@ -12,9 +12,9 @@ place of JSON fails at once.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,13 +24,14 @@ from typing import Protocol
 import requests
 
 from pipeline.errors import MissingData, MissingUserAgent, SourceError, Throttled, TransientSourceError
-from pipeline.rate_limit import RateLimiter
+from pipeline.rate_limit import RateLimit, local_limiter
 from pipeline.sources.deadline import call_with_deadline
 
 BASE_URL = "https://data.sec.gov"
 KINDS = ("companyfacts", "submissions")
 THROTTLE_FIRST_PAUSE_SECONDS = 60.0
 RATE_LIMIT_PAGE = "Request Rate Threshold Exceeded"
+SEC_RATE = "sec-edgar"  # the name of SEC's request rate, shared by every worker of a run
 USER_AGENT = re.compile(r"\S.*\s\S+@\S+\.\S+")  # "Name email"
 
 
@@ -79,18 +80,9 @@ class SecClient(Protocol):
         """
         ...
 
-
-_shared: RateLimiter | None = None
-_shared_lock = threading.Lock()
-
-
-def shared_limiter(per_second: float) -> RateLimiter:
-    """The process-wide limiter every live SEC client uses; the first caller's rate holds."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = RateLimiter(per_second)
-        return _shared
+    def rate_limited(self, acquire: Callable[[int], None]) -> SecClient:
+        """This client, its requests taken from `acquire`: the rate every worker of a run shares."""
+        ...
 
 
 class LiveSecClient:
@@ -103,15 +95,22 @@ class LiveSecClient:
         timeout: float = 30.0,
         max_wait_seconds: float = 900.0,
         session: requests.Session | None = None,
-        limiter: RateLimiter | None = None,
+        acquire: Callable[[int], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.user_agent = require_user_agent(user_agent)  # before any session or request exists
         self.session = session or requests.Session()
-        self.limiter = limiter or shared_limiter(per_second)
+        # One request rate for every client of the process, or, through rate_limited(), of a run.
+        self.acquire = acquire or local_limiter(RateLimit(SEC_RATE, per_second))
         self.timeout = timeout
         self.max_wait_seconds = max_wait_seconds
         self.sleep = sleep
+
+    def rate_limited(self, acquire: Callable[[int], None]) -> LiveSecClient:
+        """This client, its requests taken from `acquire` (a run's shared rate: pipeline/steps.py)."""
+        limited = copy.copy(self)
+        limited.acquire = acquire
+        return limited
 
     def headers(self, validators: Mapping[str, str | None] | None) -> dict[str, str]:
         headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"}
@@ -124,7 +123,7 @@ class LiveSecClient:
     def get(self, url: str, subject: str, validators: Mapping[str, str | None] | None = None) -> Fetched | None:
         waited, pause = 0.0, THROTTLE_FIRST_PAUSE_SECONDS
         while True:
-            self.limiter.wait()
+            self.acquire(1)
             response = self.fetch(url, subject, validators)
             if not is_throttled(response):
                 return answer(response, url, subject)
@@ -204,6 +203,9 @@ class RecordedSecClient:
 
     directory: Path
     calls: list[str] = field(default_factory=list)
+
+    def rate_limited(self, acquire: Callable[[int], None]) -> RecordedSecClient:
+        return self  # recorded answers are not rate-limited
 
     def get(self, url: str, subject: str, validators: Mapping[str, str | None] | None = None) -> Fetched | None:
         self.calls.append(url)
