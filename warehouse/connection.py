@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.migrate import migrate
+from warehouse.storage import ANALYST_STORAGE_VERSION
 
 # How long opening the working database waits for another process to let go of it: a reader such
 # as `thesis status` holds it for well under a second.
@@ -22,6 +23,10 @@ _HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 class WarehouseBusy(RuntimeError):
     """Another process holds the working database (DuckDB allows one writer, or many readers)."""
 
+
+# A new working database is written in the storage format of the analyst copy (DuckDB 1.4's, which
+# analysts' DuckDB reads): the copy is then the file itself, copied whole (warehouse/publish.py).
+NEW_FILE = {"storage_compatibility_version": ANALYST_STORAGE_VERSION}
 
 # Warehouses (by resolved path) this process has migrated: checking on every connection would
 # cost queries on each task, and nothing else changes the schema of the file this process owns.
@@ -36,7 +41,7 @@ def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     key = path.resolve()
     # A file deleted since it was migrated (a rebuild from the raw zone) comes back empty.
     is_new = not path.exists()
-    con = open_waiting(path, read_only=False)
+    con = open_waiting(path, read_only=False, config=NEW_FILE if is_new else {})
     try:
         with _migrating:
             if is_new or key not in _migrated:
@@ -57,13 +62,15 @@ def connect_read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def open_waiting(path: Path, read_only: bool, wait: float = BUSY_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
+def open_waiting(
+    path: Path, read_only: bool, wait: float = BUSY_WAIT_SECONDS, config: dict[str, str] | None = None
+) -> duckdb.DuckDBPyConnection:
     """duckdb.connect, waiting up to `wait` seconds while another process holds the file; then
     WarehouseBusy naming that process, instead of DuckDB's IOException."""
     deadline = time.monotonic() + wait
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=config or {})
         except duckdb.IOException as exc:
             holder = _HOLDER.search(str(exc))
             if holder is None:
