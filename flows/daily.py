@@ -32,9 +32,11 @@ def daily(
     benchmark: str | None = None,
     anchor_date: Day | None = None,
     as_of: Day | None = None,
+    sec_bulk: bool | None = None,
 ) -> core.DailyResult | None:
     """Fetch live (or replay `replay_from`, a folder with prices/ and sec/), load, validate, build,
-    publish. A parameter left empty takes its value from the THESIS_* settings; a live run's SEC
+    publish; with `sec_bulk`, every SEC filer from SEC's bulk archives (`replay_from`'s sec/bulk/).
+    A parameter left empty takes its value from the THESIS_* settings; a live run's SEC
     User-Agent comes from THESIS_SEC_USER_AGENT or the Secret block `thesis-sec-user-agent`.
 
     A live run on a day the NYSE is closed (in New York) does nothing and returns None: the schedule
@@ -46,7 +48,7 @@ def daily(
             run_log().info("%s is not an NYSE session (%s): nothing to fetch", today, closed)
             return None
     settings = load_settings(
-        data_dir=data_dir, tickers=tickers, benchmark=benchmark, anchor_date=anchor_date, as_of=as_of
+        data_dir=data_dir, tickers=tickers, benchmark=benchmark, anchor_date=anchor_date, as_of=as_of, sec_bulk=sec_bulk
     )
     replay = Path(replay_from) if replay_from else None
     if replay is None:

@@ -7,9 +7,9 @@ from pathlib import Path
 from prefect import flow
 
 from flows.tasks import PrefectSteps
-from pipeline.daily import filing_source, price_source
+from pipeline.daily import filing_source, ingest_sec, price_source
+from pipeline.ingest_bulk import BulkResult
 from pipeline.ingest_filings import FilingsResult
-from pipeline.ingest_filings import ingest_filings as ingest_filings_core
 from pipeline.ingest_prices import IngestResult
 from pipeline.ingest_prices import ingest_prices as ingest_prices_core
 from pipeline.settings import load_settings
@@ -36,8 +36,11 @@ def ingest_prices(
 
 
 @flow(name="ingest_filings")
-def ingest_filings(data_dir: str | None = None, replay_from: str | None = None) -> FilingsResult:
-    """SEC submissions and companyfacts (or `replay_from`'s sec/) into raw.filings and raw.xbrl_facts."""
-    settings = load_settings(data_dir=data_dir)
+def ingest_filings(
+    data_dir: str | None = None, replay_from: str | None = None, sec_bulk: bool | None = None
+) -> FilingsResult | BulkResult:
+    """SEC submissions and companyfacts (or `replay_from`'s sec/) into raw.filings and raw.xbrl_facts;
+    with `sec_bulk`, every filer's from SEC's bulk archives (or `replay_from`'s sec/bulk/)."""
+    settings = load_settings(data_dir=data_dir, sec_bulk=sec_bulk)
     source = filing_source(settings, Path(replay_from) if replay_from else None)
-    return ingest_filings_core(settings, source, steps=PrefectSteps())
+    return ingest_sec(settings, source, steps=PrefectSteps())
