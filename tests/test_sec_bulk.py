@@ -258,3 +258,16 @@ def test_the_live_source_downloads_once_and_asks_conditionally(realdata, tmp_pat
         ("/bulk/companyfacts.zip", USER_AGENT, None),
         ("/bulk/companyfacts.zip", USER_AGENT, etag),
     ]
+
+
+def test_the_flag_chooses_bulk_mode_and_leaves_the_setting_alone_when_absent(tmp_path, monkeypatch):
+    from cli.main import parser, settings_from
+    from pipeline.daily import filing_source
+    from pipeline.sources.filings import ReplaySecFilings
+
+    flagged = settings_from(parser().parse_args(["run", "--sec-bulk", "--data-dir", str(tmp_path)]))
+    assert isinstance(filing_source(flagged, tmp_path), ReplaySecBulk)
+    unflagged = settings_from(parser().parse_args(["run", "--data-dir", str(tmp_path)]))
+    assert isinstance(filing_source(unflagged, tmp_path), ReplaySecFilings)
+    monkeypatch.setenv("THESIS_SEC_BULK", "true")
+    assert settings_from(parser().parse_args(["run", "--data-dir", str(tmp_path)])).sec_bulk is True
