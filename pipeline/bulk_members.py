@@ -180,13 +180,19 @@ def stage_member(settings: Settings, run_date: dt.date, member: Member) -> Membe
         else:
             frame, schema = submissions_frame(body, member.name, cik, str(meta["kind"])), FILINGS_SCHEMA
         path = staged_path(settings, member, cik)
-        write_atomic(path, parquet_bytes(frame.assign(payload_sha256=payload_id(member)), schema))
+        write_atomic(path, parquet_bytes(frame.assign(payload_sha256=payload_id(member)), schema, member.name))
     except PayloadError as exc:
         return MemberResult(member.archive_name, member.name, member.size, member.crc32, cik, 0, None, str(exc))
     return MemberResult(member.archive_name, member.name, member.size, member.crc32, cik, len(frame), str(path), None)
 
 
-def parquet_bytes(frame: pd.DataFrame, schema: pa.Schema) -> bytes:
+def parquet_bytes(frame: pd.DataFrame, schema: pa.Schema, name: str) -> bytes:
+    """The frame as parquet in `schema`; PayloadError when a value does not fit its column (a
+    `form` given as a number): the parsers check the fields they derive from, not every one."""
+    try:
+        table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    except (pa.ArrowException, ValueError, TypeError) as exc:
+        raise PayloadError(f"{name}: a value does not fit its column ({exc})") from None
     buffer = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), buffer)
+    pq.write_table(table, buffer)
     return buffer.getvalue()
