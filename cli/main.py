@@ -88,6 +88,13 @@ def parser() -> argparse.ArgumentParser:
     where.add_argument(
         "--sample", action="store_true", help="replay the bundled sample into DATA_DIR/sample, without network"
     )
+    run.add_argument(
+        "--sec-bulk",
+        action="store_true",
+        default=None,  # unset: THESIS_SEC_BULK decides
+        help="every SEC filer from SEC's nightly companyfacts.zip and submissions.zip (replayed: DIR/sec/bulk/) "
+        "instead of the company list's filings (THESIS_SEC_BULK)",
+    )
 
     imp = commands.add_parser(
         "import-prices",
@@ -138,7 +145,17 @@ def version() -> str:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    names = ("data_dir", "tickers", "benchmark", "anchor_date", "as_of", "full_build", "task_runner", "dask_address")
+    names = (
+        "data_dir",
+        "tickers",
+        "benchmark",
+        "anchor_date",
+        "as_of",
+        "full_build",
+        "task_runner",
+        "dask_address",
+        "sec_bulk",
+    )
     given = {name: getattr(args, name, None) for name in names}
     settings = load_settings(**given)
     if getattr(args, "sample", False) and args.command == "run":
@@ -227,6 +244,7 @@ def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> st
                 benchmark=settings.benchmark,
                 anchor_date=settings.anchor_date,
                 as_of=settings.as_of,
+                sec_bulk=settings.sec_bulk,
                 **runner_parameters(settings),
             )
     else:

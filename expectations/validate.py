@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from great_expectations.expectations.metadata_types import FailureSeverity
 
 ROWS_NAMED = 5  # rows named per failed expectation in the one-line summary
 WARNING = FailureSeverity.WARNING.value
+_validating = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,15 @@ def _context():
 
 def run_suite(build_suite: Callable[[], gx.ExpectationSuite], frame: pd.DataFrame, id_columns: Sequence[str]) -> Result:
     """Validate `frame` against the suite and summarise it, naming failing rows by `id_columns`."""
+    # One suite at a time per process: mapped tasks on threads share the context, whose assets
+    # GX adds and looks up without a lock.
+    with _validating:
+        return _run_suite(build_suite, frame, id_columns)
+
+
+def _run_suite(
+    build_suite: Callable[[], gx.ExpectationSuite], frame: pd.DataFrame, id_columns: Sequence[str]
+) -> Result:
     _, source = _context()  # GX wants its context to exist before a suite is built
     suite = build_suite()
     try:

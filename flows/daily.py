@@ -35,9 +35,11 @@ def daily(
     full_build: bool | None = None,
     task_runner: Runner | None = None,
     dask_address: str | None = None,
+    sec_bulk: bool | None = None,
 ) -> core.DailyResult | None:
     """Fetch live (or replay `replay_from`, a folder with prices/ and sec/), load, validate, build,
-    publish. A parameter left empty takes its value from the THESIS_* settings; a live run's SEC
+    publish; with `sec_bulk`, every SEC filer from SEC's bulk archives (`replay_from`'s sec/bulk/).
+    A parameter left empty takes its value from the THESIS_* settings; a live run's SEC
     User-Agent comes from THESIS_SEC_USER_AGENT or the Secret block `thesis-sec-user-agent`.
     `task_runner` `dask` fans the fetching and parsing out on Dask (`dask_address`, or a local
     cluster); the warehouse is written by this flow's process alone.
@@ -59,6 +61,7 @@ def daily(
         full_build=full_build,
         task_runner=task_runner,
         dask_address=dask_address,
+        sec_bulk=sec_bulk,
     )
     replay = Path(replay_from) if replay_from else None
     if replay is None:

@@ -8,9 +8,9 @@ from prefect import flow
 
 from flows.parameters import Runner
 from flows.tasks import steps_for
-from pipeline.daily import filing_source, price_source
+from pipeline.daily import filing_source, ingest_sec, price_source
+from pipeline.ingest_bulk import BulkResult
 from pipeline.ingest_filings import FilingsResult
-from pipeline.ingest_filings import ingest_filings as ingest_filings_core
 from pipeline.ingest_prices import IngestResult
 from pipeline.ingest_prices import ingest_prices as ingest_prices_core
 from pipeline.settings import load_settings
@@ -45,11 +45,13 @@ def ingest_prices(
 def ingest_filings(
     data_dir: str | None = None,
     replay_from: str | None = None,
+    sec_bulk: bool | None = None,
     task_runner: Runner | None = None,
     dask_address: str | None = None,
-) -> FilingsResult:
-    """SEC submissions and companyfacts (or `replay_from`'s sec/) into raw.filings and raw.xbrl_facts."""
-    settings = load_settings(data_dir=data_dir, task_runner=task_runner, dask_address=dask_address)
+) -> FilingsResult | BulkResult:
+    """SEC submissions and companyfacts (or `replay_from`'s sec/) into raw.filings and raw.xbrl_facts;
+    with `sec_bulk`, every filer's from SEC's bulk archives (or `replay_from`'s sec/bulk/)."""
+    settings = load_settings(data_dir=data_dir, sec_bulk=sec_bulk, task_runner=task_runner, dask_address=dask_address)
     source = filing_source(settings, Path(replay_from) if replay_from else None)
     with steps_for(settings) as steps:
-        return ingest_filings_core(settings, source, steps=steps)
+        return ingest_sec(settings, source, steps=steps)

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.build import BuildResult, build, publish_version
+from pipeline.ingest_bulk import BulkResult, ingest_sec_bulk
 from pipeline.ingest_filings import FilingsResult, ingest_filings, live_filings
 from pipeline.ingest_prices import IngestResult, ingest_prices, live_prices
 from pipeline.runs import recorded_run
 from pipeline.settings import SAMPLE_DIR, Settings
+from pipeline.sources.bulk import BulkSource, ReplaySecBulk, live_bulk
 from pipeline.sources.filings import FilingSource, ReplaySecFilings
 from pipeline.sources.prices import PriceSource, ReplayPrices
 from pipeline.steps import DIRECT, Steps
@@ -19,7 +21,7 @@ from pipeline.steps import DIRECT, Steps
 class DailyResult:
     run_id: str
     prices: IngestResult
-    filings: FilingsResult
+    filings: FilingsResult | BulkResult
     build: BuildResult
 
 
@@ -37,21 +39,35 @@ def price_source(settings: Settings, replay_from: Path | None) -> PriceSource:
     return live_prices(settings) if replay_from is None else ReplayPrices(replay_from, replay_mode(replay_from))
 
 
-def filing_source(settings: Settings, replay_from: Path | None) -> FilingSource:
-    """Live when `replay_from` is None: a missing SEC User-Agent stops here, before any request."""
+def filing_source(settings: Settings, replay_from: Path | None) -> FilingSource | BulkSource:
+    """Live when `replay_from` is None: a missing SEC User-Agent stops here, before any request.
+    With `sec_bulk`, SEC's bulk archives (every filer) instead of the company list's payloads."""
+    if settings.sec_bulk:
+        return live_bulk(settings) if replay_from is None else ReplaySecBulk(replay_from, replay_mode(replay_from))
     return live_filings(settings) if replay_from is None else ReplaySecFilings(replay_from, replay_mode(replay_from))
 
 
-def sources(settings: Settings, replay_from: Path | None) -> tuple[PriceSource, FilingSource]:
+def ingest_sec(
+    settings: Settings, source: FilingSource | BulkSource, run_id: str | None = None, steps: Steps = DIRECT
+) -> FilingsResult | BulkResult:
+    """SEC filings from `source`: the company list's payloads, or every filer's bulk archive members."""
+    if isinstance(source, BulkSource):
+        return ingest_sec_bulk(settings, source, run_id, steps)
+    return ingest_filings(settings, source, run_id, steps)
+
+
+def sources(settings: Settings, replay_from: Path | None) -> tuple[PriceSource, FilingSource | BulkSource]:
     """Live when `replay_from` is None, else every source replayed from that folder."""
     filings = filing_source(settings, replay_from)  # first: nothing is written before the User-Agent is known
     return price_source(settings, replay_from), filings
 
 
-def daily(settings: Settings, prices: PriceSource, filings: FilingSource, steps: Steps = DIRECT) -> DailyResult:
+def daily(
+    settings: Settings, prices: PriceSource, filings: FilingSource | BulkSource, steps: Steps = DIRECT
+) -> DailyResult:
     with recorded_run(settings, "daily", prices.mode, None) as run:
         ingested = ingest_prices(settings, prices, run.run_id, steps)
-        filed = ingest_filings(settings, filings, run.run_id, steps)
+        filed = ingest_sec(settings, filings, run.run_id, steps)
         built = build(settings, run.run_id, steps)
         run.message = (
             f"{ingested.rows} bars, {filed.facts} XBRL facts and {built.seeds['capex_guidance']} "

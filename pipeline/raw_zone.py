@@ -4,12 +4,14 @@
     <data_dir>/raw/prices/<name>.<sha8>.csv                            an imported CSV export
     <data_dir>/raw/sec/companyfacts/CIK<10 digits>.<received UTC>.<sha8>.json   SEC JSON as received
     <data_dir>/raw/sec/submissions/CIK<10 digits>[-submissions-NNN].<received UTC>.<sha8>.json
+    <data_dir>/raw/sec/bulk/{companyfacts,submissions}.zip             the latest nightly bulk archives
     <data_dir>/raw/<...>/<payload file>.meta.json                      call, parameters, time, sha256
     <data_dir>/raw/_quarantine/<prices|sec/...>/<payload file>          a payload that failed, moved here
     <data_dir>/raw/_quarantine/<...>/<payload file>.meta.json           with its metadata
     <data_dir>/raw/_quarantine/<...>/<payload file>.why.txt             and a note: when, which run, why
 
-Files are written once, beside their final name and renamed into place, and never changed; a
+Files are written once, beside their final name and renamed into place, and never changed (but
+the bulk archives: each night's replaces the last, see pipeline/sources/bulk.py); a
 payload that fails parsing or a critical expectation is moved whole to `_quarantine/`, where no
 replay reads it, so it cannot block every later run.
 The warehouse can be rebuilt from this folder alone (`thesis run --from <data_dir>/raw`).

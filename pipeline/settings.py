@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # before the run fails: SEC's block lasts about 10 minutes and retrying early extends it.
     sec_max_wait_seconds: float = Field(900.0, ge=0, le=86400)
     sec_timeout_seconds: float = Field(30.0, gt=0, le=3600)
+    # Every SEC filer from SEC's nightly bulk archives instead of the company list's per-company API.
+    sec_bulk: bool = False
     # How long a run waits for another run on the same data directory to end before it gives up
     # with one line naming it. 0: at once, so a run started by hand by mistake says so instead of
     # hanging; a setup whose schedule can meet a run started by hand sets it to a run's length.

@@ -36,13 +36,19 @@ def ticker_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def filing_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """A line per listed company; filers off the list (bulk mode loads every filer) summed in one."""
     rows = con.execute("""
-        select coalesce(c.ticker, 'CIK ' || f.cik::varchar), count(*), count(distinct f.accn), max(f.filed)
+        select c.ticker, count(*), count(distinct f.accn), max(f.filed)
         from raw.xbrl_facts as f left join raw.companies as c using (cik)
-        group by all order by 1""").fetchall()
-    return ["SEC facts stored:"] + [
-        f"  {t:<6} {n:>7,} facts from {a:>4,} filings, last filed {last}" for t, n, a, last in rows
-    ]
+        group by all order by 1 nulls last""").fetchall()
+    others = con.execute("""
+        select count(distinct cik), count(*) from raw.xbrl_facts
+        where cik not in (select cik from raw.companies)""").fetchone()
+    return (
+        ["SEC facts stored:"]
+        + [f"  {t:<6} {n:>7,} facts from {a:>4,} filings, last filed {last}" for t, n, a, last in rows if t]
+        + ([f"  {others[1]:,} facts of {others[0]:,} filers off seeds/companies.csv (bulk mode)"] if others[0] else [])
+    )
 
 
 def mart_lines(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 # temporary_beside's names, and the WAL DuckDB keeps beside such a file while it writes it.
@@ -31,17 +32,28 @@ def temporary_beside(path: Path) -> Path:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write beside `path`, then rename into place, so no reader sees half a file."""
+    write_atomic_stream(path, [data])
+
+
+def write_atomic_stream(path: Path, chunks: Iterable[bytes]) -> tuple[str, int]:
+    """write_atomic for a body that arrives in chunks (a download larger than memory); an error
+    raised by `chunks` leaves `path` as it was. Returns the body's sha256 and size."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_beside(path)
+    digest, size = hashlib.sha256(), 0
     try:
         with open(tmp, "wb") as handle:
-            handle.write(data)
+            for chunk in chunks:
+                handle.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return digest.hexdigest(), size
 
 
 def remove_temporaries(root: Path) -> list[Path]:

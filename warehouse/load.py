@@ -1,6 +1,8 @@
-"""Generic loading: upsert a frame into a table on the table's primary key, by column name."""
+"""Generic loading: upsert a frame (or staged parquet files) into a table on the table's primary key, by column name."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 
 import duckdb
 import pandas as pd
@@ -34,3 +36,19 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> i
     finally:
         con.unregister("upsert_batch")
     return len(frame)
+
+
+def upsert_parquet(
+    con: duckdb.DuckDBPyConnection, table: str, paths: Sequence[str], constants: Mapping[str, object]
+) -> None:
+    """upsert for rows staged as parquet files: every column of `table` read from `paths` by name,
+    except those in `constants`, bound once for every row (a run id, a load time)."""
+    columns = table_columns(con, table)
+    unknown = set(constants) - set(columns)
+    if unknown:
+        raise ValueError(f"{table} has no column(s) {sorted(unknown)}")
+    selected = [f'"{c}"' for c in columns if c not in constants] + [f'? as "{c}"' for c in constants]
+    con.execute(
+        f"insert or replace into {table} by name select {', '.join(selected)} from read_parquet(?)",
+        [*constants.values(), list(paths)],
+    )

@@ -175,10 +175,15 @@ def archive_names(payload: PayloadFile) -> list[str]:
 
 
 def read_submissions(payload: PayloadFile) -> pd.DataFrame:
-    """One row per filing of a submissions or archive payload, with the CIK it is filed under."""
-    name = payload.path.name
-    data = load_json(payload)
-    kind = str(payload.meta["kind"])
+    """One row per filing of a submissions or archive payload file (see submissions_frame)."""
+    meta = payload.meta
+    return submissions_frame(payload.path.read_bytes(), payload.path.name, int(meta["cik"]), str(meta["kind"]))
+
+
+def submissions_frame(body: bytes, name: str, cik: int, kind: str) -> pd.DataFrame:
+    """One row per filing of the submissions JSON `body` (`kind` submissions, or
+    submissions_archive for an older-filings file), named `name` and filed under `cik`."""
+    data = parse_json(body, name)
     table = filings_table(data, kind, name)
     missing = [field for field in REQUIRED_FILING_FIELDS if field not in table]
     if missing:
@@ -190,8 +195,7 @@ def read_submissions(payload: PayloadFile) -> pd.DataFrame:
     if len(lengths) > 1:
         raise PayloadError(f"{name}: filings columns differ in length {sorted(lengths)}")
     frame = pd.DataFrame({column: table.get(field) for field, column in FILING_FIELDS.items()})
-    named = int(payload.meta["cik"])
-    frame["cik"] = body_cik(data, named, name) if kind == "submissions" else named
+    frame["cik"] = body_cik(data, cik, name) if kind == "submissions" else cik
     accessions = "accn " + frame["accession_number"].astype(str)
     for field, column in (("filingDate", "filing_date"), ("reportDate", "report_date")):
         frame[column] = parse_dates(frame[column].replace("", None), f"{name}: a filing's `{field}`", accessions)

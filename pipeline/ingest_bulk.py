@@ -1,0 +1,152 @@
+"""Ingesting every SEC filer from SEC's nightly bulk archives into raw.xbrl_facts and raw.filings.
+
+    archives -> their directories -> the members new or changed since meta.bulk_members
+    -> stage_member, mapped through the run's Steps (read, parse, validate, one parquet each)
+    -> the single writer loads BATCH_MEMBERS staged members per transaction
+
+A member whose size and CRC-32 match the manifest is skipped without being read. A member that
+fails is listed in the run's message and notes and left out of the manifest, so the next run
+tries it again; the others load. Rows keep raw.xbrl_facts' semantics: every fact version, keyed
+as the per-company path keys them, so both paths can feed one warehouse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+
+import duckdb
+import pandas as pd
+
+from expectations import raw_xbrl_facts
+from pipeline.bulk_members import COMPANYFACTS, Member, MemberResult, list_members, stage_member
+from pipeline.runs import Outcome, record, recorded_run
+from pipeline.settings import Settings
+from pipeline.sources.bulk import BulkSource
+from pipeline.steps import DIRECT, Steps
+from warehouse.connection import connect, transaction
+from warehouse.files import write_atomic
+from warehouse.load import upsert, upsert_parquet
+
+BATCH_MEMBERS = 200  # staged members per load transaction, and per map of tasks
+TABLES = {COMPANYFACTS: "raw.xbrl_facts", "submissions.zip": "raw.filings"}
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    run_id: str
+    members: int  # SEC payload members in the archives
+    parsed: tuple[MemberResult, ...]  # the new or changed ones, each staged or failed
+    facts: int
+    filings: int
+    notes: tuple[str, ...]
+
+    @property
+    def failed(self) -> tuple[MemberResult, ...]:
+        return tuple(r for r in self.parsed if r.error)
+
+
+def ingest_sec_bulk(
+    settings: Settings, source: BulkSource, run_id: str | None = None, steps: Steps = DIRECT
+) -> BulkResult:
+    with recorded_run(settings, "ingest_sec_bulk", source.mode, run_id) as run:
+        found = source.archives(settings)
+        notes, members = list(found.notes), []
+        for name, path in found.paths.items():
+            listed, others = list_members(path)
+            members += listed
+            if others:
+                notes.append(f"{name}: skipped {len(others)} member(s) not named CIK##########*.json: {others[0]}, ...")
+        with connect(settings.warehouse_path) as con:
+            changed = changed_members(con, members)
+        run_date = raw_xbrl_facts.today()  # no fact may be filed after it
+        parsed: list[MemberResult] = []
+        for start in range(0, len(changed), BATCH_MEMBERS):
+            batch = parse_members(settings, changed[start : start + BATCH_MEMBERS], run_date, steps)
+            with connect(settings.warehouse_path) as con:
+                load_members(con, batch, run.run_id)
+            parsed += batch
+        for note in notes:
+            log.info(note)
+        failed = [r for r in parsed if r.error]
+        for result in failed:
+            log.warning("not loaded: %s", result.error)
+        notes += [str(r.error) for r in failed]
+        rows = {table: sum(r.rows for r in parsed if TABLES[r.archive] == table) for table in TABLES.values()}
+        if any(r.archive == COMPANYFACTS for r in parsed):
+            with connect(settings.warehouse_path) as con:
+                record(con, run.run_id, validation_outcome(settings, run.run_id, parsed))
+        run.message = (
+            f"loaded {rows['raw.xbrl_facts']} XBRL facts and {rows['raw.filings']} filings from "
+            f"{len(parsed) - len(failed)} new or changed SEC bulk member(s); "
+            f"{len(members) - len(changed)} unchanged member(s) skipped"
+            + (f"; {len(failed)} member(s) not loaded: {', '.join(r.member for r in failed)}" if failed else "")
+        )
+        log.info(run.message)
+        return BulkResult(
+            run.run_id, len(members), tuple(parsed), rows["raw.xbrl_facts"], rows["raw.filings"], tuple(notes)
+        )
+
+
+def changed_members(con: duckdb.DuckDBPyConnection, members: Sequence[Member]) -> list[Member]:
+    """The members that are new, or whose size or CRC-32 differ from the manifest's."""
+    loaded = {
+        (archive, member): (size, crc)
+        for archive, member, size, crc in con.execute(
+            "select archive, member, size, crc32 from meta.bulk_members"
+        ).fetchall()
+    }
+    return [m for m in members if loaded.get((m.archive_name, m.name)) != (m.size, m.crc32)]
+
+
+def parse_members(settings: Settings, members: Sequence[Member], run_date: dt.date, steps: Steps) -> list[MemberResult]:
+    """Stage every member, one mapped task each (any Steps: directly, threads, Dask workers)."""
+    return steps.map(partial(stage_member, settings, run_date), list(members))
+
+
+def load_members(con: duckdb.DuckDBPyConnection, results: Sequence[MemberResult], run_id: str) -> None:
+    """One transaction: the staged members' rows, and their manifest rows."""
+    staged = [r for r in results if r.error is None]
+    if not staged:
+        return
+    provenance = {"run_id": run_id, "loaded_at": dt.datetime.now(dt.UTC)}
+    manifest = pd.DataFrame(
+        [
+            {
+                "archive": r.archive,
+                "member": r.member,
+                "size": r.size,
+                "crc32": r.crc32,
+                "cik": r.cik,
+                "rows": r.rows,
+                "staged_path": r.staged_path,
+                **provenance,
+            }
+            for r in staged
+        ]
+    )
+    with transaction(con):
+        for archive, table in TABLES.items():
+            paths = [str(r.staged_path) for r in staged if r.archive == archive]
+            if paths:
+                upsert_parquet(con, table, paths, provenance)
+        upsert(con, "meta.bulk_members", manifest)
+
+
+def validation_outcome(settings: Settings, run_id: str, parsed: Sequence[MemberResult]) -> Outcome:
+    """The raw_xbrl_facts suite over this run's companyfacts members, as one meta.validations row;
+    its report lists each member that failed and why."""
+    checked = [r for r in parsed if r.archive == COMPANYFACTS]
+    failed = [r for r in checked if r.error]
+    summary = f"{len(checked) - len(failed)} of {len(checked)} companyfacts members passed" + "".join(
+        f"; {r.error}" for r in failed
+    )
+    path = settings.reports_dir / "validation" / run_id / f"{raw_xbrl_facts.NAME}.json"
+    report = {"suite": raw_xbrl_facts.NAME, "members": len(checked), "failed": [r._asdict() for r in failed]}
+    write_atomic(path, json.dumps(report, indent=2).encode())
+    return Outcome(raw_xbrl_facts.NAME, not failed, len(checked), len(failed), summary, path)
