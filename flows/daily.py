@@ -29,6 +29,7 @@ def daily(
     data_dir: str | None = None,
     replay_from: str | None = None,
     tickers: list[str] | None = None,
+    tickers_file: str | None = None,
     benchmark: str | None = None,
     anchor_date: Day | None = None,
     as_of: Day | None = None,
@@ -46,7 +47,12 @@ def daily(
             run_log().info("%s is not an NYSE session (%s): nothing to fetch", today, closed)
             return None
     settings = load_settings(
-        data_dir=data_dir, tickers=tickers, benchmark=benchmark, anchor_date=anchor_date, as_of=as_of
+        data_dir=data_dir,
+        tickers=tickers,
+        tickers_file=tickers_file,
+        benchmark=benchmark,
+        anchor_date=anchor_date,
+        as_of=as_of,
     )
     replay = Path(replay_from) if replay_from else None
     if replay is None:

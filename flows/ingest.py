@@ -21,13 +21,14 @@ def ingest_prices(
     data_dir: str | None = None,
     replay_from: str | None = None,
     tickers: list[str] | None = None,
+    tickers_file: str | None = None,
     benchmark: str | None = None,
     import_files: list[str] | None = None,
     ticker: str | None = None,
 ) -> IngestResult:
     """Prices from Yahoo (or `replay_from`'s prices/, or the CSV exports in `import_files`, whose
     ticker `ticker` names where the files do not) into raw.prices."""
-    settings = load_settings(data_dir=data_dir, tickers=tickers, benchmark=benchmark)
+    settings = load_settings(data_dir=data_dir, tickers=tickers, tickers_file=tickers_file, benchmark=benchmark)
     if import_files:
         source = ImportedPrices([Path(f) for f in import_files], ticker)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,11 @@ class DailyResult:
     prices: IngestResult
     filings: FilingsResult
     build: BuildResult
+
+    @property
+    def failed(self) -> Mapping[str, str]:
+        """The tickers that brought no prices (the rest loaded and built), each with why."""
+        return self.prices.failed
 
 
 def replay_sources(directory: Path, mode: str = "replay") -> tuple[ReplayPrices, ReplaySecFilings]:
@@ -51,6 +57,7 @@ def sources(settings: Settings, replay_from: Path | None) -> tuple[PriceSource, 
 def daily(settings: Settings, prices: PriceSource, filings: FilingSource, steps: Steps = DIRECT) -> DailyResult:
     with recorded_run(settings, "daily", prices.mode, None) as run:
         ingested = ingest_prices(settings, prices, run.run_id, steps)
+        run.failed = dict(ingested.failed)
         filed = ingest_filings(settings, filings, run.run_id, steps)
         built = build(settings, run.run_id, steps)
         run.message = (
