@@ -13,10 +13,12 @@ import pytest
 
 from pipeline.daily import replay_sources
 from pipeline.ingest_prices import ingest_prices
+from pipeline.rate_limit import RateLimit
 from pipeline.settings import SAMPLE_DIR
 from pipeline.sources.filings import ReplaySecFilings
 from pipeline.sources.prices import YahooPrices
 from pipeline.sources.yahoo import LiveYahooClient, RecordedYahooClient
+from pipeline.steps import Direct
 from tests.faults.network_servers import FaultServer, aim, forget_time_zones, yahoo_answer
 
 # 20 NYSE sessions: 2026-02-02 .. 2026-03-02 (Presidents' Day, 2026-02-16, closed).
@@ -46,12 +48,28 @@ def universe(tmp_path):
     return directory, tickers
 
 
+class CountedSteps(Direct):
+    """Steps run directly, with a limiter that lets every request through and counts them."""
+
+    def __init__(self):
+        self.limits, self.acquired = [], []
+
+    def limiter(self, limit):
+        self.limits.append(limit)
+        return self.acquired.append
+
+
 def test_two_hundred_tickers_in_chunks_of_fifty(settings, universe):
     directory, tickers = universe
-    settings = settings.replace(tickers=tickers[:-1], benchmark=tickers[-1], price_chunk_size=50)
+    settings = settings.replace(
+        tickers=tickers[:-1], benchmark=tickers[-1], price_chunk_size=50, yahoo_requests_per_second=3
+    )
     client = RecordedYahooClient(directory)
-    result = ingest_prices(settings, YahooPrices(client))
+    steps = CountedSteps()
+    result = ingest_prices(settings, YahooPrices(client), steps=steps)
     assert [(len(chunk), start) for chunk, start in client.calls] == [(50, settings.history_start)] * 4
+    assert steps.limits == [RateLimit("yahoo-finance", 3, 50)]  # one rate for every chunk
+    assert steps.acquired == [50, 50, 50, 50]
     assert sorted(t for chunk, _ in client.calls for t in chunk) == tickers
     # 10 rounds of 1 + 2 + ... + 20 sessions
     assert result.rows == 10 * 210
@@ -63,7 +81,9 @@ def test_two_hundred_tickers_in_chunks_of_fifty(settings, universe):
 def test_a_failed_ticker_is_listed_and_the_others_load(settings, universe):
     directory, tickers = universe
     (directory / "U007.parquet").unlink()  # Yahoo has nothing for it
-    settings = settings.replace(tickers=tickers[:-1], benchmark=tickers[-1], price_chunk_size=50)
+    settings = settings.replace(
+        tickers=tickers[:-1], benchmark=tickers[-1], price_chunk_size=50, yahoo_requests_per_second=50
+    )
     result = ingest_prices(settings, YahooPrices(RecordedYahooClient(directory)))
     assert result.failed == {"U007": "Yahoo Finance returned no prices for U007 (misspelled or delisted ticker?)"}
     assert result.rows == 10 * 210 - 8  # U007 had 1 + 7 sessions
