@@ -24,6 +24,8 @@ EVERY_VERSION = [
     (3, "thesis_timeline"),
     (4, "price_flags"),
     (5, "run_abandoned"),
+    (6, "reserved"),
+    (7, "failed_items"),
 ]
 PARAMETERS_COMMENT = "The settings the run used, as JSON: tickers, benchmark, anchor_date, as_of, hyperscalers."
 RUN = ("20260306T223000Z-a1b2c3", "daily", "sample", dt.datetime(2026, 3, 6, 22, 30, tzinfo=dt.UTC), "succeeded")
@@ -48,8 +50,8 @@ def versions(con):
     return con.execute("select version, name from meta.schema_version order by version").fetchall()
 
 
-def test_the_release_knows_five_migrations():
-    assert SCHEMA_VERSION == 5
+def test_the_release_knows_seven_migrations():
+    assert SCHEMA_VERSION == 7
     assert [(m.number, m.name) for m in migrations()] == EVERY_VERSION
 
 
@@ -82,7 +84,7 @@ def test_a_new_warehouse_gets_every_migration_and_every_column_is_commented(tmp_
                 "select column_name from duckdb_columns() where schema_name = 'meta' and table_name = 'runs' "
                 "order by column_index"
             ).fetchall()
-        ] == ["run_id", "flow", "mode", "started_at", "finished_at", "status", "message", "parameters"]
+        ] == ["run_id", "flow", "mode", "started_at", "finished_at", "status", "message", "parameters", "failed"]
         assert con.execute("select schema_name, table_name from duckdb_tables() where comment is null").fetchall() == []
         assert (
             con.execute(
@@ -101,7 +103,7 @@ def test_a_new_warehouse_gets_every_migration_and_every_column_is_commented(tmp_
 
 def test_create_schema_builds_an_in_memory_warehouse():
     with duckdb.connect() as con:
-        assert create_schema(con) == [1, 2, 3, 4, 5]
+        assert create_schema(con) == [1, 2, 3, 4, 5, 6, 7]
         assert create_schema(con) == []  # up to date: nothing to apply
         assert versions(con) == EVERY_VERSION
 
@@ -122,28 +124,28 @@ def test_migrations_run_once_per_process(tmp_path, monkeypatch):
     (tmp_path / "elsewhere").mkdir()
     with connect(tmp_path / "elsewhere" / ".." / "warehouse.duckdb"):  # the same file, spelled otherwise
         pass
-    assert calls == [[1, 2, 3, 4, 5]]
+    assert calls == [[1, 2, 3, 4, 5, 6, 7]]
     # A warehouse deleted to be rebuilt from the raw zone comes back empty, and is migrated again.
     path.unlink()
     with connect(path) as con:
         assert versions(con) == EVERY_VERSION
-    assert calls == [[1, 2, 3, 4, 5], [1, 2, 3, 4, 5]]
+    assert calls == [[1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, 5, 6, 7]]
 
 
 def test_a_warehouse_from_a_newer_release_is_refused(tmp_path):
     path = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(path)) as con:
         create_schema(con)
-        con.execute("insert into meta.schema_version values (6, 'from_the_future', now())")
+        con.execute("insert into meta.schema_version values (8, 'from_the_future', now())")
     for _ in range(2):  # refused every time, not only on the first connection
         with pytest.raises(NewerWarehouseError) as refused, connect(path):
             pass
         assert str(refused.value) == (
-            f"{path} is at schema version 6, but this release knows versions up to 5: a newer release made it; "
+            f"{path} is at schema version 8, but this release knows versions up to 7: a newer release made it; "
             "use that release, or rebuild the warehouse from the raw zone"
         )
     with duckdb.connect(str(path), read_only=True) as con:
-        assert versions(con) == [*EVERY_VERSION, (6, "from_the_future")]
+        assert versions(con) == [*EVERY_VERSION, (8, "from_the_future")]
 
 
 def test_a_failed_migration_leaves_the_previous_version(tmp_path):
