@@ -12,8 +12,9 @@ import argparse
 import importlib.metadata
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import flows
@@ -21,16 +22,28 @@ from cli import logs
 from pipeline import preflight
 from pipeline.errors import PipelineError
 from pipeline.settings import SAMPLE_DIR, Settings, load_settings
+from pipeline.summary import failed_line
 from warehouse.connection import WarehouseBusy
 from warehouse.migrate import NewerWarehouseError
 
 SAMPLE = "sample"  # the bundled sample replays into DATA_DIR/sample, apart from real data
+# The exit status of a run that loaded and built without some tickers (argparse's usage error is 2).
+FAILED_TICKERS = 3
+
+
+@dataclass(frozen=True)
+class Partial:
+    """What a command prints when some tickers failed and the rest loaded: then it exits FAILED_TICKERS."""
+
+    text: str
+    failed: Mapping[str, str]
 
 
 def flag(group: argparse._ArgumentGroup, name: str) -> None:
     helps = {
         "data-dir": "where the raw zone, warehouse and exports live (default ./var, THESIS_DATA_DIR)",
         "tickers": "comma-separated tickers measured against the benchmark (default NVDA,ORCL)",
+        "tickers-file": "a CSV of tickers, `ticker,benchmark` (benchmark optional): replaces --tickers",
         "benchmark": "the benchmark ticker (default ^SOX)",
         "anchor-date": "where rebased series are 100, YYYY-MM-DD (default 2025-08-01)",
         "as-of": "build as of this date, YYYY-MM-DD: no row dated later is seen (default: all the data)",
@@ -43,7 +56,7 @@ def flag(group: argparse._ArgumentGroup, name: str) -> None:
             "--full", dest="full_build", action="store_true", default=None, help="rebuild every mart from scratch"
         )
         return
-    group.add_argument(f"--{name}", help=helps[name], type=Path if name == "data-dir" else str)
+    group.add_argument(f"--{name}", help=helps[name], type=Path if name in ("data-dir", "tickers-file") else str)
 
 
 def common(*names: str) -> argparse.ArgumentParser:
@@ -66,7 +79,17 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = top.add_subparsers(dest="command", required=True)
-    building = ("data-dir", "tickers", "benchmark", "anchor-date", "as-of", "full", "task-runner", "dask-address")
+    building = (
+        "data-dir",
+        "tickers",
+        "tickers-file",
+        "benchmark",
+        "anchor-date",
+        "as-of",
+        "full",
+        "task-runner",
+        "dask-address",
+    )
 
     run = commands.add_parser(
         "run",
@@ -98,7 +121,7 @@ def parser() -> argparse.ArgumentParser:
 
     imp = commands.add_parser(
         "import-prices",
-        parents=[common("data-dir", "tickers", "benchmark")],
+        parents=[common("data-dir", "tickers", "tickers-file", "benchmark")],
         help="load yfinance CSV exports",
         description="Copy yfinance CSV exports into the raw zone, validate and load them. "
         "Run `thesis build` afterwards.",
@@ -127,7 +150,7 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--sample", action="store_true", help="the sample's data (DATA_DIR/sample)")
     serve = commands.add_parser(
         "serve",
-        parents=[common("data-dir", "tickers", "benchmark", "anchor-date")],
+        parents=[common("data-dir", "tickers", "tickers-file", "benchmark", "anchor-date")],
         help="serve the daily flow on the schedule in prefect.yaml",
         description="Serve the `daily` flow on the cron schedule declared in prefect.yaml, with the flags as the "
         "deployment's default parameters. Uses the Prefect server in PREFECT_API_URL, or starts a "
@@ -148,6 +171,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     names = (
         "data_dir",
         "tickers",
+        "tickers_file",
         "benchmark",
         "anchor_date",
         "as_of",
@@ -182,7 +206,12 @@ def main(argv: list[str] | None = None) -> int:
         log_file = logs.start(settings, args.verbose) if args.command in WRITING else None
         if not args.verbose:
             flows.quiet_terminal()
-        print(act(args, settings, replay))
+        done = act(args, settings, replay)
+        if isinstance(done, Partial):
+            print(done.text)
+            print(failed_line(done.failed), file=sys.stderr)
+            return FAILED_TICKERS
+        print(done)
     except (PipelineError, NewerWarehouseError, WarehouseBusy) as exc:
         return fail(str(exc), exc, args.verbose, log_file)
     except KeyboardInterrupt as exc:
@@ -226,7 +255,7 @@ def prepare_reading(args: argparse.Namespace, settings: Settings) -> None:
     return None
 
 
-def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> str:
+def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> str | Partial:
     from pipeline import summary, trading_calendar
 
     today = trading_calendar.today()
@@ -241,6 +270,7 @@ def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> st
                 data_dir=str(settings.data_dir),
                 replay_from=str(replay) if replay else None,
                 tickers=list(settings.tickers),
+                tickers_file=str(settings.tickers_file) if settings.tickers_file else None,
                 benchmark=settings.benchmark,
                 anchor_date=settings.anchor_date,
                 as_of=settings.as_of,
@@ -251,7 +281,8 @@ def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> st
         from pipeline.daily import daily, sources
 
         result = daily(settings, *sources(settings, replay))
-    return summary.run_summary(settings, result.run_id, sample=args.sample)
+    text = summary.run_summary(settings, result.run_id, sample=args.sample)
+    return Partial(text, result.failed) if result.failed else text
 
 
 def import_prices(args: argparse.Namespace, settings: Settings, replay: None) -> str:
@@ -262,6 +293,7 @@ def import_prices(args: argparse.Namespace, settings: Settings, replay: None) ->
             result = ingest_prices(
                 data_dir=str(settings.data_dir),
                 tickers=list(settings.tickers),
+                tickers_file=str(settings.tickers_file) if settings.tickers_file else None,
                 benchmark=settings.benchmark,
                 import_files=[str(f) for f in args.files],
                 ticker=args.ticker,
@@ -286,6 +318,7 @@ def build(args: argparse.Namespace, settings: Settings, replay: None) -> str:
             result = build_flow(
                 data_dir=str(settings.data_dir),
                 tickers=list(settings.tickers),
+                tickers_file=str(settings.tickers_file) if settings.tickers_file else None,
                 benchmark=settings.benchmark,
                 anchor_date=settings.anchor_date,
                 as_of=settings.as_of,
@@ -326,6 +359,8 @@ def serve(args: argparse.Namespace, settings: Settings, replay: None) -> str:
         "benchmark": settings.benchmark,
         "anchor_date": settings.anchor_date.isoformat(),
     }
+    if settings.tickers_file:
+        parameters["tickers_file"] = str(settings.tickers_file.resolve())
     if args.from_dir:
         preflight.replay_folder(settings, args.from_dir)
         parameters["replay_from"] = str(args.from_dir.resolve())
@@ -363,7 +398,7 @@ def prefect_api(settings: Settings) -> Iterator[None]:
 
 
 WRITING = {"run", "import-prices", "build", "serve"}  # these keep a log under the data directory
-Command = tuple[Callable[[argparse.Namespace, Settings], Path | None], Callable[..., str]]
+Command = tuple[Callable[[argparse.Namespace, Settings], Path | None], Callable[..., str | Partial]]
 COMMANDS: dict[str, Command] = {
     "run": (prepare_run, run),
     "import-prices": (prepare_import, import_prices),

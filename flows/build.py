@@ -14,6 +14,7 @@ from pipeline.settings import load_settings
 def build(
     data_dir: str | None = None,
     tickers: list[str] | None = None,
+    tickers_file: str | None = None,
     benchmark: str | None = None,
     anchor_date: Day | None = None,
     as_of: Day | None = None,
@@ -26,6 +27,7 @@ def build(
     settings = load_settings(
         data_dir=data_dir,
         tickers=tickers,
+        tickers_file=tickers_file,
         benchmark=benchmark,
         anchor_date=anchor_date,
         as_of=as_of,

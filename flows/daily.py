@@ -29,6 +29,7 @@ def daily(
     data_dir: str | None = None,
     replay_from: str | None = None,
     tickers: list[str] | None = None,
+    tickers_file: str | None = None,
     benchmark: str | None = None,
     anchor_date: Day | None = None,
     as_of: Day | None = None,
@@ -55,6 +56,7 @@ def daily(
     settings = load_settings(
         data_dir=data_dir,
         tickers=tickers,
+        tickers_file=tickers_file,
         benchmark=benchmark,
         anchor_date=anchor_date,
         as_of=as_of,

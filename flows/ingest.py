@@ -22,6 +22,7 @@ def ingest_prices(
     data_dir: str | None = None,
     replay_from: str | None = None,
     tickers: list[str] | None = None,
+    tickers_file: str | None = None,
     benchmark: str | None = None,
     import_files: list[str] | None = None,
     ticker: str | None = None,
@@ -31,7 +32,12 @@ def ingest_prices(
     """Prices from Yahoo (or `replay_from`'s prices/, or the CSV exports in `import_files`, whose
     ticker `ticker` names where the files do not) into raw.prices."""
     settings = load_settings(
-        data_dir=data_dir, tickers=tickers, benchmark=benchmark, task_runner=task_runner, dask_address=dask_address
+        data_dir=data_dir,
+        tickers=tickers,
+        tickers_file=tickers_file,
+        benchmark=benchmark,
+        task_runner=task_runner,
+        dask_address=dask_address,
     )
     if import_files:
         source = ImportedPrices([Path(f) for f in import_files], ticker)

@@ -50,10 +50,13 @@ class BuildResult:
     analyst_copy: Path
 
 
-def transform_and_validate(settings: Settings, run_id: str) -> tuple[dict[str, int], list[str]]:
+def transform_and_validate(
+    settings: Settings, run_id: str, excused: tuple[str, ...] = ()
+) -> tuple[dict[str, int], list[str]]:
     """Load the seeds, build the models (only what changed since the last build, where that is
     known: pipeline/increments.py) and validate the rows built, in one transaction: a failure
-    anywhere rolls all of it back. Returns rows per seed and the relations built."""
+    anywhere rolls all of it back. Returns rows per seed and the relations built. A ticker in
+    `excused` failed to load in this run and is named there: the mart may lack it."""
     outcomes: list[Outcome] = []
     with connect(settings.warehouse_path) as con:
         try:
@@ -62,7 +65,7 @@ def transform_and_validate(settings: Settings, run_id: str) -> tuple[dict[str, i
                 built_at, print_ = dt.datetime.now(dt.UTC), increments.fingerprint(settings)
                 changes = increments.change_set(con, settings, print_)
                 built = runner.build(con, settings.variables(), incremental=not changes.full)
-                require_every_ticker(con, settings)
+                require_every_ticker(con, settings, excused)
                 for suite in MART_SUITES:
                     mart = built_rows(con, suite, changes)
                     outcomes.append(check(settings, run_id, suite, suite.prepare(mart, settings.variables())))
@@ -85,7 +88,7 @@ def built_rows(con: duckdb.DuckDBPyConnection, suite: ModuleType, changes: incre
     return con.sql(query).to_arrow_table().to_pandas(date_as_object=False)
 
 
-def require_every_ticker(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+def require_every_ticker(con: duckdb.DuckDBPyConnection, settings: Settings, excused: tuple[str, ...] = ()) -> None:
     """marts.relative_performance holds every configured ticker: a ticker or benchmark that no
     price matches (a typo) would otherwise publish the mart without it, or empty."""
     if all(ticker == settings.benchmark_of(ticker) for ticker in settings.tickers):
@@ -100,8 +103,10 @@ def require_every_ticker(con: duckdb.DuckDBPyConnection, settings: Settings) -> 
            left join held as own on own.ticker = wanted.ticker
            left join held as bench on bench.ticker = wanted.benchmark
            where wanted.ticker <> wanted.benchmark
+             and not list_contains($excused, wanted.ticker)
              and wanted.ticker not in (select distinct ticker from marts.relative_performance)
-           order by wanted.ticker"""
+           order by wanted.ticker""",
+        {"excused": list(excused)},
     ).fetchall()
     if missing:
         named = missing[:10]
@@ -149,12 +154,15 @@ def publish_version(settings: Settings, run_id: str, message: str) -> Path:
     return settings.analyst_db_path
 
 
-def build(settings: Settings, run_id: str | None = None, steps: Steps = DIRECT) -> BuildResult:
-    """Build and publish. Nested in a daily run (`run_id` given), the caller publishes the version."""
+def build(
+    settings: Settings, run_id: str | None = None, steps: Steps = DIRECT, excused: tuple[str, ...] = ()
+) -> BuildResult:
+    """Build and publish. Nested in a daily run (`run_id` given), the caller publishes the version;
+    `excused`: the tickers that run failed to load, named in its summary."""
     with recorded_run(settings, "build", "warehouse", run_id) as run:
         # A bad claims file stops the build before it changes anything.
         claims = steps.run(scorecard.load_claims, settings.claims)
-        seeded, built = steps.run(transform_and_validate, settings, run.run_id)
+        seeded, built = steps.run(transform_and_validate, settings, run.run_id, excused)
         scores = steps.run(score_claims, settings, run.run_id, claims)
         weeks_scored = steps.run(score_timeline, settings, run.run_id, claims)
         publication = steps.run(export, settings, run.run_id)

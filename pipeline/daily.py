@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,11 @@ class DailyResult:
     prices: IngestResult
     filings: FilingsResult | BulkResult
     build: BuildResult
+
+    @property
+    def failed(self) -> Mapping[str, str]:
+        """The tickers that brought no prices (the rest loaded and built), each with why."""
+        return self.prices.failed
 
 
 def replay_sources(directory: Path, mode: str = "replay") -> tuple[ReplayPrices, ReplaySecFilings]:
@@ -67,8 +73,9 @@ def daily(
 ) -> DailyResult:
     with recorded_run(settings, "daily", prices.mode, None) as run:
         ingested = ingest_prices(settings, prices, run.run_id, steps)
+        run.failed = dict(ingested.failed)
         filed = ingest_sec(settings, filings, run.run_id, steps)
-        built = build(settings, run.run_id, steps)
+        built = build(settings, run.run_id, steps, excused=tuple(ingested.failed))
         run.message = (
             f"{ingested.rows} bars, {filed.facts} XBRL facts and {built.seeds['capex_guidance']} "
             f"guidance statements loaded; built {', '.join(built.built)}"

@@ -1,6 +1,8 @@
 """Ingesting prices: payloads from a price source -> one validated batch -> raw.prices.
 
-A payload of this run's raw zone that does not read, or holds a bar failing a critical
+A payload whose sha256 was loaded before is skipped: an unchanged replay or fetch loads nothing
+again. A ticker Yahoo brought no prices for is named in the run (meta.runs.failed) and the others
+load. A payload of this run's raw zone that does not read, or holds a bar failing a critical
 expectation, is quarantined (pipeline/raw_zone.py) and the batch loads nothing. A bar failing a
 warning loads, flagged in raw.prices.flags.
 """
@@ -9,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -17,15 +20,16 @@ import pandas as pd
 
 from expectations import raw_prices
 from expectations.validate import WARNING, Finding, findings
-from pipeline import trading_calendar
+from pipeline import staged_prices, trading_calendar
 from pipeline.errors import PayloadError, ValidationFailed
-from pipeline.parsers.price_files import events, read_price_payload
+from pipeline.parsers.price_files import events
 from pipeline.raw_zone import PayloadFile, quarantine, quarantine_note
 from pipeline.runs import Outcome, check, record, recorded_run
 from pipeline.settings import Settings
-from pipeline.sources.prices import PriceSource, YahooPrices, run_date, ticker_names
+from pipeline.sources.prices import PriceBatch, PriceSource, YahooPrices, run_date
 from pipeline.sources.yahoo import LiveYahooClient
 from pipeline.steps import DIRECT, Steps
+from pipeline.summary import failed_line
 from warehouse.connection import connect, transaction
 from warehouse.load import upsert
 
@@ -36,6 +40,9 @@ class IngestResult:
     payloads: int
     rows: int
     tickers: tuple[str, ...]
+    skipped: int = 0  # payloads loaded before, by sha256
+    # Tickers that brought no prices, each with why in one line; the others loaded.
+    failed: Mapping[str, str] = field(default_factory=dict)
 
 
 log = logging.getLogger(__name__)
@@ -51,50 +58,69 @@ def ingest_prices(
     with recorded_run(settings, "ingest_prices", source.mode, run_id) as run:
         with connect(settings.warehouse_path) as con:
             last_dates = dict(con.execute("select ticker, max(date) from raw.prices group by ticker").fetchall())
-        payloads = source.payloads(settings, last_dates, steps)
-        if not payloads:  # a replay folder with sec/ only: nothing here to load
-            run.message = "no price files to load"
-            return IngestResult(run.run_id, 0, 0, ())
-        batch = read_batch(payloads, settings, run.run_id)
-        today = run_date()
-        with connect(settings.warehouse_path) as con:
-            stored = stored_dates(con, batch)
-            checked = raw_prices.prepare(
-                batch, previous_close(con, batch), today, calendar_sessions(batch, stored, today), stored
-            )
-            outcome = check(settings, run.run_id, raw_prices, checked)
-            record(con, run.run_id, outcome)
-            found = findings(outcome.report_path)
-            require_or_quarantine(settings, run.run_id, outcome, found, batch, payloads)
-            load(con, flagged(batch, found), payloads, run.run_id)
-        tickers = tuple(sorted(batch["ticker"].unique()))
-        run.message = f"loaded {len(batch)} bars for {', '.join(tickers)} from {len(payloads)} payload(s)"
-        log.info(run.message)
-        warn_missing_sessions(checked, outcome.report_path)
-        warn_flagged(found, outcome.report_path)
-        return IngestResult(run.run_id, len(payloads), len(batch), tickers)
-
-
-def read_batch(payloads: list[PayloadFile], settings: Settings, run_id: str) -> pd.DataFrame:
-    """All payloads as one frame of the configured universe. Where payloads overlap, the later
-    one's bar wins (a revision); duplicates inside one payload stay, for validation to reject. A
-    payload that does not read fails the batch, quarantined if it is in this run's raw zone."""
-    frames = []
-    names = ticker_names(settings)
-    for seq, payload in enumerate(payloads):
+            loaded = loaded_hashes(con)
         try:
-            frame = read_price_payload(payload, names)
-        except PayloadError as exc:
-            moved = quarantine(settings.raw_dir, [payload], str(exc), run_id)
-            raise PayloadError(f"{exc}; nothing was loaded{quarantine_note(moved)}") from None
-        frames.append(frame.assign(payload_sha256=payload.sha256, payload_seq=seq))
-    batch = pd.concat(frames, ignore_index=True)
+            fetched = source.stage(settings, run.run_id, last_dates, loaded, steps)
+            run.failed = dict(fetched.failed)
+            result = load_staged(settings, run.run_id, fetched)
+        finally:
+            staged_prices.clear(settings, run.run_id)
+        run.message = result_message(result)
+        log.info(run.message)
+        return result
+
+
+def loaded_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    """sha256 -> ticker of every price payload loaded before."""
+    return dict(con.execute("select sha256, ticker from meta.payloads where source != 'sec'").fetchall())
+
+
+def load_staged(settings: Settings, run_id: str, fetched: PriceBatch) -> IngestResult:
+    """Validate the new staged payloads as one batch and load it; the skipped ones are only counted."""
+    payloads = [s.payload for s in fetched.staged if s.bars is not None]
+    skipped = len(fetched.staged) - len(payloads)
+    if not payloads:  # a replay folder with sec/ only, or nothing new
+        return IngestResult(run_id, 0, 0, (), skipped, fetched.failed)
+    batch = read_batch(fetched, settings)
+    today = run_date()
+    with connect(settings.warehouse_path) as con:
+        stored = stored_dates(con, batch)
+        checked = raw_prices.prepare(
+            batch, previous_close(con, batch), today, calendar_sessions(batch, stored, today), stored
+        )
+        outcome = check(settings, run_id, raw_prices, checked)
+        record(con, run_id, outcome)
+        found = findings(outcome.report_path)
+        require_or_quarantine(settings, run_id, outcome, found, batch, payloads)
+        load(con, flagged(batch, found), payloads, run_id)
+    warn_missing_sessions(checked, outcome.report_path)
+    warn_flagged(found, outcome.report_path)
+    tickers = tuple(sorted(batch["ticker"].unique()))
+    return IngestResult(run_id, len(payloads), len(batch), tickers, skipped, fetched.failed)
+
+
+def result_message(result: IngestResult) -> str:
+    if result.payloads:
+        said = f"loaded {result.rows} bars for {', '.join(result.tickers)} from {result.payloads} payload(s)"
+    else:
+        said = "no new price payloads to load"
+    if result.skipped:
+        said += f"; {result.skipped} unchanged payload(s) skipped"
+    if result.failed:
+        said += f"; {failed_line(result.failed)}"
+    return said
+
+
+def read_batch(fetched: PriceBatch, settings: Settings) -> pd.DataFrame:
+    """The staged bars as one frame of the configured universe. Where payloads overlap, the later
+    one's bar wins (a revision); duplicates inside one payload stay, for validation to reject."""
+    batch = staged_prices.read_staged(fetched.staged)
     skipped = sorted(set(batch["ticker"]) - set(settings.universe))
     if skipped:
         log.info("skipping tickers outside the configured universe: %s", ", ".join(skipped))
     batch = batch[batch["ticker"].isin(settings.universe)]
     if batch.empty:
-        raise PayloadError(f"no prices for {', '.join(settings.universe)} in {len(payloads)} payload file(s)")
+        raise PayloadError(f"no prices for {', '.join(settings.universe)} in {len(fetched.staged)} payload file(s)")
     latest = batch.groupby(["ticker", "date"])["payload_seq"].transform("max")
     return batch[batch["payload_seq"] == latest].drop(columns="payload_seq").reset_index(drop=True)
 

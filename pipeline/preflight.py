@@ -12,8 +12,9 @@ from pipeline.errors import PayloadError, SettingsError
 from pipeline.parsers.price_files import declared_tickers
 from pipeline.raw_zone import payload_paths, read_meta, replay_parts
 from pipeline.settings import Settings
-from pipeline.sources.prices import PRICE_SUFFIXES, ticker_names
+from pipeline.sources.prices import PRICE_SUFFIXES
 from pipeline.sources.sec import require_user_agent
+from pipeline.staged_prices import ticker_names
 
 
 def writable_data_dir(settings: Settings) -> None:
@@ -41,7 +42,8 @@ def replay_folder(settings: Settings, folder: Path) -> None:
     if absent:
         found = ", ".join(sorted(held)) or "none"
         raise PayloadError(
-            f"{prices} holds no prices for {', '.join(absent)} (it holds {found}); check --tickers and --benchmark"
+            f"{prices} holds no prices for {', '.join(absent)} (it holds {found}); "
+            "check --tickers (or --tickers-file) and --benchmark"
         )
 
 

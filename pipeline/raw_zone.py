@@ -71,27 +71,27 @@ def store(directory: Path, stem: str, suffix: str, data: bytes, meta: Mapping[st
     return PayloadFile(path, digest, record)
 
 
-def store_frame(directory: Path, ticker: str, frame: pd.DataFrame, meta: Mapping[str, object]) -> PayloadFile:
-    received_at = utc_now()
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.to_parquet(buffer)
+    return buffer.getvalue()
+
+
+def store_frame(directory: Path, ticker: str, data: bytes, meta: Mapping[str, object]) -> PayloadFile:
+    """A frame as received (`data`, its parquet_bytes), named for its ticker and when it came."""
+    received_at = utc_now()
     stem = f"{ticker}.{received_at:%Y%m%dT%H%M%SZ}"
-    return store(
-        directory,
-        stem,
-        ".parquet",
-        buffer.getvalue(),
-        {**meta, "ticker": ticker, "received_at": received_at.isoformat(), "rows": len(frame)},
-    )
+    return store(directory, stem, ".parquet", data, {**meta, "ticker": ticker, "received_at": received_at.isoformat()})
 
 
-def store_copy(directory: Path, source: Path, meta: Mapping[str, object]) -> PayloadFile:
-    # The original name is kept in front: a ticker read from the name still reads the same.
+def store_copy(directory: Path, source: Path, data: bytes, meta: Mapping[str, object]) -> PayloadFile:
+    """A copy of `source`, whose bytes are `data`. The original name is kept in front: a ticker
+    read from the name still reads the same."""
     return store(
         directory,
         source.name.removesuffix(source.suffix),
         source.suffix,
-        source.read_bytes(),
+        data,
         {**meta, "original_path": str(source), "received_at": utc_now().isoformat()},
     )
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import TypeVar
 
-from pipeline.errors import Throttled, TransientSourceError
+from pipeline.errors import SourceError, Throttled, TransientSourceError
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 log = logging.getLogger(__name__)
 
 
@@ -28,18 +29,47 @@ def retrying(
     SEC's throttling is waited out inside its client: retrying it again would extend SEC's block,
     so such a source passes retry_throttled=False.
     """
-    pause = backoff_seconds
-    for attempt in range(1, retries + 2):
+
+    def once(keys: list[None]) -> dict[None, T | SourceError]:
         try:
-            return call()
+            return {None: call()}
         except TransientSourceError as exc:
             if isinstance(exc, Throttled) and not retry_throttled:
                 raise
-            if attempt > retries:
-                raise type(exc)(
-                    f"{exc}; gave up after {attempt} attempt{'s' if attempt > 1 else ''}, try again later"
-                ) from None
-            log.warning("%s: %s; retrying in %g s (attempt %d of %d)", what, exc, pause, attempt + 1, retries + 1)
-            sleep(pause)
-            pause *= 2
-    raise AssertionError("unreachable")
+            return {None: exc}
+
+    answer = retrying_each(once, [None], retries, backoff_seconds, what, sleep)[None]
+    if isinstance(answer, SourceError):
+        raise answer
+    return answer
+
+
+def retrying_each(
+    call: Callable[[list[K]], Mapping[K, T | SourceError]],
+    keys: Iterable[K],
+    retries: int,
+    backoff_seconds: float,
+    what: str,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[K, T | SourceError]:
+    """`call(keys)` answers each key with a result or an error. The keys answered with a
+    TransientSourceError are asked again, up to `retries` times, waiting `backoff_seconds` and
+    doubling; those still failing then get their error with how many attempts were made. Every
+    other answer is final at once."""
+    answers: dict[K, T | SourceError] = {}
+    pending = list(keys)
+    pause = backoff_seconds
+    for attempt in range(1, retries + 2):
+        answers.update(call(pending))
+        pending = [k for k in pending if isinstance(answers[k], TransientSourceError)]
+        if not pending or attempt > retries:
+            break
+        first = answers[pending[0]]
+        more = f" (and {len(pending) - 1} more)" if len(pending) > 1 else ""
+        log.warning("%s: %s%s; retrying in %g s (attempt %d of %d)", what, first, more, pause, attempt + 1, retries + 1)
+        sleep(pause)
+        pause *= 2
+    for key in pending:
+        exc = answers[key]
+        answers[key] = type(exc)(f"{exc}; gave up after {attempt} attempt{'s' if attempt > 1 else ''}, try again later")
+    return answers

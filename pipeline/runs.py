@@ -14,7 +14,7 @@ import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -54,6 +54,8 @@ def new_run_id() -> str:
 class RunRecord:
     run_id: str
     message: str = ""
+    # Items (tickers) that failed while the rest loaded: item -> why, in one line (meta.runs.failed).
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 @contextmanager
@@ -76,9 +78,9 @@ def recorded_run(settings: Settings, flow: str, mode: str, run_id: str | None) -
             sweep(settings)
             yield record
         except BaseException as exc:
-            finish(settings, record.run_id, "failed", str(exc) or type(exc).__name__)
+            finish(settings, record.run_id, "failed", str(exc) or type(exc).__name__, record.failed)
             raise
-        finish(settings, record.run_id, "succeeded", record.message)
+        finish(settings, record.run_id, "succeeded", record.message, record.failed)
 
 
 def abandon_killed_runs(con: duckdb.DuckDBPyConnection, found_by: str) -> None:
@@ -109,11 +111,11 @@ def sweep(settings: Settings) -> None:
         log.warning("removed what an earlier run left unfinished: %s", ", ".join(map(str, leftovers)))
 
 
-def finish(settings: Settings, run_id: str, status: str, message: str) -> None:
+def finish(settings: Settings, run_id: str, status: str, message: str, failed: dict[str, str]) -> None:
     with connect(settings.warehouse_path) as con, transaction(con):
         con.execute(
-            "update meta.runs set status = ?, message = ?, finished_at = now() where run_id = ?",
-            [status, message, run_id],
+            "update meta.runs set status = ?, message = ?, failed = ?, finished_at = now() where run_id = ?",
+            [status, message, json.dumps(failed) if failed else None, run_id],
         )
         if status != "succeeded":
             discard_rows(con, [run_id])

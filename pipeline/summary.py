@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import duckdb
 
@@ -88,6 +89,18 @@ def warning_lines(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
     return ["Warnings (loaded, flagged; see the validation reports):", *found] if found else []
 
 
+def failed_line(failed: Mapping[str, str]) -> str:
+    """`failed tickers: NVDX (why); ...`: the tickers that brought no prices, in one line."""
+    return "failed tickers: " + "; ".join(f"{ticker} ({why})" for ticker, why in failed.items())
+
+
+def failed_lines(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
+    """The tickers the run loaded without (meta.runs.failed), each with why."""
+    row = con.execute("select failed from meta.runs where run_id = ?", [run_id]).fetchone()
+    failed = json.loads(row[0]) if row and row[0] else {}
+    return ["Failed (not loaded; the rest was):", *(f"  {t:<6} {why}" for t, why in failed.items())] if failed else []
+
+
 def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
@@ -101,6 +114,7 @@ def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
             *mart_lines(con),
             scorecard_line(con, run_id),
             *warning_lines(con, run_id),
+            *failed_lines(con, run_id),
             f"Analyst copy:  {settings.analyst_db_path}",
             f"Parquet:       {settings.parquet_dir}/ (manifest.json)",
             f"Report:        {settings.report_path}",

@@ -42,7 +42,7 @@ def stored(settings, sql):
 def test_first_fetch_from_history_start_then_incremental_with_revisions(settings, recorded):
     client = RecordedYahooClient(recorded)
     daily(settings, YahooPrices(client), SAMPLE_FILINGS)
-    assert {start for _, start, _ in client.calls} == {settings.history_start}
+    assert client.calls == [(("NVDA", "ORCL", "^SOX"), settings.history_start)]  # one chunk
     raw_zone = sorted(p.name for p in (settings.raw_dir / "prices").glob("*.parquet"))
     assert [name.split(".")[0] for name in raw_zone] == ["NVDA", "ORCL", "^SOX"]
 
@@ -54,7 +54,7 @@ def test_first_fetch_from_history_start_then_incremental_with_revisions(settings
     daily(settings, YahooPrices(client), SAMPLE_FILINGS)
 
     # 2026-03-06 minus the 10-day lookback
-    assert {start for _, start, _ in client.calls} == {dt.date(2026, 2, 24)}
+    assert client.calls == [(("NVDA", "ORCL", "^SOX"), dt.date(2026, 2, 24))]
     assert stored(settings, "select count(*), count(distinct date) from raw.prices where ticker = 'NVDA'") == [
         (294, 294)  # the NYSE sessions from 2025-01-02 to 2026-03-06
     ]
@@ -73,10 +73,28 @@ def test_raw_zone_alone_rebuilds_the_same_marts(settings, recorded):
     pd.testing.assert_frame_equal(before, pd.read_parquet(settings.parquet_dir / "relative_performance.parquet"))
 
 
-def test_a_misspelled_ticker_is_named_and_nothing_is_loaded(settings, recorded):
+def test_a_misspelled_ticker_is_named_and_the_others_load(settings, recorded):
     settings = settings.replace(tickers=("NVDA", "NVDX"))
-    with pytest.raises(MissingData, match=r"no prices for NVDX \(misspelled or delisted"):
-        daily(settings, YahooPrices(RecordedYahooClient(recorded)), SAMPLE_FILINGS)
+    result = ingest_prices(settings, YahooPrices(RecordedYahooClient(recorded)))
+    assert result.failed == {"NVDX": "Yahoo Finance returned no prices for NVDX (misspelled or delisted ticker?)"}
+    # 294 NYSE sessions from 2025-01-02 to 2026-03-06, for NVDA and the benchmark
+    assert stored(settings, "select ticker, count(*) from raw.prices group by ticker order by ticker") == [
+        ("NVDA", 294),
+        ("^SOX", 294),
+    ]
+    assert stored(settings, f"select failed from meta.runs where run_id = '{result.run_id}'") == [
+        ('{"NVDX": "Yahoo Finance returned no prices for NVDX (misspelled or delisted ticker?)"}',)
+    ]
+
+
+def test_when_no_ticker_brings_prices_the_run_fails_in_one_line(settings, recorded):
+    settings = settings.replace(tickers=("NVDX",), benchmark="SOXX")
+    with pytest.raises(MissingData) as failure:
+        ingest_prices(settings, YahooPrices(RecordedYahooClient(recorded)))
+    assert str(failure.value) == (
+        "Yahoo Finance returned no prices for NVDX (misspelled or delisted ticker?); "
+        "no prices loaded for any ticker (SOXX failed too)"
+    )
     assert stored(settings, "select count(*) from raw.prices") == [(0,)]
 
 
@@ -86,17 +104,17 @@ class ThrottledFirst:
     def __init__(self, inner, times):
         self.inner, self.times, self.calls = inner, times, 0
 
-    def history(self, ticker, start, end):
+    def download(self, tickers, start):
         self.calls += 1
         if self.calls <= self.times:
-            raise Throttled(f"Yahoo Finance is rate-limiting requests (while fetching {ticker})")
-        return self.inner.history(ticker, start, end)
+            return {t: Throttled(f"Yahoo Finance is rate-limiting requests (while fetching {t})") for t in tickers}
+        return self.inner.download(tickers, start)
 
 
 def test_throttling_backs_off_and_recovers(settings, recorded):
     client = ThrottledFirst(RecordedYahooClient(recorded), times=2)
     result = ingest_prices(settings, YahooPrices(client))
-    assert client.calls == 2 + 3  # two refusals, then NVDA, ORCL and ^SOX
+    assert client.calls == 2 + 1  # two refusals, then NVDA, ORCL and ^SOX in one chunk
     assert result.rows == 3 * 294
 
 
@@ -106,7 +124,8 @@ def test_throttling_that_persists_fails_with_one_line(settings, recorded):
         ingest_prices(settings, YahooPrices(client))
     assert client.calls == settings.fetch_retries + 1
     assert str(failure.value) == (
-        "Yahoo Finance is rate-limiting requests (while fetching NVDA); gave up after 3 attempts, try again later"
+        "Yahoo Finance is rate-limiting requests (while fetching NVDA); gave up after 3 attempts, try again later; "
+        "no prices loaded for any ticker (ORCL, ^SOX failed too)"
     )
 
 
@@ -131,10 +150,12 @@ def test_live_client_gives_up_on_a_silent_network(tmp_path, monkeypatch):
     client = LiveYahooClient(tmp_path / "cache", deadline_seconds=2)
     started = time.monotonic()
     try:
-        with pytest.raises(DeadlineExceeded, match=r"Yahoo Finance \(NVDA\) gave no answer within 2 s"):
-            client.history("NVDA", dt.date(2026, 1, 2), None)
+        [(ticker, answer)] = client.download(["NVDA"], dt.date(2026, 1, 2)).items()
     finally:
         silent.close()
+    assert ticker == "NVDA"
+    assert isinstance(answer, DeadlineExceeded)
+    assert str(answer) == "Yahoo Finance (NVDA) gave no answer within 2 s"
     assert time.monotonic() - started < 5
     # yfinance's caches go into the data directory, not ~/.cache (it opens them once a process, so
     # whether files appear there depends on which test used yfinance first).

@@ -20,7 +20,7 @@ def read(path, ticker=None):
     payload = read_payload(path)
     if ticker:
         payload = PayloadFile(payload.path, payload.sha256, {"source": "import", "ticker": ticker})
-    return read_price_payload(payload, NAMES)
+    return read_price_payload(payload, path.read_bytes(), NAMES)
 
 
 def test_download_layout_is_auto_adjusted(realdata):

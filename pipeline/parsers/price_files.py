@@ -71,11 +71,11 @@ class TickerNames:
         return None
 
 
-def read_price_payload(payload: PayloadFile, names: TickerNames) -> pd.DataFrame:
-    """The payload as canonical rows (see CANONICAL), or PayloadError naming the file and the fault."""
+def read_price_payload(payload: PayloadFile, data: bytes, names: TickerNames) -> pd.DataFrame:
+    """The payload, whose bytes are `data`, as canonical rows (see CANONICAL), or PayloadError
+    naming the file and the fault."""
     name = payload.path.name
     try:
-        data = payload.path.read_bytes()
         frame = pd.read_parquet(io.BytesIO(data)).reset_index() if name.endswith(".parquet") else read_csv(data)
     except PayloadError as exc:
         raise PayloadError(f"{name}: {exc}") from None

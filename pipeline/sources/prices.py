@@ -1,44 +1,58 @@
 """Where a batch of prices comes from: Yahoo live, a replayed folder, or imported files.
 
-Each source hands the ingest step payload files; everything after that is one code path.
+Each source hands the ingest step staged payloads (pipeline/staged_prices.py), parsed where they
+were fetched or read; everything after that is one code path.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from pipeline.errors import MissingData, PayloadError
-from pipeline.parsers.price_files import TickerNames, check_ticker
-from pipeline.raw_zone import PayloadFile, list_payloads, note_quarantined, replay_parts, store_copy, store_frame
-from pipeline.retry import retrying
+import pandas as pd
+
+from pipeline.errors import MissingData, PayloadError, SourceError
+from pipeline.parsers.price_files import check_ticker
+from pipeline.rate_limit import RateLimit
+from pipeline.raw_zone import note_quarantined, parquet_bytes, payload_paths, replay_parts, store_copy, store_frame
+from pipeline.retry import retrying_each
 from pipeline.settings import Settings
 from pipeline.sources.yahoo import HISTORY_PARAMS, YahooClient
+from pipeline.staged_prices import Staged, in_replay_order, stage, stage_files, ticker_names
 from pipeline.steps import DIRECT, Steps
 
 PRICE_SUFFIXES = (".csv", ".parquet")
+YAHOO = "yahoo-finance"  # the name Yahoo's request rate is shared under
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PriceBatch:
+    staged: list[Staged]
+    # Tickers that brought no prices, each with why in one line; the others load without them.
+    failed: Mapping[str, str] = field(default_factory=dict)
 
 
 @runtime_checkable
 class PriceSource(Protocol):
     mode: str
 
-    def payloads(
-        self, settings: Settings, last_dates: Mapping[str, dt.date], steps: Steps = DIRECT
-    ) -> list[PayloadFile]:
-        """Payload files for this batch, stored in (or already part of) a raw zone."""
+    def stage(
+        self,
+        settings: Settings,
+        run_id: str,
+        last_dates: Mapping[str, dt.date],
+        loaded: Mapping[str, str | None],
+        steps: Steps = DIRECT,
+    ) -> PriceBatch:
+        """This batch's payloads, stored in (or already part of) a raw zone, and staged; `loaded`
+        maps the sha256 of every price payload loaded before to its ticker."""
         ...
-
-
-def ticker_names(settings: Settings) -> TickerNames:
-    """How file names are read as tickers under these settings: the aliases, and the universe."""
-    return TickerNames(settings.ticker_aliases, settings.universe)
 
 
 def run_date() -> dt.date:
@@ -55,48 +69,105 @@ def fetch_start(settings: Settings, last: dt.date | None) -> dt.date:
     return min(last, run_date()) - dt.timedelta(days=settings.lookback_days)
 
 
-def fetch_history(client: YahooClient, settings: Settings, request: tuple[str, dt.date]) -> PayloadFile | None:
-    """One ticker's bars since `start`, stored in the raw zone as received; None when Yahoo has none."""
-    ticker, start = request
-    try:
-        frame = retrying(
-            lambda: client.history(ticker, start, None),
-            settings.fetch_retries,
-            settings.retry_backoff_seconds,
-            f"Yahoo Finance ({ticker})",
-        )
-    except MissingData:  # Yahoo does not know the ticker: named with the others by the caller
-        return None
-    if frame is None or frame.empty:
-        return None
-    meta = {
-        "source": "yahoo",
-        "call": "yfinance.Ticker.history",
-        "ticker": ticker,
-        "params": {**HISTORY_PARAMS, "start": start.isoformat(), "end": None},
-    }
-    return store_frame(settings.raw_dir / "prices", ticker, frame, meta)
+@dataclass(frozen=True)
+class Chunk:
+    """Tickers fetched in one call, from one start; `loaded`: the sha256 of their payloads loaded before."""
+
+    start: dt.date
+    tickers: tuple[str, ...]
+    loaded: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Fetched:
+    staged: list[Staged]
+    failed: dict[str, SourceError]
+
+
+def chunks(settings: Settings, last_dates: Mapping[str, dt.date], loaded: Mapping[str, str | None]) -> list[Chunk]:
+    """The universe grouped by where each ticker's fetch starts, cut into chunks of price_chunk_size."""
+    groups: dict[dt.date, list[str]] = {}
+    for ticker in settings.universe:
+        groups.setdefault(fetch_start(settings, last_dates.get(ticker)), []).append(ticker)
+    hashes: dict[str | None, set[str]] = {}
+    for sha, ticker in loaded.items():
+        hashes.setdefault(ticker, set()).add(sha)
+    size = settings.price_chunk_size
+    return [
+        Chunk(start, tickers, frozenset().union(*(hashes.get(t, ()) for t in tickers)))
+        for start, group in sorted(groups.items())
+        for tickers in (tuple(group[i : i + size]) for i in range(0, len(group), size))
+    ]
+
+
+def fetch_chunk(
+    client: YahooClient, settings: Settings, run_id: str, acquire: Callable[[int], None], chunk: Chunk
+) -> Fetched:
+    """One download for the chunk's tickers (again for those that failed for a passing reason);
+    each ticker's frame stored in the raw zone as received, and staged. A ticker that brings no
+    prices is handed back with its error, for the others to load without it."""
+
+    def ask(tickers: list[str]) -> dict[str, pd.DataFrame | SourceError]:
+        acquire(len(tickers))
+        answers = client.download(tickers, chunk.start)
+        return {t: no_prices(t) if isinstance(a, pd.DataFrame) and a.empty else a for t, a in answers.items()}
+
+    shown = ", ".join(chunk.tickers[:3]) + (f" and {len(chunk.tickers) - 3} more" if len(chunk.tickers) > 3 else "")
+    answers = retrying_each(
+        ask, chunk.tickers, settings.fetch_retries, settings.retry_backoff_seconds, f"Yahoo Finance ({shown})"
+    )
+    params = {**HISTORY_PARAMS, "group_by": "ticker", "start": chunk.start.isoformat(), "end": None}
+    staged, failed = [], {}
+    for ticker in chunk.tickers:
+        answer = answers[ticker]
+        if isinstance(answer, SourceError):
+            failed[ticker] = answer
+            continue
+        data = parquet_bytes(answer)
+        meta = {"source": "yahoo", "call": "yfinance.download", "params": params, "rows": len(answer)}
+        payload = store_frame(settings.raw_dir / "prices", ticker, data, meta)
+        staged.append(stage(settings, run_id, chunk.loaded, payload, data))
+    return Fetched(staged, failed)
+
+
+def no_prices(ticker: str) -> MissingData:
+    return MissingData(f"Yahoo Finance returned no prices for {ticker} (misspelled or delisted ticker?)")
+
+
+def nothing_fetched(universe: Sequence[str], failed: Mapping[str, SourceError]) -> SourceError:
+    """One line for a fetch where no ticker brought prices (no network, throttled throughout, or
+    every ticker wrong): the first ticker's error, and the others named."""
+    first, *others = universe
+    error = failed[first]
+    named = ", ".join(others[:10]) + (f" and {len(others) - 10:,} more" if len(others) > 10 else "")
+    return type(error)(f"{error}; no prices loaded for any ticker" + (f" ({named} failed too)" if others else ""))
 
 
 @dataclass(frozen=True)
 class YahooPrices:
-    """Fetch each ticker from its last stored date minus the lookback; store each result as received."""
+    """Fetch the universe in chunks, each ticker from its last stored date minus the lookback;
+    store each ticker's frame as received. The chunks share Yahoo's request rate."""
 
     client: YahooClient
     mode: str = "live"
 
-    def payloads(
-        self, settings: Settings, last_dates: Mapping[str, dt.date], steps: Steps = DIRECT
-    ) -> list[PayloadFile]:
-        requests = [(ticker, fetch_start(settings, last_dates.get(ticker))) for ticker in settings.universe]
-        stored = steps.map(partial(fetch_history, self.client, settings), requests)
-        missing = [ticker for (ticker, _), payload in zip(requests, stored, strict=True) if payload is None]
-        if missing:
-            raise MissingData(
-                f"Yahoo Finance returned no prices for {', '.join(missing)} "
-                "(misspelled or delisted ticker, or no network); nothing was loaded"
-            )
-        return [p for p in stored if p is not None]
+    def stage(
+        self,
+        settings: Settings,
+        run_id: str,
+        last_dates: Mapping[str, dt.date],
+        loaded: Mapping[str, str | None],
+        steps: Steps = DIRECT,
+    ) -> PriceBatch:
+        acquire = steps.limiter(RateLimit(YAHOO, settings.yahoo_requests_per_second, settings.price_chunk_size))
+        fetched = steps.map(
+            partial(fetch_chunk, self.client, settings, run_id, acquire), chunks(settings, last_dates, loaded)
+        )
+        failed = {t: e for f in fetched for t, e in f.failed.items()}
+        if len(failed) == len(settings.universe):
+            raise nothing_fetched(settings.universe, failed)
+        staged = [s for f in fetched for s in f.staged]
+        return PriceBatch(staged, {t: str(failed[t]) for t in settings.universe if t in failed})
 
 
 @dataclass(frozen=True)
@@ -106,19 +177,29 @@ class ReplayPrices:
     directory: Path
     mode: str = "replay"
 
-    def payloads(
-        self, settings: Settings, last_dates: Mapping[str, dt.date], steps: Steps = DIRECT
-    ) -> list[PayloadFile]:
+    def stage(
+        self,
+        settings: Settings,
+        run_id: str,
+        last_dates: Mapping[str, dt.date],
+        loaded: Mapping[str, str | None],
+        steps: Steps = DIRECT,
+    ) -> PriceBatch:
         if "prices" not in replay_parts(self.directory):
             log.warning("%s has no prices/ folder: prices skipped, SEC filings only", self.directory)
-            return []
+            return PriceBatch([])
         if skipped := note_quarantined(self.directory, "prices"):
             log.warning(skipped)
         folder = self.directory / "prices"
-        found = list_payloads(folder, PRICE_SUFFIXES)
-        if not found:
+        paths = payload_paths(folder, PRICE_SUFFIXES)
+        if not paths:
             raise PayloadError(f"{folder} holds no .csv or .parquet price files")
-        return found
+        size = settings.price_chunk_size
+        staged = steps.map(
+            partial(stage_files, settings, run_id, frozenset(loaded)),
+            [tuple(paths[i : i + size]) for i in range(0, len(paths), size)],
+        )
+        return PriceBatch(in_replay_order(s for chunk in staged for s in chunk))
 
 
 @dataclass(frozen=True)
@@ -129,15 +210,24 @@ class ImportedPrices:
     ticker: str | None = None
     mode: str = "import"
 
-    def payloads(
-        self, settings: Settings, last_dates: Mapping[str, dt.date], steps: Steps = DIRECT
-    ) -> list[PayloadFile]:
+    def stage(
+        self,
+        settings: Settings,
+        run_id: str,
+        last_dates: Mapping[str, dt.date],
+        loaded: Mapping[str, str | None],
+        steps: Steps = DIRECT,
+    ) -> PriceBatch:
         missing = [str(f) for f in self.files if not Path(f).is_file()]
         if missing:
             raise PayloadError(f"no such file: {', '.join(missing)}")
         meta = {"source": "import", **({"ticker": self.ticker.upper()} if self.ticker else {})}
         for f in self.files:  # a file and --ticker that disagree are refused before anything is copied
             check_ticker(Path(f), meta, ticker_names(settings))
-        stored = [store_copy(settings.raw_dir / "prices", Path(f), meta) for f in self.files]
-        log.info("copied %d file(s) into %s", len(stored), settings.raw_dir / "prices")
-        return stored
+        staged = []
+        for f in self.files:
+            data = Path(f).read_bytes()
+            payload = store_copy(settings.raw_dir / "prices", Path(f), data, meta)
+            staged.append(stage(settings, run_id, frozenset(loaded), payload, data))
+        log.info("copied %d file(s) into %s", len(staged), settings.raw_dir / "prices")
+        return PriceBatch(staged)

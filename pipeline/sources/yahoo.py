@@ -5,27 +5,39 @@ whatever its parsing trips over (a KeyError, a JSONDecodeError) or retries with 
 So the live client judges every answer from Yahoo's data endpoints where it arrives, in the
 HTTP session it hands yfinance, and raises the project's error there: transient ones (5xx, 429,
 a truncated body, a dropped connection, a hang) are retried by the caller; the rest (404, other
-4xx, an empty body, a web page instead of JSON) fail at once.
+4xx, an empty body, a web page or JSON of another shape instead of prices) fail at once.
+yf.download() fetches many tickers at once and keeps what failed for each to its log, so the
+session also keeps each symbol's failure, for the client to hand back with that ticker.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import pandas as pd
+from curl_cffi import requests as curl
+from curl_cffi.requests.exceptions import RequestException
 
-from pipeline.errors import MissingData, SourceError, Throttled, TransientSourceError
+from pipeline.errors import DeadlineExceeded, MissingData, SourceError, Throttled, TransientSourceError
 from pipeline.sources.deadline import call_with_deadline
 
 # What every live call asks for: unadjusted OHLC plus Adj Close, with dividends and splits.
 HISTORY_PARAMS = {"interval": "1d", "auto_adjust": False, "actions": True, "repair": False}
-# Yahoo's data endpoints; yfinance's cookie and crumb requests around them are left to it.
-DATA_PATHS = ("/v8/finance/chart/", "/v10/finance/quoteSummary/")
+# Yahoo's data endpoints, and the key of the JSON document each answers with; yfinance's cookie
+# and crumb requests around them are left to it.
+DATA_PATHS = {"/v8/finance/chart/": "chart", "/v10/finance/quoteSummary/": "quoteSummary"}
+# Tickers yf.download() fetches at once within a chunk.
+DOWNLOAD_THREADS = 4
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +55,13 @@ _yfinance_log.propagate = False
 _yfinance_log.addHandler(_ToRunLog())
 
 
+# Each ticker asked for: its bars (empty when Yahoo has none), or why it could not be had.
+Answers = dict[str, "pd.DataFrame | SourceError"]
+
+
 class YahooClient(Protocol):
-    def history(self, ticker: str, start: dt.date, end: dt.date | None) -> pd.DataFrame:
-        """Daily bars for `ticker` from `start` to `end` (exclusive; None = today), as Yahoo sends them."""
+    def download(self, tickers: Sequence[str], start: dt.date) -> Answers:
+        """Daily bars of each of `tickers` from `start` to today, as Yahoo sends them."""
         ...
 
 
@@ -62,10 +78,11 @@ def judge(url: str, status: int, body: bytes, content_type: str) -> None:
     if status >= 400 and status != 401:
         raise SourceError(f"Yahoo Finance refused the request for {symbol} (HTTP {status}): check the ticker")
     if status == 200:
-        judge_body(symbol, body, content_type)
+        path = urlsplit(url).path
+        judge_body(symbol, body, content_type, next(key for p, key in DATA_PATHS.items() if path.startswith(p)))
 
 
-def judge_body(symbol: str, body: bytes, content_type: str) -> None:
+def judge_body(symbol: str, body: bytes, content_type: str, document: str) -> None:
     if not body.strip():
         raise SourceError(f"Yahoo Finance sent an empty answer for {symbol} (HTTP 200): try again later")
     if content_type.startswith("text/html") or body.lstrip()[:1] == b"<":
@@ -74,23 +91,50 @@ def judge_body(symbol: str, body: bytes, content_type: str) -> None:
             "try again later"
         )
     try:
-        json.loads(body)
+        answer = json.loads(body)
     except (ValueError, RecursionError):
         raise TransientSourceError(f"Yahoo Finance sent a truncated or invalid answer for {symbol}") from None
+    if not isinstance(answer, dict) or document not in answer:
+        raise SourceError(f"Yahoo Finance answered {symbol} in a form yfinance could not read (no {document!r} in it)")
 
 
-def checked_session() -> Any:
-    """The HTTP session yfinance would make itself (curl_cffi, as a browser), judging each data answer."""
-    from curl_cffi import requests as curl
+class CheckedSession(curl.Session):
+    """The HTTP session yfinance would make itself (curl_cffi, as a browser), judging each data
+    answer. yf.download() keeps what failed for a ticker to its log, so the session also keeps the
+    last failure per symbol, for the client to name it."""
 
-    class CheckedSession(curl.Session):
-        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+    def __init__(self) -> None:
+        super().__init__(impersonate="chrome")
+        self._failures: dict[str, SourceError] = {}
+        self._lock = threading.Lock()
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        if not urlsplit(url).path.startswith(tuple(DATA_PATHS)):
+            return super().request(method, url, *args, **kwargs)
+        symbol = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        try:
             response = super().request(method, url, *args, **kwargs)
-            if urlsplit(url).path.startswith(DATA_PATHS):
-                judge(url, response.status_code, response.content, response.headers.get("Content-Type", ""))
-            return response
+        except RequestException as exc:
+            failure: SourceError = TransientSourceError(
+                f"Yahoo Finance request for {symbol} failed ({reason(exc)}): check the network connection"
+            )
+            self._keep(symbol, failure)
+            raise failure from None
+        try:
+            judge(url, response.status_code, response.content, response.headers.get("Content-Type", ""))
+        except SourceError as exc:
+            self._keep(symbol, exc)
+            raise
+        return response
 
-    return CheckedSession(impersonate="chrome")
+    def _keep(self, symbol: str, failure: SourceError) -> None:
+        with self._lock:
+            self._failures[symbol] = failure
+
+    def failures(self, symbols: Sequence[str]) -> dict[str, SourceError]:
+        """The failures kept for `symbols` since the last call, forgotten as they are handed over."""
+        with self._lock:
+            return {s: self._failures.pop(s) for s in symbols if s in self._failures}
 
 
 def reason(exc: BaseException) -> str:
@@ -98,62 +142,79 @@ def reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc).split('. See ', 1)[0]}"
 
 
-class LiveYahooClient:
-    """yfinance `Ticker.history`, under a hard deadline, with its failures given names."""
+@functools.cache
+def yfinance_session(cache_dir: Path) -> CheckedSession:
+    """yfinance set up once a process (wherever the client was pickled to) and its session."""
+    import yfinance as yf
 
-    def __init__(self, cache_dir: Path, deadline_seconds: float):
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    yf.set_tz_cache_location(str(cache_dir))  # all its caches; instead of ~/.cache/py-yfinance
+    yf.config.debug.hide_exceptions = False  # by default yfinance logs failures and returns empty frames
+    return CheckedSession()
+
+
+@dataclass(frozen=True)
+class LiveYahooClient:
+    """yfinance's multi-ticker `download`, under a hard deadline, each ticker's failure named.
+    Small and picklable: each process that runs it sets yfinance up for itself."""
+
+    cache_dir: Path
+    deadline_seconds: float
+
+    def download(self, tickers: Sequence[str], start: dt.date) -> Answers:
         import yfinance as yf
 
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        yf.set_tz_cache_location(str(cache_dir))  # all its caches; instead of ~/.cache/py-yfinance
-        yf.config.debug.hide_exceptions = False  # by default yfinance logs failures and returns empty frames
-        self._yf = yf
-        self._session = checked_session()
-        self.deadline_seconds = deadline_seconds
-
-    def history(self, ticker: str, start: dt.date, end: dt.date | None) -> pd.DataFrame:
-        from curl_cffi.requests.exceptions import RequestException
-        from yfinance.exceptions import YFException, YFRateLimitError, YFTickerMissingError
+        session = yfinance_session(self.cache_dir)
+        session.failures(tickers)  # none left from an earlier call that was abandoned
+        # Each request may take deadline/2 (the time-zone lookup, then the bars), DOWNLOAD_THREADS at once.
+        deadline = self.deadline_seconds * math.ceil(len(tickers) / DOWNLOAD_THREADS)
 
         def call() -> pd.DataFrame:
-            return self._yf.Ticker(ticker, session=self._session).history(
+            return yf.download(
+                list(tickers),
                 start=start.isoformat(),
-                end=end.isoformat() if end else None,
+                group_by="ticker",
+                session=session,
+                threads=DOWNLOAD_THREADS,
+                progress=False,  # its bar would go to the terminal
                 timeout=max(1.0, self.deadline_seconds / 2),
                 **HISTORY_PARAMS,
             )
 
+        what = f"Yahoo Finance ({', '.join(tickers)})"
         try:
-            return call_with_deadline(call, self.deadline_seconds, f"Yahoo Finance ({ticker})")
-        except YFRateLimitError:
-            raise Throttled(f"Yahoo Finance is rate-limiting requests (while fetching {ticker})") from None
-        except YFTickerMissingError as exc:
-            raise MissingData(f"Yahoo Finance has no prices for {ticker}: {exc.rationale}") from None
-        except RequestException as exc:
-            raise TransientSourceError(
-                f"Yahoo Finance request for {ticker} failed ({reason(exc)}): check the network connection"
-            ) from None
-        except (YFException, LookupError, TypeError, ValueError) as exc:  # a JSON answer in a shape it cannot read
-            raise SourceError(
-                f"Yahoo Finance answered {ticker} in a form yfinance could not read ({type(exc).__name__}: {exc})"
-            ) from None
+            frame = call_with_deadline(call, deadline, what)
+        except DeadlineExceeded:
+            late = {t: DeadlineExceeded(f"Yahoo Finance ({t}) gave no answer within {deadline:g} s") for t in tickers}
+            return late | session.failures(tickers)
+        except (LookupError, TypeError, ValueError) as exc:  # frames in a shape it cannot combine
+            failure = SourceError(f"{what} answered in a form yfinance could not read ({type(exc).__name__}: {exc})")
+            return dict.fromkeys(tickers, failure)
+        failures = session.failures(tickers)
+        held = set(frame.columns.get_level_values(0)) if isinstance(frame.columns, pd.MultiIndex) else set()
+        answers: Answers = {}
+        for ticker in tickers:
+            # Reindexed to every ticker's dates: the rows of its own are those not wholly empty.
+            bars = frame[ticker].dropna(how="all").rename_axis(columns=None) if ticker in held else pd.DataFrame()
+            answers[ticker] = failures[ticker] if bars.empty and ticker in failures else bars
+        return answers
 
 
 class RecordedYahooClient:
-    """Answers from frames recorded earlier: `DIR/<ticker>.parquet`, each a `history()` result."""
+    """Answers from frames recorded earlier: `DIR/<ticker>.parquet`, each one ticker's bars."""
 
     def __init__(self, directory: Path):
         self.directory = directory
-        self.calls: list[tuple[str, dt.date, dt.date | None]] = []
+        self.calls: list[tuple[tuple[str, ...], dt.date]] = []
 
-    def history(self, ticker: str, start: dt.date, end: dt.date | None) -> pd.DataFrame:
-        self.calls.append((ticker, start, end))
+    def download(self, tickers: Sequence[str], start: dt.date) -> Answers:
+        self.calls.append((tuple(tickers), start))
+        return {ticker: self.bars(ticker, start) for ticker in tickers}
+
+    def bars(self, ticker: str, start: dt.date) -> pd.DataFrame:
         path = self.directory / f"{ticker}.parquet"
         if not path.exists():
             return pd.DataFrame()
         frame = pd.read_parquet(path)
         days = frame.index.tz_localize(None).normalize() if frame.index.tz else frame.index
-        keep = days >= pd.Timestamp(start)
-        if end is not None:
-            keep &= days < pd.Timestamp(end)
-        return frame[keep]
+        return frame[days >= pd.Timestamp(start)]

@@ -195,10 +195,19 @@ def test_yahoo_answer_without_bars_fails_at_once(request, capsys, servers, data_
     assert (servers.yahoo.count(NVDA, TIMEZONE), servers.yahoo.count(NVDA, HISTORY)) == (1, 1)  # one attempt
 
 
-def test_an_unknown_ticker_is_named_after_one_request(request, capsys, monkeypatch, servers, data_dir):
-    """Yahoo answers 404 to yfinance's time-zone lookup, the first request for a ticker: not retried."""
-    monkeypatch.setenv("THESIS_TICKERS", "NVDX")
-    failed_run(request, capsys, data_dir, "NVDX", "no prices")
+def test_an_unknown_ticker_is_named_after_one_request_and_the_others_load(servers, fresh):
+    """Yahoo answers 404 to yfinance's time-zone lookup, the first request for a ticker: not retried,
+    and the tickers Yahoo knows load without it."""
+    settings = fresh.replace(tickers=("MSFT", "NVDX"))
+    result = ingest_prices(settings, live_prices(settings))
+    assert result.failed == {"NVDX": "Yahoo Finance does not know NVDX (HTTP 404): check the ticker"}
+    assert result.rows == MSFT_BARS + AAPL_BARS
+    assert servers.yahoo.count("/v8/finance/chart/NVDX") == 1
+
+
+def test_when_no_ticker_is_known_the_run_fails_in_one_line(request, capsys, monkeypatch, servers, data_dir):
+    monkeypatch.setenv("THESIS_TICKERS", "NVDX")  # and the benchmark ^SOX, which the server does not know either
+    failed_run(request, capsys, data_dir, "Yahoo Finance does not know NVDX (HTTP 404)", "no prices loaded")
     assert servers.yahoo.count("/v8/finance/chart/NVDX") == 1
 
 

@@ -1,0 +1,83 @@
+"""Staged prices: each new payload's bars, parsed where the payload was fetched or read.
+
+A mapped task parses the payload's bytes it already holds (a frame it just stored, a file it just
+hashed) and writes the bars as one parquet file under `staged_dir/prices/<run_id>/`; the single
+writer then only concatenates those files. A payload whose sha256 was loaded before is skipped
+unparsed: an unchanged replay or fetch loads nothing again.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.errors import PayloadError
+from pipeline.parsers.price_files import TickerNames, read_price_payload
+from pipeline.raw_zone import PayloadFile, parquet_bytes, quarantine, quarantine_note, read_meta
+from pipeline.settings import Settings
+from warehouse.files import sha256_bytes, write_atomic
+
+
+@dataclass(frozen=True)
+class Staged:
+    payload: PayloadFile
+    bars: Path | None  # the staged bars; None when the payload was loaded before (skipped)
+
+
+def ticker_names(settings: Settings) -> TickerNames:
+    """How file names are read as tickers under these settings: the aliases, and the universe."""
+    return TickerNames(settings.ticker_aliases, settings.universe)
+
+
+def staged_folder(settings: Settings, run_id: str) -> Path:
+    return settings.staged_dir / "prices" / run_id
+
+
+def stage(settings: Settings, run_id: str, loaded: Collection[str], payload: PayloadFile, data: bytes) -> Staged:
+    """`payload` (whose bytes are `data`) parsed and staged, or skipped when loaded before. One
+    that does not read is quarantined if it is in this run's raw zone, and fails the batch."""
+    if payload.sha256 in loaded:
+        return Staged(payload, None)
+    try:
+        bars = read_price_payload(payload, data, ticker_names(settings))
+    except PayloadError as exc:
+        moved = quarantine(settings.raw_dir, [payload], str(exc), run_id)
+        raise PayloadError(f"{exc}; nothing was loaded{quarantine_note(moved)}") from None
+    path = staged_folder(settings, run_id) / f"{payload.sha256}.parquet"
+    write_atomic(path, parquet_bytes(bars))
+    return Staged(payload, path)
+
+
+def stage_files(settings: Settings, run_id: str, loaded: Collection[str], paths: Iterable[Path]) -> list[Staged]:
+    """Each file read once: hashed, then parsed from the same bytes unless loaded before."""
+    staged = []
+    for path in paths:
+        data = path.read_bytes()
+        staged.append(stage(settings, run_id, loaded, PayloadFile(path, sha256_bytes(data), read_meta(path)), data))
+    return staged
+
+
+def in_replay_order(staged: Iterable[Staged]) -> list[Staged]:
+    """By when each payload was received, then by name (later payloads win on overlap); a payload
+    held twice (the same bytes under two names) kept once, at its latest."""
+    latest = {s.payload.sha256: s for s in sorted(staged, key=lambda s: s.payload.sort_key)}
+    return sorted(latest.values(), key=lambda s: s.payload.sort_key)
+
+
+def read_staged(staged: Iterable[Staged]) -> pd.DataFrame:
+    """The staged bars of every new payload as one frame, each bar with its payload's sha256 and
+    place in the batch (`payload_seq`)."""
+    frames = [
+        pd.read_parquet(s.bars).assign(payload_sha256=s.payload.sha256, payload_seq=seq)
+        for seq, s in enumerate(s for s in staged if s.bars is not None)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def clear(settings: Settings, run_id: str) -> None:
+    """The run's staged files, once its batch is loaded or has failed: the raw zone keeps the payloads."""
+    shutil.rmtree(staged_folder(settings, run_id), ignore_errors=True)
