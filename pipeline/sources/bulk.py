@@ -23,10 +23,11 @@ from typing import Protocol, runtime_checkable
 import requests
 
 from pipeline.errors import SourceError, Throttled, TransientSourceError
+from pipeline.rate_limit import RateLimit, local_limiter
 from pipeline.raw_zone import meta_path, read_meta, utc_now
 from pipeline.retry import retrying
 from pipeline.settings import Settings
-from pipeline.sources.sec import is_throttled, not_found, require_user_agent, shared_limiter
+from pipeline.sources.sec import SEC_RATE, is_throttled, not_found, require_user_agent
 from warehouse.files import write_atomic, write_atomic_stream
 
 ARCHIVES = {
@@ -107,7 +108,7 @@ class LiveSecBulk:
             headers["If-None-Match"] = str(before["etag"])
         if before.get("last_modified"):
             headers["If-Modified-Since"] = str(before["last_modified"])
-        shared_limiter(settings.sec_requests_per_second).wait()
+        local_limiter(RateLimit(SEC_RATE, settings.sec_requests_per_second))(1)  # two requests a night
         subject = f"the bulk archive {path.name}"
         try:
             # The timeout bounds each socket read, not the whole body: the archive takes minutes.
