@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -30,7 +31,9 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> i
     if unknown:
         raise ValueError(f"{table} has no column(s) {sorted(unknown)}")
     selected = ", ".join(f'"{c}"' for c in columns if c in frame.columns)
-    con.register("upsert_batch", frame)
+    # As arrow: DuckDB scans its columns natively, where a frame's object columns (dates, say) are
+    # read value by value; on a companyfacts payload that is a good part of the load.
+    con.register("upsert_batch", pa.Table.from_pandas(frame, preserve_index=False))
     try:
         con.execute(f"insert or replace into {table} by name select {selected} from upsert_batch")
     finally:

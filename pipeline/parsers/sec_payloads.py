@@ -1,18 +1,24 @@
 """Reading SEC JSON payloads (companyfacts, submissions and their archive files) into frames.
 
-companyfacts nests taxonomy -> concept -> unit -> facts; it is flattened into column lists in
-plain Python (one pass, no per-row frame appends), one row per fact as filed: every taxonomy,
-every unit, every version.
+companyfacts nests taxonomy -> concept -> unit -> facts; it is flattened into one row per fact as
+filed: every taxonomy, every unit, every version. A payload holds tens of thousands of facts and a
+bulk load thousands of payloads, so Python touches each fact once (to pull its fields into column
+lists) and the checks, dates and `period` work a column at a time, in arrow.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.errors import PayloadError
 from pipeline.raw_zone import PayloadFile
@@ -23,6 +29,17 @@ FILE_NAME = re.compile(r"^CIK(?P<cik>\d{10})(?P<archive>-submissions-\d+)?\.")
 FACT_FIELDS = ("start", "end", "val", "accn", "fy", "fp", "form", "filed", "frame")
 FACT_COLUMNS = ("cik", "taxonomy", "concept", "unit", "period", *FACT_FIELDS)
 FACT_KEY = ("cik", "taxonomy", "concept", "unit", "period", "accn")
+DATE_FIELDS = ("start", "end", "filed")
+TEXT_FIELDS = ("accn", "fp", "form", "frame")
+# The JSON values a fact field may hold besides null (a JSON number is an int or a float), and what
+# a message calls them.
+FIELD_KINDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "val": ((int, float), "a finite number"),
+    "fy": ((int,), "a whole year"),
+    **{field: ((str,), "text") for field in TEXT_FIELDS},
+}
+FIELD_TYPES = {"val": pa.float64(), "fy": pa.int64(), **{field: pa.string() for field in TEXT_FIELDS}}
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 # submissions `filings.recent` (and each archive file) is columnar: field -> list, one entry per filing.
 FILING_FIELDS = {
@@ -97,59 +114,106 @@ def companyfacts_frame(body: bytes, name: str, cik: int) -> pd.DataFrame:
     if not isinstance(facts, dict):
         raise PayloadError(f"{name}: no `facts` object; not a companyfacts payload")
     cik = body_cik(data, cik, name)
-    columns: dict[str, list] = {column: [] for column in ("taxonomy", "concept", "unit", *FACT_FIELDS)}
-    taxonomies, concepts, units = columns["taxonomy"], columns["concept"], columns["unit"]
+    labels, columns = flatten_facts(facts, name)
+
+    def fact_name(i: int) -> str:
+        taxonomy, concept, unit = (labels[label][i].as_py() for label in ("taxonomy", "concept", "unit"))
+        return f"{taxonomy}:{concept} {unit} accn {columns['accn'][i]}"
+
+    check_fact_values(columns, fact_name, name)
+    dates = {field: iso_dates(columns[field], f"{name}: a fact's `{field}`", fact_name) for field in DATE_FIELDS}
+    typed = {**dates, **{field: pa.array(columns[field], kind) for field, kind in FIELD_TYPES.items()}}
+    period_column = period(dates["start"], dates["end"])
+    table = pa.table({**labels, "period": period_column, **{field: typed[field] for field in FACT_FIELDS}})
+    frame = table.to_pandas(date_as_object=True, types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    frame.insert(0, "cik", cik)
+    # A fact repeated word for word is one fact; differing values under one key are left for validation.
+    return frame.drop_duplicates().reset_index(drop=True)
+
+
+def flatten_facts(facts: dict, name: str) -> tuple[dict[str, pa.Array], dict[str, list]]:
+    """taxonomy -> concept -> unit -> facts as columns, one entry per fact: the labels as arrow
+    arrays, and each of FACT_FIELDS as the list of its JSON values (None where a fact lacks it)."""
+    groups: list[tuple[str, str, str]] = []
+    counts: list[int] = []
+    rows: list[dict] = []
     try:
         for taxonomy, by_concept in facts.items():
             for concept, described in by_concept.items():
-                for unit, rows in described["units"].items():
-                    taxonomies += [taxonomy] * len(rows)
-                    concepts += [concept] * len(rows)
-                    units += [unit] * len(rows)
-                    for field in FACT_FIELDS:
-                        columns[field] += [row.get(field) for row in rows]
+                for unit, unit_rows in described["units"].items():
+                    groups.append((taxonomy, concept, unit))
+                    counts.append(len(unit_rows))
+                    rows += unit_rows
+        columns = {field: [row.get(field) for row in rows] for field in FACT_FIELDS}
     except (AttributeError, KeyError, TypeError) as exc:
         raise PayloadError(f"{name}: a fact is not in the companyfacts layout ({exc!r})") from None
-    check_fact_values(columns, name)
-    frame = pd.DataFrame(columns)
-    frame["cik"] = cik
-    frame["val"] = frame["val"].astype("float64")
-    frame["fy"] = pd.array(frame["fy"], dtype="Int64")
-    named = fact_names(frame)
-    for field in ("start", "end", "filed"):
-        frame[field] = parse_dates(frame[field], f"{name}: a fact's `{field}`", named)
-    frame["period"] = [str(e) if pd.isna(s) else f"{s}/{e}" for s, e in zip(frame["start"], frame["end"], strict=True)]
-    # A fact repeated word for word is one fact; differing values under one key are left for validation.
-    return frame.drop_duplicates().loc[:, list(FACT_COLUMNS)].reset_index(drop=True)
+    # Each label repeated once per fact of its unit, by position, rather than copied per fact in Python.
+    positions = np.repeat(np.arange(len(groups)), counts)
+    labels = {
+        label: pa.array([group[i] for group in groups], pa.string()).take(positions)
+        for i, label in enumerate(("taxonomy", "concept", "unit"))
+    }
+    return labels, columns
 
 
-def check_fact_values(columns: dict[str, list], payload_name: str) -> None:
-    """`val` is a finite JSON number (not `"1e3"`, not `1e999`) or missing; `fy` a whole year or
-    missing. PayloadError naming the first fact that is not."""
-    for name, fits, what in (
-        ("val", lambda v: type(v) in (int, float) and math.isfinite(v), "a finite number"),
-        ("fy", lambda v: type(v) is int, "a whole year"),
-    ):
-        for i, value in enumerate(columns[name]):
-            if value is not None and not fits(value):
-                fact = f"{columns['taxonomy'][i]}:{columns['concept'][i]} {columns['unit'][i]}"
-                fact += f" accn {columns['accn'][i]}"
-                raise PayloadError(f"{payload_name}: a fact's `{name}` is {value!r}, not {what} ({fact})")
+def check_fact_values(columns: dict[str, list], fact_name: Callable[[int], str], payload_name: str) -> None:
+    """Each field of FIELD_KINDS holds its kind of JSON value or is missing: `val` a finite number
+    (not `"1e3"`, not `1e999`, not `true`), `fy` a whole year, text fields text. PayloadError naming
+    the first fact that does not. The types are compared a column at a time; only a column that
+    fails is walked fact by fact, to name the first offender."""
+    for field, (kinds, what) in FIELD_KINDS.items():
+        values = columns[field]
+        if set(map(type, values)) <= {*kinds, type(None)} and (float not in kinds or all_finite(values)):
+            continue
+        first = next(i for i, value in enumerate(values) if value is not None and not fits(value, kinds))
+        raise PayloadError(f"{payload_name}: a fact's `{field}` is {values[first]!r}, not {what} ({fact_name(first)})")
 
 
-def fact_names(frame: pd.DataFrame) -> pd.Series:
-    return frame["taxonomy"] + ":" + frame["concept"] + " " + frame["unit"] + " accn " + frame["accn"].astype(str)
+def fits(value: object, kinds: tuple[type, ...]) -> bool:
+    return type(value) in kinds and (type(value) is str or math.isfinite(value))
+
+
+def all_finite(numbers: list) -> bool:
+    """No NaN or infinity among `numbers` (ints, floats and None)."""
+    as_floats = np.array(numbers, dtype="float64")  # None becomes NaN: count those apart
+    return int(np.isfinite(as_floats).sum()) == len(numbers) - numbers.count(None)
+
+
+def iso_dates(values: list, what: str, name_of: Callable[[int], str]) -> pa.Array:
+    """YYYY-MM-DD dates exactly, as arrow dates (a missing one stays missing); PayloadError naming
+    the first that is not. Checked a column at a time; only a failing column is walked to find it."""
+    if set(map(type, values)) <= {str, type(None)}:
+        text = pa.array(values, pa.string())
+        if pc.all(pc.match_substring_regex(text, ISO_DATE.pattern)).as_py() is not False:
+            try:
+                return text.cast(pa.date32())  # refuses 2024-02-30 and the like
+            except pa.ArrowInvalid:
+                pass
+    first = next(i for i, value in enumerate(values) if value is not None and not is_iso_date(value))
+    raise PayloadError(f"{what} is {values[first]!r}, not a YYYY-MM-DD date ({name_of(first)})")
+
+
+def is_iso_date(value: object) -> bool:
+    if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_dates(values: pd.Series, what: str, rows: pd.Series) -> pd.Series:
-    """YYYY-MM-DD dates exactly (a missing one stays missing); PayloadError naming the first that is not."""
-    text = values.where(values.isna(), values.astype(str))
-    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    bad = values.notna() & (parsed.isna() | ~text.fillna("").str.fullmatch(r"\d{4}-\d{2}-\d{2}"))
-    if bad.any():
-        first = bad.idxmax()
-        raise PayloadError(f"{what} is {values[first]!r}, not a YYYY-MM-DD date ({rows[first]})")
-    return parsed.dt.date.where(values.notna(), None)
+    """iso_dates of a frame's column, as datetime.date objects (None where missing)."""
+    present = values.astype(object).where(values.notna(), None).tolist()
+    dates = iso_dates(present, what, lambda i: rows.iloc[i])
+    return pd.Series(dates.to_pandas(date_as_object=True).to_numpy(), index=values.index, dtype=object)
+
+
+def period(start: pa.Array, end: pa.Array) -> pa.Array:
+    """`start/end` for a duration, `end` for an instant (as str() of a date would write them)."""
+    end_text = pc.fill_null(end.cast(pa.string()), "None")
+    return pc.coalesce(pc.binary_join_element_wise(start.cast(pa.string()), end_text, "/"), end_text)
 
 
 def filings_table(data: dict, kind: str, name: str) -> dict:
