@@ -92,7 +92,7 @@ def stop(process: subprocess.Popen) -> None:
 def temporary_server(home: Path, timeout: float = STARTUP_TIMEOUT_SECONDS) -> Iterator[str]:
     """A Prefect server on loopback with its database under `home`, for the duration; yields its
     API URL, and points this process's Prefect client at it."""
-    from prefect.logging.handlers import APILogHandler
+    from prefect.logging.handlers import APILogWorker
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     home.mkdir(parents=True, exist_ok=True)
@@ -109,6 +109,6 @@ def temporary_server(home: Path, timeout: float = STARTUP_TIMEOUT_SECONDS) -> It
                 yield api_url
             finally:
                 # The run's last log lines are still queued for the API: sent while it answers.
-                APILogHandler.flush()
+                APILogWorker.drain_all(timeout=5)
     finally:
         stop(process)

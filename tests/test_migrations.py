@@ -85,7 +85,7 @@ def test_a_new_warehouse_gets_every_migration_and_every_column_is_commented(tmp_
                 "select column_name from duckdb_columns() where schema_name = 'meta' and table_name = 'runs' "
                 "order by column_index"
             ).fetchall()
-        ] == ["run_id", "flow", "mode", "started_at", "finished_at", "status", "message", "parameters"]
+        ] == ["run_id", "flow", "mode", "started_at", "finished_at", "status", "message", "parameters", "failed"]
         assert con.execute("select schema_name, table_name from duckdb_tables() where comment is null").fetchall() == []
         assert (
             con.execute(

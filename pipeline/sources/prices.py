@@ -123,7 +123,9 @@ def fetch_chunk(
         if isinstance(answer, SourceError):
             failed[ticker] = answer
             continue
-        data = parquet_bytes(answer)
+        framed = answer.copy(deep=False)
+        framed.attrs["ticker"] = ticker  # in the bytes too: two tickers' identical bars are two payloads
+        data = parquet_bytes(framed)
         meta = {"source": "yahoo", "call": "yfinance.download", "params": params, "rows": len(answer)}
         payload = store_frame(settings.raw_dir / "prices", ticker, data, meta)
         staged.append(stage(settings, run_id, chunk.loaded, payload, data))
