@@ -1,6 +1,7 @@
 """Universe-scale figures: 5,000 tickers x 10 years of bars, built in full and by one new session.
 
-    .venv/bin/python benchmarks/scale.py [--tickers 5000] [--years 10] [--runs 3]
+    .venv/bin/python benchmarks/scale.py [--tickers 5000] [--years 10] [--runs 3] [--companies 500]
+                                         [--skip-prices]
 
 It generates the bars straight into raw.prices with DuckDB (a random walk per ticker, every bar
 valid), with a tickers file measuring each against one index, then prints one figure per line as
@@ -12,15 +13,23 @@ valid), with a tickers file measuring each against one index, then prints one fi
   (parquet of every mart and the analyst copy), as `thesis build --full` does them;
 - the daily increment: one new session for every ticker loaded, then the same build, which
   derives only the rows the new bars reach;
+- the bulk SEC parse of a synthetic companyfacts.zip and submissions.zip of --companies companies
+  (the real payloads in ../shared/realdata, CIKs rewritten) on a local Dask cluster of 1, 2 and 4
+  worker processes, each member a Prefect task run, and the single writer's load of what they
+  staged into raw.xbrl_facts;
 - peak resident memory of each, each measured in a process of its own.
 
-Each figure is the median of --runs runs, each on a fresh copy of the generated warehouse.
+Each price figure is the median of --runs runs, each on a fresh copy of the generated warehouse;
+each bulk figure the median of --runs parses. The bulk parse talks to a temporary Prefect server
+started for the benchmark.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import pickle
 import resource
 import shutil
 import statistics
@@ -34,6 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import duckdb
 
+from benchmarks.bulk_sec import load_in_child, parse_seconds
+
+REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 BENCHMARK = "^SYN"
 ANCHOR = "2020-01-02"
 FLOOR = """
@@ -138,6 +150,42 @@ def floor(folder: Path) -> None:
         con.execute(FLOOR)
 
 
+def bulk_members(folder: Path) -> list:
+    from pipeline.bulk_members import list_members
+
+    return [m for name in ("companyfacts.zip", "submissions.zip") for m in list_members(folder / "bulk" / name)[0]]
+
+
+def bulk_settings(folder: Path, workers: int):
+    from pipeline.settings import Settings
+
+    return Settings(data_dir=folder / f"var{workers}", task_runner="dask", dask_workers=workers)
+
+
+def bulk_parse(folder: Path, workers: int) -> None:
+    """Every member staged by mapped Prefect tasks on a local cluster of `workers` processes; the
+    seconds of the parse alone (the cluster is up before the clock starts), the flow process's peak
+    RSS and the largest worker's, as JSON. The staged results are left for the load."""
+    from prefect import flow
+
+    from flows.tasks import steps_for
+
+    settings, members = bulk_settings(folder, workers), bulk_members(folder)
+
+    @flow(name="bulk-parse-benchmark")
+    def parse() -> tuple[float, list]:
+        with steps_for(settings) as steps:
+            return parse_seconds(settings, members, steps)
+
+    seconds, results = parse()
+    if any(r.error for r in results):
+        sys.exit(f"bulk parse: {sum(1 for r in results if r.error)} member(s) failed")
+    (folder / f"results{workers}.pickle").write_bytes(pickle.dumps(results))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # the workers, joined at the end
+    print(json.dumps({"seconds": seconds, "peak_bytes": peak, "worker_peak_bytes": worker}))
+
+
 def phase(name: str, folder: Path) -> None:
     """One measured step in this process; prints its seconds and peak resident memory as JSON."""
     steps = {
@@ -156,9 +204,9 @@ def phase(name: str, folder: Path) -> None:
     print(json.dumps({"seconds": seconds, "peak_bytes": peak}))
 
 
-def measure(name: str, folder: Path) -> dict:
+def measure(name: str, folder: Path, *extra: str) -> dict:
     done = subprocess.run(
-        [sys.executable, __file__, "--phase", name, "--dir", str(folder)], capture_output=True, text=True
+        [sys.executable, __file__, "--phase", name, "--dir", str(folder), *extra], capture_output=True, text=True
     )
     if done.returncode != 0:
         sys.exit(f"scale benchmark: the {name} step failed:\n{done.stderr[-3000:]}")
@@ -174,12 +222,58 @@ def main() -> None:
     parser.add_argument("--tickers", type=int, default=5000)
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--phase", choices=["floor", "full", "increment"], help=argparse.SUPPRESS)
+    parser.add_argument("--companies", type=int, default=500)
+    parser.add_argument("--realdata", type=Path, default=REALDATA)
+    parser.add_argument("--skip-prices", action="store_true", help="only the bulk SEC figures")
+    parser.add_argument("--phase", choices=["floor", "full", "increment", "bulk"], help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.phase == "bulk":
+        bulk_parse(args.dir, args.workers)
+        return
     if args.phase:
         phase(args.phase, args.dir)
         return
+    if not args.skip_prices:
+        prices(args)
+    bulk(args)
+
+
+def bulk(args: argparse.Namespace) -> None:
+    """The bulk SEC figures: parse on 1, 2 and 4 workers, then the load of what one of them staged."""
+    from flows.server import temporary_server
+    from sample.generate_bulk import write_bulk_zips
+
+    with tempfile.TemporaryDirectory(prefix="scale-bulk-") as tmp:
+        folder = Path(tmp)
+        write_bulk_zips(folder / "bulk", args.companies, args.realdata)
+        members = len(bulk_members(folder))
+        size = sum(z.stat().st_size for z in (folder / "bulk").glob("*.zip"))
+        print(f"synthetic bulk set: {args.companies} companies, {members} members, {size / 1e6:.0f} MB zipped")
+        figures: dict[int, list[dict]] = {1: [], 2: [], 4: []}
+        with temporary_server(folder / "prefect") as api_url:
+            os.environ["PREFECT_API_URL"] = api_url  # the children's flows report to it
+            for _ in range(args.runs):
+                for workers in figures:  # interleaved, so a busy spell of the machine hits each alike
+                    shutil.rmtree(folder / f"var{workers}", ignore_errors=True)
+                    figures[workers].append(measure("bulk", folder, "--workers", str(workers)))
+        parse = {w: statistics.median(f["seconds"] for f in runs) for w, runs in figures.items()}
+        for workers, seconds in parse.items():
+            print(f"bulk SEC parse, {workers} worker(s): {seconds:.1f} s")
+        for workers in (2, 4):
+            print(f"bulk SEC parse, {workers} workers / 1 worker speed-up: {parse[1] / parse[workers]:.2f}x")
+        for workers, runs in figures.items():
+            flow_peak, worker_peak = (max(f[k] for f in runs) for k in ("peak_bytes", "worker_peak_bytes"))
+            print(f"peak RSS bulk SEC parse, {workers} worker(s): {gib(flow_peak)} flow, {gib(worker_peak)} per worker")
+        results = pickle.loads((folder / "results1.pickle").read_bytes())
+        seconds, before, peak, facts, filings = load_in_child(bulk_settings(folder, 1), results, folder)
+        print(f"bulk SEC load into raw.xbrl_facts: {seconds:.1f} s ({facts:,} facts, {filings:,} filings)")
+        print(f"peak RSS bulk SEC load into raw.xbrl_facts: {gib(peak)} ({gib(before)} before the load)")
+
+
+def prices(args: argparse.Namespace) -> None:
+    """The relative_performance figures: floor, full build, daily increment."""
 
     with tempfile.TemporaryDirectory(prefix="scale-") as tmp:
         generated = Path(tmp) / "generated"

@@ -58,7 +58,7 @@ def ingest_prices(
     with recorded_run(settings, "ingest_prices", source.mode, run_id) as run:
         with connect(settings.warehouse_path) as con:
             last_dates = dict(con.execute("select ticker, max(date) from raw.prices group by ticker").fetchall())
-            loaded = loaded_hashes(con)
+            loaded = loaded_hashes(con, staged_prices.ticker_names(settings))
         try:
             fetched = source.stage(settings, run.run_id, last_dates, loaded, steps)
             run.failed = dict(fetched.failed)
@@ -70,9 +70,14 @@ def ingest_prices(
         return result
 
 
-def loaded_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
-    """sha256 -> ticker of every price payload loaded before."""
-    return dict(con.execute("select sha256, ticker from meta.payloads where source != 'sec'").fetchall())
+def loaded_hashes(con: duckdb.DuckDBPyConnection, names: staged_prices.TickerNames) -> dict[str, str | None]:
+    """sha256 -> the ticker it stated (by its name, else its metadata), of every price payload loaded before."""
+    return {
+        sha: staged_prices.stated_ticker(names, Path(path).name, ticker)
+        for sha, path, ticker in con.execute(
+            "select sha256, path, ticker from meta.payloads where source != 'sec'"
+        ).fetchall()
+    }
 
 
 def load_staged(settings: Settings, run_id: str, fetched: PriceBatch) -> IngestResult:

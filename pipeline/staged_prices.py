@@ -9,7 +9,7 @@ unparsed: an unchanged replay or fetch loads nothing again.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,13 +37,23 @@ def staged_folder(settings: Settings, run_id: str) -> Path:
     return settings.staged_dir / "prices" / run_id
 
 
-def stage(settings: Settings, run_id: str, loaded: Collection[str], payload: PayloadFile, data: bytes) -> Staged:
-    """`payload` (whose bytes are `data`) parsed and staged, or skipped when loaded before. One
-    that does not read is quarantined if it is in this run's raw zone, and fails the batch."""
-    if payload.sha256 in loaded:
+def stated_ticker(names: TickerNames, name: str, meta_ticker: str | None) -> str | None:
+    """The ticker a payload's name states, else its metadata: what it was loaded as."""
+    return names.named(name) or meta_ticker
+
+
+def stage(
+    settings: Settings, run_id: str, loaded: Mapping[str, str | None], payload: PayloadFile, data: bytes
+) -> Staged:
+    """`payload` (whose bytes are `data`) parsed and staged, or skipped when loaded before: the
+    same bytes, stating the same ticker (`loaded` maps each sha256 loaded to the ticker it stated;
+    the same bytes renamed for another ticker are read, for the read to refuse them). One that
+    does not read is quarantined if it is in this run's raw zone, and fails the batch."""
+    names = ticker_names(settings)
+    if payload.sha256 in loaded and loaded[payload.sha256] == stated_ticker(names, payload.path.name, payload.ticker):
         return Staged(payload, None)
     try:
-        bars = read_price_payload(payload, data, ticker_names(settings))
+        bars = read_price_payload(payload, data, names)
     except PayloadError as exc:
         moved = quarantine(settings.raw_dir, [payload], str(exc), run_id)
         raise PayloadError(f"{exc}; nothing was loaded{quarantine_note(moved)}") from None
@@ -52,7 +62,9 @@ def stage(settings: Settings, run_id: str, loaded: Collection[str], payload: Pay
     return Staged(payload, path)
 
 
-def stage_files(settings: Settings, run_id: str, loaded: Collection[str], paths: Iterable[Path]) -> list[Staged]:
+def stage_files(
+    settings: Settings, run_id: str, loaded: Mapping[str, str | None], paths: Iterable[Path]
+) -> list[Staged]:
     """Each file read once: hashed, then parsed from the same bytes unless loaded before."""
     staged = []
     for path in paths:

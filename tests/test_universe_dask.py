@@ -4,6 +4,7 @@ two worker processes through prefect-dask, give the same warehouse as the defaul
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
 import zipfile
 
@@ -106,12 +107,17 @@ def contents(data_dir) -> dict[str, list[tuple]]:
         return tables
 
 
-def test_dask_workers_build_the_same_warehouse_as_the_thread_pool(prefect_api, universe, tmp_path, monkeypatch, capfd):
-    threads = run_daily(universe, tmp_path / "threads", monkeypatch, "threads")
-    assert "Dask" not in capfd.readouterr().err
-    dask = run_daily(universe, tmp_path / "dask", monkeypatch, "dask")
-    # prefect-dask says so on the console, not in the flow run's logs.
-    assert "Creating a new Dask cluster with `distributed.deploy.local.LocalCluster`" in capfd.readouterr().err
+def test_dask_workers_build_the_same_warehouse_as_the_thread_pool(prefect_api, universe, tmp_path, monkeypatch, caplog):
+    # prefect-dask says where it runs on its own logger, not in the flow run's logs.
+    said = logging.getLogger("prefect.task_runner.dask")
+    said.addHandler(caplog.handler)
+    try:
+        threads = run_daily(universe, tmp_path / "threads", monkeypatch, "threads")
+        assert not any("Dask" in r.getMessage() for r in caplog.records)
+        dask = run_daily(universe, tmp_path / "dask", monkeypatch, "dask")
+    finally:
+        said.removeHandler(caplog.handler)
+    assert "Creating a new Dask cluster with `distributed.deploy.local.LocalCluster`" in caplog.text
     assert threads.is_completed() and dask.is_completed()
 
     on_threads, on_dask = contents(tmp_path / "threads"), contents(tmp_path / "dask")

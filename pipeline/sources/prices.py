@@ -71,11 +71,12 @@ def fetch_start(settings: Settings, last: dt.date | None) -> dt.date:
 
 @dataclass(frozen=True)
 class Chunk:
-    """Tickers fetched in one call, from one start; `loaded`: the sha256 of their payloads loaded before."""
+    """Tickers fetched in one call, from one start; `loaded`: their payloads loaded before, each
+    sha256 with the ticker it stated."""
 
     start: dt.date
     tickers: tuple[str, ...]
-    loaded: frozenset[str] = frozenset()
+    loaded: Mapping[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,12 @@ def chunks(settings: Settings, last_dates: Mapping[str, dt.date], loaded: Mappin
     groups: dict[dt.date, list[str]] = {}
     for ticker in settings.universe:
         groups.setdefault(fetch_start(settings, last_dates.get(ticker)), []).append(ticker)
-    hashes: dict[str | None, set[str]] = {}
+    hashes: dict[str | None, dict[str, str | None]] = {}
     for sha, ticker in loaded.items():
-        hashes.setdefault(ticker, set()).add(sha)
+        hashes.setdefault(ticker, {})[sha] = ticker
     size = settings.price_chunk_size
     return [
-        Chunk(start, tickers, frozenset().union(*(hashes.get(t, ()) for t in tickers)))
+        Chunk(start, tickers, {sha: t for ticker in tickers for sha, t in hashes.get(ticker, {}).items()})
         for start, group in sorted(groups.items())
         for tickers in (tuple(group[i : i + size]) for i in range(0, len(group), size))
     ]
@@ -198,7 +199,7 @@ class ReplayPrices:
             raise PayloadError(f"{folder} holds no .csv or .parquet price files")
         size = settings.price_chunk_size
         staged = steps.map(
-            partial(stage_files, settings, run_id, frozenset(loaded)),
+            partial(stage_files, settings, run_id, loaded),
             [tuple(paths[i : i + size]) for i in range(0, len(paths), size)],
         )
         return PriceBatch(in_replay_order(s for chunk in staged for s in chunk))
@@ -230,6 +231,6 @@ class ImportedPrices:
         for f in self.files:
             data = Path(f).read_bytes()
             payload = store_copy(settings.raw_dir / "prices", Path(f), data, meta)
-            staged.append(stage(settings, run_id, frozenset(loaded), payload, data))
+            staged.append(stage(settings, run_id, loaded, payload, data))
         log.info("copied %d file(s) into %s", len(staged), settings.raw_dir / "prices")
         return PriceBatch(staged)
