@@ -1,7 +1,8 @@
 """Ingesting every SEC filer from SEC's nightly bulk archives into raw.xbrl_facts and raw.filings.
 
     archives -> their directories -> the members new or changed since meta.bulk_members
-    -> stage_member, mapped through the run's Steps (read, parse, validate, one parquet each)
+    -> stage_members, mapped through the run's Steps over groups of members (each member read,
+       parsed, validated and staged as one parquet file)
     -> the single writer loads BATCH_MEMBERS staged members per transaction
 
 A member whose size and CRC-32 match the manifest is skipped without being read. A member that
@@ -33,6 +34,10 @@ from warehouse.files import write_atomic
 from warehouse.load import upsert, upsert_parquet
 
 BATCH_MEMBERS = 200  # staged members per load transaction, and per map of tasks
+# A task stages a group of members: a Prefect task run costs tens of milliseconds of bookkeeping,
+# more than parsing one small filer's submissions, and submissions.zip holds about a million.
+GROUP_MEMBERS = 25
+GROUP_BYTES = 32 << 20  # of JSON: a few large filers' companyfacts are a group of their own
 TABLES = {COMPANYFACTS: "raw.xbrl_facts", "submissions.zip": "raw.filings"}
 log = logging.getLogger(__name__)
 
@@ -105,8 +110,26 @@ def changed_members(con: duckdb.DuckDBPyConnection, members: Sequence[Member]) -
 
 
 def parse_members(settings: Settings, members: Sequence[Member], run_date: dt.date, steps: Steps) -> list[MemberResult]:
-    """Stage every member, one mapped task each (any Steps: directly, threads, Dask workers)."""
-    return steps.map(partial(stage_member, settings, run_date), list(members))
+    """Stage every member, one mapped task per group (any Steps: directly, threads, Dask workers)."""
+    staged = steps.map(partial(stage_members, settings, run_date), groups(members))
+    return [result for group in staged for result in group]
+
+
+def stage_members(settings: Settings, run_date: dt.date, members: Sequence[Member]) -> list[MemberResult]:
+    return [stage_member(settings, run_date, member) for member in members]
+
+
+def groups(members: Sequence[Member]) -> list[tuple[Member, ...]]:
+    """The members in order, cut into groups of at most GROUP_MEMBERS members and GROUP_BYTES (a
+    larger member alone)."""
+    cut: list[tuple[Member, ...]] = []
+    group: list[Member] = []
+    for member in members:
+        if group and (len(group) == GROUP_MEMBERS or sum(m.size for m in group) + member.size > GROUP_BYTES):
+            cut.append(tuple(group))
+            group = []
+        group.append(member)
+    return [*cut, tuple(group)] if group else cut
 
 
 def load_members(con: duckdb.DuckDBPyConnection, results: Sequence[MemberResult], run_id: str) -> None:

@@ -19,7 +19,8 @@ from typing import ClassVar
 import duckdb
 import pytest
 
-from pipeline.ingest_bulk import ingest_sec_bulk
+from pipeline.bulk_members import Member
+from pipeline.ingest_bulk import groups, ingest_sec_bulk
 from pipeline.settings import Settings
 from pipeline.sources.bulk import LiveSecBulk, ReplaySecBulk
 from sample.generate_bulk import FIRST_CIK, RECENT_FILINGS, write_bulk_zips
@@ -271,3 +272,16 @@ def test_the_flag_chooses_bulk_mode_and_leaves_the_setting_alone_when_absent(tmp
     assert isinstance(filing_source(unflagged, tmp_path), ReplaySecFilings)
     monkeypatch.setenv("THESIS_SEC_BULK", "true")
     assert settings_from(parser().parse_args(["run", "--data-dir", str(tmp_path)])).sec_bulk is True
+
+
+def test_members_are_staged_in_groups_of_25_or_32_mib():
+    def member(i: int, size: int) -> Member:
+        return Member("companyfacts.zip", f"CIK{i:010d}.json", size, 0, 0, size, zipfile.ZIP_DEFLATED)
+
+    small = [member(i, 1_000) for i in range(60)]
+    assert [len(g) for g in groups(small)] == [25, 25, 10]
+    mib = 1 << 20
+    large = [member(i, size * mib) for i, size in enumerate([12, 12, 12, 40, 1, 31, 1])]
+    # 12 + 12 = 24 MiB; a third would be 36 > 32. 40 MiB stands alone; 1 + 31 = 32 fits; the last starts anew.
+    assert [[m.size // mib for m in g] for g in groups(large)] == [[12, 12], [12], [40], [1, 31], [1]]
+    assert groups([]) == []
