@@ -267,11 +267,8 @@ def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> st
 
         with prefect_api(settings):
             result = daily(
-                data_dir=str(settings.data_dir),
                 replay_from=str(replay) if replay else None,
-                tickers=list(settings.tickers),
-                tickers_file=str(settings.tickers_file) if settings.tickers_file else None,
-                benchmark=settings.benchmark,
+                **universe_parameters(settings),
                 anchor_date=settings.anchor_date,
                 as_of=settings.as_of,
                 sec_bulk=settings.sec_bulk,
@@ -291,10 +288,7 @@ def import_prices(args: argparse.Namespace, settings: Settings, replay: None) ->
 
         with prefect_api(settings):
             result = ingest_prices(
-                data_dir=str(settings.data_dir),
-                tickers=list(settings.tickers),
-                tickers_file=str(settings.tickers_file) if settings.tickers_file else None,
-                benchmark=settings.benchmark,
+                **universe_parameters(settings),
                 import_files=[str(f) for f in args.files],
                 ticker=args.ticker,
                 task_runner=settings.task_runner,
@@ -316,10 +310,7 @@ def build(args: argparse.Namespace, settings: Settings, replay: None) -> str:
 
         with prefect_api(settings):
             result = build_flow(
-                data_dir=str(settings.data_dir),
-                tickers=list(settings.tickers),
-                tickers_file=str(settings.tickers_file) if settings.tickers_file else None,
-                benchmark=settings.benchmark,
+                **universe_parameters(settings),
                 anchor_date=settings.anchor_date,
                 as_of=settings.as_of,
                 **runner_parameters(settings),
@@ -374,6 +365,16 @@ def orchestrated(settings: Settings) -> bool:
     from flows.server import configured_api_url
 
     return configured_api_url() is not None or settings.task_runner == "dask"
+
+
+def universe_parameters(settings: Settings) -> dict[str, object]:
+    """The flows' parameters for where the data lies and which tickers it measures against what."""
+    return {
+        "data_dir": str(settings.data_dir),
+        "tickers": list(settings.tickers),
+        "tickers_file": str(settings.tickers_file) if settings.tickers_file else None,
+        "benchmark": settings.benchmark,
+    }
 
 
 def runner_parameters(settings: Settings) -> dict[str, object]:

@@ -291,8 +291,11 @@ def read_tickers_file(path: Path) -> tuple[tuple[str, ...], dict[str, str]]:
         try:
             ticker = symbol(cells[at["ticker"]])
             named = cells[at["benchmark"]] if "benchmark" in at and at["benchmark"] < len(cells) else ""
-            if named:
-                benchmarks[ticker] = symbol(named)
+            index = symbol(named) if named else None
+            if ticker in tickers and benchmarks.get(ticker) != index:
+                raise ValueError(f"{ticker} is listed again with another benchmark")
+            if index:
+                benchmarks[ticker] = index
         except (ValueError, IndexError) as exc:
             raise ValueError(f"{path} line {n}: {exc}") from None
         tickers[ticker] = None

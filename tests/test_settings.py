@@ -110,3 +110,35 @@ def test_a_ticker_that_is_no_symbol_or_a_duration_out_of_range_is_refused(monkey
 def test_yahoo_symbols_pass_in_any_case(symbol):
     assert load_settings(tickers=[symbol.lower()], benchmark=f" {symbol.lower()} ").tickers == (symbol,)
     assert load_settings(benchmark=f" {symbol.lower()} ").benchmark == symbol
+
+
+def test_a_tickers_file_names_each_ticker_and_its_benchmark(tmp_path):
+    screen = tmp_path / "screen.csv"
+    screen.write_text(
+        "\ufeffTicker,Benchmark\nnvda,^SOX\nAMD, ^SOX\nORCL,^IXIC\n\nMSFT,\nNVDA,^SOX\n", encoding="utf-8"
+    )
+    settings = load_settings(tickers_file=str(screen), benchmark="^GSPC")
+    assert settings.tickers == ("NVDA", "AMD", "ORCL", "MSFT")
+    assert [settings.benchmark_of(t) for t in settings.tickers] == ["^SOX", "^SOX", "^IXIC", "^GSPC"]
+    assert settings.universe == ("NVDA", "AMD", "ORCL", "MSFT", "^GSPC", "^SOX", "^IXIC")
+    assert settings.benchmarks == ("^SOX", "^IXIC", "^GSPC")
+
+    plain = tmp_path / "plain.txt"
+    plain.write_text("NVDA\nAMD\n")
+    assert load_settings(tickers_file=str(plain)).tickers == ("NVDA", "AMD")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("ticker,benchmark\nNVDA,^SOX\nNV DA,^SOX\n", "line 3: "),
+        ("ticker,benchmark\nNVDA,^SOX\nNVDA,^IXIC\n", "line 3: NVDA is listed again with another benchmark"),
+        ("ticker,benchmark\n", "names no tickers"),
+    ],
+)
+def test_a_bad_tickers_file_is_refused_naming_its_line(tmp_path, text, reason):
+    screen = tmp_path / "screen.csv"
+    screen.write_text(text)
+    with pytest.raises(SettingsError) as refused:
+        load_settings(tickers_file=str(screen))
+    assert "--tickers-file" in str(refused.value) and reason in str(refused.value)
