@@ -12,6 +12,18 @@ from expectations.rules import gap_within
 
 NAME = "relative_performance"
 ID_COLUMNS = ("ticker", "date")
+# The columns prepare() and the suite read: the mart's other columns are not fetched for the check.
+COLUMNS = (
+    "date",
+    "ticker",
+    "adj_close",
+    "benchmark_adj_close",
+    "rebased",
+    "benchmark_rebased",
+    "relative_strength",
+    "drawdown",
+    "corr_60d",
+)
 TOLERANCE = 1e-9
 # An incremental build checks the rows it derived, and with them each ticker's anchor row, which
 # the anchor checks need (a predicate on the mart, aliased `m`).

@@ -80,12 +80,15 @@ def transform_and_validate(
 
 def built_rows(con: duckdb.DuckDBPyConnection, suite: ModuleType, changes: increments.ChangeSet) -> pd.DataFrame:
     """The rows of the suite's mart this build derived: all of them, or those its incremental scope
-    reaches (with the rows the suite names in ALSO_CHECKED). Through Arrow: pandas' own conversion
+    reaches (with the rows the suite names in ALSO_CHECKED), in the columns it names in COLUMNS
+    (else all). Through Arrow: pandas' own conversion
     of millions of rows takes far longer than the check."""
     scope = None if changes.full else runner.incremental_scope(f"marts.{suite.NAME}")
     where = f" where ({scope}) or {getattr(suite, 'ALSO_CHECKED', 'false')}" if scope else ""
-    query = f"select * from {quoted('marts', suite.NAME)} as m{where}"
-    return con.sql(query).to_arrow_table().to_pandas(date_as_object=False)
+    columns = ", ".join(quoted(c) for c in getattr(suite, "COLUMNS", ())) or "*"
+    query = f"select {columns} from {quoted('marts', suite.NAME)} as m{where}"
+    # self_destruct: each Arrow column is freed once converted, so the two never both fill memory.
+    return con.sql(query).to_arrow_table().to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
 
 
 def require_every_ticker(con: duckdb.DuckDBPyConnection, settings: Settings, excused: tuple[str, ...] = ()) -> None:
@@ -137,7 +140,9 @@ def score_timeline(settings: Settings, run_id: str, claims: list[scorecard.Claim
 
 def export(settings: Settings, run_id: str) -> Publication:
     """The marts as parquet, with their manifest, into this run's version folder."""
-    return export_parquet(settings.warehouse_path, settings.version_dir(run_id) / "parquet", run_id)
+    return export_parquet(
+        settings.warehouse_path, settings.version_dir(run_id) / "parquet", run_id, runner.unique_keys()
+    )
 
 
 def report(settings: Settings, run_id: str) -> Path:

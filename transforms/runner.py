@@ -17,6 +17,9 @@ rebuilt: its query then returns exactly the rows the predicate holds for (the ro
 in the variables `changed` and `changed_ciks` reaches), and the runner replaces those rows. Where
 no change set is given the predicate holds everywhere and the query returns every row, so a full
 build and an incremental one run the same SQL.
+
+A table whose `.yml` declares `unique_key: [columns]` (which its suite checks) is exported in that
+order; any other in the order of all its columns.
 """
 
 from __future__ import annotations
@@ -115,6 +118,11 @@ def incremental_scope(relation: str, root: Path = ROOT) -> str | None:
     """The scope predicate of an incremental table (None for any other model)."""
     model = next(m for m in discover(root) if m.relation == relation)
     return (model.docs.get("incremental") or {}).get("scope")
+
+
+def unique_keys(root: Path = ROOT) -> dict[str, tuple[str, ...]]:
+    """table name -> its unique key, for every mart that declares one."""
+    return {m.name: tuple(m.docs["unique_key"]) for m in discover(root) if m.docs.get("unique_key")}
 
 
 def exists(con: duckdb.DuckDBPyConnection, model: Model) -> bool:

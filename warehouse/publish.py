@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import os
 import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,9 +39,9 @@ class Publication:
     rows: dict[str, int]
 
 
-def quoted(schema: str, name: str) -> str:
-    """A qualified name as SQL, for statements that take names only as text (catalog names)."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in (schema, name))
+def quoted(*parts: str) -> str:
+    """A (qualified) name as SQL, for statements that take names only as text (catalog names)."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in parts)
 
 
 def sql_string(text: str) -> str:
@@ -48,9 +49,12 @@ def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def export_parquet(warehouse_path: Path, parquet_dir: Path, run_id: str) -> Publication:
+def export_parquet(
+    warehouse_path: Path, parquet_dir: Path, run_id: str, keys: Mapping[str, Sequence[str]] | None = None
+) -> Publication:
     """Every mart as a parquet file in `parquet_dir` (a new version's, no reader sees it yet),
-    then the manifest: run, row counts, sha256 and schema of each file."""
+    then the manifest: run, row counts, sha256 and schema of each file. A mart with a unique key
+    in `keys` is written in its order."""
     parquet_dir.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         tables = [
@@ -59,7 +63,10 @@ def export_parquet(warehouse_path: Path, parquet_dir: Path, run_id: str) -> Publ
                 "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name"
             ).fetchall()
         ]
-        entries = {table: export_table(con, table, parquet_dir / f"{table}.parquet") for table in tables}
+        entries = {
+            table: export_table(con, table, parquet_dir / f"{table}.parquet", (keys or {}).get(table, ()))
+            for table in tables
+        }
     published_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     manifest = {"run_id": run_id, "published_at": published_at, "tables": entries}
     manifest_path = parquet_dir / "manifest.json"
@@ -68,11 +75,15 @@ def export_parquet(warehouse_path: Path, parquet_dir: Path, run_id: str) -> Publ
     return Publication(manifest_path, files, {table: entry["rows"] for table, entry in entries.items()})
 
 
-def export_table(con: duckdb.DuckDBPyConnection, table: str, target: Path) -> dict[str, object]:
-    """One mart to `target`; its manifest entry."""
-    # ORDER BY ALL: the same rows always give the same file. The relational API takes the path as
-    # a value, never spliced into SQL.
-    relation = con.sql(f"select * from {quoted('marts', table)} order by all")
+def export_table(
+    con: duckdb.DuckDBPyConnection, table: str, target: Path, key: Sequence[str] = ()
+) -> dict[str, object]:
+    """One mart to `target`, ordered by its unique `key` or else by all its columns, so the same
+    rows always give the same file (a sort on every column of millions of rows costs more than
+    twice one on the key); its manifest entry."""
+    # The relational API takes the path as a value, never spliced into SQL.
+    order = ", ".join(quoted(c) for c in key) if key else "all"
+    relation = con.sql(f"select * from {quoted('marts', table)} order by {order}")
     relation.write_parquet(str(target))
     # fetchall, not fetchone: DuckDB refuses the next query on a connection with rows left unread.
     [[rows]] = con.execute(f"select count(*) from {quoted('marts', table)}").fetchall()
