@@ -26,7 +26,7 @@ from pipeline.parsers.price_files import events
 from pipeline.raw_zone import PayloadFile, quarantine, quarantine_note
 from pipeline.runs import Outcome, check, record, recorded_run
 from pipeline.settings import Settings
-from pipeline.sources.prices import PriceBatch, PriceSource, YahooPrices, run_date
+from pipeline.sources.prices import Held, PriceBatch, PriceSource, YahooPrices, run_date
 from pipeline.sources.yahoo import LiveYahooClient
 from pipeline.steps import DIRECT, Steps
 from pipeline.summary import failed_line
@@ -57,10 +57,9 @@ def ingest_prices(
 ) -> IngestResult:
     with recorded_run(settings, "ingest_prices", source.mode, run_id) as run:
         with connect(settings.warehouse_path) as con:
-            last_dates = dict(con.execute("select ticker, max(date) from raw.prices group by ticker").fetchall())
-            loaded = loaded_hashes(con, staged_prices.ticker_names(settings))
+            held = held_prices(con, staged_prices.ticker_names(settings))
         try:
-            fetched = source.stage(settings, run.run_id, last_dates, loaded, steps)
+            fetched = source.stage(settings, run.run_id, held, steps)
             run.failed = dict(fetched.failed)
             result = load_staged(settings, run.run_id, fetched)
         finally:
@@ -70,14 +69,13 @@ def ingest_prices(
         return result
 
 
-def loaded_hashes(con: duckdb.DuckDBPyConnection, names: staged_prices.TickerNames) -> dict[str, str | None]:
-    """sha256 -> the ticker it stated (by its name, else its metadata), of every price payload loaded before."""
-    return {
-        sha: staged_prices.stated_ticker(names, Path(path).name, ticker)
-        for sha, path, ticker in con.execute(
-            "select sha256, path, ticker from meta.payloads where source != 'sec'"
-        ).fetchall()
-    }
+def held_prices(con: duckdb.DuckDBPyConnection, names: staged_prices.TickerNames) -> Held:
+    """Each ticker's last stored date, and the sha256 of every price payload loaded before with the
+    ticker it stated (by its name, else its metadata)."""
+    last_dates = dict(con.execute("select ticker, max(date) from raw.prices group by ticker").fetchall())
+    payloads = con.execute("select sha256, path, ticker from meta.payloads where source != 'sec'").fetchall()
+    loaded = {sha: staged_prices.stated_ticker(names, Path(path).name, ticker) for sha, path, ticker in payloads}
+    return Held(last_dates, loaded)
 
 
 def load_staged(settings: Settings, run_id: str, fetched: PriceBatch) -> IngestResult:

@@ -285,3 +285,25 @@ def test_members_are_staged_in_groups_of_25_or_32_mib():
     # 12 + 12 = 24 MiB; a third would be 36 > 32. 40 MiB stands alone; 1 + 31 = 32 fits; the last starts anew.
     assert [[m.size // mib for m in g] for g in groups(large)] == [[12, 12], [12], [40], [1, 31], [1]]
     assert groups([]) == []
+
+
+@pytest.mark.parametrize(("schema_name", "table"), [("FACTS_SCHEMA", "xbrl_facts"), ("FILINGS_SCHEMA", "filings")])
+def test_a_staged_partition_has_its_tables_columns_and_types(tmp_path, schema_name, table):
+    """The staged schemas restate raw.xbrl_facts and raw.filings for workers that never open the
+    warehouse: they must not drift from the migrations. DuckDB reads an empty table of each schema,
+    and its types must be the table's, column for column (all but the load's run_id and loaded_at)."""
+    import pyarrow as pa
+
+    from pipeline import bulk_members
+    from warehouse.connection import connect
+
+    with connect(tmp_path / "warehouse.duckdb") as con:
+        wanted = con.execute(
+            "select column_name, data_type from duckdb_columns() where schema_name = 'raw' and table_name = ? "
+            "and column_name not in ('run_id', 'loaded_at') order by column_index",
+            [table],
+        ).fetchall()
+        staged = pa.Table.from_pylist([], schema=getattr(bulk_members, schema_name))
+        con.register("staged", staged)
+        described = con.execute("select column_name, column_type from (describe staged)").fetchall()
+    assert sorted(described) == sorted(wanted)

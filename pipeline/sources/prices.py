@@ -38,20 +38,22 @@ class PriceBatch:
     failed: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Held:
+    """What the warehouse holds before a batch: each ticker's last stored date, and each price
+    payload loaded before (its sha256, with the ticker it stated)."""
+
+    last_dates: Mapping[str, dt.date] = field(default_factory=dict)
+    loaded: Mapping[str, str | None] = field(default_factory=dict)
+
+
 @runtime_checkable
 class PriceSource(Protocol):
     mode: str
 
-    def stage(
-        self,
-        settings: Settings,
-        run_id: str,
-        last_dates: Mapping[str, dt.date],
-        loaded: Mapping[str, str | None],
-        steps: Steps = DIRECT,
-    ) -> PriceBatch:
-        """This batch's payloads, stored in (or already part of) a raw zone, and staged; `loaded`
-        maps the sha256 of every price payload loaded before to its ticker."""
+    def stage(self, settings: Settings, run_id: str, held: Held, steps: Steps = DIRECT) -> PriceBatch:
+        """This batch's payloads, stored in (or already part of) a raw zone, and staged; those
+        `held` says were loaded before are skipped."""
         ...
 
 
@@ -85,13 +87,13 @@ class Fetched:
     failed: dict[str, SourceError]
 
 
-def chunks(settings: Settings, last_dates: Mapping[str, dt.date], loaded: Mapping[str, str | None]) -> list[Chunk]:
+def chunks(settings: Settings, held: Held) -> list[Chunk]:
     """The universe grouped by where each ticker's fetch starts, cut into chunks of price_chunk_size."""
     groups: dict[dt.date, list[str]] = {}
     for ticker in settings.universe:
-        groups.setdefault(fetch_start(settings, last_dates.get(ticker)), []).append(ticker)
+        groups.setdefault(fetch_start(settings, held.last_dates.get(ticker)), []).append(ticker)
     hashes: dict[str | None, dict[str, str | None]] = {}
-    for sha, ticker in loaded.items():
+    for sha, ticker in held.loaded.items():
         hashes.setdefault(ticker, {})[sha] = ticker
     size = settings.price_chunk_size
     return [
@@ -154,18 +156,9 @@ class YahooPrices:
     client: YahooClient
     mode: str = "live"
 
-    def stage(
-        self,
-        settings: Settings,
-        run_id: str,
-        last_dates: Mapping[str, dt.date],
-        loaded: Mapping[str, str | None],
-        steps: Steps = DIRECT,
-    ) -> PriceBatch:
+    def stage(self, settings: Settings, run_id: str, held: Held, steps: Steps = DIRECT) -> PriceBatch:
         acquire = steps.limiter(RateLimit(YAHOO, settings.yahoo_requests_per_second, settings.price_chunk_size))
-        fetched = steps.map(
-            partial(fetch_chunk, self.client, settings, run_id, acquire), chunks(settings, last_dates, loaded)
-        )
+        fetched = steps.map(partial(fetch_chunk, self.client, settings, run_id, acquire), chunks(settings, held))
         failed = {t: e for f in fetched for t, e in f.failed.items()}
         if len(failed) == len(settings.universe):
             raise nothing_fetched(settings.universe, failed)
@@ -180,14 +173,7 @@ class ReplayPrices:
     directory: Path
     mode: str = "replay"
 
-    def stage(
-        self,
-        settings: Settings,
-        run_id: str,
-        last_dates: Mapping[str, dt.date],
-        loaded: Mapping[str, str | None],
-        steps: Steps = DIRECT,
-    ) -> PriceBatch:
+    def stage(self, settings: Settings, run_id: str, held: Held, steps: Steps = DIRECT) -> PriceBatch:
         if "prices" not in replay_parts(self.directory):
             log.warning("%s has no prices/ folder: prices skipped, SEC filings only", self.directory)
             return PriceBatch([])
@@ -199,7 +185,7 @@ class ReplayPrices:
             raise PayloadError(f"{folder} holds no .csv or .parquet price files")
         size = settings.price_chunk_size
         staged = steps.map(
-            partial(stage_files, settings, run_id, loaded),
+            partial(stage_files, settings, run_id, held.loaded),
             [tuple(paths[i : i + size]) for i in range(0, len(paths), size)],
         )
         return PriceBatch(in_replay_order(s for chunk in staged for s in chunk))
@@ -213,14 +199,7 @@ class ImportedPrices:
     ticker: str | None = None
     mode: str = "import"
 
-    def stage(
-        self,
-        settings: Settings,
-        run_id: str,
-        last_dates: Mapping[str, dt.date],
-        loaded: Mapping[str, str | None],
-        steps: Steps = DIRECT,
-    ) -> PriceBatch:
+    def stage(self, settings: Settings, run_id: str, held: Held, steps: Steps = DIRECT) -> PriceBatch:
         missing = [str(f) for f in self.files if not Path(f).is_file()]
         if missing:
             raise PayloadError(f"no such file: {', '.join(missing)}")
@@ -231,6 +210,6 @@ class ImportedPrices:
         for f in self.files:
             data = Path(f).read_bytes()
             payload = store_copy(settings.raw_dir / "prices", Path(f), data, meta)
-            staged.append(stage(settings, run_id, loaded, payload, data))
+            staged.append(stage(settings, run_id, held.loaded, payload, data))
         log.info("copied %d file(s) into %s", len(staged), settings.raw_dir / "prices")
         return PriceBatch(staged)
