@@ -22,7 +22,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from expectations import raw_xbrl_facts
 from pipeline.bulk_members import Member, MemberResult, list_members
 from pipeline.ingest_bulk import BATCH_MEMBERS, load_members, parse_members
 from pipeline.settings import Settings
@@ -37,7 +36,7 @@ GIB = 1 << 30
 def parse_seconds(settings: Settings, members: list[Member], steps: Steps) -> tuple[float, list[MemberResult]]:
     """Seconds to stage every member with `steps`, and the results."""
     start = time.perf_counter()
-    results = parse_members(settings, members, raw_xbrl_facts.today(), steps)
+    results = parse_members(settings, members, settings.clock.today(), steps)
     return time.perf_counter() - start, results
 
 
@@ -46,7 +45,7 @@ def load(settings: Settings, results: list[MemberResult]) -> float:
     start = time.perf_counter()
     for first in range(0, len(results), BATCH_MEMBERS):
         with connect(settings.warehouse_path) as con:
-            load_members(con, results[first : first + BATCH_MEMBERS], "benchmark")
+            load_members(con, results[first : first + BATCH_MEMBERS], "benchmark", settings.clock.recorded())
     return time.perf_counter() - start
 
 

@@ -92,8 +92,9 @@ def parse_and_load(path: Path, con: duckdb.DuckDBPyConnection, companies) -> int
     found = read_payload(path)
     payload = PayloadFile(found.path, found.sha256, {**found.meta, **identify(path, "companyfacts")})
     fresh = [p for p in [payload] if p.sha256 not in loaded_hashes(con)]
-    facts, filings = read_batch(fresh, Settings(), "benchmark")
-    load(con, facts, filings, fresh, companies, "benchmark")
+    settings = Settings()
+    facts, filings = read_batch(fresh, settings, "benchmark")
+    load(con, facts, filings, fresh, companies, "benchmark", settings.clock.recorded())
     return len(facts)
 
 
@@ -160,8 +161,9 @@ def install_edgartools(venv: Path) -> str | None:
 
 
 def validation_seconds(path: Path) -> float:
-    batch, _ = read_batch([PayloadFile(path, "x", identify(path, "companyfacts"))], Settings(), "benchmark")
-    prepared = raw_xbrl_facts.prepare(batch)
+    settings = Settings()
+    batch, _ = read_batch([PayloadFile(path, "x", identify(path, "companyfacts"))], settings, "benchmark")
+    prepared = raw_xbrl_facts.prepare(batch, settings.clock.today())
     return timed(lambda: run_suite(raw_xbrl_facts.suite, prepared, raw_xbrl_facts.ID_COLUMNS))[0]
 
 

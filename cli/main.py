@@ -256,12 +256,8 @@ def prepare_reading(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> str | Partial:
-    from pipeline import summary, trading_calendar
+    from pipeline import summary
 
-    today = trading_calendar.today()
-    if replay is None and (closed := trading_calendar.closure(today)):
-        # As the scheduled flow does: a day without a session has no bars to fetch.
-        return f"{today} is not an NYSE session ({closed}): nothing to fetch"
     if orchestrated(settings):
         from flows.daily import daily
 

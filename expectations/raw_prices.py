@@ -29,7 +29,7 @@ def prepare(
     - `unexplained_move`: the close-to-close move on days without a split. `previous_close` holds
       (ticker, close) of the last stored bar before each ticker's batch, so a move across the
       boundary with what is already loaded is checked too.
-    - `days_after_run_date`: how far a bar is dated after `run_date` (today, UTC); above 0 fails.
+    - `days_after_run_date`: how far a bar is dated after `run_date` (today in New York); above 0 fails.
     - `exchange_closed`: the bar is dated on a day that is not in `sessions` (a weekend or a
       holiday); null for a bar dated after the run date, which fails on that already.
     - `missing_sessions`: the sessions with no bar between this bar and the ticker's previous bar,
@@ -132,7 +132,7 @@ def suite() -> gx.ExpectationSuite:
     )
     s.add_expectation(
         gxe.ExpectColumnValuesToBeBetween(
-            column="days_after_run_date", max_value=0, description="no bar dated after the run date (today, UTC)"
+            column="days_after_run_date", max_value=0, description="no bar dated after the run date (today in New York)"
         )
     )
     # One calendar, the NYSE's (XNYS), for every ticker: the index and the ETFs trade on the same sessions.

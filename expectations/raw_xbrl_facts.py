@@ -43,14 +43,9 @@ COUNT_UNITS = (
 KNOWN_UNIT = rf"^(?:[A-Z]{{3}}(?:/shares)?|{'|'.join(COUNT_UNITS)})$"
 
 
-def today() -> dt.date:
-    """The run date: today in UTC, the calendar SEC's `filed` dates are compared in."""
-    return dt.datetime.now(dt.UTC).date()
-
-
-def prepare(batch: pd.DataFrame, run_date: dt.date | None = None) -> pd.DataFrame:
+def prepare(batch: pd.DataFrame, run_date: dt.date) -> pd.DataFrame:
     """The batch plus day counts: `duration_days` (end - start), `filed_after_run_date_days`
-    (filed - the run date, default today in UTC: above 0 is a fact from the future) and, for 10-K
+    (filed - the run date, today in New York: above 0 is a fact from the future) and, for 10-K
     and 10-Q rows, `filed_after_end_days` (filed - end)."""
     end = pd.to_datetime(batch["end"])
     filed = pd.to_datetime(batch["filed"])
@@ -59,7 +54,7 @@ def prepare(batch: pd.DataFrame, run_date: dt.date | None = None) -> pd.DataFram
     return batch.assign(
         duration_days=duration,
         filed_after_end_days=after_end.where(batch["form"].isin(PERIODIC_FORMS)),
-        filed_after_run_date_days=(filed - pd.Timestamp(run_date or today())).dt.days,
+        filed_after_run_date_days=(filed - pd.Timestamp(run_date)).dt.days,
     )
 
 
@@ -102,7 +97,7 @@ def suite() -> gx.ExpectationSuite:
         gxe.ExpectColumnValuesToBeBetween(
             column="filed_after_run_date_days",
             max_value=0,
-            description="filed on or before the run date (today, UTC)",
+            description="filed on or before the run date (today in New York)",
         )
     )
     return s

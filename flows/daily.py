@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
-from prefect import flow, get_run_logger
-from prefect.context import FlowRunContext
+from prefect import flow
 
 from flows.parameters import Day, Runner
 from flows.secrets import with_secret_user_agent
 from flows.tasks import steps_for
 from pipeline import daily as core
-from pipeline import preflight, trading_calendar
+from pipeline import preflight
 from pipeline.settings import load_settings
-
-# Outside a flow run (the flow's function called directly), its lines go where the core's do.
-log = logging.getLogger("pipeline.flows.daily")
-
-
-def run_log() -> logging.Logger | logging.LoggerAdapter:
-    """The flow run's logger (its lines are in the run's log in Prefect), or `log` outside a run."""
-    return get_run_logger() if FlowRunContext.get() else log
 
 
 @flow(name="daily")
@@ -37,7 +27,7 @@ def daily(
     task_runner: Runner | None = None,
     dask_address: str | None = None,
     sec_bulk: bool | None = None,
-) -> core.DailyResult | None:
+) -> core.DailyResult:
     """Fetch live (or replay `replay_from`, a folder with prices/ and sec/), load, validate, build,
     publish; with `sec_bulk`, every SEC filer from SEC's bulk archives (`replay_from`'s sec/bulk/).
     A parameter left empty takes its value from the THESIS_* settings; a live run's SEC
@@ -45,14 +35,8 @@ def daily(
     `task_runner` `dask` fans the fetching and parsing out on Dask (`dask_address`, or a local
     cluster); the warehouse is written by this flow's process alone.
 
-    A live run on a day the NYSE is closed (in New York) does nothing and returns None: the schedule
-    is every weekday, and a holiday has no bars to fetch. A replay runs on any day."""
-    if replay_from is None:
-        today = trading_calendar.today()
-        closed = trading_calendar.closure(today)
-        if closed is not None:
-            run_log().info("%s is not an NYSE session (%s): nothing to fetch", today, closed)
-            return None
+    A run does the same on any day: a live one fetches what the warehouse lacks up to the last
+    completed NYSE session."""
     settings = load_settings(
         data_dir=data_dir,
         tickers=tickers,

@@ -7,7 +7,6 @@ it (warehouse/publish.py): the analyst copy goes in last, with the run's outcome
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +61,7 @@ def transform_and_validate(
         try:
             with transaction(con):
                 seeded = load_seeds(con, settings, run_id, outcomes)
-                built_at, print_ = dt.datetime.now(dt.UTC), increments.fingerprint(settings)
+                built_at, print_ = settings.clock.recorded(), increments.fingerprint(settings)
                 changes = increments.change_set(con, settings, print_)
                 built = runner.build(con, settings.variables(), incremental=not changes.full)
                 require_every_ticker(con, settings, excused)
@@ -141,7 +140,11 @@ def score_timeline(settings: Settings, run_id: str, claims: list[scorecard.Claim
 def export(settings: Settings, run_id: str) -> Publication:
     """The marts as parquet, with their manifest, into this run's version folder."""
     return export_parquet(
-        settings.warehouse_path, settings.version_dir(run_id) / "parquet", run_id, runner.unique_keys()
+        settings.warehouse_path,
+        settings.version_dir(run_id) / "parquet",
+        run_id,
+        settings.clock.stamp(),
+        runner.unique_keys(),
     )
 
 
@@ -154,7 +157,11 @@ def publish_version(settings: Settings, run_id: str, message: str) -> Path:
     `message`, into the version folder, then the switch that makes the folder current. The working
     database records the run as succeeded after this, so a run killed before the switch is not."""
     version = settings.version_dir(run_id)
-    publish_analyst_copy(settings.warehouse_path, version / "thesis.duckdb", RunEnd(run_id, "succeeded", message))
+    publish_analyst_copy(
+        settings.warehouse_path,
+        version / "thesis.duckdb",
+        RunEnd(run_id, "succeeded", message, settings.clock.recorded()),
+    )
     switch(settings.publish_dir, version)
     return settings.analyst_db_path
 

@@ -69,12 +69,12 @@ def ingest_sec_bulk(
                 notes.append(f"{name}: skipped {len(others)} member(s) not named CIK##########*.json: {others[0]}, ...")
         with connect(settings.warehouse_path) as con:
             changed = changed_members(con, members)
-        run_date = raw_xbrl_facts.today()  # no fact may be filed after it
+        run_date = settings.clock.today()  # no fact may be filed after it
         parsed: list[MemberResult] = []
         for start in range(0, len(changed), BATCH_MEMBERS):
             batch = parse_members(settings, changed[start : start + BATCH_MEMBERS], run_date, steps)
             with connect(settings.warehouse_path) as con:
-                load_members(con, batch, run.run_id)
+                load_members(con, batch, run.run_id, settings.clock.recorded())
             parsed += batch
         for note in notes:
             log.info(note)
@@ -132,12 +132,14 @@ def groups(members: Sequence[Member]) -> list[tuple[Member, ...]]:
     return [*cut, tuple(group)] if group else cut
 
 
-def load_members(con: duckdb.DuckDBPyConnection, results: Sequence[MemberResult], run_id: str) -> None:
+def load_members(
+    con: duckdb.DuckDBPyConnection, results: Sequence[MemberResult], run_id: str, loaded_at: dt.datetime
+) -> None:
     """One transaction: the staged members' rows, and their manifest rows."""
     staged = [r for r in results if r.error is None]
     if not staged:
         return
-    provenance = {"run_id": run_id, "loaded_at": dt.datetime.now(dt.UTC)}
+    provenance = {"run_id": run_id, "loaded_at": loaded_at}
     manifest = pd.DataFrame(
         [
             {
@@ -172,4 +174,4 @@ def validation_outcome(settings: Settings, run_id: str, parsed: Sequence[MemberR
     path = settings.reports_dir / "validation" / run_id / f"{raw_xbrl_facts.NAME}.json"
     report = {"suite": raw_xbrl_facts.NAME, "members": len(checked), "failed": [r._asdict() for r in failed]}
     write_atomic(path, json.dumps(report, indent=2).encode())
-    return Outcome(raw_xbrl_facts.NAME, not failed, len(checked), len(failed), summary, path)
+    return Outcome(raw_xbrl_facts.NAME, not failed, len(checked), len(failed), summary, path, settings.clock.recorded())

@@ -73,11 +73,11 @@ def ingest_filings(
         facts, filings = read_batch(fresh, settings, run.run_id)
         with connect(settings.warehouse_path) as con:
             if len(facts):
-                run_date = dt.datetime.now(dt.UTC).date()  # no fact may be filed after it
+                run_date = settings.clock.today()  # no fact may be filed after it
                 outcome = check(settings, run.run_id, raw_xbrl_facts, raw_xbrl_facts.prepare(facts, run_date))
                 record(con, run.run_id, outcome)
                 require_or_quarantine(settings, run.run_id, outcome, facts, fresh)
-            load(con, facts, filings, fresh, companies, run.run_id)
+            load(con, facts, filings, fresh, companies, run.run_id, settings.clock.recorded())
         skipped = len(batch.payloads) - len(fresh)
         run.message = (
             f"loaded {len(facts)} XBRL facts and {len(filings)} filings from {len(fresh)} SEC payload(s)"
@@ -108,7 +108,7 @@ def read_batch(payloads: list[PayloadFile], settings: Settings, run_id: str) -> 
             else:
                 filings.append(read_submissions(payload).assign(payload_sha256=payload.sha256))
         except PayloadError as exc:
-            moved = quarantine(settings.raw_dir, [payload], str(exc), run_id)
+            moved = quarantine(settings.raw_dir, [payload], str(exc), run_id, settings.clock.stamp())
             raise PayloadError(f"{exc}; nothing was loaded{quarantine_note(moved)}") from None
     return combine(facts, ["cik", "taxonomy", "concept", "unit", "period", "accn", "val"]), combine(
         filings, ["cik", "accession_number"]
@@ -128,7 +128,9 @@ def require_or_quarantine(
     keys = zip(*(facts[c].astype(str) for c in columns), strict=True)
     holding = {sha for sha, key in zip(facts["payload_sha256"], keys, strict=True) if key in failing}
     reason = f"validation of {outcome.suite} failed: {outcome.summary}"
-    moved = quarantine(settings.raw_dir, [p for p in payloads if p.sha256 in holding], reason, run_id)
+    moved = quarantine(
+        settings.raw_dir, [p for p in payloads if p.sha256 in holding], reason, run_id, settings.clock.stamp()
+    )
     raise ValidationFailed(reason + quarantine_note(moved), outcome.report_path)
 
 
@@ -146,9 +148,10 @@ def load(
     payloads: list[PayloadFile],
     companies: pd.DataFrame,
     run_id: str,
+    loaded_at: dt.datetime,
 ) -> None:
     """One transaction: facts, filings, and the payload and HTTP-validator records."""
-    provenance = {"run_id": run_id, "loaded_at": dt.datetime.now(dt.UTC)}
+    provenance = {"run_id": run_id, "loaded_at": loaded_at}
     rows = pd.concat(
         [facts.get("payload_sha256", pd.Series(dtype=str)), filings.get("payload_sha256", pd.Series(dtype=str))]
     ).value_counts()

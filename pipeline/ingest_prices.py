@@ -85,7 +85,7 @@ def load_staged(settings: Settings, run_id: str, fetched: PriceBatch) -> IngestR
     if not payloads:  # a replay folder with sec/ only, or nothing new
         return IngestResult(run_id, 0, 0, (), skipped, fetched.failed)
     batch = read_batch(fetched, settings)
-    today = run_date()
+    today = run_date(settings)
     with connect(settings.warehouse_path) as con:
         stored = stored_dates(con, batch)
         checked = raw_prices.prepare(
@@ -95,7 +95,7 @@ def load_staged(settings: Settings, run_id: str, fetched: PriceBatch) -> IngestR
         record(con, run_id, outcome)
         found = findings(outcome.report_path)
         require_or_quarantine(settings, run_id, outcome, found, batch, payloads)
-        load(con, flagged(batch, found), payloads, run_id)
+        load(con, flagged(batch, found), payloads, run_id, settings.clock.recorded())
     warn_missing_sessions(checked, outcome.report_path)
     warn_flagged(found, outcome.report_path)
     tickers = tuple(sorted(batch["ticker"].unique()))
@@ -144,7 +144,9 @@ def require_or_quarantine(
     keys = zip(batch["ticker"], batch["date"].astype(str), strict=True)
     holding = {sha for sha, key in zip(batch["payload_sha256"], keys, strict=True) if key in failing}
     reason = f"validation of {outcome.suite} failed: {outcome.summary}"
-    moved = quarantine(settings.raw_dir, [p for p in payloads if p.sha256 in holding], reason, run_id)
+    moved = quarantine(
+        settings.raw_dir, [p for p in payloads if p.sha256 in holding], reason, run_id, settings.clock.stamp()
+    )
     raise ValidationFailed(reason + quarantine_note(moved), outcome.report_path)
 
 
@@ -220,10 +222,15 @@ def warn_missing_sessions(checked: pd.DataFrame, report_path: Path) -> None:
         log.warning("NYSE sessions with no bar (a warning; the bars loaded): %s (report: %s)", listed, report_path)
 
 
-def load(con: duckdb.DuckDBPyConnection, batch: pd.DataFrame, payloads: list[PayloadFile], run_id: str) -> None:
+def load(
+    con: duckdb.DuckDBPyConnection,
+    batch: pd.DataFrame,
+    payloads: list[PayloadFile],
+    run_id: str,
+    loaded_at: dt.datetime,
+) -> None:
     """One transaction: the bars, their dividend and split events, and the payload records."""
-    now = dt.datetime.now(dt.UTC)
-    provenance = {"run_id": run_id, "loaded_at": now}
+    provenance = {"run_id": run_id, "loaded_at": loaded_at}
     prices = batch.drop(columns=["dividend", "split_ratio"]).assign(
         volume=batch["volume"].round().astype("int64"), **provenance
     )

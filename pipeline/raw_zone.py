@@ -57,10 +57,6 @@ class PayloadFile:
         return (str(self.meta.get("received_at", "")), self.path.name)
 
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
 def store(directory: Path, stem: str, suffix: str, data: bytes, meta: Mapping[str, object]) -> PayloadFile:
     """Store one payload and its metadata; the payload first, so a listed payload is whole."""
     digest = sha256_bytes(data)
@@ -77,14 +73,17 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def store_frame(directory: Path, ticker: str, data: bytes, meta: Mapping[str, object]) -> PayloadFile:
+def store_frame(
+    directory: Path, ticker: str, data: bytes, meta: Mapping[str, object], received_at: dt.datetime
+) -> PayloadFile:
     """A frame as received (`data`, its parquet_bytes), named for its ticker and when it came."""
-    received_at = utc_now()
     stem = f"{ticker}.{received_at:%Y%m%dT%H%M%SZ}"
     return store(directory, stem, ".parquet", data, {**meta, "ticker": ticker, "received_at": received_at.isoformat()})
 
 
-def store_copy(directory: Path, source: Path, data: bytes, meta: Mapping[str, object]) -> PayloadFile:
+def store_copy(
+    directory: Path, source: Path, data: bytes, meta: Mapping[str, object], received_at: dt.datetime
+) -> PayloadFile:
     """A copy of `source`, whose bytes are `data`. The original name is kept in front: a ticker
     read from the name still reads the same."""
     return store(
@@ -92,7 +91,7 @@ def store_copy(directory: Path, source: Path, data: bytes, meta: Mapping[str, ob
         source.name.removesuffix(source.suffix),
         source.suffix,
         data,
-        {**meta, "original_path": str(source), "received_at": utc_now().isoformat()},
+        {**meta, "original_path": str(source), "received_at": received_at.isoformat()},
     )
 
 
@@ -142,7 +141,7 @@ def replay_parts(folder: Path) -> tuple[str, ...]:
     return parts
 
 
-def quarantine(raw_dir: Path, payloads: Iterable[PayloadFile], reason: str, run_id: str) -> list[Path]:
+def quarantine(raw_dir: Path, payloads: Iterable[PayloadFile], reason: str, run_id: str, at: dt.datetime) -> list[Path]:
     """Move each payload that sits in the raw zone `raw_dir` (and its metadata) to
     `raw_dir/_quarantine/`, in the same sub-folder, beside a note saying why. Payloads elsewhere (a
     replayed folder that is not this raw zone, the bundled sample) are never moved. Returns where
@@ -157,7 +156,7 @@ def quarantine(raw_dir: Path, payloads: Iterable[PayloadFile], reason: str, run_
             continue
         target = raw_dir / QUARANTINE / relative
         # The note first: a kill before the moves leaves the payload where it was, to fail again.
-        write_atomic(note_path(target), f"{utc_now().isoformat()} run {run_id}: {reason}\n".encode())
+        write_atomic(note_path(target), f"{at.isoformat()} run {run_id}: {reason}\n".encode())
         os.replace(payload.path, target)
         if meta_path(payload.path).exists():
             os.replace(meta_path(payload.path), meta_path(target))

@@ -37,7 +37,7 @@ def held(settings: Settings, command: str) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = acquire(path, settings.lock_wait_seconds, settings.data_dir)
     try:
-        write_holder(fd, command)
+        write_holder(fd, command, settings.clock.stamp())
         yield
     finally:
         path.unlink(missing_ok=True)  # while still locked: no one can lock this file after it is gone
@@ -73,12 +73,12 @@ def is_current_file(fd: int, path: Path) -> bool:
         return False
 
 
-def write_holder(fd: int, command: str) -> None:
+def write_holder(fd: int, command: str, started_at: dt.datetime) -> None:
     holder = {
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "command": command,
-        "started_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "started_at": started_at.isoformat(),
     }
     os.ftruncate(fd, 0)
     os.pwrite(fd, json.dumps(holder).encode(), 0)

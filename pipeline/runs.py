@@ -23,6 +23,7 @@ import pandas as pd
 
 from expectations.validate import run_suite
 from pipeline import run_lock
+from pipeline.clock import Clock
 from pipeline.errors import ValidationFailed
 from pipeline.settings import Settings
 from warehouse.connection import connect, transaction
@@ -44,10 +45,11 @@ class Outcome:
     failed: int
     summary: str
     report_path: Path
+    validated_at: dt.datetime
 
 
-def new_run_id() -> str:
-    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+def new_run_id(clock: Clock) -> str:
+    return f"{clock.recorded():%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 @dataclass
@@ -66,13 +68,13 @@ def recorded_run(settings: Settings, flow: str, mode: str, run_id: str | None) -
         yield RunRecord(run_id)
         return
     with run_lock.held(settings, flow):
-        record = RunRecord(new_run_id())
+        record = RunRecord(new_run_id(settings.clock))
         with connect(settings.warehouse_path) as con, transaction(con):
-            abandon_killed_runs(con, record.run_id)
+            abandon_killed_runs(con, record.run_id, settings.clock.recorded())
             con.execute(
                 "insert into meta.runs (run_id, flow, mode, started_at, status, parameters) "
-                "values (?, ?, ?, now(), 'running', ?)",
-                [record.run_id, flow, mode, settings.parameters()],
+                "values (?, ?, ?, ?, 'running', ?)",
+                [record.run_id, flow, mode, settings.clock.recorded(), settings.parameters()],
             )
         try:
             sweep(settings)
@@ -83,7 +85,7 @@ def recorded_run(settings: Settings, flow: str, mode: str, run_id: str | None) -
         finish(settings, record.run_id, "succeeded", record.message, record.failed)
 
 
-def abandon_killed_runs(con: duckdb.DuckDBPyConnection, found_by: str) -> None:
+def abandon_killed_runs(con: duckdb.DuckDBPyConnection, found_by: str, at: dt.datetime) -> None:
     """Runs still `running` while this one holds the lock were killed: mark them and drop their rows."""
     killed = [
         r[0] for r in con.execute("select run_id from meta.runs where status = 'running' order by run_id").fetchall()
@@ -92,9 +94,9 @@ def abandon_killed_runs(con: duckdb.DuckDBPyConnection, found_by: str) -> None:
         return
     log.warning("runs %s ended without finishing (killed?): marked abandoned", ", ".join(killed))
     con.execute(
-        "update meta.runs set status = 'abandoned', finished_at = now(), "
+        "update meta.runs set status = 'abandoned', finished_at = ?, "
         "message = 'ended without finishing (killed?); found by run ' || ? where status = 'running'",
-        [found_by],
+        [at, found_by],
     )
     discard_rows(con, killed)
 
@@ -114,8 +116,8 @@ def sweep(settings: Settings) -> None:
 def finish(settings: Settings, run_id: str, status: str, message: str, failed: dict[str, str]) -> None:
     with connect(settings.warehouse_path) as con, transaction(con):
         con.execute(
-            "update meta.runs set status = ?, message = ?, failed = ?, finished_at = now() where run_id = ?",
-            [status, message, json.dumps(failed) if failed else None, run_id],
+            "update meta.runs set status = ?, message = ?, failed = ?, finished_at = ? where run_id = ?",
+            [status, message, json.dumps(failed) if failed else None, settings.clock.recorded(), run_id],
         )
         if status != "succeeded":
             discard_rows(con, [run_id])
@@ -126,13 +128,15 @@ def check(settings: Settings, run_id: str, suite: ModuleType, frame: pd.DataFram
     result = run_suite(suite.suite, frame, suite.ID_COLUMNS)
     path = settings.reports_dir / "validation" / run_id / f"{suite.NAME}.json"
     write_atomic(path, json.dumps(result.report, indent=2, default=str).encode())
-    return Outcome(result.suite, result.success, result.evaluated, result.failed, result.summary, path)
+    return Outcome(
+        result.suite, result.success, result.evaluated, result.failed, result.summary, path, settings.clock.recorded()
+    )
 
 
 def record(con: duckdb.DuckDBPyConnection, run_id: str, outcome: Outcome) -> None:
     con.execute(
         "insert or replace into meta.validations by name select ? as run_id, ? as suite, ? as success, "
-        "? as evaluated, ? as failed, ? as summary, ? as report_path, now() as validated_at",
+        "? as evaluated, ? as failed, ? as summary, ? as report_path, ? as validated_at",
         [
             run_id,
             outcome.suite,
@@ -141,6 +145,7 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str, outcome: Outcome) -> Non
             outcome.failed,
             outcome.summary,
             str(outcome.report_path),
+            outcome.validated_at,
         ],
     )
 

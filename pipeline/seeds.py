@@ -7,7 +7,6 @@ the build's transaction, so an edit takes effect at the next `thesis build`.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,7 +99,7 @@ def load_seeds(
     """Every seed validated, then each replaces its table whole (a line removed from the file is
     gone from the table too), inside the caller's transaction. Returns rows per seed."""
     frames = [(seed, validated(seed, settings, run_id, outcomes)) for seed in SEEDS]
-    provenance = {"run_id": run_id, "loaded_at": dt.datetime.now(dt.UTC)}
+    provenance = {"run_id": run_id, "loaded_at": settings.clock.recorded()}
     for seed, frame in frames:
         columns = table_columns(con, seed.table)
         rows = frame.assign(**provenance)

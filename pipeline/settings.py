@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from pipeline.clock import Clock, moment
 from pipeline.errors import SettingsError
 
 ENV_PREFIX = "THESIS_"
@@ -48,9 +49,11 @@ class Settings(BaseSettings):
     anchor_date: dt.date = dt.date(2025, 8, 1)
     # First day fetched for a ticker the warehouse has never seen: 252 sessions before the anchor.
     history_start: dt.date = dt.date(2024, 7, 1)
-    # Calendar days re-fetched before the last stored date, so revised bars and the partial
-    # intraday bar are replaced.
+    # Calendar days re-fetched before the last stored date, so revised bars are replaced.
     lookback_days: int = Field(10, ge=0, le=366)
+    # Minutes after a session's close before its bar counts as final: Yahoo's daily bar settles to
+    # the official close a few minutes after the bell. Until then the session is in progress.
+    session_settle_minutes: int = Field(30, ge=0, le=720)
     # Upper bounds on durations: a value past them is a typo, and they keep out `inf`.
     fetch_timeout_seconds: float = Field(60.0, gt=0, le=3600)
     fetch_retries: int = Field(3, ge=0, le=10)
@@ -92,6 +95,9 @@ class Settings(BaseSettings):
     yahoo_requests_per_second: float = Field(2.0, gt=0, le=50)
     # Rebuild every mart from scratch instead of only what new rows change (`thesis build --full`).
     full_build: bool = False
+    # The moment a run works for (pipeline/clock.py): a date (that day at 17:00 in New York) or an
+    # ISO date-time. None: the real time.
+    today: dt.datetime | None = None
 
     @field_validator("tickers", "hyperscalers", mode="before")
     @classmethod
@@ -119,6 +125,11 @@ class Settings(BaseSettings):
             return dt.date.fromisoformat(value.strip())
         return value
 
+    @field_validator("today", mode="before")
+    @classmethod
+    def _moment(cls, value: Any) -> Any:
+        return moment(value) if isinstance(value, str | dt.date) else value
+
     @model_validator(mode="before")
     @classmethod
     def _tickers_from_file(cls, data: Any) -> Any:
@@ -143,6 +154,17 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def clock(self) -> Clock:
+        return Clock(self.today)
+
+    @property
+    def last_session(self) -> dt.date:
+        """The last NYSE session closed (and settled) by the clock: what a live run fetches up to."""
+        from pipeline import trading_calendar  # builds a calendar: only where a session is asked for
+
+        return trading_calendar.last_closed(self.clock.now(), dt.timedelta(minutes=self.session_settle_minutes))
 
     @property
     def universe(self) -> tuple[str, ...]:

@@ -55,7 +55,7 @@ def stage(
     try:
         bars = read_price_payload(payload, data, names)
     except PayloadError as exc:
-        moved = quarantine(settings.raw_dir, [payload], str(exc), run_id)
+        moved = quarantine(settings.raw_dir, [payload], str(exc), run_id, settings.clock.stamp())
         raise PayloadError(f"{exc}; nothing was loaded{quarantine_note(moved)}") from None
     path = staged_folder(settings, run_id) / f"{payload.sha256}.parquet"
     write_atomic(path, parquet_bytes(bars))

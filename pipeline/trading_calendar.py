@@ -11,19 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import warnings
-from zoneinfo import ZoneInfo
 
 import exchange_calendars
 import pandas as pd
 
+from pipeline.clock import NEW_YORK
+
 EXCHANGE = "XNYS"
-NEW_YORK = ZoneInfo("America/New_York")
-EARLIEST_YEAR = 1980  # the calendar is built from here (or earlier, when asked for an earlier date)
-
-
-def today() -> dt.date:
-    """Today in New York, where the sessions are."""
-    return dt.datetime.now(NEW_YORK).date()
+# The calendar is built from EARLIEST_YEAR (or earlier, when asked for an earlier date) to a year
+# past LATEST_YEAR or past the date asked for: one calendar serves a process.
+EARLIEST_YEAR = 1980
+LATEST_YEAR = 2030
 
 
 def sessions(start: dt.date, end: dt.date) -> list[dt.date]:
@@ -32,6 +30,24 @@ def sessions(start: dt.date, end: dt.date) -> list[dt.date]:
         return []
     days = _calendar_for(start, end).sessions_in_range(pd.Timestamp(start), pd.Timestamp(end))
     return [d.date() for d in days]
+
+
+def closes_at(session: dt.date) -> dt.datetime:
+    """When the NYSE session of `session` closed (or closes), in UTC: 16:00 in New York, 13:00 on a
+    half-day. ValueError when `session` is not a session."""
+    close = _calendar_for(session, session).session_close(pd.Timestamp(session))
+    return close.to_pydatetime().astimezone(dt.UTC)
+
+
+def last_closed(moment: dt.datetime, settle: dt.timedelta) -> dt.date:
+    """The last session whose close, plus `settle` for the vendors' final figures, is at or before
+    `moment` (aware): on a Saturday, Friday; on a Tuesday at 11:00 in New York, Monday."""
+    day = moment.astimezone(NEW_YORK).date()
+    calendar = _calendar_for(day - dt.timedelta(days=14), day)
+    session = calendar.date_to_session(pd.Timestamp(day), direction="previous")
+    if calendar.session_close(session).to_pydatetime() + settle > moment:
+        session = calendar.previous_session(session)
+    return session.date()
 
 
 def is_session(day: dt.date) -> bool:
@@ -52,8 +68,8 @@ def closure(day: dt.date) -> str | None:
 
 
 def _calendar_for(start: dt.date, end: dt.date) -> exchange_calendars.ExchangeCalendar:
-    """A calendar covering `start` to `end`: usually the one from EARLIEST_YEAR to next year."""
-    return _calendar(min(start.year, EARLIEST_YEAR), max(end.year, today().year + 1))
+    """A calendar covering `start` to `end`: usually the one from EARLIEST_YEAR to LATEST_YEAR."""
+    return _calendar(min(start.year, EARLIEST_YEAR), max(end.year + 1, LATEST_YEAR))
 
 
 @functools.cache

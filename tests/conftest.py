@@ -25,6 +25,9 @@ for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PRO
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
 for name in [n for n in os.environ if n.startswith("THESIS_")]:
     del os.environ[name]
+# The pipeline's clock, fixed for every test and every child process: an ordinary Tuesday after
+# the close. A test of another day sets its own.
+os.environ["THESIS_TODAY"] = "2026-12-01"
 
 
 class NetworkBlocked(RuntimeError):

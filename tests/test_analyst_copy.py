@@ -1,5 +1,6 @@
 """The analyst copy opens in DuckDB 1.5, the newest CLI analysts can install, and README's queries run on it."""
 
+import datetime as dt
 import re
 import subprocess
 import sys
@@ -99,7 +100,9 @@ def test_publishing_writes_duckdb_1_4_storage_under_a_path_with_an_apostrophe(tm
     target.with_name("thesis.duckdb.wal").write_bytes(b"a log of another file")
     target.write_bytes(b"half a database")
 
-    publish_analyst_copy(warehouse, target, RunEnd("r1", "succeeded", "it's done"))
+    publish_analyst_copy(
+        warehouse, target, RunEnd("r1", "succeeded", "it's done", dt.datetime(2026, 12, 1, 22, tzinfo=dt.UTC))
+    )
 
     assert sorted(p.name for p in target.parent.iterdir()) == ["thesis.duckdb"]
     with duckdb.connect(str(target), read_only=True) as con:

@@ -28,8 +28,10 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def tomorrow() -> dt.date:
-    """The day after the pipeline's run date (today in UTC)."""
-    return dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    """The day after the pipeline's run date (today in New York by the suite's clock, THESIS_TODAY)."""
+    from pipeline.settings import Settings
+
+    return Settings().clock.today() + dt.timedelta(days=1)
 
 
 def replay_with_a_future_fact(folder: Path, *, with_prices: bool = False) -> Path:
@@ -46,7 +48,9 @@ def replay_with_a_future_fact(folder: Path, *, with_prices: bool = False) -> Pat
 
 
 # The rule, then the row by the suite's ID_COLUMNS (cik, concept, unit, period, accn).
-EXPECTED_FAILURE = f"filed on or before the run date (today, UTC) failed on 1 row: 1341439 {RPO} USD {PERIOD} {ACCN}"
+EXPECTED_FAILURE = (
+    f"filed on or before the run date (today in New York) failed on 1 row: 1341439 {RPO} USD {PERIOD} {ACCN}"
+)
 
 
 def facts_loaded(warehouse: Path) -> int:
@@ -176,7 +180,7 @@ def test_a_stored_bar_from_the_future_does_not_move_the_next_fetch_past_today(se
     from pipeline.sources.yahoo import RecordedYahooClient
     from warehouse.connection import connect
 
-    today = dt.datetime.now(dt.UTC).date()
+    today = settings.clock.today()
     with connect(settings.warehouse_path) as con:  # as an earlier release stored it
         con.execute(
             "insert into raw.prices (ticker, date, open, high, low, close, adj_close, volume, close_is_adjusted, "

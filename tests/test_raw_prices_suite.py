@@ -94,7 +94,7 @@ def test_a_bar_dated_after_the_run_date_fails_naming_ticker_and_date():
     frame = batch([100, 101, 102], days=[dt.date(2026, 1, 28), dt.date(2026, 1, 29), dt.date(2026, 1, 30)])
     outcome = validate(frame, run_date=dt.date(2026, 1, 29))
     assert not outcome.success and outcome.failed == 1
-    assert outcome.summary == "no bar dated after the run date (today, UTC) failed on 1 row: AAA 2026-01-30"
+    assert outcome.summary == "no bar dated after the run date (today in New York) failed on 1 row: AAA 2026-01-30"
 
 
 def test_a_bar_on_christmas_fails_as_a_closed_day():
@@ -155,13 +155,13 @@ def csv(path, rows):
 
 
 def test_ingest_refuses_a_bar_dated_tomorrow_and_loads_nothing(settings, tmp_path):
-    tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    tomorrow = settings.clock.today() + dt.timedelta(days=1)
     files = [csv(tmp_path / "AAA.csv", ["2025-03-03", "2025-03-04", tomorrow.isoformat()])]
     settings = settings.model_copy(update={"tickers": ("AAA",)})
     with pytest.raises(ValidationFailed) as failure:
         ingest_prices(settings, ImportedPrices(files))
     assert str(failure.value).startswith(
-        f"validation of raw_prices failed: no bar dated after the run date (today, UTC) failed on 1 row: "
+        f"validation of raw_prices failed: no bar dated after the run date (today in New York) failed on 1 row: "
         f"AAA {tomorrow.isoformat()}"
     )
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:

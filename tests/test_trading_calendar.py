@@ -1,4 +1,4 @@
-"""NYSE sessions (pipeline.trading_calendar), and the daily flow on a day the exchange is closed.
+"""NYSE sessions (pipeline.trading_calendar), the clock, and the daily flow on a day the exchange is closed.
 
 The dates are worked out from the calendar of the year: in November 2026 the 1st is a Sunday, so
 the fourth Thursday, Thanksgiving, is the 26th; the Friday after it is a session (it closes early).
@@ -6,7 +6,6 @@ the fourth Thursday, Thanksgiving, is the 26th; the Friday after it is a session
 """
 
 import datetime as dt
-import logging
 
 import pytest
 
@@ -52,55 +51,52 @@ def test_an_empty_range_has_no_sessions():
     assert trading_calendar.sessions(day("2026-11-28"), day("2026-11-29")) == []  # a weekend
 
 
-def test_today_is_the_date_in_new_york():
-    utc = dt.datetime.now(dt.UTC)
-    assert trading_calendar.today() in {utc.date(), (utc - dt.timedelta(hours=5)).date()}
+def test_the_clock_is_the_setting_and_a_date_alone_is_after_the_close():
+    from pipeline.settings import Settings
+
+    saturday = Settings(today="2026-12-05").clock
+    assert saturday.today() == day("2026-12-05")
+    assert saturday.now() == dt.datetime(2026, 12, 5, 22, 0, tzinfo=dt.UTC)  # 17:00 in New York (EST)
+    summer = Settings(today="2026-07-23").clock.now()
+    assert summer == dt.datetime(2026, 7, 23, 21, 0, tzinfo=dt.UTC)  # 17:00 in New York (EDT)
+    # A time with no offset is New York's; 01:30 UTC on the 6th is still the 5th there.
+    assert Settings(today="2026-12-05T09:30").clock.now() == dt.datetime(2026, 12, 5, 14, 30, tzinfo=dt.UTC)
+    assert Settings(today="2026-12-06T01:30+00:00").clock.today() == day("2026-12-05")
+
+
+def test_a_clock_setting_that_is_not_a_moment_is_refused_in_one_line():
+    from pipeline.errors import SettingsError
+    from pipeline.settings import load_settings
+
+    with pytest.raises(SettingsError) as refused:
+        load_settings(today="Saturday")
+    assert str(refused.value) == (
+        "--today='Saturday' is not valid: expected a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM[+HH:MM])"
+    )
 
 
 class Started(Exception):
-    """Raised where the flow would read its settings: it got past the holiday check."""
+    """Raised where the flow reads its settings: it went on to work."""
 
 
 @pytest.fixture
-def flow_on(monkeypatch):
-    """The daily flow's function, with "today" in New York set to the given date and the settings
-    refused, so a flow that goes on to work stops at once."""
+def daily_flow(monkeypatch):
+    """The daily flow's function with its settings refused, so a flow that goes on to work stops at once."""
     import flows.daily
 
     def refuse(**flags):
         raise Started(flags)
 
     monkeypatch.setattr(flows.daily, "load_settings", refuse)
-
-    def on(date):
-        monkeypatch.setattr(trading_calendar, "today", lambda: date)
-        return flows.daily.daily.fn
-
-    return on
+    return flows.daily.daily.fn
 
 
-def test_the_daily_flow_does_nothing_on_thanksgiving_and_says_so(flow_on, tmp_path, caplog):
-    data_dir = tmp_path / "var"
-    with caplog.at_level(logging.INFO, logger="pipeline.flows.daily"):
-        assert flow_on(day("2026-11-26"))(data_dir=str(data_dir)) is None
-    assert [r.getMessage() for r in caplog.records if r.name == "pipeline.flows.daily"] == [
-        "2026-11-26 is not an NYSE session (Thanksgiving): nothing to fetch"
-    ]
-    assert not data_dir.exists()
-
-
-def test_the_daily_flow_does_nothing_on_the_day_of_mourning(flow_on, tmp_path, caplog):
-    with caplog.at_level(logging.INFO, logger="pipeline.flows.daily"):
-        assert flow_on(day("2025-01-09"))(data_dir=str(tmp_path / "var")) is None
-    assert "2025-01-09 is not an NYSE session (special closure): nothing to fetch" in caplog.text
-    assert not (tmp_path / "var").exists()
-
-
-def test_the_daily_flow_runs_on_a_session(flow_on, tmp_path):
+@pytest.mark.parametrize("today", ["2026-11-26", "2026-12-05", "2025-01-09", "2026-11-27"])
+def test_the_daily_flow_goes_on_whatever_the_day(daily_flow, monkeypatch, tmp_path, today):
+    """Thanksgiving, a Saturday, the day of mourning and a session alike: the flow checks its
+    parameters and works; only what the warehouse already holds makes a run fetch nothing."""
+    monkeypatch.setenv("THESIS_TODAY", today)
     with pytest.raises(Started):
-        flow_on(day("2026-11-27"))(data_dir=str(tmp_path / "var"))
-
-
-def test_a_replay_runs_on_a_holiday(flow_on, tmp_path):
+        daily_flow(data_dir=str(tmp_path / "var"))
     with pytest.raises(Started):
-        flow_on(day("2026-11-26"))(data_dir=str(tmp_path / "var"), replay_from=str(tmp_path / "raw"))
+        daily_flow(data_dir=str(tmp_path / "var"), replay_from=str(tmp_path / "raw"))

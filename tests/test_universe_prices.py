@@ -105,7 +105,6 @@ def test_the_command_names_a_failed_ticker_in_its_exit_status(published, tmp_pat
     """ORCL brings nothing today; its stored bars stay, NVDA and ^SOX load, the build publishes,
     and `thesis run` ends with the failed tickers in one line and exit status 3."""
     import pipeline.daily
-    import pipeline.trading_calendar
     from cli.main import main
 
     recorded = tmp_path / "recorded"
@@ -114,7 +113,7 @@ def test_the_command_names_a_failed_ticker_in_its_exit_status(published, tmp_pat
         [path] = (SAMPLE_DIR / "prices").glob(f"{ticker}.*.parquet")
         shutil.copy(path, recorded / f"{ticker}.parquet")
     monkeypatch.setenv("THESIS_SEC_USER_AGENT", "Universe Test universe@example.com")
-    monkeypatch.setattr(pipeline.trading_calendar, "today", lambda: dt.date(2026, 3, 6))
+    monkeypatch.setenv("THESIS_TODAY", "2026-03-06")
     monkeypatch.setattr(pipeline.daily, "live_prices", lambda settings: YahooPrices(RecordedYahooClient(recorded)))
     monkeypatch.setattr(pipeline.daily, "live_filings", lambda settings: ReplaySecFilings(SAMPLE_DIR, mode="sample"))
     capsys.readouterr()
@@ -145,7 +144,7 @@ def yahoo(realdata, monkeypatch, tmp_path):
     """A loopback Yahoo serving the recorded chart answers (MSFT, AAPL), and its 404 for any other symbol."""
     forget_time_zones(tmp_path / "yfinance", "MSFT", "AAPL", "NVDX")
     server = FaultServer(yahoo_answer)
-    aim(monkeypatch.setattr, server.url, server.url, dt.date(2026, 3, 6))
+    aim(monkeypatch.setattr, server.url, server.url)
     yield server
     server.close()
     forget_time_zones(tmp_path / "yfinance", "MSFT", "AAPL", "NVDX")

@@ -50,7 +50,11 @@ def sql_string(text: str) -> str:
 
 
 def export_parquet(
-    warehouse_path: Path, parquet_dir: Path, run_id: str, keys: Mapping[str, Sequence[str]] | None = None
+    warehouse_path: Path,
+    parquet_dir: Path,
+    run_id: str,
+    published_at: dt.datetime,
+    keys: Mapping[str, Sequence[str]] | None = None,
 ) -> Publication:
     """Every mart as a parquet file in `parquet_dir` (a new version's, no reader sees it yet),
     then the manifest: run, row counts, sha256 and schema of each file. A mart with a unique key
@@ -67,8 +71,7 @@ def export_parquet(
             table: export_table(con, table, parquet_dir / f"{table}.parquet", (keys or {}).get(table, ()))
             for table in tables
         }
-    published_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    manifest = {"run_id": run_id, "published_at": published_at, "tables": entries}
+    manifest = {"run_id": run_id, "published_at": published_at.isoformat(), "tables": entries}
     manifest_path = parquet_dir / "manifest.json"
     write_atomic(manifest_path, json.dumps(manifest, indent=2).encode())
     files = {table: parquet_dir / entry["file"] for table, entry in entries.items()}
@@ -108,6 +111,7 @@ class RunEnd:
     run_id: str
     status: str
     message: str
+    finished_at: dt.datetime
 
 
 def publish_analyst_copy(warehouse_path: Path, target: Path, ended: RunEnd) -> None:
@@ -147,8 +151,8 @@ def in_analyst_format(warehouse_path: Path) -> bool:
 def end_run(con: duckdb.DuckDBPyConnection, database: str, ended: RunEnd) -> None:
     """`ended` written into meta.runs of the copy (`database`: its catalog and a dot, or none)."""
     con.execute(
-        f"update {database}meta.runs set status = ?, message = ?, finished_at = now() where run_id = ?",
-        [ended.status, ended.message, ended.run_id],
+        f"update {database}meta.runs set status = ?, message = ?, finished_at = ? where run_id = ?",
+        [ended.status, ended.message, ended.finished_at, ended.run_id],
     )
 
 

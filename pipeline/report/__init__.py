@@ -11,7 +11,6 @@ from pathlib import Path
 import duckdb
 
 from pipeline import scorecard
-from pipeline.raw_zone import utc_now
 from pipeline.report import sections
 from pipeline.report.html import page
 from pipeline.settings import Settings
@@ -25,7 +24,7 @@ SAMPLE_BANNER = "SAMPLE DATA: made by the project to exercise the pipeline, not 
 def render(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     runner.set_variables(con, settings.variables())
     run = con.execute("select run_id, flow, mode from meta.runs order by started_at desc limit 1").fetchone()
-    lines = [f"Generated {utc_now():%Y-%m-%d %H:%M} UTC."]
+    lines = [f"Generated {settings.clock.recorded():%Y-%m-%d %H:%M} UTC."]
     if run:
         lines.append(f"Run {run[0]} ({run[1]}, {run[2]}).")
     headline = sections.tally(con)

@@ -24,7 +24,7 @@ import requests
 
 from pipeline.errors import SourceError, Throttled, TransientSourceError
 from pipeline.rate_limit import RateLimit, local_limiter
-from pipeline.raw_zone import meta_path, read_meta, utc_now
+from pipeline.raw_zone import meta_path, read_meta
 from pipeline.retry import retrying
 from pipeline.settings import Settings
 from pipeline.sources.sec import SEC_RATE, is_throttled, not_found, require_user_agent
@@ -116,7 +116,7 @@ class LiveSecBulk:
                 if response.status_code == 304:
                     return False
                 judge(response, url, subject)
-                received_at = utc_now()
+                received_at = settings.clock.stamp()
                 sha256, size = write_atomic_stream(path, zip_chunks(response, url, subject))
         except requests.RequestException as exc:  # no answer, a dropped connection, a body cut short
             raise TransientSourceError(

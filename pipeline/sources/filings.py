@@ -17,7 +17,7 @@ import pandas as pd
 from pipeline.errors import MissingData
 from pipeline.parsers.sec_payloads import archive_names, identify
 from pipeline.rate_limit import RateLimit
-from pipeline.raw_zone import PayloadFile, list_payloads, store, utc_now
+from pipeline.raw_zone import PayloadFile, list_payloads, store
 from pipeline.retry import retrying
 from pipeline.settings import Settings
 from pipeline.sources.sec import (
@@ -78,7 +78,7 @@ def fetch_company(client: SecClient, settings: Settings, known: Validators, comp
         if fetched is None or (before and before.get("sha256") == sha256_bytes(fetched.body)):
             batch.notes.append(f"{what} for {subject}: unchanged since the last load")
             return None
-        received_at = utc_now()
+        received_at = settings.clock.stamp()
         meta = {
             "source": "sec",
             "kind": kind,

@@ -57,9 +57,9 @@ class PriceSource(Protocol):
         ...
 
 
-def run_date() -> dt.date:
-    """Today in UTC: no bar may be dated after it (the raw_prices suite's run date)."""
-    return dt.datetime.now(dt.UTC).date()
+def run_date(settings: Settings) -> dt.date:
+    """Today in New York by the run's clock: no bar may be dated after it (the raw_prices suite's run date)."""
+    return settings.clock.today()
 
 
 def fetch_start(settings: Settings, last: dt.date | None) -> dt.date:
@@ -68,7 +68,7 @@ def fetch_start(settings: Settings, last: dt.date | None) -> dt.date:
     cannot push every later fetch past what Yahoo has."""
     if last is None:
         return settings.history_start
-    return min(last, run_date()) - dt.timedelta(days=settings.lookback_days)
+    return min(last, run_date(settings)) - dt.timedelta(days=settings.lookback_days)
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def fetch_chunk(
         framed.attrs["ticker"] = ticker  # in the bytes too: two tickers' identical bars are two payloads
         data = parquet_bytes(framed)
         meta = {"source": "yahoo", "call": "yfinance.download", "params": params, "rows": len(answer)}
-        payload = store_frame(settings.raw_dir / "prices", ticker, data, meta)
+        payload = store_frame(settings.raw_dir / "prices", ticker, data, meta, settings.clock.stamp())
         staged.append(stage(settings, run_id, chunk.loaded, payload, data))
     return Fetched(staged, failed)
 
@@ -209,7 +209,7 @@ class ImportedPrices:
         staged = []
         for f in self.files:
             data = Path(f).read_bytes()
-            payload = store_copy(settings.raw_dir / "prices", Path(f), data, meta)
+            payload = store_copy(settings.raw_dir / "prices", Path(f), data, meta, settings.clock.stamp())
             staged.append(stage(settings, run_id, held.loaded, payload, data))
         log.info("copied %d file(s) into %s", len(staged), settings.raw_dir / "prices")
         return PriceBatch(staged)

@@ -159,7 +159,7 @@ def empty_prices(prices: Path) -> None:
 
 NVDA_PARQUET = sample_payload("NVDA").name
 ORCL_PARQUET = sample_payload("ORCL").name
-FUTURE = "no bar dated after the run date (today, UTC) failed on 1 row: NVDA 2031-03-07"
+FUTURE = "no bar dated after the run date (today in New York) failed on 1 row: NVDA 2031-03-07"
 CLOSED = "dated on an NYSE session (not a weekend or an exchange holiday) failed on 1 row: NVDA 2025-03-08"
 
 CASES = [

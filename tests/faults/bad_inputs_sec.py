@@ -217,7 +217,7 @@ CASES = [
         "fact-filed-in-2031",
         facts(fact(0, "filed", "2031-01-02")),
         (
-            "validation of raw_xbrl_facts failed: filed on or before the run date (today, UTC) failed on 1 row: "
+            "validation of raw_xbrl_facts failed: filed on or before the run date (today in New York) failed on 1 row: "
             f"{FIRST_ROW} 0001045810-24-000101",
         ),
     ),

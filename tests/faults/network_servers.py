@@ -8,7 +8,6 @@ libraries (yfinance and curl_cffi, requests); only the base URL is changed.
 
 from __future__ import annotations
 
-import datetime as dt
 import socket
 import threading
 from collections.abc import Callable
@@ -191,22 +190,20 @@ def sec_answer(path: str) -> Answer:
     return 404, b"<?xml version='1.0'?><Error><Code>NoSuchKey</Code></Error>", "application/xml"
 
 
-def aim(setattr: Callable[[object, str, object], None], yahoo: str, sec: str, today: dt.date) -> None:
-    """Point yfinance's chart and quote endpoints (as its modules imported them) at `yahoo`, the SEC
-    client at `sec`, and the trading calendar at `today`, with `setattr` (monkeypatch.setattr in
-    process, the builtin in a child process)."""
+def aim(setattr: Callable[[object, str, object], None], yahoo: str, sec: str) -> None:
+    """Point yfinance's chart and quote endpoints (as its modules imported them) at `yahoo` and the
+    SEC client at `sec`, with `setattr` (monkeypatch.setattr in process, the builtin in a child
+    process)."""
     import yfinance.base
     import yfinance.scrapers.history
     import yfinance.scrapers.quote
 
     import pipeline.sources.sec
-    import pipeline.trading_calendar
 
     setattr(yfinance.base, "_BASE_URL_", yahoo)
     setattr(yfinance.scrapers.history, "_BASE_URL_", yahoo)
     setattr(yfinance.scrapers.quote, "_QUOTE_SUMMARY_URL_", f"{yahoo}/v10/finance/quoteSummary")
     setattr(pipeline.sources.sec, "BASE_URL", sec)
-    setattr(pipeline.trading_calendar, "today", lambda: today)
 
 
 def forget_time_zones(cache_dir: Path, *symbols: str) -> None:
@@ -225,7 +222,6 @@ def forget_time_zones(cache_dir: Path, *symbols: str) -> None:
 
 # Imported at a child interpreter's start (PYTHONPATH), so `thesis` itself runs aimed at the servers.
 SITECUSTOMIZE = """
-import datetime
 from tests.faults.network_servers import aim
-aim(setattr, {yahoo!r}, {sec!r}, datetime.date.fromisoformat({today!r}))
+aim(setattr, {yahoo!r}, {sec!r})
 """

@@ -110,7 +110,7 @@ def test_a_failed_raw_payload_is_quarantined_and_replays_of_the_raw_zone_go_on(r
         (quarantine / f"{moved}.why.txt")
         .read_text()
         .endswith(
-            "validation of raw_prices failed: no bar dated after the run date (today, UTC) failed on 1 row: "
+            "validation of raw_prices failed: no bar dated after the run date (today in New York) failed on 1 row: "
             "NVDA 2031-03-07\n"
         )
     )

@@ -19,7 +19,6 @@ prices for the configured tickers, and the recorded chart answers (MSFT, AAPL) s
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 import time
@@ -58,10 +57,10 @@ ENV = {
     # SEC throttling is waited out in pauses of 0.05, 0.1, 0.2 s (first pause set below): the
     # first two fit in 0.25 s, the third does not, so throttling that persists costs 3 requests.
     "THESIS_SEC_MAX_WAIT_SECONDS": "0.25",
+    "THESIS_TODAY": "2026-07-10",  # a Friday, after the recorded SEC answers were filed
 }
 RECORDED_PRICES = {"THESIS_TICKERS": "MSFT", "THESIS_BENCHMARK": "AAPL"}  # chart answers in REALDATA/yahoo
 FIRST_THROTTLE_PAUSE = 0.05
-TODAY = dt.date(2026, 3, 6)  # a Friday, an NYSE session: on a closed day a live run fetches nothing
 NVDA, MSFT = "/v8/finance/chart/NVDA", "/v8/finance/chart/MSFT"  # NVDA: the first ticker by default
 SYMBOLS = ("NVDA", "NVDX", "MSFT", "AAPL")
 # yfinance's two requests for a ticker: its time zone (a 1-day range), then the bars asked for.
@@ -120,7 +119,7 @@ class Servers:
 def servers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Servers]:
     forget_time_zones(tmp_path / "yfinance", *SYMBOLS)
     running = Servers(FaultServer(yahoo_answer), FaultServer(sec_answer))
-    aim(monkeypatch.setattr, running.yahoo.url, running.sec.url, TODAY)
+    aim(monkeypatch.setattr, running.yahoo.url, running.sec.url)
     monkeypatch.setattr("pipeline.sources.sec.THROTTLE_FIRST_PAUSE_SECONDS", FIRST_THROTTLE_PAUSE)
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
@@ -286,9 +285,7 @@ def test_the_command_prints_one_line_and_nothing_at_exit(request, data_dir, tmp_
     getattr(servers, server).plan("http-500", path, times=ALWAYS)
     site = tmp_path / "site"
     site.mkdir()
-    (site / "sitecustomize.py").write_text(
-        SITECUSTOMIZE.format(yahoo=servers.yahoo.url, sec=servers.sec.url, today=TODAY.isoformat())
-    )
+    (site / "sitecustomize.py").write_text(SITECUSTOMIZE.format(yahoo=servers.yahoo.url, sec=servers.sec.url))
     before = snapshot(data_dir / "published")
     done = thesis("run", "--data-dir", str(data_dir), env={"PYTHONPATH": f"{site}{os.pathsep}{PROJECT}"})
     assert done.returncode == 1
