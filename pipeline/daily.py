@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline import edgar_calendar, seeds
 from pipeline.build import BuildResult, build, publish_version
 from pipeline.ingest_bulk import BulkResult, ingest_sec_bulk
 from pipeline.ingest_filings import FilingsResult, ingest_filings, live_filings
@@ -15,7 +17,11 @@ from pipeline.settings import SAMPLE_DIR, Settings
 from pipeline.sources.bulk import BulkSource, ReplaySecBulk, live_bulk
 from pipeline.sources.filings import FilingSource, ReplaySecFilings
 from pipeline.sources.prices import PriceSource, ReplayPrices
+from pipeline.sources.sec import companyfacts_url, padded_cik
 from pipeline.steps import DIRECT, Steps
+from warehouse.connection import connect
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,31 @@ def filing_source(settings: Settings, replay_from: Path | None) -> FilingSource 
     return live_filings(settings) if replay_from is None else ReplaySecFilings(replay_from, replay_mode(replay_from))
 
 
+def edgar_quiet(settings: Settings, source: FilingSource | BulkSource) -> str | None:
+    """Why a live run need not ask SEC for the company list's payloads: EDGAR has accepted no
+    filing since the last live run that loaded them, and each listed company was loaded then.
+    None when SEC is to be asked (bulk mode asks: SEC says itself whether its archives changed)."""
+    if source.mode != "live" or isinstance(source, BulkSource):
+        return None
+    with connect(settings.warehouse_path) as con:
+        [[last]] = con.execute(
+            "select max(worked_for) from meta.runs where flow = 'daily' and mode = 'live' and status = 'succeeded'"
+        ).fetchall()
+        fetched = {url for (url,) in con.execute("select url from meta.sec_http").fetchall()}
+    now = settings.clock.now()
+    if last is None or edgar_calendar.open_between(last, now):
+        return None
+    listed = seeds.read(seeds.COMPANIES, settings)["cik"]
+    if any(companyfacts_url(padded_cik(int(cik))) not in fetched for cik in listed):
+        return None
+    closed = edgar_calendar.closure(settings.clock.today())
+    return (
+        f"SEC: EDGAR has accepted no filing since the last live run ({last:%Y-%m-%d %H:%M} UTC)"
+        + (f"; it is closed today ({closed})" if closed else "")
+        + ": nothing new to fetch"
+    )
+
+
 def ingest_sec(
     settings: Settings, source: FilingSource | BulkSource, run_id: str | None = None, steps: Steps = DIRECT
 ) -> FilingsResult | BulkResult:
@@ -74,11 +105,16 @@ def daily(
     with recorded_run(settings, "daily", prices.mode, None) as run:
         ingested = ingest_prices(settings, prices, run.run_id, steps)
         run.failed = dict(ingested.failed)
-        filed = ingest_sec(settings, filings, run.run_id, steps)
+        if quiet := edgar_quiet(settings, filings):
+            log.info(quiet)
+            filed: FilingsResult | BulkResult = FilingsResult(run.run_id, 0, 0, 0, (quiet,))
+        else:
+            filed = ingest_sec(settings, filings, run.run_id, steps)
         built = build(settings, run.run_id, steps, excused=tuple(ingested.failed))
         run.message = (
             f"{ingested.rows} bars, {filed.facts} XBRL facts and {built.seeds['capex_guidance']} "
             f"guidance statements loaded; built {', '.join(built.built)}"
+            + "".join(f"; {note}" for note in (*ingested.notes, *([quiet] if quiet else [])))
         )
         steps.run(publish_version, settings, run.run_id, run.message)
     return DailyResult(run.run_id, ingested, filed, built)

@@ -43,6 +43,9 @@ class IngestResult:
     skipped: int = 0  # payloads loaded before, by sha256
     # Tickers that brought no prices, each with why in one line; the others loaded.
     failed: Mapping[str, str] = field(default_factory=dict)
+    # Bars left out, `TICKER YYYY-MM-DD`: their session had not closed when they were fetched.
+    provisional: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 log = logging.getLogger(__name__)
@@ -82,8 +85,9 @@ def load_staged(settings: Settings, run_id: str, fetched: PriceBatch) -> IngestR
     """Validate the new staged payloads as one batch and load it; the skipped ones are only counted."""
     payloads = [s.payload for s in fetched.staged if s.bars is not None]
     skipped = len(fetched.staged) - len(payloads)
+    provisional = tuple(bar for s in fetched.staged for bar in s.provisional)
     if not payloads:  # a replay folder with sec/ only, or nothing new
-        return IngestResult(run_id, 0, 0, (), skipped, fetched.failed)
+        return IngestResult(run_id, 0, 0, (), skipped, fetched.failed, provisional, fetched.notes)
     batch = read_batch(fetched, settings)
     today = run_date(settings)
     with connect(settings.warehouse_path) as con:
@@ -99,7 +103,7 @@ def load_staged(settings: Settings, run_id: str, fetched: PriceBatch) -> IngestR
     warn_missing_sessions(checked, outcome.report_path)
     warn_flagged(found, outcome.report_path)
     tickers = tuple(sorted(batch["ticker"].unique()))
-    return IngestResult(run_id, len(payloads), len(batch), tickers, skipped, fetched.failed)
+    return IngestResult(run_id, len(payloads), len(batch), tickers, skipped, fetched.failed, provisional, fetched.notes)
 
 
 def result_message(result: IngestResult) -> str:
@@ -109,6 +113,9 @@ def result_message(result: IngestResult) -> str:
         said = "no new price payloads to load"
     if result.skipped:
         said += f"; {result.skipped} unchanged payload(s) skipped"
+    if result.provisional:
+        said += f"; left out as provisional (the session had not closed when fetched): {', '.join(result.provisional)}"
+    said += "".join(f"; {note}" for note in result.notes)
     if result.failed:
         said += f"; {failed_line(result.failed)}"
     return said

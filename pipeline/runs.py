@@ -72,9 +72,9 @@ def recorded_run(settings: Settings, flow: str, mode: str, run_id: str | None) -
         with connect(settings.warehouse_path) as con, transaction(con):
             abandon_killed_runs(con, record.run_id, settings.clock.recorded())
             con.execute(
-                "insert into meta.runs (run_id, flow, mode, started_at, status, parameters) "
-                "values (?, ?, ?, ?, 'running', ?)",
-                [record.run_id, flow, mode, settings.clock.recorded(), settings.parameters()],
+                "insert into meta.runs (run_id, flow, mode, started_at, worked_for, status, parameters) "
+                "values (?, ?, ?, ?, ?, 'running', ?)",
+                [record.run_id, flow, mode, settings.clock.recorded(), settings.clock.now(), settings.parameters()],
             )
         try:
             sweep(settings)

@@ -8,6 +8,7 @@ unparsed: an unchanged replay or fetch loads nothing again.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline import trading_calendar
 from pipeline.errors import PayloadError
 from pipeline.parsers.price_files import TickerNames, read_price_payload
 from pipeline.raw_zone import PayloadFile, parquet_bytes, quarantine, quarantine_note, read_meta
@@ -26,6 +28,9 @@ from warehouse.files import sha256_bytes, write_atomic
 class Staged:
     payload: PayloadFile
     bars: Path | None  # the staged bars; None when the payload was loaded before (skipped)
+    # Bars left out as provisional, `TICKER YYYY-MM-DD` each: their session had not closed when
+    # the payload was received.
+    provisional: tuple[str, ...] = ()
 
 
 def ticker_names(settings: Settings) -> TickerNames:
@@ -57,9 +62,26 @@ def stage(
     except PayloadError as exc:
         moved = quarantine(settings.raw_dir, [payload], str(exc), run_id, settings.clock.stamp())
         raise PayloadError(f"{exc}; nothing was loaded{quarantine_note(moved)}") from None
+    final = pd.to_datetime(bars["date"]) <= pd.Timestamp(final_through(settings, payload))
+    provisional = tuple(
+        f"{t} {d:%Y-%m-%d}" for t, d in zip(bars["ticker"], pd.to_datetime(bars["date"][~final]), strict=False)
+    )
     path = staged_folder(settings, run_id) / f"{payload.sha256}.parquet"
-    write_atomic(path, parquet_bytes(bars))
-    return Staged(payload, path)
+    write_atomic(path, parquet_bytes(bars[final].reset_index(drop=True)))
+    return Staged(payload, path, provisional)
+
+
+def final_through(settings: Settings, payload: PayloadFile) -> dt.date:
+    """The last session that had closed (and settled) when `payload` was received: a bar after it
+    is of a session in progress, which Yahoo serves until the close. A live fetch records it; a
+    payload recorded earlier is judged by when it was received, and a file by hand by the clock."""
+    meta = payload.meta
+    if meta.get("final_through"):
+        return dt.date.fromisoformat(str(meta["final_through"]))
+    if meta.get("received_at"):
+        received = dt.datetime.fromisoformat(str(meta["received_at"]))
+        return trading_calendar.last_closed(received, dt.timedelta(minutes=settings.session_settle_minutes))
+    return settings.last_session
 
 
 def stage_files(

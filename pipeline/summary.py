@@ -107,8 +107,10 @@ def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
         lines = (
             ["", "SAMPLE DATA: made by the project to exercise the pipeline, not market prices."] if sample else [""]
         )
+        [[message]] = con.execute("select coalesce(message, '') from meta.runs where run_id = ?", [run_id]).fetchall()
         lines += [
             f"Run {run_id} succeeded.",
+            *(f"  {part}" for part in message.split("; ") if part),
             *performance_lines(con, settings),
             *ticker_lines(con),
             *mart_lines(con),

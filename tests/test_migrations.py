@@ -27,7 +27,10 @@ EVERY_VERSION = [
     (6, "builds"),
     (7, "bulk_members"),
     (8, "failed_items"),
+    (9, "run_clock"),
 ]
+EVERY_NUMBER = [number for number, _ in EVERY_VERSION]
+FUTURE = len(EVERY_VERSION) + 1  # a migration this release does not know
 PARAMETERS_COMMENT = "The settings the run used, as JSON: tickers, benchmark, anchor_date, as_of, hyperscalers."
 RUN = ("20260306T223000Z-a1b2c3", "daily", "sample", dt.datetime(2026, 3, 6, 22, 30, tzinfo=dt.UTC), "succeeded")
 BAR = ("NVDA", dt.date(2026, 3, 6), 188.0, 191.5, 187.25, 190.0, 190.0, 1000, False, "ab" * 32)
@@ -51,8 +54,8 @@ def versions(con):
     return con.execute("select version, name from meta.schema_version order by version").fetchall()
 
 
-def test_the_release_knows_eight_migrations():
-    assert SCHEMA_VERSION == 8
+def test_the_release_knows_every_migration():
+    assert len(EVERY_VERSION) == SCHEMA_VERSION
     assert [(m.number, m.name) for m in migrations()] == EVERY_VERSION
 
 
@@ -85,7 +88,18 @@ def test_a_new_warehouse_gets_every_migration_and_every_column_is_commented(tmp_
                 "select column_name from duckdb_columns() where schema_name = 'meta' and table_name = 'runs' "
                 "order by column_index"
             ).fetchall()
-        ] == ["run_id", "flow", "mode", "started_at", "finished_at", "status", "message", "parameters", "failed"]
+        ] == [
+            "run_id",
+            "flow",
+            "mode",
+            "started_at",
+            "finished_at",
+            "status",
+            "message",
+            "parameters",
+            "failed",
+            "worked_for",
+        ]
         assert con.execute("select schema_name, table_name from duckdb_tables() where comment is null").fetchall() == []
         assert (
             con.execute(
@@ -104,7 +118,7 @@ def test_a_new_warehouse_gets_every_migration_and_every_column_is_commented(tmp_
 
 def test_create_schema_builds_an_in_memory_warehouse():
     with duckdb.connect() as con:
-        assert create_schema(con) == [1, 2, 3, 4, 5, 6, 7, 8]
+        assert create_schema(con) == EVERY_NUMBER
         assert create_schema(con) == []  # up to date: nothing to apply
         assert versions(con) == EVERY_VERSION
 
@@ -125,28 +139,29 @@ def test_migrations_run_once_per_process(tmp_path, monkeypatch):
     (tmp_path / "elsewhere").mkdir()
     with connect(tmp_path / "elsewhere" / ".." / "warehouse.duckdb"):  # the same file, spelled otherwise
         pass
-    assert calls == [[1, 2, 3, 4, 5, 6, 7, 8]]
+    assert calls == [EVERY_NUMBER]
     # A warehouse deleted to be rebuilt from the raw zone comes back empty, and is migrated again.
     path.unlink()
     with connect(path) as con:
         assert versions(con) == EVERY_VERSION
-    assert calls == [[1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 3, 4, 5, 6, 7, 8]]
+    assert calls == [EVERY_NUMBER, EVERY_NUMBER]
 
 
 def test_a_warehouse_from_a_newer_release_is_refused(tmp_path):
     path = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(path)) as con:
         create_schema(con)
-        con.execute("insert into meta.schema_version values (9, 'from_the_future', now())")
+        con.execute("insert into meta.schema_version values (?, 'from_the_future', now())", [FUTURE])
     for _ in range(2):  # refused every time, not only on the first connection
         with pytest.raises(NewerWarehouseError) as refused, connect(path):
             pass
         assert str(refused.value) == (
-            f"{path} is at schema version 9, but this release knows versions up to 8: a newer release made it; "
+            f"{path} is at schema version {FUTURE}, but this release knows versions up to {FUTURE - 1}: a newer "
+            "release made it; "
             "use that release, or rebuild the warehouse from the raw zone"
         )
     with duckdb.connect(str(path), read_only=True) as con:
-        assert versions(con) == [*EVERY_VERSION, (9, "from_the_future")]
+        assert versions(con) == [*EVERY_VERSION, (FUTURE, "from_the_future")]
 
 
 def test_a_failed_migration_leaves_the_previous_version(tmp_path):

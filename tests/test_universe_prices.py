@@ -113,7 +113,7 @@ def test_the_command_names_a_failed_ticker_in_its_exit_status(published, tmp_pat
         [path] = (SAMPLE_DIR / "prices").glob(f"{ticker}.*.parquet")
         shutil.copy(path, recorded / f"{ticker}.parquet")
     monkeypatch.setenv("THESIS_SEC_USER_AGENT", "Universe Test universe@example.com")
-    monkeypatch.setenv("THESIS_TODAY", "2026-03-06")
+    monkeypatch.setenv("THESIS_TODAY", "2026-03-09")  # a Monday: the sample's bars end on Friday
     monkeypatch.setattr(pipeline.daily, "live_prices", lambda settings: YahooPrices(RecordedYahooClient(recorded)))
     monkeypatch.setattr(pipeline.daily, "live_filings", lambda settings: ReplaySecFilings(SAMPLE_DIR, mode="sample"))
     capsys.readouterr()

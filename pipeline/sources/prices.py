@@ -36,6 +36,7 @@ class PriceBatch:
     staged: list[Staged]
     # Tickers that brought no prices, each with why in one line; the others load without them.
     failed: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # worth a line in the run's message
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,18 @@ class Fetched:
     failed: dict[str, SourceError]
 
 
+def behind(settings: Settings, held: Held) -> list[str]:
+    """The tickers of the universe whose stored bars stop before the last closed NYSE session (a
+    bar stored from the future, by an earlier release, is no sign of holding it)."""
+    last, today = settings.last_session, run_date(settings)
+    return [t for t in settings.universe if not last <= held.last_dates.get(t, dt.date.min) <= today]
+
+
 def chunks(settings: Settings, held: Held) -> list[Chunk]:
-    """The universe grouped by where each ticker's fetch starts, cut into chunks of price_chunk_size."""
+    """The tickers behind the last closed session, grouped by where each one's fetch starts, cut
+    into chunks of price_chunk_size."""
     groups: dict[dt.date, list[str]] = {}
-    for ticker in settings.universe:
+    for ticker in behind(settings, held):
         groups.setdefault(fetch_start(settings, held.last_dates.get(ticker)), []).append(ticker)
     hashes: dict[str | None, dict[str, str | None]] = {}
     for sha, ticker in held.loaded.items():
@@ -120,6 +129,7 @@ def fetch_chunk(
         ask, chunk.tickers, settings.fetch_retries, settings.retry_backoff_seconds, f"Yahoo Finance ({shown})"
     )
     params = {**HISTORY_PARAMS, "group_by": "ticker", "start": chunk.start.isoformat(), "end": None}
+    final = settings.last_session.isoformat()  # a bar after it is of a session in progress
     staged, failed = [], {}
     for ticker in chunk.tickers:
         answer = answers[ticker]
@@ -129,7 +139,13 @@ def fetch_chunk(
         framed = answer.copy(deep=False)
         framed.attrs["ticker"] = ticker  # in the bytes too: two tickers' identical bars are two payloads
         data = parquet_bytes(framed)
-        meta = {"source": "yahoo", "call": "yfinance.download", "params": params, "rows": len(answer)}
+        meta = {
+            "source": "yahoo",
+            "call": "yfinance.download",
+            "params": params,
+            "rows": len(answer),
+            "final_through": final,
+        }
         payload = store_frame(settings.raw_dir / "prices", ticker, data, meta, settings.clock.stamp())
         staged.append(stage(settings, run_id, chunk.loaded, payload, data))
     return Fetched(staged, failed)
@@ -157,13 +173,22 @@ class YahooPrices:
     mode: str = "live"
 
     def stage(self, settings: Settings, run_id: str, held: Held, steps: Steps = DIRECT) -> PriceBatch:
+        asked = behind(settings, held)
+        if not asked:
+            return PriceBatch(
+                [],
+                notes=(
+                    f"prices: the warehouse holds {settings.last_session}, "
+                    "the last closed NYSE session, for every ticker: nothing new to fetch",
+                ),
+            )
         acquire = steps.limiter(RateLimit(YAHOO, settings.yahoo_requests_per_second, settings.price_chunk_size))
         fetched = steps.map(partial(fetch_chunk, self.client, settings, run_id, acquire), chunks(settings, held))
         failed = {t: e for f in fetched for t, e in f.failed.items()}
-        if len(failed) == len(settings.universe):
-            raise nothing_fetched(settings.universe, failed)
+        if len(failed) == len(asked):
+            raise nothing_fetched(asked, failed)
         staged = [s for f in fetched for s in f.staged]
-        return PriceBatch(staged, {t: str(failed[t]) for t in settings.universe if t in failed})
+        return PriceBatch(staged, {t: str(failed[t]) for t in asked if t in failed})
 
 
 @dataclass(frozen=True)
