@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import trading_calendar
+from pipeline.clock import NEW_YORK
 from pipeline.errors import PayloadError
 from pipeline.parsers.price_files import TickerNames, read_price_payload
 from pipeline.raw_zone import PayloadFile, parquet_bytes, quarantine, quarantine_note, read_meta
@@ -62,26 +63,31 @@ def stage(
     except PayloadError as exc:
         moved = quarantine(settings.raw_dir, [payload], str(exc), run_id, settings.clock.stamp())
         raise PayloadError(f"{exc}; nothing was loaded{quarantine_note(moved)}") from None
-    final = pd.to_datetime(bars["date"]) <= pd.Timestamp(final_through(settings, payload))
+    final, received = final_through(settings, payload)
+    days = pd.to_datetime(bars["date"])
+    # A bar dated after the day it came is from the future: kept, for validation to refuse.
+    in_progress = (days > pd.Timestamp(final)) & (days <= pd.Timestamp(received))
     provisional = tuple(
-        f"{t} {d:%Y-%m-%d}" for t, d in zip(bars["ticker"], pd.to_datetime(bars["date"][~final]), strict=False)
+        f"{t} {d:%Y-%m-%d}" for t, d in zip(bars["ticker"][in_progress], days[in_progress], strict=True)
     )
     path = staged_folder(settings, run_id) / f"{payload.sha256}.parquet"
-    write_atomic(path, parquet_bytes(bars[final].reset_index(drop=True)))
+    write_atomic(path, parquet_bytes(bars[~in_progress].reset_index(drop=True)))
     return Staged(payload, path, provisional)
 
 
-def final_through(settings: Settings, payload: PayloadFile) -> dt.date:
-    """The last session that had closed (and settled) when `payload` was received: a bar after it
-    is of a session in progress, which Yahoo serves until the close. A live fetch records it; a
-    payload recorded earlier is judged by when it was received, and a file by hand by the clock."""
+def final_through(settings: Settings, payload: PayloadFile) -> tuple[dt.date, dt.date]:
+    """The last session that had closed (and settled) when `payload` was received, and the run
+    date it was received on: a bar between the two is of a session in progress, which Yahoo
+    serves until the close. A live fetch records both; a payload recorded before is judged by when
+    it was received, and a file given by hand (imported, or with no metadata) by the clock."""
     meta = payload.meta
-    if meta.get("final_through"):
-        return dt.date.fromisoformat(str(meta["final_through"]))
-    if meta.get("received_at"):
+    if meta.get("final_through") and meta.get("run_date"):
+        return dt.date.fromisoformat(str(meta["final_through"])), dt.date.fromisoformat(str(meta["run_date"]))
+    if meta.get("received_at") and meta.get("source") != "import":
         received = dt.datetime.fromisoformat(str(meta["received_at"]))
-        return trading_calendar.last_closed(received, dt.timedelta(minutes=settings.session_settle_minutes))
-    return settings.last_session
+        settle = dt.timedelta(minutes=settings.session_settle_minutes)
+        return trading_calendar.last_closed(received, settle), received.astimezone(NEW_YORK).date()
+    return settings.last_session, settings.clock.today()
 
 
 def stage_files(

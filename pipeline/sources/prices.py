@@ -129,7 +129,8 @@ def fetch_chunk(
         ask, chunk.tickers, settings.fetch_retries, settings.retry_backoff_seconds, f"Yahoo Finance ({shown})"
     )
     params = {**HISTORY_PARAMS, "group_by": "ticker", "start": chunk.start.isoformat(), "end": None}
-    final = settings.last_session.isoformat()  # a bar after it is of a session in progress
+    # A bar after the last closed session, up to the run date, is of a session in progress.
+    final, run_day = settings.last_session.isoformat(), run_date(settings).isoformat()
     staged, failed = [], {}
     for ticker in chunk.tickers:
         answer = answers[ticker]
@@ -145,6 +146,7 @@ def fetch_chunk(
             "params": params,
             "rows": len(answer),
             "final_through": final,
+            "run_date": run_day,
         }
         payload = store_frame(settings.raw_dir / "prices", ticker, data, meta, settings.clock.stamp())
         staged.append(stage(settings, run_id, chunk.loaded, payload, data))
