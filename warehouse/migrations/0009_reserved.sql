@@ -1,0 +1,2 @@
+-- Number 0009 belongs to a schema change made on another branch at the same time as 0010; this
+-- file only keeps the numbers without a gap until that change lands, and is replaced by it.
