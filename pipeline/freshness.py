@@ -95,12 +95,9 @@ def session_ages(lasts: Mapping[str, dt.date], through: dt.date) -> dict[str, in
 def measure(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Freshness]:
     """Every ticker of the universe, then every listed company: nothing loaded first, then oldest first."""
     at = reference(settings)
-    lasts = dict(
-        con.execute(
-            "select ticker, max(date) from raw.prices where date <= ? and list_contains(?, ticker) group by ticker",
-            [at.day, list(settings.universe)],
-        ).fetchall()
-    )
+    universe = set(settings.universe)
+    held = con.execute("select ticker, max(date) from raw.prices where date <= ? group by ticker", [at.day]).fetchall()
+    lasts = {ticker: last for ticker, last in held if ticker in universe}
     ages = session_ages(lasts, at.session)
     warn, error = settings.price_warn_after_sessions, settings.price_error_after_sessions
     prices = [

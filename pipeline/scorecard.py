@@ -17,14 +17,17 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import yaml
 
 from pipeline.errors import PipelineError
-from pipeline.freshness import Bound
 from pipeline.settings import ALL_DATA
 from transforms.runner import lineage, relations
+
+if TYPE_CHECKING:  # the bounds come from pipeline/freshness.py, which loads the trading calendar
+    from pipeline.freshness import Bound
 
 COMPARATORS: Mapping[str, Callable[[float, float], bool]] = {
     "<": operator.lt,

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 
 import duckdb
 
-from pipeline import freshness
 from pipeline.errors import PipelineError
 from pipeline.scorecard import STATUSES
 from pipeline.settings import Settings
@@ -78,6 +77,8 @@ def scorecard_line(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
 
 def stale_lines(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
     """Every ticker and company past its warn bound, with its last date and age; none when all are fresh."""
+    from pipeline import freshness  # loads the trading calendar: not on every command's start (cli imports this)
+
     stale = freshness.stale(freshness.measure(con, settings))
     at = freshness.reference(settings)
     heading = f"Stale data (prices aged to the session of {at.session}, SEC filings to {at.day}; README: Freshness):"

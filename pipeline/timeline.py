@@ -5,9 +5,9 @@ session would score it: the marts that read filings or guidance are rebuilt as o
 (inside a transaction that is rolled back, so the build's own marts stay as they were), and the
 claims see no price, filing or statement dated later. A claim whose prices end before the week
 starts, or whose filed figures are older than the filings' error bound at its last session, is
-`stale` that week (pipeline/freshness.py). A week is rebuilt only when something became known since
-the week before. Rows are kept across builds: a build scores the weeks it has
-not scored, the week in progress again, and every week of a claim whose definition changed.
+`stale` that week (pipeline/freshness.py). A week is rebuilt only when something became known
+since the week before. Rows are kept across builds: a build scores the weeks it has not scored,
+the week in progress again, and every week of a claim whose definition changed.
 """
 
 from __future__ import annotations
