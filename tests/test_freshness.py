@@ -20,8 +20,8 @@ from warehouse.connection import create_schema
 
 D = dt.date
 # The Mondays after ^SOX's last bar (Friday 2026-03-06) up to the week of NVDA's last (Thursday
-# 2026-07-23), counted on a calendar: 23 days of March from the 9th are 3 weeks and 2 days (3-09,
-# 3-16, 3-23, 3-30), then April 6..27 (4), May 4..25 (4), June 1..29 (5), July 6..20 (3): 20 weeks.
+# 2026-07-23), read off a calendar: March 9, 16, 23, 30 (4), April 6..27 (4), May 4..25 (4),
+# June 1..29 (5), July 6..20 (3): 20 weeks.
 WEEKS_AFTER_SOX = [
     D(2026, 3, 9), D(2026, 3, 16), D(2026, 3, 23), D(2026, 3, 30),
     D(2026, 4, 6), D(2026, 4, 13), D(2026, 4, 20), D(2026, 4, 27),
@@ -176,6 +176,10 @@ def test_a_filed_figure_is_stale_once_its_period_is_the_error_bound_old(warehous
     )
 
 
+# The tests on it run on one xdist worker, so the replay runs once.
+ON_JULY = pytest.mark.xdist_group("july")
+
+
 @pytest.fixture(scope="module")
 def july(realdata, tmp_path_factory):
     """../shared/realdata run by `thesis run --from` with the clock after the close of 2026-07-23,
@@ -189,6 +193,7 @@ def july(realdata, tmp_path_factory):
     return Settings(data_dir=data_dir, today="2026-07-23"), printed.getvalue()
 
 
+@ON_JULY
 def test_the_run_summary_names_the_stale_benchmark(july):
     _, printed = july
     lines = printed.splitlines()
@@ -217,6 +222,7 @@ def test_the_run_summary_ages_to_the_runs_clock(real_run):
     assert "  error  filings  NVDA   last 10-Q or 10-K filed 2026-05-20, 195 days old" in text
 
 
+@ON_JULY
 def test_status_names_the_stale_benchmark_at_the_clock_reading_it(july, monkeypatch, capsys):
     settings, _ = july
     monkeypatch.setenv("THESIS_TODAY", "2026-07-23")
@@ -232,6 +238,7 @@ def test_status_names_the_stale_benchmark_at_the_clock_reading_it(july, monkeypa
     assert f"  error  prices   NVDA   last bar 2026-07-23, {NVDA_AGE_DECEMBER} sessions old" in out
 
 
+@ON_JULY
 def test_the_claim_on_the_stale_benchmark_is_stale_and_the_fresh_ones_are_scored(july):
     settings, _ = july
     scores = pd.read_parquet(settings.parquet_dir / "thesis_scorecard.parquet").set_index("claim_id")
@@ -263,6 +270,7 @@ def test_the_timeline_scores_the_weeks_after_the_benchmark_ends_stale(real_run):
     )
 
 
+@ON_JULY
 def test_the_report_says_stale_first_and_its_headline_names_the_oldest_as_of(july):
     settings, _ = july
     html = settings.report_path.read_text()
