@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from expectations import capex_guidance_mart, capex_slope, leverage, relative_performance
-from pipeline import increments, scorecard, timeline
+from pipeline import freshness, increments, scorecard, timeline
 from pipeline.errors import PipelineError
 from pipeline.report import write_report
 from pipeline.runs import Outcome, check, record, recorded_run, require
@@ -123,10 +123,11 @@ def require_every_ticker(con: duckdb.DuckDBPyConnection, settings: Settings, exc
 
 
 def score_claims(settings: Settings, run_id: str, claims: list[scorecard.Claim]) -> list[scorecard.Score]:
-    """Append this run's scores to marts.thesis_scorecard, all claims or none."""
+    """Append this run's scores to marts.thesis_scorecard, all claims or none; a claim older than its
+    sources' error bounds, at the clock's last session and today (or the as-of date), is stale."""
     with connect(settings.warehouse_path) as con, transaction(con):
         runner.set_variables(con, settings.variables())
-        scores = scorecard.evaluate(con, claims, settings.as_of)
+        scores = scorecard.evaluate(con, claims, settings.as_of, freshness.bounds(settings))
         scorecard.append(con, run_id, scores)
     return scores
 

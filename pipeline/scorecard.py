@@ -2,25 +2,32 @@
 
 Each build appends one row per claim to marts.thesis_scorecard, so the history of every claim
 is kept; the file's header describes a claim entry. A claim whose inputs are missing (a table not
-built yet, no row, a NULL value) scores `insufficient_data`, never `supported`.
+built yet, no row, a NULL value) scores `insufficient_data`, never `supported`; one whose evidence
+is older than a bound of the sources it reads (pipeline/freshness.py) scores `stale`, never
+`supported`: its value is kept, and its evidence says which bound it missed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import yaml
 
 from pipeline.errors import PipelineError
 from pipeline.settings import ALL_DATA
-from transforms.runner import relations
+from transforms.runner import lineage, relations
+
+if TYPE_CHECKING:  # the bounds come from pipeline/freshness.py, which loads the trading calendar
+    from pipeline.freshness import Bound
 
 COMPARATORS: Mapping[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -32,6 +39,8 @@ COMPARATORS: Mapping[str, Callable[[float, float], bool]] = {
 BETWEEN = "between"
 FIELDS = ("id", "statement", "window", "metric", "comparator", "threshold")
 METRIC_COLUMNS = ["value", "as_of", "evidence"]
+# Every status, in the order tallies list them (marts.thesis_scorecard's and thesis_timeline's check).
+STATUSES = ("supported", "not_supported", "stale", "insufficient_data")
 # The query nodes of a query that only reads. DuckDB parses `with d as (delete ... returning *)
 # select ...` and even a COPY in a CTE as a SELECT statement: each such CTE is a node of its own
 # kind (DELETE_QUERY_NODE, COPY_QUERY_NODE, ...), which this list leaves out.
@@ -168,8 +177,14 @@ def query_nodes(tree: object) -> set[str]:
     return own.union(*map(query_nodes, tree.values()))
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, claims: Sequence[Claim], as_of: dt.date | None) -> list[Score]:
-    """Each claim's score on what `con` holds, seeing no row dated after `as_of`."""
+def evaluate(
+    con: duckdb.DuckDBPyConnection,
+    claims: Sequence[Claim],
+    as_of: dt.date | None,
+    bounds: Mapping[str, Bound] | None = None,
+) -> list[Score]:
+    """Each claim's score on what `con` holds, seeing no row dated after `as_of`. `bounds`: by raw
+    table, the date before which evidence read from it is stale (none: no claim is judged stale)."""
     con.execute("set variable as_of = ?", [as_of or ALL_DATA])
     present = {
         r[0]
@@ -178,10 +193,10 @@ def evaluate(con: duckdb.DuckDBPyConnection, claims: Sequence[Claim], as_of: dt.
             "union all select schema_name || '.' || view_name from duckdb_views()"
         ).fetchall()
     }
-    return [score(con, claim, present) for claim in claims]
+    return [score(con, claim, present, bounds or {}) for claim in claims]
 
 
-def score(con: duckdb.DuckDBPyConnection, claim: Claim, present: set[str]) -> Score:
+def score(con: duckdb.DuckDBPyConnection, claim: Claim, present: set[str], bounds: Mapping[str, Bound]) -> Score:
     def insufficient(evidence: str, as_of: dt.date | None = None) -> Score:
         return Score(claim.id, claim.statement, None, claim.threshold_text, "insufficient_data", as_of, evidence)
 
@@ -213,7 +228,24 @@ def score(con: duckdb.DuckDBPyConnection, claim: Claim, present: set[str]) -> Sc
     except (TypeError, ValueError):
         raise ClaimError(f"claim {claim.id}: metric value {value!r} is not a number") from None
     status = "supported" if claim.holds(value) else "not_supported"
+    missed = stale_by(claim, as_of, bounds)
+    if missed:
+        status, evidence = "stale", f"{evidence}; stale: the evidence ends {as_of}, and {missed.rule}"
     return Score(claim.id, claim.statement, value, claim.threshold_text, status, as_of, evidence)
+
+
+def stale_by(claim: Claim, as_of: dt.date | None, bounds: Mapping[str, Bound]) -> Bound | None:
+    """The strictest bound among the sources the claim reads, where its evidence is older than that.
+    A claim is as old as its `as_of`: the date of its oldest input."""
+    applying = [bounds[name] for name in sorted(reads(claim.metric)) if name in bounds]
+    strictest = max(applying, key=lambda bound: bound.since, default=None)
+    return strictest if strictest and as_of is not None and as_of < strictest.since else None
+
+
+@functools.cache
+def reads(metric: str) -> frozenset[str]:
+    """Every relation a metric reads, through the models down to the raw tables."""
+    return frozenset(lineage(relations(metric)))
 
 
 def as_date(value: object) -> dt.date | None:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pipeline.clock import Clock, moment
@@ -98,6 +98,16 @@ class Settings(BaseSettings):
     # The moment a run works for (pipeline/clock.py): a date (that day at 17:00 in New York) or an
     # ISO date-time. None: the real time.
     today: dt.datetime | None = None
+    # Freshness (pipeline/freshness.py): the age at which a source warns, and at which it is an
+    # error, as dbt's source freshness has it. Prices age in NYSE sessions after a ticker's last bar:
+    # a daily run that missed the last closed session warns; a week of sessions missed is no longer
+    # the market as it is. SEC filings age in days since a company's latest 10-Q or 10-K: they come a
+    # quarter (about 91 days) apart, so 100 says the next is late; 140, a quarter plus the 45-day
+    # 10-Q deadline, that one is missing.
+    price_warn_after_sessions: int = Field(1, ge=1, le=2520)
+    price_error_after_sessions: int = Field(5, ge=1, le=2520)
+    filing_warn_after_days: int = Field(100, ge=1, le=3660)
+    filing_error_after_days: int = Field(140, ge=1, le=3660)
 
     @field_validator("tickers", "hyperscalers", mode="before")
     @classmethod
@@ -123,6 +133,14 @@ class Settings(BaseSettings):
             if not ISO_DATE.fullmatch(value.strip()):
                 raise ValueError("expected a date as YYYY-MM-DD")
             return dt.date.fromisoformat(value.strip())
+        return value
+
+    @field_validator("price_error_after_sessions", "filing_error_after_days")
+    @classmethod
+    def _error_after_warn(cls, value: int, info: ValidationInfo) -> int:
+        warn = info.field_name.replace("_error_", "_warn_")
+        if warn in info.data and value < info.data[warn]:
+            raise ValueError(f"must be at least {ENV_PREFIX}{warn.upper()} ({info.data[warn]})")
         return value
 
     @field_validator("today", mode="before")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import duckdb
 
 from pipeline.errors import PipelineError
+from pipeline.scorecard import STATUSES
 from pipeline.settings import Settings
 from warehouse.connection import connect_read_only
 from warehouse.publish import quoted
@@ -70,9 +71,18 @@ def scorecard_line(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
         ).fetchall()
     )
     return "Thesis scorecard: " + ", ".join(
-        f"{counts.get(status, 0)} {status.replace('_', ' ')}"
-        for status in ("supported", "not_supported", "insufficient_data")
+        f"{counts.get(status, 0)} {status.replace('_', ' ')}" for status in STATUSES
     )
+
+
+def stale_lines(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
+    """Every ticker and company past its warn bound, with its last date and age; none when all are fresh."""
+    from pipeline import freshness  # loads the trading calendar: not on every command's start (cli imports this)
+
+    stale = freshness.stale(freshness.measure(con, settings))
+    at = freshness.reference(settings)
+    heading = f"Stale data (prices aged to the session of {at.session}, SEC filings to {at.day}; README: Freshness):"
+    return [heading, *(f"  {f.state:<5}  {f.source:<7}  {f.item:<6} {f.describe()}" for f in stale)] if stale else []
 
 
 def warning_lines(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
@@ -110,7 +120,8 @@ def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
         [[message]] = con.execute("select coalesce(message, '') from meta.runs where run_id = ?", [run_id]).fetchall()
         lines += [
             f"Run {run_id} succeeded.",
-            *(f"  {part}" for part in message.split("; ") if part),
+            *stale_lines(con, settings),
+            *(["This run:", *(f"  {part}" for part in message.split("; "))] if message else []),
             *performance_lines(con, settings),
             *ticker_lines(con),
             *mart_lines(con),
@@ -142,7 +153,9 @@ def status(settings: Settings) -> str:
         try:
             runs = con.execute("""select run_id, flow, mode, status, coalesce(message, '')
                                   from meta.runs order by started_at desc limit 10""").fetchall()
-            lines = [f"Warehouse: {path}{note}", "Last runs:"]
+            # The tickers and companies the last build was asked for, aged to the clock with all the data.
+            built = settings.replace(**{k: v for k, v in built_parameters(con).items() if k != "as_of"})
+            lines = [f"Warehouse: {path}{note}", *stale_lines(con, built), "Last runs:"]
             lines += [f"  {r[0]}  {r[1]:<13} {r[2]:<8} {r[3]:<9} {r[4]}" for r in runs] or ["  none yet"]
             return "\n".join(lines + ticker_lines(con) + filing_lines(con))
         finally:
@@ -170,10 +183,15 @@ def locate(settings: Settings, sample: bool, explicit: bool) -> Settings:
 
 
 def as_built(settings: Settings) -> Settings:
-    """The settings with what the last successful build was asked for (tickers, benchmark, anchor,
-    as-of), so a report drawn later shows the marts as they were built."""
+    """The settings with what the last successful build was asked for, so a report drawn later shows
+    the marts as they were built."""
     with connect_read_only(settings.warehouse_path) as con:
-        row = con.execute("""select parameters from meta.runs
-                             where status = 'succeeded' and flow in ('daily', 'build') and parameters is not null
-                             order by started_at desc limit 1""").fetchone()
-    return settings.replace(**json.loads(row[0])) if row else settings
+        return settings.replace(**built_parameters(con))
+
+
+def built_parameters(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """What the last successful build was asked for (tickers, benchmark, anchor, as-of); none before one."""
+    row = con.execute("""select parameters from meta.runs
+                         where status = 'succeeded' and flow in ('daily', 'build') and parameters is not null
+                         order by started_at desc limit 1""").fetchone()
+    return json.loads(row[0]) if row else {}

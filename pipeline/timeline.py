@@ -3,9 +3,11 @@
 Each week from the anchor date to the latest data is scored as a build as of that week's last
 session would score it: the marts that read filings or guidance are rebuilt as of that date
 (inside a transaction that is rolled back, so the build's own marts stay as they were), and the
-claims see no price, filing or statement dated later. A week is rebuilt only when something
-became known since the week before. Rows are kept across builds: a build scores the weeks it has
-not scored, the week in progress again, and every week of a claim whose definition changed.
+claims see no price, filing or statement dated later. A claim whose prices end before the week
+starts, or whose filed figures are older than the filings' error bound at its last session, is
+`stale` that week (pipeline/freshness.py). A week is rebuilt only when something became known
+since the week before. Rows are kept across builds: a build scores the weeks it has not scored,
+the week in progress again, and every week of a claim whose definition changed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
-from pipeline import scorecard
+from pipeline import freshness, scorecard
 from pipeline.settings import ALL_DATA, Settings
 from transforms import runner
 from warehouse.load import upsert
@@ -28,8 +30,10 @@ from warehouse.load import upsert
 VERSIONED = {"raw.xbrl_facts", "raw.capex_guidance", "raw.companies", "raw.concept_map"}
 
 
-def claim_hash(claim: scorecard.Claim) -> str:
-    definition = [claim.statement, claim.metric, claim.comparator, list(claim.threshold)]
+def claim_hash(claim: scorecard.Claim, settings: Settings) -> str:
+    """The claim as scored: its definition, and the bound that makes its filed figures stale."""
+    bound = settings.filing_error_after_days
+    definition = [claim.statement, claim.metric, claim.comparator, list(claim.threshold), bound]
     return hashlib.sha256(json.dumps(definition).encode()).hexdigest()[:16]
 
 
@@ -57,7 +61,7 @@ def knowledge_dates(con: duckdb.DuckDBPyConnection) -> list[tuple[dt.date, str]]
 
 def update(con: duckdb.DuckDBPyConnection, settings: Settings, claims: Sequence[scorecard.Claim], run_id: str) -> int:
     """Score what marts.thesis_timeline lacks; returns the rows written."""
-    hashes = {claim.id: claim_hash(claim) for claim in claims}
+    hashes = {claim.id: claim_hash(claim, settings) for claim in claims}
     scored = {
         (claim_id, week): (as_of_date, digest)
         for claim_id, week, as_of_date, digest in con.execute(
@@ -82,7 +86,7 @@ def update(con: duckdb.DuckDBPyConnection, settings: Settings, claims: Sequence[
             if changed:
                 runner.build(con, settings.replace(as_of=last).variables(), only=runner.tables_depending_on(changed))
                 built_as_of = last
-            for score in scorecard.evaluate(con, claims, last):
+            for score in scorecard.evaluate(con, claims, last, freshness.week_bounds(settings, week, last)):
                 if scored.get((score.claim_id, week)) != (last, hashes[score.claim_id]):
                     rows.append(
                         {

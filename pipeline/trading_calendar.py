@@ -42,12 +42,16 @@ def closes_at(session: dt.date) -> dt.datetime:
 def last_closed(moment: dt.datetime, settle: dt.timedelta) -> dt.date:
     """The last session whose close, plus `settle` for the vendors' final figures, is at or before
     `moment` (aware): on a Saturday, Friday; on a Tuesday at 11:00 in New York, Monday."""
-    day = moment.astimezone(NEW_YORK).date()
+    session = on_or_before(moment.astimezone(NEW_YORK).date())
+    if closes_at(session) + settle > moment:
+        session = on_or_before(session - dt.timedelta(days=1))
+    return session
+
+
+def on_or_before(day: dt.date) -> dt.date:
+    """The last session on or before `day`: `day` itself on a session, else the one before it."""
     calendar = _calendar_for(day - dt.timedelta(days=14), day)
-    session = calendar.date_to_session(pd.Timestamp(day), direction="previous")
-    if calendar.session_close(session).to_pydatetime() + settle > moment:
-        session = calendar.previous_session(session)
-    return session.date()
+    return calendar.date_to_session(pd.Timestamp(day), direction="previous").date()
 
 
 def is_session(day: dt.date) -> bool:

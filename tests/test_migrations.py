@@ -28,6 +28,7 @@ EVERY_VERSION = [
     (7, "bulk_members"),
     (8, "failed_items"),
     (9, "run_clock"),
+    (10, "stale_status"),
 ]
 EVERY_NUMBER = [number for number, _ in EVERY_VERSION]
 FUTURE = len(EVERY_VERSION) + 1  # a migration this release does not know
@@ -114,6 +115,33 @@ def test_a_new_warehouse_gets_every_migration_and_every_column_is_commented(tmp_
             ).fetchone()[0]
             == 3
         )
+
+
+def test_scores_made_before_the_stale_status_keep_their_rows_and_stale_is_allowed(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        migrate(con, migrations()[:8])
+        con.execute(
+            "insert into marts.thesis_scorecard values ('nvda_vs_sox', 's', -33.6, '<= -20', 'supported', "
+            "date '2026-03-06', 'e', 'run-1')"
+        )
+        con.execute(
+            "insert into marts.thesis_timeline values ('nvda_vs_sox', date '2026-03-02', date '2026-03-06', "
+            "'supported', -33.6, '<= -20', 'e', 'abc', 'run-1')"
+        )
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("update marts.thesis_scorecard set status = 'stale'")
+    with connect(path) as con:
+        assert con.execute("select claim_id, status, as_of, run_id from marts.thesis_scorecard").fetchall() == [
+            ("nvda_vs_sox", "supported", dt.date(2026, 3, 6), "run-1")
+        ]
+        assert con.execute("select week, status, claim_hash from marts.thesis_timeline").fetchall() == [
+            (dt.date(2026, 3, 2), "supported", "abc")
+        ]
+        con.execute("update marts.thesis_scorecard set status = 'stale'")
+        con.execute("update marts.thesis_timeline set status = 'stale'")
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("update marts.thesis_timeline set status = 'old'")
 
 
 def test_create_schema_builds_an_in_memory_warehouse():

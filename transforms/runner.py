@@ -154,6 +154,19 @@ def tables_depending_on(sources: set[str], root: Path = ROOT) -> set[str]:
     return {m.relation for m in models if m.kind == "table" and m.relation in reached}
 
 
+def lineage(names: set[str], root: Path = ROOT) -> set[str]:
+    """`names` and every relation they read, through the models, down to the raw tables."""
+    models = {m.relation: m for m in discover(root)}
+    reached: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            reached.add(name)
+            todo.extend(relations(models[name].sql) if name in models else ())
+    return reached
+
+
 def materialize(con: duckdb.DuckDBPyConnection, model: Model) -> str:
     """Create or replace one model's view, table or macro, with its comments."""
     if model.kind == "macro":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import scorecard
+from pipeline import freshness, scorecard
 from pipeline.report import sections
 from pipeline.report.html import page
 from pipeline.settings import Settings
@@ -27,11 +27,12 @@ def render(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     lines = [f"Generated {settings.clock.recorded():%Y-%m-%d %H:%M} UTC."]
     if run:
         lines.append(f"Run {run[0]} ({run[1]}, {run[2]}).")
-    headline = sections.tally(con)
+    fresh = freshness.measure(con, settings)
     claim_order = [c.id for c in scorecard.load_claims(settings.claims)]
     return page(
         "Thesis report",
-        headline,
+        sections.stale_data(fresh),
+        sections.tally(con, fresh),
         lines,
         SAMPLE_BANNER if run and run[2] == "sample" else None,
         [
@@ -40,7 +41,7 @@ def render(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
             sections.leverage(con, settings),
             sections.capex(con, settings),
             sections.guidance(con, settings),
-            sections.freshness(con, settings),
+            sections.freshness(con, settings, fresh),
         ],
     )
 

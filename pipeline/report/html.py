@@ -14,6 +14,7 @@ h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 18px; margin: 32px 0 8px; border-bottom: 1px solid #ccc; padding-bottom: 4px; }
 .meta { color: #555; margin: 0 0 8px; }
 .sample { background: #fff3cd; border: 1px solid #e0c36a; padding: 8px 12px; font-weight: 600; }
+.stale-data { background: #f8d7da; border: 1px solid #c9757d; padding: 8px 12px; font-weight: 600; margin: 8px 0; }
 figure { margin: 12px 0; background: #fff; border: 1px solid #ddd; }
 svg.chart { display: block; width: 100%; height: auto; }
 .headline { font-size: 18px; font-weight: 600; margin: 4px 0 8px; }
@@ -31,6 +32,7 @@ td.nowrap { white-space: nowrap; }
 td.wrap { overflow-wrap: anywhere; }
 .status { font-weight: 600; white-space: nowrap; }
 .supported { color: #1e6b34; } .not_supported { color: #a12a2a; } .insufficient_data { color: #8a6d00; }
+.stale { color: #5b4b8a; } .fresh { color: #1e6b34; } .warn { color: #8a6d00; } .error { color: #a12a2a; }
 """
 
 
@@ -42,10 +44,18 @@ class Section:
 
 
 def page(
-    title: str, headline: str | None, lines: Sequence[str], banner: str | None, sections: Sequence[Section]
+    title: str,
+    stale: str | None,
+    headline: str | None,
+    lines: Sequence[str],
+    banner: str | None,
+    sections: Sequence[Section],
 ) -> str:
-    header = (f'<p class="headline">{escape(headline)}</p>' if headline else "") + "".join(
-        f'<p class="meta">{escape(line)}</p>' for line in lines
+    """The page: under its title, what is stale (before anything else), the headline, `lines`, the banner."""
+    header = (
+        (f'<p class="stale-data">{escape(stale)}</p>' if stale else "")
+        + (f'<p class="headline">{escape(headline)}</p>' if headline else "")
+        + "".join(f'<p class="meta">{escape(line)}</p>' for line in lines)
     )
     warning = f'<p class="sample">{escape(banner)}</p>' if banner else ""
     body = "".join(f'<section id="{escape(s.id)}"><h2>{escape(s.title)}</h2>{s.body}</section>' for s in sections)

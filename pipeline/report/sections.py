@@ -7,12 +7,15 @@ from collections.abc import Sequence
 
 import duckdb
 
+from pipeline.freshness import FILINGS, PRICES, Freshness, reference, stale
 from pipeline.report.html import Section, escape, no_data, paragraph, table
 from pipeline.report.svg import Chart, Range, Series, bar_chart, line_chart, range_chart, status_grid
 from pipeline.settings import Settings
 from warehouse.publish import quoted
 
 HYPERSCALERS = "HYPERSCALERS"
+# Items a headline names of one kind before it says how many more there are (the freshness section lists all).
+NAMED = 5
 
 
 def missing(con: duckdb.DuckDBPyConnection, relation: str) -> str | None:
@@ -316,14 +319,43 @@ def scorecard(con: duckdb.DuckDBPyConnection, settings: Settings, claim_order: S
     )
 
 
-def tally(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The headline: how many claims the latest run found supported, and as of when."""
+def tally(con: duckdb.DuckDBPyConnection, fresh: Sequence[Freshness]) -> str | None:
+    """The headline: how many claims the latest run found supported (and stale), and as of when: the
+    oldest last bar of the prices, so a stale series is not hidden behind a fresh one."""
     if missing(con, "marts.thesis_scorecard"):
         return None
-    supported, claims, as_of = con.execute("""
-        select count(*) filter (where status = 'supported'), count(*), max(as_of)
+    supported, stale, claims = con.execute("""
+        select count(*) filter (where status = 'supported'), count(*) filter (where status = 'stale'), count(*)
         from marts.thesis_scorecard where run_id = (select max(run_id) from marts.thesis_scorecard)""").fetchone()
-    return f"{supported} of {claims} claims supported as of {as_of}." if claims else None
+    if not claims:
+        return None
+    counted = f"{supported} of {claims} claims supported" + (f" and {stale} stale" if stale else "")
+    bars = sorted((f.last, f.item) for f in fresh if f.source == PRICES and f.last)
+    if not bars:
+        return f"{counted}."
+    oldest = bars[0][0]
+    others = [f"{item} {last}" for last, item in bars if last != oldest]
+    whose = named([item for last, item in bars if last == oldest]) + (f"; {named(others)}" if others else "")
+    return f"{counted}, as of {oldest} ({whose})."
+
+
+def stale_data(fresh: Sequence[Freshness]) -> str | None:
+    """What is stale, said before anything else in the report; None when every source is fresh."""
+    late = stale(list(fresh))
+    kinds = [
+        f"{label} of {named([f'{f.item} ({f.describe()})' for f in late if f.source == source])}"
+        for source, label in ((PRICES, "prices"), (FILINGS, "SEC filings"))
+        if any(f.source == source for f in late)
+    ]
+    if not kinds:
+        return None
+    return f"Stale data: {'; '.join(kinds)}. A claim on stale evidence is scored stale (see Data freshness)."
+
+
+def named(items: Sequence[str]) -> str:
+    """The first NAMED items, and how many more."""
+    more = f" and {len(items) - NAMED} more" if len(items) > NAMED else ""
+    return ", ".join(items[:NAMED]) + more
 
 
 def timeline_chart(con: duckdb.DuckDBPyConnection, claim_order: Sequence[str]) -> str:
@@ -356,23 +388,30 @@ def mart_table(
     return [f"<h3>{escape(title)}</h3>", no_data(why) if why else table(headers, con.execute(sql).fetchall(), classes)]
 
 
-def freshness(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
-    prices = con.execute(
-        """select ticker, max(date), count(*) from raw.prices group by ticker order by ticker"""
-    ).fetchall()
+def freshness(con: duckdb.DuckDBPyConnection, settings: Settings, fresh: Sequence[Freshness]) -> Section:
+    at = reference(settings)
     body = [
-        "<h3>Prices (Yahoo Finance)</h3>",
-        table(["ticker", "latest date", "bars"], prices, ["", "", "num"])
-        if prices
-        else no_data("raw.prices has no rows"),
+        paragraph(
+            f"Each source's age, as dbt's source freshness has it: prices in NYSE sessions after each ticker's "
+            f"last bar, up to the session of {at.session} (warn from {settings.price_warn_after_sessions}, error "
+            f"from {settings.price_error_after_sessions}); SEC filings in days from each company's latest 10-Q or "
+            f"10-K to {at.day} (warn from {settings.filing_warn_after_days}, error from "
+            f"{settings.filing_error_after_days}). A claim whose evidence is older than its source's error bound "
+            "is scored stale."
+        ),
     ]
-    body += mart_table(
-        con,
-        "SEC filings",
-        "marts.leverage",
-        ["ticker", "latest filing", "latest period"],
-        "select ticker, max(last_filed), max(period_end) from marts.leverage group by ticker order by ticker",
-    )
+    for title, source, headers, none in (
+        ("Prices (Yahoo Finance)", PRICES, ["ticker", "last bar", "sessions old", "state"], "no tickers"),
+        (
+            "SEC filings (the companies in seeds/companies.csv)",
+            FILINGS,
+            ["company", "last 10-Q or 10-K filed", "days old", "state"],
+            "raw.companies has no rows",
+        ),
+    ):
+        rows = [(f.item, f.last or "none loaded", f.age, f.state) for f in fresh if f.source == source]
+        body.append(f"<h3>{escape(title)}</h3>")
+        body.append(table(headers, rows, ["", "", "num", "status"]) if rows else no_data(none))
     body += mart_table(
         con,
         "Capex guidance ledger",

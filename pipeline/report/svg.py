@@ -191,7 +191,12 @@ def with_data(chart: Chart, svg: str, data: dict) -> str:
     )
 
 
-STATUS_COLOURS = {"supported": "#2e8b57", "not_supported": "#b22222", "insufficient_data": "#d4a017"}
+STATUS_COLOURS = {
+    "supported": "#2e8b57",
+    "not_supported": "#b22222",
+    "stale": "#7a68b3",
+    "insufficient_data": "#d4a017",
+}
 
 
 def status_grid(chart: Chart, rows: Sequence[str], cells: Sequence[tuple[str, str, str]]) -> str:

@@ -34,6 +34,12 @@ SESSIONS = 294  # NYSE sessions from 2025-01-02 to 2026-03-06, the sample's (tes
         ([], {"THESIS_FETCH_TIMEOUT_SECONDS": "-5"}, "THESIS_FETCH_TIMEOUT_SECONDS='-5' is not valid"),
         ([], {"THESIS_LOOKBACK_DAYS": "-1"}, "THESIS_LOOKBACK_DAYS='-1' is not valid"),
         ([], {"THESIS_LOCK_WAIT_SECONDS": "-1"}, "THESIS_LOCK_WAIT_SECONDS='-1' is not valid"),
+        ([], {"THESIS_PRICE_ERROR_AFTER_SESSIONS": "0"}, "THESIS_PRICE_ERROR_AFTER_SESSIONS='0' is not valid"),
+        (
+            [],
+            {"THESIS_FILING_WARN_AFTER_DAYS": "200"},
+            "THESIS_FILING_ERROR_AFTER_DAYS=140 is not valid: must be at least THESIS_FILING_WARN_AFTER_DAYS (200)",
+        ),
     ],
     ids=[
         "a Cyrillic O in a ticker",
@@ -44,6 +50,8 @@ SESSIONS = 294  # NYSE sessions from 2025-01-02 to 2026-03-06, the sample's (tes
         "fetch timeout -5",
         "lookback -1",
         "lock wait -1",
+        "price error bound 0",
+        "filing warn bound past the error bound",
     ],
 )
 def test_a_bad_setting_is_refused_before_anything_is_written(request, tmp_path, flags, env, expected):
