@@ -16,6 +16,7 @@ from pipeline.sources.bulk import BulkSource, ReplaySecBulk, live_bulk
 from pipeline.sources.filings import FilingSource, ReplaySecFilings
 from pipeline.sources.prices import PriceSource, ReplayPrices
 from pipeline.steps import DIRECT, Steps
+from pipeline.summary import named
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,9 @@ class DailyResult:
 
     @property
     def failed(self) -> Mapping[str, str]:
-        """The tickers that brought no prices (the rest loaded and built), each with why."""
-        return self.prices.failed
+        """What the run loaded without (tickers, SEC companies or bulk members; the rest loaded and
+        built), each with why."""
+        return {**self.prices.failed, **self.filings.failed}
 
 
 def replay_sources(directory: Path, mode: str = "replay") -> tuple[ReplayPrices, ReplaySecFilings]:
@@ -75,10 +77,12 @@ def daily(
         ingested = ingest_prices(settings, prices, run.run_id, steps)
         run.failed = dict(ingested.failed)
         filed = ingest_sec(settings, filings, run.run_id, steps)
+        run.failed |= filed.failed
         built = build(settings, run.run_id, steps, excused=tuple(ingested.failed))
         run.message = (
             f"{ingested.rows} bars, {filed.facts} XBRL facts and {built.seeds['capex_guidance']} "
             f"guidance statements loaded; built {', '.join(built.built)}"
+            + (f"; {len(run.failed)} not loaded: {named(run.failed)}" if run.failed else "")
         )
-        steps.run(publish_version, settings, run.run_id, run.message)
+        steps.run(publish_version, settings, run.run_id, run.message, run.failed)
     return DailyResult(run.run_id, ingested, filed, built)
