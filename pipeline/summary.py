@@ -70,7 +70,7 @@ def mart_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
             "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name"
         ).fetchall()
     ]
-    counts = [con.execute(f"select count(*) from {quoted('marts', name)}").fetchall()[0][0] for name in names]
+    counts = [con.execute(f"select count(*) from {quoted('marts', name)}").fetchone()[0] for name in names]
     [[prices]] = con.execute("select count(*) from raw.prices").fetchall()
     why = {"relative_performance": " (no prices loaded yet)"} if not prices else {}
     return ["Marts:"] + [
