@@ -27,13 +27,14 @@ from warehouse.connection import WarehouseBusy
 from warehouse.migrate import NewerWarehouseError
 
 SAMPLE = "sample"  # the bundled sample replays into DATA_DIR/sample, apart from real data
-# The exit status of a run that loaded and built without some tickers (argparse's usage error is 2).
-FAILED_TICKERS = 3
+# The exit status of a run that loaded and built without some items (a ticker, an SEC company, a
+# bulk member), each named; the rest loaded (argparse's usage error is 2).
+PARTIAL = 3
 
 
 @dataclass(frozen=True)
 class Partial:
-    """What a command prints when some tickers failed and the rest loaded: then it exits FAILED_TICKERS."""
+    """What a command prints when some items failed and the rest loaded: then it exits PARTIAL."""
 
     text: str
     failed: Mapping[str, str]
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(done, Partial):
             print(done.text)
             print(failed_line(done.failed), file=sys.stderr)
-            return FAILED_TICKERS
+            return PARTIAL
         print(done)
     except (PipelineError, NewerWarehouseError, WarehouseBusy) as exc:
         return fail(str(exc), exc, args.verbose, log_file)

@@ -134,6 +134,25 @@ def describe(result, id_columns: Sequence[str]) -> str:
         " ".join(str(row.get(c)) for c in id_columns) if isinstance(row, dict) else str(row)
         for row in (details.get("unexpected_index_list") or [])[:ROWS_NAMED]
     ]
-    more = f" and {count - len(rows)} more" if count > len(rows) else ""
     verb = "flagged" if FailureSeverity(config.severity).value == WARNING else "failed"
-    return f"{label} {verb} on {count} row{'s' if count != 1 else ''}: {', '.join(rows)}{more}"
+    return failed_on(label, verb, rows, count)
+
+
+def failed_on(label: str, verb: str, named: Sequence[str], count: int) -> str:
+    """`label verb on N rows: a, b and 3 more`, `named` being the first rows' IDs."""
+    more = f" and {count - len(named)} more" if count > len(named) else ""
+    return f"{label} {verb} on {count} row{'s' if count != 1 else ''}: {', '.join(named)}{more}"
+
+
+def critical_summary(
+    found: Sequence[Finding], id_columns: Sequence[str], keep: Callable[[Mapping[str, str]], bool]
+) -> str:
+    """The critical findings in `summarise`'s words, each cut to the failing rows `keep` accepts (one
+    company's, say); empty when none of them is."""
+    parts = []
+    for f in found:
+        rows = [r for r in f.rows if keep(r)] if f.severity != WARNING else []
+        if rows:
+            named = [" ".join(r[c] for c in id_columns) for r in rows[:ROWS_NAMED]]
+            parts.append(failed_on(f.expectation, "failed", named, len(rows)))
+    return "; ".join(parts)

@@ -8,6 +8,7 @@ it (warehouse/publish.py): the analyst copy goes in last, with the run's outcome
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -19,6 +20,7 @@ from expectations import capex_guidance_mart, capex_slope, leverage, relative_pe
 from pipeline import freshness, increments, scorecard, timeline
 from pipeline.errors import PipelineError
 from pipeline.report import write_report
+from pipeline.run_status import finished_status
 from pipeline.runs import Outcome, check, record, recorded_run, require
 from pipeline.seeds import load_seeds
 from pipeline.settings import Settings
@@ -92,11 +94,16 @@ def built_rows(con: duckdb.DuckDBPyConnection, suite: ModuleType, changes: incre
 
 def require_every_ticker(con: duckdb.DuckDBPyConnection, settings: Settings, excused: tuple[str, ...] = ()) -> None:
     """marts.relative_performance holds every configured ticker: a ticker or benchmark that no
-    price matches (a typo) would otherwise publish the mart without it, or empty."""
+    price matches (a typo) would otherwise publish the mart without it, or empty. A warehouse
+    that holds no prices at all (an SEC-only replay) has nothing to match: the mart is empty and
+    the SEC marts publish."""
     if all(ticker == settings.benchmark_of(ticker) for ticker in settings.tickers):
         raise IncompleteMart(
             f"--tickers names only the benchmark {settings.benchmark}: marts.relative_performance would be empty"
         )
+    if not prices_loaded(con):
+        log.info("no prices loaded yet: marts.relative_performance is empty")
+        return
     missing = con.execute(
         """with wanted as (select unnest(getvariable('measured'), recursive := true)),
                 held as (select ticker, count(*) as bars from staging.prices group by ticker)
@@ -120,6 +127,12 @@ def require_every_ticker(con: duckdb.DuckDBPyConnection, settings: Settings, exc
             f"{'' if settings.as_of is None else f' up to {settings.as_of}'}; "
             "check --tickers and --benchmark (THESIS_TICKERS, THESIS_TICKERS_FILE, THESIS_BENCHMARK)"
         )
+
+
+def prices_loaded(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether raw.prices holds any bar (of any date: an as-of build before them still checks)."""
+    [[held]] = con.execute("select exists (select 1 from raw.prices)").fetchall()
+    return held
 
 
 def score_claims(settings: Settings, run_id: str, claims: list[scorecard.Claim]) -> list[scorecard.Score]:
@@ -153,15 +166,17 @@ def report(settings: Settings, run_id: str) -> Path:
     return write_report(settings, settings.version_dir(run_id) / "report.html")
 
 
-def publish_version(settings: Settings, run_id: str, message: str) -> Path:
-    """The last step of the outermost run: the analyst copy, showing the run as succeeded with
-    `message`, into the version folder, then the switch that makes the folder current. The working
-    database records the run as succeeded after this, so a run killed before the switch is not."""
+def publish_version(settings: Settings, run_id: str, message: str, failed: Mapping[str, str] | None = None) -> Path:
+    """The last step of the outermost run: the analyst copy, showing the run as finished with
+    `message` (and `failed`, the items it loaded without: then `partial`), into the version folder,
+    then the switch that makes the folder current. The working database records the run as
+    finished after this, so a run killed before the switch is not."""
     version = settings.version_dir(run_id)
+    failed = failed or {}
     publish_analyst_copy(
         settings.warehouse_path,
         version / "thesis.duckdb",
-        RunEnd(run_id, "succeeded", message, settings.clock.recorded()),
+        RunEnd(run_id, finished_status(failed), message, settings.clock.recorded(), failed),
     )
     switch(settings.publish_dir, version)
     return settings.analyst_db_path

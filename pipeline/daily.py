@@ -12,6 +12,7 @@ from pipeline.build import BuildResult, build, publish_version
 from pipeline.ingest_bulk import BulkResult, ingest_sec_bulk
 from pipeline.ingest_filings import FilingsResult, ingest_filings, live_filings
 from pipeline.ingest_prices import IngestResult, ingest_prices, live_prices
+from pipeline.run_status import FINISHED
 from pipeline.runs import recorded_run
 from pipeline.settings import SAMPLE_DIR, Settings
 from pipeline.sources.bulk import BulkSource, ReplaySecBulk, live_bulk
@@ -19,6 +20,7 @@ from pipeline.sources.filings import FilingSource, ReplaySecFilings
 from pipeline.sources.prices import PriceSource, ReplayPrices
 from pipeline.sources.sec import companyfacts_url, padded_cik
 from pipeline.steps import DIRECT, Steps
+from pipeline.summary import named
 from warehouse.connection import connect
 
 log = logging.getLogger(__name__)
@@ -33,8 +35,9 @@ class DailyResult:
 
     @property
     def failed(self) -> Mapping[str, str]:
-        """The tickers that brought no prices (the rest loaded and built), each with why."""
-        return self.prices.failed
+        """What the run loaded without (tickers, SEC companies or bulk members; the rest loaded and
+        built), each with why."""
+        return {**self.prices.failed, **self.filings.failed}
 
 
 def replay_sources(directory: Path, mode: str = "replay") -> tuple[ReplayPrices, ReplaySecFilings]:
@@ -67,7 +70,8 @@ def edgar_quiet(settings: Settings, source: FilingSource | BulkSource) -> str | 
         return None
     with connect(settings.warehouse_path) as con:
         [[last]] = con.execute(
-            "select max(worked_for) from meta.runs where flow = 'daily' and mode = 'live' and status = 'succeeded'"
+            "select max(worked_for) from meta.runs where flow = 'daily' and mode = 'live' and list_contains(?, status)",
+            [list(FINISHED)],
         ).fetchall()
         fetched = {url for (url,) in con.execute("select url from meta.sec_http").fetchall()}
     now = settings.clock.now()
@@ -110,11 +114,13 @@ def daily(
             filed: FilingsResult | BulkResult = FilingsResult(run.run_id, 0, 0, 0, (quiet,))
         else:
             filed = ingest_sec(settings, filings, run.run_id, steps)
+        run.failed |= filed.failed
         built = build(settings, run.run_id, steps, excused=tuple(ingested.failed))
         run.message = (
             f"{ingested.rows} bars, {filed.facts} XBRL facts and {built.seeds['capex_guidance']} "
             f"guidance statements loaded; built {', '.join(built.built)}"
             + "".join(f"; {note}" for note in (*ingested.notes, *([quiet] if quiet else [])))
+            + (f"; {len(run.failed)} not loaded: {named(run.failed)}" if run.failed else "")
         )
-        steps.run(publish_version, settings, run.run_id, run.message)
+        steps.run(publish_version, settings, run.run_id, run.message, run.failed)
     return DailyResult(run.run_id, ingested, filed, built)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -48,4 +49,17 @@ class PayloadError(PipelineError):
 class ValidationFailed(PipelineError):
     def __init__(self, summary: str, report_path: Path):
         super().__init__(f"{summary} (report: {report_path})")
+        self.summary = summary
         self.report_path = report_path
+
+
+def every_one_failed(failed: Mapping[str, PipelineError], said: str) -> PipelineError:
+    """One line for a batch where every item failed (no ticker brought prices, no company or bulk
+    member loaded): the first item's error, then `said`, then the others named."""
+    first, *others = failed
+    error = failed[first]
+    named = ", ".join(others[:10]) + (f" and {len(others) - 10:,} more" if len(others) > 10 else "")
+    tail = f"; {said}" + (f" ({named} failed too)" if others else "")
+    if isinstance(error, ValidationFailed):
+        return ValidationFailed(error.summary + tail, error.report_path)
+    return type(error)(f"{error}{tail}")

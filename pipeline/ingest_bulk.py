@@ -6,8 +6,9 @@
     -> the single writer loads BATCH_MEMBERS staged members per transaction
 
 A member whose size and CRC-32 match the manifest is skipped without being read. A member that
-fails is listed in the run's message and notes and left out of the manifest, so the next run
-tries it again; the others load. Rows keep raw.xbrl_facts' semantics: every fact version, keyed
+fails is named in the run with why (meta.runs.failed, `companyfacts.zip/CIK##########.json`),
+and left out of the manifest, so the next run tries it again; the others load. When no member of
+the archives loads, the run fails. Rows keep raw.xbrl_facts' semantics: every fact version, keyed
 as the per-company path keys them, so both paths can feed one warehouse.
 """
 
@@ -25,10 +26,12 @@ import pandas as pd
 
 from expectations import raw_xbrl_facts
 from pipeline.bulk_members import COMPANYFACTS, Member, MemberResult, list_members, stage_member
+from pipeline.errors import PayloadError, every_one_failed
 from pipeline.runs import Outcome, record, recorded_run
 from pipeline.settings import Settings
 from pipeline.sources.bulk import BulkSource
 from pipeline.steps import DIRECT, Steps
+from pipeline.summary import named
 from warehouse.connection import connect, transaction
 from warehouse.files import write_atomic
 from warehouse.load import upsert, upsert_parquet
@@ -52,8 +55,13 @@ class BulkResult:
     notes: tuple[str, ...]
 
     @property
-    def failed(self) -> tuple[MemberResult, ...]:
-        return tuple(r for r in self.parsed if r.error)
+    def failed(self) -> dict[str, str]:
+        return not_loaded(self.parsed)
+
+
+def not_loaded(parsed: Sequence[MemberResult]) -> dict[str, str]:
+    """The members that did not load (`companyfacts.zip/CIK##########.json`), each with why."""
+    return {f"{r.archive}/{r.member}": str(r.error) for r in parsed if r.error}
 
 
 def ingest_sec_bulk(
@@ -78,19 +86,23 @@ def ingest_sec_bulk(
             parsed += batch
         for note in notes:
             log.info(note)
-        failed = [r for r in parsed if r.error]
-        for result in failed:
-            log.warning("not loaded: %s", result.error)
-        notes += [str(r.error) for r in failed]
+        run.failed = not_loaded(parsed)
+        for why in run.failed.values():
+            log.warning("not loaded: %s", why)
+        notes += list(run.failed.values())
         rows = {table: sum(r.rows for r in parsed if TABLES[r.archive] == table) for table in TABLES.values()}
         if any(r.archive == COMPANYFACTS for r in parsed):
             with connect(settings.warehouse_path) as con:
                 record(con, run.run_id, validation_outcome(settings, run.run_id, parsed))
+        if run.failed and len(run.failed) == len(members):
+            raise every_one_failed(
+                {item: PayloadError(why) for item, why in run.failed.items()}, "no SEC bulk member was loaded"
+            )
         run.message = (
             f"loaded {rows['raw.xbrl_facts']} XBRL facts and {rows['raw.filings']} filings from "
-            f"{len(parsed) - len(failed)} new or changed SEC bulk member(s); "
+            f"{len(parsed) - len(run.failed)} new or changed SEC bulk member(s); "
             f"{len(members) - len(changed)} unchanged member(s) skipped"
-            + (f"; {len(failed)} member(s) not loaded: {', '.join(r.member for r in failed)}" if failed else "")
+            + (f"; {len(run.failed)} member(s) not loaded: {named(run.failed)}" if run.failed else "")
         )
         log.info(run.message)
         return BulkResult(

@@ -2,23 +2,28 @@
 
 A payload whose hash was loaded before is skipped: an unchanged replay or fetch loads nothing
 again. The company list says whose filings are fetched; the build loads it into raw.companies.
-A payload of this run's raw zone that does not read, or holds a fact failing a critical
-expectation, is quarantined (pipeline/raw_zone.py) and the batch loads nothing.
+
+A company loads whole or not at all. One whose payload does not read or holds a fact failing a
+critical expectation, or that SEC has no payload for, is named in the run with why
+(meta.runs.failed, `CIK########## TICKER`), its refused payloads of this run's raw zone
+quarantined (pipeline/raw_zone.py), and the other companies load. When no company the batch
+answers for loads, the run fails, as it does when no ticker brings prices.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
 
 from expectations import raw_xbrl_facts
-from expectations.validate import WARNING, findings
+from expectations.validate import WARNING, critical_summary, findings
 from pipeline import seeds
-from pipeline.errors import PayloadError, ValidationFailed
+from pipeline.errors import PayloadError, PipelineError, ValidationFailed, every_one_failed
 from pipeline.parsers.sec_payloads import read_companyfacts, read_submissions
 from pipeline.raw_zone import PayloadFile, note_quarantined, quarantine, quarantine_note
 from pipeline.runs import Outcome, check, record, recorded_run
@@ -26,6 +31,7 @@ from pipeline.settings import Settings
 from pipeline.sources.filings import FilingSource, ReplaySecFilings, SecFilings, Validators
 from pipeline.sources.sec import LiveSecClient
 from pipeline.steps import DIRECT, Steps
+from pipeline.summary import named
 from warehouse.connection import connect, transaction
 from warehouse.load import upsert
 
@@ -37,6 +43,8 @@ class FilingsResult:
     facts: int
     filings: int
     notes: tuple[str, ...]
+    # The companies that did not load (`CIK########## TICKER`), each with why; the others loaded.
+    failed: Mapping[str, str] = field(default_factory=dict)
 
 
 log = logging.getLogger(__name__)
@@ -70,22 +78,26 @@ def ingest_filings(
         for note in batch.notes:
             log.info(note)
         fresh = [p for p in batch.payloads if p.sha256 not in loaded]
-        facts, filings = read_batch(fresh, settings, run.run_id)
+        facts, filings, refused = accepted(settings, run.run_id, fresh, batch.failed)
+        names = {**dict(zip(companies["cik"], companies["ticker"], strict=True)), **tickers_of(batch.payloads)}
+        refusals = {company_item(cik, names.get(cik)): error for cik, error in sorted(refused.items())}
+        run.failed = {item: str(error) for item, error in refusals.items()}
+        for item, why in run.failed.items():
+            log.warning("not loaded: %s: %s", item, why)
+        if refused and set(refused) >= batch.asked:
+            raise every_one_failed(refusals, "nothing was loaded")
+        kept = [p for p in fresh if company(p) not in refused]
         with connect(settings.warehouse_path) as con:
-            if len(facts):
-                run_date = settings.clock.today()  # no fact may be filed after it
-                outcome = check(settings, run.run_id, raw_xbrl_facts, raw_xbrl_facts.prepare(facts, run_date))
-                record(con, run.run_id, outcome)
-                require_or_quarantine(settings, run.run_id, outcome, facts, fresh)
-            load(con, facts, filings, fresh, companies, run.run_id, settings.clock.recorded())
+            load(con, facts, filings, kept, companies, run.run_id, settings.clock.recorded())
         skipped = len(batch.payloads) - len(fresh)
         run.message = (
-            f"loaded {len(facts)} XBRL facts and {len(filings)} filings from {len(fresh)} SEC payload(s)"
+            f"loaded {len(facts)} XBRL facts and {len(filings)} filings from {len(kept)} SEC payload(s)"
             + (f"; {skipped} unchanged payload(s) skipped" if skipped else "")
             + "".join(f"; {note}" for note in batch.notes if "not loaded" in note)
+            + (f"; {len(run.failed)} company(ies) not loaded: {named(run.failed)}" if run.failed else "")
         )
         log.info(run.message)
-        return FilingsResult(run.run_id, len(fresh), len(facts), len(filings), tuple(batch.notes))
+        return FilingsResult(run.run_id, len(kept), len(facts), len(filings), tuple(batch.notes), run.failed)
 
 
 def validators(con: duckdb.DuckDBPyConnection) -> Validators:
@@ -97,10 +109,46 @@ def loaded_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in con.execute("select sha256 from meta.payloads where source = 'sec'").fetchall()}
 
 
-def read_batch(payloads: list[PayloadFile], settings: Settings, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Facts and filings of every payload, tagged with the payload's hash. Any unreadable payload
-    fails the whole batch, quarantined if it is in this run's raw zone."""
-    facts, filings = [], []
+def company(payload: PayloadFile) -> int:
+    """The CIK a payload is filed under (its name's, or its fetch's)."""
+    return int(payload.meta["cik"])
+
+
+def company_item(cik: int, ticker: str | None) -> str:
+    """How a company that did not load is named in meta.runs.failed: `CIK0001045810 NVDA`."""
+    return f"CIK{cik:010d}" + (f" {ticker}" if ticker else "")
+
+
+def tickers_of(payloads: list[PayloadFile]) -> dict[int, str]:
+    """CIK -> the ticker a fetched payload was asked for under (a replayed one may state none)."""
+    return {company(p): p.ticker for p in payloads if p.ticker}
+
+
+def accepted(
+    settings: Settings, run_id: str, payloads: list[PayloadFile], refused: Mapping[int, PipelineError]
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, PipelineError]]:
+    """The facts and filings of the companies that pass (every payload of theirs reads, no fact of
+    theirs fails a critical expectation), and every company refused, CIK -> why: those in
+    `refused`, and those refused here."""
+    facts, filings, unread = read_batch(payloads, settings, run_id)
+    refused = {**unread, **refused}
+    facts = without(facts, refused)
+    if len(facts):
+        run_date = settings.clock.today()  # no fact may be filed after it
+        outcome = check(settings, run_id, raw_xbrl_facts, raw_xbrl_facts.prepare(facts, run_date))
+        with connect(settings.warehouse_path) as con:
+            record(con, run_id, outcome)
+        refused |= refuse_failing(settings, run_id, outcome, facts, payloads)
+    return without(facts, refused), without(filings, refused), refused
+
+
+def read_batch(
+    payloads: list[PayloadFile], settings: Settings, run_id: str
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, PipelineError]]:
+    """Facts and filings of every payload, tagged with the payload's hash; and the companies
+    refused because a payload of theirs does not read (CIK -> why), each such payload quarantined
+    if it is in this run's raw zone."""
+    facts, filings, refused = [], [], {}
     for payload in payloads:
         try:
             if payload.meta["kind"] == "companyfacts":
@@ -109,29 +157,44 @@ def read_batch(payloads: list[PayloadFile], settings: Settings, run_id: str) -> 
                 filings.append(read_submissions(payload).assign(payload_sha256=payload.sha256))
         except PayloadError as exc:
             moved = quarantine(settings.raw_dir, [payload], str(exc), run_id, settings.clock.stamp())
-            raise PayloadError(f"{exc}; nothing was loaded{quarantine_note(moved)}") from None
-    return combine(facts, ["cik", "taxonomy", "concept", "unit", "period", "accn", "val"]), combine(
-        filings, ["cik", "accession_number"]
+            refused.setdefault(company(payload), PayloadError(f"{exc}{quarantine_note(moved)}"))
+    return (
+        combine(facts, ["cik", "taxonomy", "concept", "unit", "period", "accn", "val"]),
+        combine(filings, ["cik", "accession_number"]),
+        refused,
     )
 
 
-def require_or_quarantine(
+def without(frame: pd.DataFrame, refused: Mapping[int, object]) -> pd.DataFrame:
+    """The rows of the companies not refused."""
+    return frame[~frame["cik"].isin(list(refused))].reset_index(drop=True) if len(frame) else frame
+
+
+def refuse_failing(
     settings: Settings, run_id: str, outcome: Outcome, facts: pd.DataFrame, payloads: list[PayloadFile]
-) -> None:
-    """Nothing when no critical expectation failed. Otherwise the payloads holding a failing fact
-    are quarantined (those in this run's raw zone) and the batch fails."""
+) -> dict[int, PipelineError]:
+    """The companies holding a fact that failed a critical expectation, each with its failing rows;
+    the payloads holding one are quarantined (those in this run's raw zone). None when no critical
+    expectation failed. A critical failure that names no row (an expectation that could not run)
+    cannot be put down to a company: the batch fails."""
     if outcome.success:
-        return
-    found = findings(outcome.report_path)
+        return {}
+    found = [f for f in findings(outcome.report_path) if f.severity != WARNING]
+    if not all(f.rows for f in found):
+        raise ValidationFailed(f"validation of {outcome.suite} failed: {outcome.summary}", outcome.report_path)
     columns = raw_xbrl_facts.ID_COLUMNS
-    failing = {tuple(r[c] for c in columns) for f in found if f.severity != WARNING for r in f.rows}
+    failing = {tuple(r[c] for c in columns) for f in found for r in f.rows}
     keys = zip(*(facts[c].astype(str) for c in columns), strict=True)
     holding = {sha for sha, key in zip(facts["payload_sha256"], keys, strict=True) if key in failing}
-    reason = f"validation of {outcome.suite} failed: {outcome.summary}"
-    moved = quarantine(
-        settings.raw_dir, [p for p in payloads if p.sha256 in holding], reason, run_id, settings.clock.stamp()
-    )
-    raise ValidationFailed(reason + quarantine_note(moved), outcome.report_path)
+    refused: dict[int, PipelineError] = {}
+    for cik in sorted({int(r["cik"]) for f in found for r in f.rows}):
+        reason = f"validation of {outcome.suite} failed: " + critical_summary(
+            found, columns, lambda row, cik=cik: row["cik"] == str(cik)
+        )
+        theirs = [p for p in payloads if p.sha256 in holding and company(p) == cik]
+        moved = quarantine(settings.raw_dir, theirs, reason, run_id, settings.clock.stamp())
+        refused[cik] = ValidationFailed(reason + quarantine_note(moved), outcome.report_path)
+    return refused
 
 
 def combine(frames: list[pd.DataFrame], key: list[str]) -> pd.DataFrame:

@@ -1,9 +1,11 @@
 """Run bookkeeping in meta.runs and meta.validations, inside the data directory's run lock.
 
 A run is `running` from its start until it ends `succeeded` (for a build, once its exports are
-current) or `failed`. A run killed on the way stays `running` until the next run, holding the
-lock, marks it `abandoned`. The scorecard and timeline rows of a run that did not succeed are
-deleted, so no export ever shows them, and what a killed run left on disk is swept.
+current), `partial` (it finished like a succeeded one without some items, named in
+meta.runs.failed: a ticker, an SEC company, a bulk member) or `failed`. A run killed on the way
+stays `running` until the next run, holding the lock, marks it `abandoned`. The scorecard and
+timeline rows of a run that did not finish are deleted, so no export ever shows them, and what a
+killed run left on disk is swept.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from expectations.validate import run_suite
 from pipeline import run_lock
 from pipeline.clock import Clock
 from pipeline.errors import ValidationFailed
+from pipeline.run_status import FINISHED, finished_status
 from pipeline.settings import Settings
 from warehouse.connection import connect, transaction
 from warehouse.files import remove_temporaries, write_atomic
@@ -56,7 +59,9 @@ def new_run_id(clock: Clock) -> str:
 class RunRecord:
     run_id: str
     message: str = ""
-    # Items (tickers) that failed while the rest loaded: item -> why, in one line (meta.runs.failed).
+    # Items that failed while the rest loaded (a ticker, `CIK########## TICKER` for a company of the
+    # per-company SEC path, `archive/member` for a bulk member): item -> why, in one line
+    # (meta.runs.failed).
     failed: dict[str, str] = field(default_factory=dict)
 
 
@@ -82,7 +87,7 @@ def recorded_run(settings: Settings, flow: str, mode: str, run_id: str | None) -
         except BaseException as exc:
             finish(settings, record.run_id, "failed", str(exc) or type(exc).__name__, record.failed)
             raise
-        finish(settings, record.run_id, "succeeded", record.message, record.failed)
+        finish(settings, record.run_id, finished_status(record.failed), record.message, record.failed)
 
 
 def abandon_killed_runs(con: duckdb.DuckDBPyConnection, found_by: str, at: dt.datetime) -> None:
@@ -119,7 +124,7 @@ def finish(settings: Settings, run_id: str, status: str, message: str, failed: d
             "update meta.runs set status = ?, message = ?, failed = ?, finished_at = ? where run_id = ?",
             [status, message, json.dumps(failed) if failed else None, settings.clock.recorded(), run_id],
         )
-        if status != "succeeded":
+        if status not in FINISHED:
             discard_rows(con, [run_id])
 
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import duckdb
 
 from pipeline.errors import PipelineError
+from pipeline.run_status import FINISHED
 from pipeline.scorecard import STATUSES
 from pipeline.settings import Settings
 from warehouse.connection import connect_read_only
 from warehouse.publish import quoted
+
+# Failures named on the one line a partial run ends with; meta.runs.failed and the run's summary
+# hold every one (a bulk run may lose thousands of members).
+NAMED_ON_ONE_LINE = 20
 
 
 def performance_lines(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
@@ -21,6 +26,8 @@ def performance_lines(con: duckdb.DuckDBPyConnection, settings: Settings) -> lis
                100 * arg_max(excess_return_since_anchor, date), arg_max(relative_strength, date)
         from marts.relative_performance group by ticker, benchmark order by ticker
     """).fetchall()
+    if not rows:
+        return []
     lines = [f"Since the anchor (first session on or after {settings.anchor_date}):"]
     for ticker, benchmark, anchor, last, ret, bench, excess, strength in rows:
         lines.append(
@@ -34,7 +41,9 @@ def ticker_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute(
         "select ticker, count(*), min(date), max(date) from raw.prices group by ticker order by ticker"
     ).fetchall()
-    return ["Prices stored:"] + [f"  {t:<6} {n:>6,} bars  {first} .. {last}" for t, n, first, last in rows]
+    return ["Prices stored:"] + (
+        [f"  {t:<6} {n:>6,} bars  {first} .. {last}" for t, n, first, last in rows] or ["  none yet"]
+    )
 
 
 def filing_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -54,6 +63,8 @@ def filing_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def mart_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Rows per mart; an empty marts.relative_performance says why when no price is loaded (an
+    SEC-only replay builds the SEC marts without it)."""
     names = [
         r[0]
         for r in con.execute(
@@ -61,7 +72,12 @@ def mart_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         ).fetchall()
     ]
     counts = [con.execute(f"select count(*) from {quoted('marts', name)}").fetchone()[0] for name in names]
-    return ["Marts:"] + [f"  marts.{name:<22} {count:>7,} rows" for name, count in zip(names, counts, strict=True)]
+    [[prices]] = con.execute("select count(*) from raw.prices").fetchall()
+    why = {"relative_performance": " (no prices loaded yet)"} if not prices else {}
+    return ["Marts:"] + [
+        f"  marts.{name:<22} {count:>7,} rows{why.get(name, '') if not count else ''}"
+        for name, count in zip(names, counts, strict=True)
+    ]
 
 
 def scorecard_line(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
@@ -99,27 +115,56 @@ def warning_lines(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
     return ["Warnings (loaded, flagged; see the validation reports):", *found] if found else []
 
 
+def named(items: Iterable[str]) -> str:
+    """`a, b, c and 12 more`: the first NAMED_ON_ONE_LINE of `items`, for a one-line message."""
+    listed = list(items)
+    more = f" and {len(listed) - NAMED_ON_ONE_LINE:,} more" if len(listed) > NAMED_ON_ONE_LINE else ""
+    return ", ".join(listed[:NAMED_ON_ONE_LINE]) + more
+
+
 def failed_line(failed: Mapping[str, str]) -> str:
-    """`failed tickers: NVDX (why); ...`: the tickers that brought no prices, in one line."""
-    return "failed tickers: " + "; ".join(f"{ticker} ({why})" for ticker, why in failed.items())
+    """`failed: NVDX (why); CIK0001045810 NVDA (why)`: what a run loaded without (tickers, SEC
+    companies, bulk members), in one line; past NAMED_ON_ONE_LINE, how many more."""
+    named = list(failed.items())[:NAMED_ON_ONE_LINE]
+    more = len(failed) - len(named)
+    return (
+        "failed: "
+        + "; ".join(f"{item} ({why})" for item, why in named)
+        + (f"; and {more:,} more (meta.runs.failed lists every one)" if more else "")
+    )
 
 
-def failed_lines(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
-    """The tickers the run loaded without (meta.runs.failed), each with why."""
-    row = con.execute("select failed from meta.runs where run_id = ?", [run_id]).fetchone()
-    failed = json.loads(row[0]) if row and row[0] else {}
-    return ["Failed (not loaded; the rest was):", *(f"  {t:<6} {why}" for t, why in failed.items())] if failed else []
+def run_failures(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, str]:
+    """What the run loaded without (meta.runs.failed): item -> why."""
+    rows = con.execute("select failed from meta.runs where run_id = ?", [run_id]).fetchall()
+    return json.loads(rows[0][0]) if rows and rows[0][0] else {}
+
+
+def failed_lines(failed: Mapping[str, str]) -> list[str]:
+    return (
+        ["Failed (not loaded; the rest was):", *(f"  {item:<6} {why}" for item, why in failed.items())]
+        if failed
+        else []
+    )
+
+
+def outcome_line(run_id: str, failed: Mapping[str, str]) -> str:
+    """The summary's first line: `succeeded` only when everything asked for loaded."""
+    if not failed:
+        return f"Run {run_id} succeeded."
+    return f"Run {run_id} loaded with {len(failed):,} failure{'s' if len(failed) != 1 else ''} (see Failed below)."
 
 
 def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
+        failed = run_failures(con, run_id)
         lines = (
             ["", "SAMPLE DATA: made by the project to exercise the pipeline, not market prices."] if sample else [""]
         )
         [[message]] = con.execute("select coalesce(message, '') from meta.runs where run_id = ?", [run_id]).fetchall()
         lines += [
-            f"Run {run_id} succeeded.",
+            outcome_line(run_id, failed),
             *stale_lines(con, settings),
             *(["This run:", *(f"  {part}" for part in message.split("; "))] if message else []),
             *performance_lines(con, settings),
@@ -127,7 +172,7 @@ def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
             *mart_lines(con),
             scorecard_line(con, run_id),
             *warning_lines(con, run_id),
-            *failed_lines(con, run_id),
+            *failed_lines(failed),
             f"Analyst copy:  {settings.analyst_db_path}",
             f"Parquet:       {settings.parquet_dir}/ (manifest.json)",
             f"Report:        {settings.report_path}",
@@ -183,15 +228,19 @@ def locate(settings: Settings, sample: bool, explicit: bool) -> Settings:
 
 
 def as_built(settings: Settings) -> Settings:
-    """The settings with what the last successful build was asked for, so a report drawn later shows
+    """The settings with what the last finished build was asked for, so a report drawn later shows
     the marts as they were built."""
     with connect_read_only(settings.warehouse_path) as con:
         return settings.replace(**built_parameters(con))
 
 
 def built_parameters(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
-    """What the last successful build was asked for (tickers, benchmark, anchor, as-of); none before one."""
-    row = con.execute("""select parameters from meta.runs
-                         where status = 'succeeded' and flow in ('daily', 'build') and parameters is not null
-                         order by started_at desc limit 1""").fetchone()
+    """What the last finished build (succeeded or partial: both published) was asked for (tickers,
+    benchmark, anchor, as-of); none before one."""
+    row = con.execute(
+        """select parameters from meta.runs
+           where list_contains(?, status) and flow in ('daily', 'build') and parameters is not null
+           order by started_at desc limit 1""",
+        [list(FINISHED)],
+    ).fetchone()
     return json.loads(row[0]) if row else {}

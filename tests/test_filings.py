@@ -282,31 +282,93 @@ def test_a_live_run_fetches_the_archive_file_and_skips_unchanged_payloads(realda
     assert len(list((settings.raw_dir / "sec" / "companyfacts").glob("*.json.meta.json"))) == 1
 
 
-def test_a_truncated_payload_fails_the_batch_and_loads_nothing(settings, tmp_path):
+def sample_counts() -> tuple[dict[int, int], dict[int, int]]:
+    """CIK -> facts (a row repeated word for word counted once) and CIK -> filings of the sample's
+    payloads, read with json."""
+    facts, filings = {}, {}
+    for path in sorted((SAMPLE_DIR / "sec" / "companyfacts").glob("CIK*.json")):
+        data = json.loads(path.read_bytes())
+        facts[int(data["cik"])] = len(
+            {
+                (taxonomy, concept, unit, json.dumps(row, sort_keys=True))
+                for taxonomy, concepts in data["facts"].items()
+                for concept, body in concepts.items()
+                for unit, rows in body["units"].items()
+                for row in rows
+            }
+        )
+    for path in sorted((SAMPLE_DIR / "sec" / "submissions").glob("CIK*.json")):
+        data = json.loads(path.read_bytes())
+        filings[int(data["cik"])] = len(set(data["filings"]["recent"]["accessionNumber"]))
+    return facts, filings
+
+
+def per_company(settings: Settings, table: str) -> dict[int, int]:
+    with connect(settings.warehouse_path) as con:
+        return dict(con.execute(f"select cik, count(*) from {table} group by cik").fetchall())
+
+
+def run_row(settings: Settings, run_id: str) -> tuple[str, dict | None]:
+    with connect(settings.warehouse_path) as con:
+        status, failed = con.execute("select status, failed from meta.runs where run_id = ?", [run_id]).fetchone()
+    return status, json.loads(failed) if failed else None
+
+
+ORCL_CIK = 1341439
+
+
+def test_a_truncated_payload_costs_only_its_company(settings, tmp_path):
+    """Oracle's companyfacts cut in half: Oracle loads nothing (its good submissions neither: a
+    company loads whole), the five other companies load every fact and filing, and the run is
+    partial, naming Oracle with why."""
     replay = tmp_path / "replay"
     shutil.copytree(SAMPLE_DIR / "sec", replay / "sec")
-    whole = (replay / "sec" / "companyfacts" / "CIK0001341439.json").read_bytes()
-    (replay / "sec" / "companyfacts" / "CIK0001341439.json").write_bytes(whole[: len(whole) // 2])
+    truncated = replay / "sec" / "companyfacts" / "CIK0001341439.json"
+    whole = truncated.read_bytes()
+    truncated.write_bytes(whole[: len(whole) // 2])
 
-    with pytest.raises(PayloadError, match=r"CIK0001341439\.json: not valid JSON"):
-        ingest_filings(settings, ReplaySecFilings(replay))
+    result = ingest_filings(settings, ReplaySecFilings(replay))
 
-    with connect(settings.warehouse_path) as con:
-        for table in ("raw.xbrl_facts", "raw.filings", "meta.payloads", "meta.sec_http"):
-            assert con.execute(f"select count(*) from {table}").fetchone() == (0,), table
-        assert con.execute("select status from meta.runs").fetchall() == [("failed",)]
+    [(item, why)] = result.failed.items()
+    assert item == "CIK0001341439 ORCL"
+    assert why.startswith("CIK0001341439.json: not valid JSON, perhaps truncated (")
+    assert "moved to" not in why and truncated.exists()  # a replayed folder's file stays where it is
+    facts, filings = sample_counts()
+    del facts[ORCL_CIK], filings[ORCL_CIK]
+    assert per_company(settings, "raw.xbrl_facts") == facts
+    assert per_company(settings, "raw.filings") == filings
+    assert (result.facts, result.filings, result.payloads) == (sum(facts.values()), sum(filings.values()), 10)
+    assert run_row(settings, result.run_id) == ("partial", {item: why})
 
 
-def test_a_batch_failing_validation_loads_nothing(settings, tmp_path):
+def test_a_company_failing_validation_costs_only_that_company(settings, tmp_path):
     replay = tmp_path / "replay"
     shutil.copytree(SAMPLE_DIR / "sec", replay / "sec")
     path = replay / "sec" / "companyfacts" / "CIK0001045810.json"
+    bad = sum(
+        row["accn"] == "0001045810-25-000101"
+        for concepts in json.loads(path.read_bytes())["facts"].values()
+        for body in concepts.values()
+        for rows in body["units"].values()
+        for row in rows
+    )
     path.write_text(path.read_text().replace('"0001045810-25-000101"', '"45810-25-101"'))
 
-    with pytest.raises(ValidationFailed, match="accession number"):
-        ingest_filings(settings, ReplaySecFilings(replay))
+    result = ingest_filings(settings, ReplaySecFilings(replay))
+
+    [(item, why)] = result.failed.items()
+    assert item == "CIK0001045810 NVDA"
+    assert why.startswith(
+        f"validation of raw_xbrl_facts failed: accession number is ##########-##-###### failed on {bad} rows: 1045810 "
+    )
+    facts, filings = sample_counts()
+    del facts[NVDA_CIK], filings[NVDA_CIK]
+    assert per_company(settings, "raw.xbrl_facts") == facts
+    assert per_company(settings, "raw.filings") == filings
     with connect(settings.warehouse_path) as con:
-        assert con.execute("select count(*) from raw.xbrl_facts").fetchone() == (0,)
+        assert con.execute("select success from meta.validations where suite = 'raw_xbrl_facts'").fetchall() == [
+            (False,)
+        ]
 
 
 def test_a_folder_without_sec_replays_nothing_and_does_not_fail(settings, tmp_path):
@@ -541,8 +603,8 @@ def test_a_fetched_payload_that_fails_is_quarantined_and_a_later_good_one_loads(
     quarantined = settings.raw_dir / "_quarantine" / "sec" / "companyfacts"
     [moved] = [p for p in quarantined.glob("CIK0001045810.*.json") if not p.name.endswith(".meta.json")]
     assert str(refused.value) == (
-        f"{moved.name}: its name says CIK 1045810 but its `cik` says 1341439; nothing was loaded; "
-        f"moved to {quarantined}: {moved.name}"
+        f"{moved.name}: its name says CIK 1045810 but its `cik` says 1341439; moved to {quarantined}: "
+        f"{moved.name}; nothing was loaded"
     )
     assert list(raw.glob("*.json")) == []  # neither the payload nor its metadata stays behind
     assert json.loads((quarantined / f"{moved.name}.meta.json").read_text())["cik"] == NVDA_CIK
@@ -574,6 +636,56 @@ def test_a_fetched_fact_failing_a_critical_expectation_quarantines_its_payload(s
         ingest_filings(settings, SecFilings(RecordedSecClient(bad)))
     quarantined = settings.raw_dir / "_quarantine" / "sec" / "companyfacts"
     [moved] = [p for p in quarantined.glob("*.json") if not p.name.endswith(".meta.json")]
-    assert f"; moved to {quarantined}: {moved.name} (report: " in str(failed.value)
+    assert f"; moved to {quarantined}: {moved.name}; nothing was loaded (report: " in str(failed.value)
     # The submissions payload held no failing row: it stays, to load with the next good batch.
     assert len(list((settings.raw_dir / "sec" / "submissions").glob("*.json.meta.json"))) == 1
+
+
+def recorded_pair(tmp: Path, oracle_edit) -> Path:
+    """Recorded SEC answers for the sample's NVIDIA and Oracle, Oracle's companyfacts edited by `oracle_edit`."""
+    folder = recorded_sample(tmp)
+    shutil.copy(SAMPLE_DIR / "sec/submissions/CIK0001341439.json", folder / "submissions")
+    data = oracle_edit(json.loads((SAMPLE_DIR / "sec/companyfacts/CIK0001341439.json").read_text()))
+    (folder / "companyfacts" / "CIK0001341439.json").write_text(json.dumps(data))
+    return folder
+
+
+def test_a_fetched_company_failing_validation_is_quarantined_alone_and_the_other_loads(settings, tmp_path):
+    settings = settings.replace(seeds_dir=seeds_for(tmp_path, "NVDA", "ORCL"))
+    oracle = json.loads((SAMPLE_DIR / "sec/companyfacts/CIK0001341439.json").read_text())
+    concept = next(iter(oracle["facts"]["us-gaap"]))
+    first = first_fact(oracle)
+    period = f"{first['start']}/{first['end']}" if "start" in first else first["end"]
+
+    result = ingest_filings(
+        settings, SecFilings(RecordedSecClient(recorded_pair(tmp_path, with_fact("accn", "41439-25-1"))))
+    )
+
+    quarantined = settings.raw_dir / "_quarantine" / "sec" / "companyfacts"
+    [moved] = [p for p in quarantined.glob("CIK0001341439.*.json") if not p.name.endswith(".meta.json")]
+    reason = (
+        "validation of raw_xbrl_facts failed: accession number is ##########-##-###### failed on 1 row: "
+        f"1341439 {concept} USD {period} 41439-25-1"
+    )
+    assert result.failed == {
+        "CIK0001341439 ORCL": f"{reason}; moved to {quarantined}: {moved.name} (report: "
+        f"{settings.reports_dir / 'validation' / result.run_id / 'raw_xbrl_facts.json'})"
+    }
+    assert (quarantined / f"{moved.name}.why.txt").read_text().endswith(f": {reason}\n")
+    facts, filings = sample_counts()
+    assert per_company(settings, "raw.xbrl_facts") == {NVDA_CIK: facts[NVDA_CIK]}
+    assert per_company(settings, "raw.filings") == {NVDA_CIK: filings[NVDA_CIK]}
+    # Oracle's submissions held no failing row: they stay in the raw zone, unloaded, for the next good batch.
+    assert len(list((settings.raw_dir / "sec" / "submissions").glob("CIK0001341439.*.json.meta.json"))) == 1
+    assert run_row(settings, result.run_id) == ("partial", result.failed)
+
+
+def test_a_company_sec_does_not_know_is_named_and_the_other_loads(settings, tmp_path):
+    settings = settings.replace(seeds_dir=seeds_for(tmp_path, "NVDA", "ORCL"))
+    result = ingest_filings(settings, SecFilings(RecordedSecClient(recorded_sample(tmp_path))))  # no Oracle files
+    assert result.failed == {
+        "CIK0001341439 ORCL": "SEC has no submissions for ORCL (CIK 0001341439) at "
+        "https://data.sec.gov/submissions/CIK0001341439.json: check the CIK in seeds/companies.csv"
+    }
+    facts, _ = sample_counts()
+    assert per_company(settings, "raw.xbrl_facts") == {NVDA_CIK: facts[NVDA_CIK]}

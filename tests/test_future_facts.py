@@ -66,7 +66,7 @@ def test_a_fact_filed_after_the_run_date_fails_the_batch_and_loads_nothing(setti
 
     message = str(failed.value)
     assert "\n" not in message
-    assert message.startswith(f"validation of raw_xbrl_facts failed: {EXPECTED_FAILURE} (report: ")
+    assert message.startswith(f"validation of raw_xbrl_facts failed: {EXPECTED_FAILURE}; nothing was loaded (report: ")
     assert facts_loaded(settings.warehouse_path) == 0
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         assert con.execute("select count(*) from raw.filings").fetchone() == (0,)

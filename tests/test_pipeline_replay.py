@@ -192,3 +192,42 @@ def test_analyst_copy_held_open_by_another_process_does_not_block_a_run(settings
             result.run_id,
             "succeeded",
         )
+
+
+def test_an_sec_only_replay_into_a_fresh_warehouse_builds_the_sec_marts(tmp_path, capsys):
+    """No price was ever loaded: the typo check has nothing to match, the SEC marts build and
+    publish, and the summary says why marts.relative_performance is empty."""
+    from cli.main import main
+
+    shutil.copytree(SAMPLE_DIR / "sec", tmp_path / "sec-only" / "sec")
+    data_dir = tmp_path / "var"
+    capsys.readouterr()
+    assert main(["run", "--from", str(tmp_path / "sec-only"), "--data-dir", str(data_dir)]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    lines = out.splitlines()
+    assert lines[1].endswith(" succeeded.")
+    [performance] = [line for line in lines if line.startswith("  marts.relative_performance")]
+    assert performance.split() == ["marts.relative_performance", "0", "rows", "(no", "prices", "loaded", "yet)"]
+    assert "Prices stored:" in lines and lines[lines.index("Prices stored:") + 1] == "  none yet"
+    parquet = data_dir / "published" / "current" / "parquet"
+    leverage = pd.read_parquet(parquet / "leverage.parquet")
+    # The sample's NVIDIA-like and Oracle-like filers report debt and equity (sample/generate_sec.py).
+    assert {"NVDA", "ORCL"} <= set(leverage["ticker"])
+    assert len(pd.read_parquet(parquet / "relative_performance.parquet")) == 0
+
+
+def test_a_misspelled_benchmark_still_fails_the_build_when_the_tickers_have_prices(settings):
+    """The sample replayed into a fresh warehouse with ^SOXX for ^SOX: NVDA and ORCL load their
+    294 sessions, the benchmark none, and the build refuses to publish a mart without them."""
+    from pipeline.build import IncompleteMart
+
+    settings = settings.replace(benchmark="^SOXX")
+    with pytest.raises(IncompleteMart) as refused:
+        daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
+    assert str(refused.value) == (
+        "marts.relative_performance would have no rows for NVDA, ORCL: bars stored for NVDA 294 against ^SOXX 0, "
+        "ORCL 294 against ^SOXX 0; check --tickers and --benchmark (THESIS_TICKERS, THESIS_TICKERS_FILE, "
+        "THESIS_BENCHMARK)"
+    )
+    assert not settings.publish_dir.exists()

@@ -124,7 +124,7 @@ def test_a_bulk_run_loads_every_company(first_run, realdata):
     facts, filings = expected_per_company(realdata, COMPANIES)
     assert counts(settings, "raw.xbrl_facts") == facts
     assert counts(settings, "raw.filings") == filings
-    assert (result.facts, result.filings, result.failed) == (sum(facts.values()), sum(filings.values()), ())
+    assert (result.facts, result.filings, result.failed) == (sum(facts.values()), sum(filings.values()), {})
     # Every company's submissions outgrow `recent`, so each has an older-filings member too.
     assert result.members == len(manifest(settings)) == 3 * COMPANIES
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
@@ -181,23 +181,62 @@ def test_a_broken_member_is_named_and_the_others_load(bulk_set, realdata, tmp_pa
     folder = rewritten(bulk_set, tmp_path / "broken", {broken: lambda body: body[: len(body) // 2]})
     settings = Settings(data_dir=tmp_path / "var")
     result = ingest_sec_bulk(settings, ReplaySecBulk(folder))
-    assert [r.member for r in result.failed] == [broken]
-    assert result.failed[0].error.startswith(f"{broken}: not valid JSON")
-    assert result.failed[0].error in result.notes
+    [(item, why)] = result.failed.items()
+    assert item == f"companyfacts.zip/{broken}"
+    assert why.startswith(f"{broken}: not valid JSON")
+    assert why in result.notes
     facts, _ = expected_per_company(realdata, COMPANIES)
     del facts[FIRST_CIK + 2]
     assert counts(settings, "raw.xbrl_facts") == facts
     assert ("companyfacts.zip", broken) not in manifest(settings)  # tried again next time
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        status, message = con.execute(
-            "select status, message from meta.runs where run_id = ?", [result.run_id]
+        status, message, failed = con.execute(
+            "select status, message, failed from meta.runs where run_id = ?", [result.run_id]
         ).fetchone()
         validated = con.execute(
             "select success, failed from meta.validations where run_id = ?", [result.run_id]
         ).fetchone()
-    assert status == "succeeded"
-    assert message.endswith(f"; 1 member(s) not loaded: {broken}")
+    assert (status, json.loads(failed)) == ("partial", {item: why})
+    assert message.endswith(f"; 1 member(s) not loaded: companyfacts.zip/{broken}")
     assert validated == (False, 1)
+
+
+def with_infinite_value(body: bytes) -> bytes:
+    """The first USD fact's value written as 1e999: JSON that reads as infinity, not a number SEC serves."""
+    data = json.loads(body)
+    concept = next(iter(data["facts"]["us-gaap"].values()))
+    concept["units"]["USD"][0]["val"] = 424242
+    return json.dumps(data).replace("424242", "1e999", 1).encode()
+
+
+def test_the_command_names_a_broken_member_and_exits_3(bulk_set, realdata, tmp_path, capsys):
+    """A bulk replay with no prices: every member but the broken one loads, the SEC marts build and
+    publish, and `thesis run` ends with the member named in one line and exit status 3."""
+    from cli.main import main
+
+    broken = member(FIRST_CIK + 5)
+    folder = rewritten(bulk_set, tmp_path / "night", {broken: with_infinite_value})
+    data_dir = tmp_path / "var"
+    capsys.readouterr()
+    assert main(["run", "--sec-bulk", "--from", str(folder), "--data-dir", str(data_dir)]) == 3
+    out, err = capsys.readouterr()
+    item = f"companyfacts.zip/{broken}"
+    why = f"{broken}: a fact's `val` is inf, not a finite number ("
+    [line] = err.splitlines()
+    assert line.startswith(f"failed: {item} ({why}")
+    lines = out.splitlines()
+    assert lines[1].endswith(" loaded with 1 failure (see Failed below).")
+    assert lines[lines.index("Failed (not loaded; the rest was):") + 1].startswith(f"  {item} {why}")
+    settings = Settings(data_dir=data_dir)
+    facts, _ = expected_per_company(realdata, COMPANIES)
+    del facts[FIRST_CIK + 5]
+    assert counts(settings, "raw.xbrl_facts") == facts
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        [(status, failed)] = con.execute("select status, failed from meta.runs").fetchall()
+    assert status == "partial" and list(json.loads(failed)) == [item]
+    assert json.loads(failed)[item].startswith(why)
+    with duckdb.connect(str(settings.analyst_db_path), read_only=True) as con:  # the published copy says so too
+        assert con.execute("select status, failed from meta.runs").fetchall() == [(status, failed)]
 
 
 class BulkServer(BaseHTTPRequestHandler):
@@ -307,3 +346,26 @@ def test_a_staged_partition_has_its_tables_columns_and_types(tmp_path, schema_na
         con.register("staged", staged)
         described = con.execute("select column_name, column_type from (describe staged)").fetchall()
     assert sorted(described) == sorted(wanted)
+
+
+def test_when_no_member_loads_the_run_fails_naming_them(tmp_path):
+    """Two filers' companyfacts, both cut short: nothing to load, so the run fails in one line
+    naming the first member's fault and the other member."""
+    from pipeline.errors import PayloadError
+
+    archive = tmp_path / "night" / "sec" / "bulk" / "companyfacts.zip"
+    archive.parent.mkdir(parents=True)
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for cik in (FIRST_CIK, FIRST_CIK + 1):
+            zipped.writestr(member(cik), b'{"cik": %d, "facts": {' % cik)
+    settings = Settings(data_dir=tmp_path / "var")
+    with pytest.raises(PayloadError) as failed:
+        ingest_sec_bulk(settings, ReplaySecBulk(tmp_path / "night"))
+    assert str(failed.value).startswith(f"{member(FIRST_CIK)}: not valid JSON, perhaps truncated (")
+    assert str(failed.value).endswith(
+        f"; no SEC bulk member was loaded (companyfacts.zip/{member(FIRST_CIK + 1)} failed too)"
+    )
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        [(status, failed_items)] = con.execute("select status, failed from meta.runs").fetchall()
+    assert status == "failed"
+    assert sorted(json.loads(failed_items)) == [f"companyfacts.zip/{member(c)}" for c in (FIRST_CIK, FIRST_CIK + 1)]

@@ -120,9 +120,11 @@ def test_the_command_names_a_failed_ticker_in_its_exit_status(published, tmp_pat
     assert main(["run", "--data-dir", str(published)]) == 3
     out, err = capsys.readouterr()
     assert err.splitlines() == [
-        "failed tickers: ORCL (Yahoo Finance returned no prices for ORCL (misspelled or delisted ticker?))"
+        "failed: ORCL (Yahoo Finance returned no prices for ORCL (misspelled or delisted ticker?))"
     ]
-    assert "Failed (not loaded; the rest was):" in out
+    lines = out.splitlines()
+    assert lines[1].endswith(" loaded with 1 failure (see Failed below).")
+    assert "Failed (not loaded; the rest was):" in lines
 
 
 def test_an_unchanged_replay_skips_every_payload_by_hash(settings):

@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -106,12 +106,14 @@ def export_table(
 @dataclass(frozen=True)
 class RunEnd:
     """How the run that publishes ended, written into its copy's meta.runs: the working database
-    records it only once the version is current, so a run killed before that is not `succeeded`."""
+    records it only once the version is current, so a run killed before that is not `succeeded`.
+    `failed`: the items it loaded without, each with why (meta.runs.failed)."""
 
     run_id: str
     status: str
     message: str
     finished_at: dt.datetime
+    failed: Mapping[str, str] = field(default_factory=dict)
 
 
 def publish_analyst_copy(warehouse_path: Path, target: Path, ended: RunEnd) -> None:
@@ -151,8 +153,14 @@ def in_analyst_format(warehouse_path: Path) -> bool:
 def end_run(con: duckdb.DuckDBPyConnection, database: str, ended: RunEnd) -> None:
     """`ended` written into meta.runs of the copy (`database`: its catalog and a dot, or none)."""
     con.execute(
-        f"update {database}meta.runs set status = ?, message = ?, finished_at = ? where run_id = ?",
-        [ended.status, ended.message, ended.finished_at, ended.run_id],
+        f"update {database}meta.runs set status = ?, message = ?, failed = ?, finished_at = ? where run_id = ?",
+        [
+            ended.status,
+            ended.message,
+            json.dumps(ended.failed) if ended.failed else None,
+            ended.finished_at,
+            ended.run_id,
+        ],
     )
 
 

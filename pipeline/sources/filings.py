@@ -1,7 +1,8 @@
 """Where a batch of SEC payloads comes from: EDGAR live, or a replayed folder.
 
-Each source hands the ingest step payload files (with `kind` and `cik` in their metadata) and
-notes worth a log line; everything after that is one code path.
+Each source hands the ingest step payload files (with `kind` and `cik` in their metadata), the
+companies the batch answers for, those it could not fetch, and notes worth a log line;
+everything after that is one code path.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 import pandas as pd
 
-from pipeline.errors import MissingData
+from pipeline.errors import MissingData, SourceError
 from pipeline.parsers.sec_payloads import archive_names, identify
 from pipeline.rate_limit import RateLimit
 from pipeline.raw_zone import PayloadFile, list_payloads, store
@@ -45,6 +46,10 @@ class Company(NamedTuple):
 class SecBatch:
     payloads: list[PayloadFile] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The CIKs the batch answers for: each company fetched (changed or not), or replayed.
+    asked: set[int] = field(default_factory=set)
+    # CIK -> why SEC delivered nothing for the company (a 404: no such filer, or no XBRL facts).
+    failed: dict[int, SourceError] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -61,8 +66,10 @@ class FilingSource(Protocol):
 def fetch_company(client: SecClient, settings: Settings, known: Validators, company: Company) -> SecBatch:
     """One company's submissions (and the archive files they list) and companyfacts, each stored
     in the raw zone unless SEC reports it unchanged (304) or its bytes hash to what was last loaded
-    from the same URL. A listed archive file SEC does not serve is a note, as in a replay."""
-    batch = SecBatch()
+    from the same URL. A listed archive file SEC does not serve is a note, as in a replay; a
+    submissions or companyfacts SEC does not have fails the company alone, like an unknown ticker.
+    Any other failure (throttling, the network) fails the run: it would fail every company."""
+    batch = SecBatch(asked={company.cik})
     cik = padded_cik(company.cik)
     subject = f"{company.ticker} (CIK {cik})"
 
@@ -95,16 +102,19 @@ def fetch_company(client: SecClient, settings: Settings, known: Validators, comp
         batch.payloads.append(payload)
         return payload
 
-    submissions = keep(submissions_url(cik), "submissions", "submissions")
-    for name in archive_names(submissions) if submissions else ():
-        try:
-            keep(archive_url(name), name, "submissions_archive")
-        except MissingData:  # SEC lists the file but does not serve it: the CIK is right, the rest still loads
-            batch.notes.append(
-                f"the submissions for {subject} list {name}, which SEC answered with 404 at {archive_url(name)}; "
-                "its older filings are not loaded"
-            )
-    keep(companyfacts_url(cik), "companyfacts", "companyfacts")
+    try:
+        submissions = keep(submissions_url(cik), "submissions", "submissions")
+        for name in archive_names(submissions) if submissions else ():
+            try:
+                keep(archive_url(name), name, "submissions_archive")
+            except MissingData:  # SEC lists the file but does not serve it: the CIK is right, the rest still loads
+                batch.notes.append(
+                    f"the submissions for {subject} list {name}, which SEC answered with 404 at "
+                    f"{archive_url(name)}; its older filings are not loaded"
+                )
+        keep(companyfacts_url(cik), "companyfacts", "companyfacts")
+    except MissingData as exc:
+        batch.failed[company.cik] = exc
     return batch
 
 
@@ -121,7 +131,12 @@ class SecFilings:
         rows = [Company(str(c.ticker), int(c.cik)) for c in companies.itertuples()]
         client = self.client.rate_limited(steps.limiter(RateLimit(SEC_RATE, settings.sec_requests_per_second)))
         batches = steps.map(partial(fetch_company, client, settings, known), rows)
-        return SecBatch([p for b in batches for p in b.payloads], [n for b in batches for n in b.notes])
+        return SecBatch(
+            [p for b in batches for p in b.payloads],
+            [n for b in batches for n in b.notes],
+            {cik for b in batches for cik in b.asked},
+            {cik: error for b in batches for cik, error in b.failed.items()},
+        )
 
 
 @dataclass(frozen=True)
@@ -144,6 +159,7 @@ class ReplaySecFilings:
                     PayloadFile(p.path, p.sha256, {**p.meta, **identify(p.path, kind)})
                     for p in list_payloads(folder / kind, (".json",))
                 ]
+        batch.asked = {int(p.meta["cik"]) for p in batch.payloads}
         present = {p.path.name.split(".", 1)[0] for p in batch.payloads if p.meta["kind"] == "submissions_archive"}
         for payload in batch.payloads:
             if payload.meta["kind"] == "submissions":

@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-from pipeline.errors import MissingData, PayloadError, SourceError
+from pipeline.errors import MissingData, PayloadError, SourceError, every_one_failed
 from pipeline.parsers.price_files import check_ticker
 from pipeline.rate_limit import RateLimit
 from pipeline.raw_zone import note_quarantined, parquet_bytes, payload_paths, replay_parts, store_copy, store_frame
@@ -157,15 +157,6 @@ def no_prices(ticker: str) -> MissingData:
     return MissingData(f"Yahoo Finance returned no prices for {ticker} (misspelled or delisted ticker?)")
 
 
-def nothing_fetched(universe: Sequence[str], failed: Mapping[str, SourceError]) -> SourceError:
-    """One line for a fetch where no ticker brought prices (no network, throttled throughout, or
-    every ticker wrong): the first ticker's error, and the others named."""
-    first, *others = universe
-    error = failed[first]
-    named = ", ".join(others[:10]) + (f" and {len(others) - 10:,} more" if len(others) > 10 else "")
-    return type(error)(f"{error}; no prices loaded for any ticker" + (f" ({named} failed too)" if others else ""))
-
-
 @dataclass(frozen=True)
 class YahooPrices:
     """Fetch the universe in chunks, each ticker from its last stored date minus the lookback;
@@ -188,7 +179,8 @@ class YahooPrices:
         fetched = steps.map(partial(fetch_chunk, self.client, settings, run_id, acquire), chunks(settings, held))
         failed = {t: e for f in fetched for t, e in f.failed.items()}
         if len(failed) == len(asked):
-            raise nothing_fetched(asked, failed)
+            # No network, throttled throughout, or every ticker wrong.
+            raise every_one_failed({t: failed[t] for t in asked}, "no prices loaded for any ticker")
         staged = [s for f in fetched for s in f.staged]
         return PriceBatch(staged, {t: str(failed[t]) for t in asked if t in failed})
 

@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from cli.main import main
@@ -132,6 +133,37 @@ def test_a_replay_folder_with_only_sec_replays_the_filings(request, capsys, data
     assert (code, err) == (0, "")
     log = (data_dir / "logs" / "thesis.log").read_text()
     assert f"{tmp_path / 'sec-only'} has no prices/ folder: prices skipped, SEC filings only" in log
+
+
+def test_one_refused_company_among_good_ones_is_named_and_the_others_publish(capsys, tmp_path):
+    """NVIDIA's and Oracle's filings, Oracle's companyfacts cut short, into a fresh data directory:
+    NVIDIA loads and publishes, Oracle is named in one line and in meta.runs.failed, exit status 3."""
+    folder = tmp_path / "two" / "sec"
+    for kind in ("companyfacts", "submissions"):
+        (folder / kind).mkdir(parents=True)
+        for name in ("CIK0001045810.json", "CIK0001341439.json"):
+            shutil.copy(SAMPLE_DIR / "sec" / kind / name, folder / kind)
+    whole = (folder / "companyfacts" / "CIK0001341439.json").read_bytes()
+    (folder / "companyfacts" / "CIK0001341439.json").write_bytes(whole[: len(whole) // 2])
+    data_dir = tmp_path / "var"
+
+    code, err = thesis(capsys, "run", "--from", str(folder.parent), "--data-dir", str(data_dir))
+
+    assert code == 3
+    [line] = err.splitlines()
+    assert line.startswith("failed: CIK0001341439 ORCL (CIK0001341439.json: not valid JSON, perhaps truncated (")
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+        [(status, failed)] = con.execute("select status, failed from meta.runs").fetchall()
+        loaded = con.execute("select distinct cik from raw.xbrl_facts union select distinct cik from raw.filings")
+        ciks = sorted(row[0] for row in loaded.fetchall())
+    assert (status, list(json.loads(failed))) == ("partial", ["CIK0001341439 ORCL"])
+    assert line == f"failed: CIK0001341439 ORCL ({json.loads(failed)['CIK0001341439 ORCL']})"
+    assert ciks == [1045810]
+    leverage = pd.read_parquet(data_dir / "published" / "current" / "parquet" / "leverage.parquet")
+    assert set(leverage["ticker"]) == {"NVDA"}
+    assert main(["status", "--data-dir", str(data_dir)]) == 0
+    [run] = [line.split() for line in capsys.readouterr().out.splitlines() if " daily " in line]
+    assert run[1:4] == ["daily", "replay", "partial"]
 
 
 def test_a_real_sox_file_with_an_open_below_its_low_loads_every_session_flagged(realdata, capsys, tmp_path):
