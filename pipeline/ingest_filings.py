@@ -3,7 +3,8 @@
 A payload whose hash was loaded before is skipped: an unchanged replay or fetch loads nothing
 again. The company list says whose filings are fetched; the build loads it into raw.companies.
 A payload of this run's raw zone that does not read, or holds a fact failing a critical
-expectation, is quarantined (pipeline/raw_zone.py) and the batch loads nothing.
+expectation, is quarantined (pipeline/raw_zone.py) and the batch loads nothing. A fact failing a
+warning loads, flagged in raw.xbrl_facts.flags.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import duckdb
 import pandas as pd
 
 from expectations import raw_xbrl_facts
-from expectations.validate import WARNING, findings
+from expectations.validate import WARNING, Finding, findings, flagged
 from pipeline import seeds
 from pipeline.errors import PayloadError, ValidationFailed
 from pipeline.parsers.sec_payloads import read_companyfacts, read_submissions
 from pipeline.raw_zone import PayloadFile, note_quarantined, quarantine, quarantine_note
-from pipeline.runs import Outcome, check, record, recorded_run
+from pipeline.runs import Outcome, check, log_warnings, record, recorded_run
 from pipeline.settings import Settings
 from pipeline.sources.filings import FilingSource, ReplaySecFilings, SecFilings, Validators
 from pipeline.sources.sec import LiveSecClient
@@ -74,10 +75,15 @@ def ingest_filings(
         with connect(settings.warehouse_path) as con:
             if len(facts):
                 run_date = settings.clock.today()  # no fact may be filed after it
-                outcome = check(settings, run.run_id, raw_xbrl_facts, raw_xbrl_facts.prepare(facts, run_date))
+                checked = raw_xbrl_facts.prepare(facts, run_date, known_units(con))
+                outcome = check(settings, run.run_id, raw_xbrl_facts, checked)
                 record(con, run.run_id, outcome)
-                require_or_quarantine(settings, run.run_id, outcome, facts, fresh)
+                found = findings(outcome.report_path)
+                require_or_quarantine(settings, run.run_id, outcome, found, facts, fresh)
+                facts = flagged(facts, found, raw_xbrl_facts.ID_COLUMNS)
             load(con, facts, filings, fresh, companies, run.run_id, settings.clock.recorded())
+        if len(facts):
+            log_warnings(found, outcome.report_path)
         skipped = len(batch.payloads) - len(fresh)
         run.message = (
             f"loaded {len(facts)} XBRL facts and {len(filings)} filings from {len(fresh)} SEC payload(s)"
@@ -91,6 +97,11 @@ def ingest_filings(
 def validators(con: duckdb.DuckDBPyConnection) -> Validators:
     rows = con.execute("select url, etag, last_modified, sha256 from meta.sec_http").fetchall()
     return {url: {"etag": etag, "last_modified": modified, "sha256": sha} for url, etag, modified, sha in rows}
+
+
+def known_units(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The units raw.xbrl_facts holds: a fact in any other is new to the warehouse, and flagged."""
+    return {row[0] for row in con.execute("select distinct unit from raw.xbrl_facts").fetchall()}
 
 
 def loaded_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -116,13 +127,17 @@ def read_batch(payloads: list[PayloadFile], settings: Settings, run_id: str) -> 
 
 
 def require_or_quarantine(
-    settings: Settings, run_id: str, outcome: Outcome, facts: pd.DataFrame, payloads: list[PayloadFile]
+    settings: Settings,
+    run_id: str,
+    outcome: Outcome,
+    found: list[Finding],
+    facts: pd.DataFrame,
+    payloads: list[PayloadFile],
 ) -> None:
     """Nothing when no critical expectation failed. Otherwise the payloads holding a failing fact
     are quarantined (those in this run's raw zone) and the batch fails."""
     if outcome.success:
         return
-    found = findings(outcome.report_path)
     columns = raw_xbrl_facts.ID_COLUMNS
     failing = {tuple(r[c] for c in columns) for f in found if f.severity != WARNING for r in f.rows}
     keys = zip(*(facts[c].astype(str) for c in columns), strict=True)

@@ -27,6 +27,7 @@ EVERY_VERSION = [
     (6, "builds"),
     (7, "bulk_members"),
     (8, "failed_items"),
+    (9, "xbrl_fact_flags"),
 ]
 PARAMETERS_COMMENT = "The settings the run used, as JSON: tickers, benchmark, anchor_date, as_of, hyperscalers."
 RUN = ("20260306T223000Z-a1b2c3", "daily", "sample", dt.datetime(2026, 3, 6, 22, 30, tzinfo=dt.UTC), "succeeded")
@@ -51,8 +52,8 @@ def versions(con):
     return con.execute("select version, name from meta.schema_version order by version").fetchall()
 
 
-def test_the_release_knows_eight_migrations():
-    assert SCHEMA_VERSION == 8
+def test_the_release_knows_nine_migrations():
+    assert SCHEMA_VERSION == 9
     assert [(m.number, m.name) for m in migrations()] == EVERY_VERSION
 
 
@@ -104,7 +105,7 @@ def test_a_new_warehouse_gets_every_migration_and_every_column_is_commented(tmp_
 
 def test_create_schema_builds_an_in_memory_warehouse():
     with duckdb.connect() as con:
-        assert create_schema(con) == [1, 2, 3, 4, 5, 6, 7, 8]
+        assert create_schema(con) == [1, 2, 3, 4, 5, 6, 7, 8, 9]
         assert create_schema(con) == []  # up to date: nothing to apply
         assert versions(con) == EVERY_VERSION
 
@@ -125,28 +126,28 @@ def test_migrations_run_once_per_process(tmp_path, monkeypatch):
     (tmp_path / "elsewhere").mkdir()
     with connect(tmp_path / "elsewhere" / ".." / "warehouse.duckdb"):  # the same file, spelled otherwise
         pass
-    assert calls == [[1, 2, 3, 4, 5, 6, 7, 8]]
+    assert calls == [[1, 2, 3, 4, 5, 6, 7, 8, 9]]
     # A warehouse deleted to be rebuilt from the raw zone comes back empty, and is migrated again.
     path.unlink()
     with connect(path) as con:
         assert versions(con) == EVERY_VERSION
-    assert calls == [[1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 3, 4, 5, 6, 7, 8]]
+    assert calls == [[1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 5, 6, 7, 8, 9]]
 
 
 def test_a_warehouse_from_a_newer_release_is_refused(tmp_path):
     path = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(path)) as con:
         create_schema(con)
-        con.execute("insert into meta.schema_version values (9, 'from_the_future', now())")
+        con.execute("insert into meta.schema_version values (10, 'from_the_future', now())")
     for _ in range(2):  # refused every time, not only on the first connection
         with pytest.raises(NewerWarehouseError) as refused, connect(path):
             pass
         assert str(refused.value) == (
-            f"{path} is at schema version 9, but this release knows versions up to 8: a newer release made it; "
+            f"{path} is at schema version 10, but this release knows versions up to 9: a newer release made it; "
             "use that release, or rebuild the warehouse from the raw zone"
         )
     with duckdb.connect(str(path), read_only=True) as con:
-        assert versions(con) == [*EVERY_VERSION, (9, "from_the_future")]
+        assert versions(con) == [*EVERY_VERSION, (10, "from_the_future")]
 
 
 def test_a_failed_migration_leaves_the_previous_version(tmp_path):
