@@ -80,7 +80,7 @@ def suite() -> gx.ExpectationSuite:
             column="val",
             min_value=-EXACT_IN_A_DOUBLE,
             max_value=EXACT_IN_A_DOUBLE,
-            description="|val| > 2^53",
+            description="abs(val) > 2^53",
             severity=WARNING,
         )
     )

@@ -111,7 +111,7 @@ ODD = {
 }
 FLAGS = {
     ("us-gaap", "NumberOfReportableSegments", "reporting_unit", "2024-01-01/2024-12-31", TEN_K["accn"]): "new unit",
-    ("dei", "EntityPublicFloat", "USD", "2024-06-30", TEN_K["accn"]): "|val| > 2^53",  # 2.76e16 > 2^53 = 9.007e15
+    ("dei", "EntityPublicFloat", "USD", "2024-06-30", TEN_K["accn"]): "abs(val) > 2^53",  # 2.76e16 > 2^53 = 9.007e15
     (
         "us-gaap",
         "ShareBasedCompensationArrangementByShareBasedPaymentAwardOptionsForfeitedInPeriod",
