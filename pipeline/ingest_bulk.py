@@ -8,8 +8,8 @@
 A member whose size and CRC-32 match the manifest is skipped without being read. A member that
 fails is listed in the run's message and notes and left out of the manifest, so the next run
 tries it again; the others load. A member's facts that fail a warning load flagged, and the
-warnings reach the log and the run's validation summary. Rows keep raw.xbrl_facts' semantics: every fact version, keyed
-as the per-company path keys them, so both paths can feed one warehouse.
+warnings reach the log and the run's validation summary. Rows keep raw.xbrl_facts' semantics:
+every fact version, keyed as the per-company path keys them, so both paths can feed one warehouse.
 """
 
 from __future__ import annotations
