@@ -36,7 +36,7 @@ GIB = 1 << 30
 def parse_seconds(settings: Settings, members: list[Member], steps: Steps) -> tuple[float, list[MemberResult]]:
     """Seconds to stage every member with `steps`, and the results."""
     start = time.perf_counter()
-    results = parse_members(settings, members, settings.clock.today(), steps)
+    results = parse_members(settings, members, settings.clock.today(), frozenset(), steps)
     return time.perf_counter() - start, results
 
 

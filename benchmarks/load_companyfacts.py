@@ -163,7 +163,7 @@ def install_edgartools(venv: Path) -> str | None:
 def validation_seconds(path: Path) -> float:
     settings = Settings()
     batch, _ = read_batch([PayloadFile(path, "x", identify(path, "companyfacts"))], settings, "benchmark")
-    prepared = raw_xbrl_facts.prepare(batch, settings.clock.today())
+    prepared = raw_xbrl_facts.prepare(batch, settings.clock.today(), set())
     return timed(lambda: run_suite(raw_xbrl_facts.suite, prepared, raw_xbrl_facts.ID_COLUMNS))[0]
 
 

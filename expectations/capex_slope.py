@@ -25,7 +25,7 @@ def suite() -> gx.ExpectationSuite:
             column_list=list(ID_COLUMNS), description="one row per (ticker, calendar_quarter)"
         )
     )
-    for column in ("ticker", "calendar_quarter", "is_complete"):
+    for column in ("ticker", "calendar_quarter", "currency", "is_complete"):
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is not null"))
     s.add_expectation(
         gxe.ExpectColumnValuesToMatchRegex(

@@ -33,7 +33,7 @@ def suite() -> gx.ExpectationSuite:
             column_list=list(ID_COLUMNS), description="one row per (ticker, period_end)"
         )
     )
-    for column in ("ticker", "cik", "period_end", "fiscal_year", "fiscal_quarter", "calendar_quarter"):
+    for column in ("ticker", "cik", "period_end", "fiscal_year", "fiscal_quarter", "calendar_quarter", "currency"):
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is not null"))
     s.add_expectation(gap_within("free_cash_flow_gap", TOLERANCE, "free_cash_flow = operating_cash_flow - capex"))
     s.add_expectation(

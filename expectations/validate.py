@@ -103,8 +103,26 @@ def summarise(found: Sequence[Finding], evaluated: int) -> str:
 
 def findings(report_path: Path) -> list[Finding]:
     """The findings of a stored report (`run_suite`'s, as JSON): what a loader flags or quarantines by."""
-    report = json.loads(report_path.read_text())
+    return report_findings(json.loads(report_path.read_text()))
+
+
+def report_findings(report: Mapping) -> list[Finding]:
+    """The findings of a report (`Result.report`, or one read back from its JSON)."""
     return [Finding(f["expectation"], f["severity"], f["summary"], tuple(f["rows"])) for f in report["findings"]]
+
+
+def flagged(frame: pd.DataFrame, found: Sequence[Finding], id_columns: Sequence[str]) -> pd.DataFrame:
+    """The frame with `flags`: the warnings each row failed, joined (`low <= open; low <= close`),
+    else null. Rows are matched by `id_columns`, as the findings name them."""
+    flags: dict[tuple[str, ...], list[str]] = {}
+    for f in found:
+        if f.severity == WARNING:
+            for row in f.rows:
+                flags.setdefault(tuple(row[c] for c in id_columns), []).append(f.expectation)
+    if not flags:
+        return frame.assign(flags=None)
+    keys = zip(*(frame[c].astype(str) for c in id_columns), strict=True)
+    return frame.assign(flags=["; ".join(flags[k]) if k in flags else None for k in keys])
 
 
 def finding(result, id_columns: Sequence[str]) -> Finding:

@@ -3,7 +3,8 @@
 Listing reads only an archive's directory (names, sizes, CRC-32s, offsets). Staging one member
 reads that member alone from where the directory says it lies (no worker reads an archive's
 directory, which for submissions.zip lists every EDGAR filer), parses it, validates companyfacts
-with the raw_xbrl_facts suite, and writes one parquet partition:
+with the raw_xbrl_facts suite (a fact failing a warning is staged flagged), and writes one parquet
+partition:
 
     DATA_DIR/staged/xbrl_facts/bucket=NN/CIK##########.parquet                 (NN: CIK mod 100)
     DATA_DIR/staged/filings/bucket=NN/CIK##########[-submissions-NNN].parquet
@@ -29,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from expectations import raw_xbrl_facts
-from expectations.validate import run_suite
+from expectations.validate import WARNING, flagged, report_findings, run_suite
 from pipeline.errors import PayloadError
 from pipeline.parsers.sec_payloads import FILE_NAME, companyfacts_frame, identify, submissions_frame
 from pipeline.settings import Settings
@@ -58,6 +59,7 @@ FACTS_SCHEMA = pa.schema(
         ("form", pa.string()),
         ("filed", pa.date32()),
         ("frame", pa.string()),
+        ("flags", pa.string()),
         ("payload_sha256", pa.string()),
     ]
 )
@@ -100,6 +102,14 @@ class Member(NamedTuple):
         return Path(self.archive).name
 
 
+class Flagged(NamedTuple):
+    """A warning a staged member's facts failed: they loaded, flagged with `expectation`."""
+
+    expectation: str
+    rows: int
+    summary: str  # `new unit flagged on 12 rows: ...`
+
+
 class MemberResult(NamedTuple):
     archive: str  # the archive's name, companyfacts.zip or submissions.zip
     member: str
@@ -109,6 +119,7 @@ class MemberResult(NamedTuple):
     rows: int
     staged_path: str | None
     error: str | None  # the one-line reason it did not stage; None when it did
+    warnings: tuple[Flagged, ...] = ()
 
 
 def list_members(path: Path) -> tuple[list[Member], list[str]]:
@@ -162,28 +173,43 @@ def read_member(member: Member) -> bytes:
     return body
 
 
-def stage_member(settings: Settings, run_date: dt.date, member: Member) -> MemberResult:
-    """Read, parse, validate (companyfacts: facts filed after `run_date` fail) and stage one
-    member; its result, with the reason where it failed."""
-    cik = None
+def stage_member(settings: Settings, run_date: dt.date, known_units: frozenset[str], member: Member) -> MemberResult:
+    """Read, parse, validate and stage one member; its result, with the reason where it failed.
+    companyfacts: a fact filed after `run_date` fails the member; a fact failing a warning (a unit
+    not in `known_units`, those the warehouse held when the run started) is staged flagged."""
+    cik, warnings = None, ()
     try:
         meta = identify(Path(member.name), "submissions")
         cik = int(meta["cik"])
         body = read_member(member)
         if member.archive_name == COMPANYFACTS:
             frame, schema = companyfacts_frame(body, member.name, cik), FACTS_SCHEMA
-            checked = run_suite(
-                raw_xbrl_facts.suite, raw_xbrl_facts.prepare(frame, run_date), raw_xbrl_facts.ID_COLUMNS
-            )
-            if not checked.success:
-                raise PayloadError(f"{member.name}: validation of {checked.suite} failed: {checked.summary}")
+            frame, warnings = validated_facts(frame, run_date, known_units, member.name)
         else:
             frame, schema = submissions_frame(body, member.name, cik, str(meta["kind"])), FILINGS_SCHEMA
         path = staged_path(settings, member, cik)
         write_atomic(path, parquet_bytes(frame.assign(payload_sha256=payload_id(member)), schema, member.name))
     except PayloadError as exc:
         return MemberResult(member.archive_name, member.name, member.size, member.crc32, cik, 0, None, str(exc))
-    return MemberResult(member.archive_name, member.name, member.size, member.crc32, cik, len(frame), str(path), None)
+    return MemberResult(
+        member.archive_name, member.name, member.size, member.crc32, cik, len(frame), str(path), None, warnings
+    )
+
+
+def validated_facts(
+    frame: pd.DataFrame, run_date: dt.date, known_units: frozenset[str], name: str
+) -> tuple[pd.DataFrame, tuple[Flagged, ...]]:
+    """The member's facts with their flags, and the warnings they failed; PayloadError naming the
+    critical expectations that failed, and their rows."""
+    checked = run_suite(
+        raw_xbrl_facts.suite, raw_xbrl_facts.prepare(frame, run_date, known_units), raw_xbrl_facts.ID_COLUMNS
+    )
+    found = report_findings(checked.report)
+    if not checked.success:
+        critical = "; ".join(f.summary for f in found if f.severity != WARNING)
+        raise PayloadError(f"{name}: validation of {checked.suite} failed: {critical}")
+    warnings = tuple(Flagged(f.expectation, len(f.rows), f.summary) for f in found if f.severity == WARNING)
+    return flagged(frame, found, raw_xbrl_facts.ID_COLUMNS), warnings
 
 
 def parquet_bytes(frame: pd.DataFrame, schema: pa.Schema, name: str) -> bytes:

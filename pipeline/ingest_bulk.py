@@ -8,8 +8,9 @@
 A member whose size and CRC-32 match the manifest is skipped without being read. A member that
 fails is named in the run with why (meta.runs.failed, `companyfacts.zip/CIK##########.json`),
 and left out of the manifest, so the next run tries it again; the others load. When no member of
-the archives loads, the run fails. Rows keep raw.xbrl_facts' semantics: every fact version, keyed
-as the per-company path keys them, so both paths can feed one warehouse.
+the archives loads, the run fails. A member's facts that fail a warning load flagged, and the
+warnings reach the log and the run's validation summary. Rows keep raw.xbrl_facts' semantics:
+every fact version, keyed as the per-company path keys them, so both paths can feed one warehouse.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ import duckdb
 import pandas as pd
 
 from expectations import raw_xbrl_facts
+from expectations.validate import ROWS_NAMED
 from pipeline.bulk_members import COMPANYFACTS, Member, MemberResult, list_members, stage_member
 from pipeline.errors import PayloadError, every_one_failed
+from pipeline.ingest_filings import known_units
 from pipeline.runs import Outcome, record, recorded_run
 from pipeline.settings import Settings
 from pipeline.sources.bulk import BulkSource
@@ -77,10 +80,12 @@ def ingest_sec_bulk(
                 notes.append(f"{name}: skipped {len(others)} member(s) not named CIK##########*.json: {others[0]}, ...")
         with connect(settings.warehouse_path) as con:
             changed = changed_members(con, members)
+            # Workers never open the warehouse: they are told the units it holds, once per run.
+            units = frozenset(known_units(con))
         run_date = settings.clock.today()  # no fact may be filed after it
         parsed: list[MemberResult] = []
         for start in range(0, len(changed), BATCH_MEMBERS):
-            batch = parse_members(settings, changed[start : start + BATCH_MEMBERS], run_date, steps)
+            batch = parse_members(settings, changed[start : start + BATCH_MEMBERS], run_date, units, steps)
             with connect(settings.warehouse_path) as con:
                 load_members(con, batch, run.run_id, settings.clock.recorded())
             parsed += batch
@@ -89,6 +94,9 @@ def ingest_sec_bulk(
         run.failed = not_loaded(parsed)
         for why in run.failed.values():
             log.warning("not loaded: %s", why)
+        for result in parsed:
+            for flagged in result.warnings:
+                log.warning("%s: %s (loaded, flagged)", result.member, flagged.summary)
         notes += list(run.failed.values())
         rows = {table: sum(r.rows for r in parsed if TABLES[r.archive] == table) for table in TABLES.values()}
         if any(r.archive == COMPANYFACTS for r in parsed):
@@ -121,14 +129,18 @@ def changed_members(con: duckdb.DuckDBPyConnection, members: Sequence[Member]) -
     return [m for m in members if loaded.get((m.archive_name, m.name)) != (m.size, m.crc32)]
 
 
-def parse_members(settings: Settings, members: Sequence[Member], run_date: dt.date, steps: Steps) -> list[MemberResult]:
+def parse_members(
+    settings: Settings, members: Sequence[Member], run_date: dt.date, known_units: frozenset[str], steps: Steps
+) -> list[MemberResult]:
     """Stage every member, one mapped task per group (any Steps: directly, threads, Dask workers)."""
-    staged = steps.map(partial(stage_members, settings, run_date), groups(members))
+    staged = steps.map(partial(stage_members, settings, run_date, known_units), groups(members))
     return [result for group in staged for result in group]
 
 
-def stage_members(settings: Settings, run_date: dt.date, members: Sequence[Member]) -> list[MemberResult]:
-    return [stage_member(settings, run_date, member) for member in members]
+def stage_members(
+    settings: Settings, run_date: dt.date, known_units: frozenset[str], members: Sequence[Member]
+) -> list[MemberResult]:
+    return [stage_member(settings, run_date, known_units, member) for member in members]
 
 
 def groups(members: Sequence[Member]) -> list[tuple[Member, ...]]:
@@ -177,13 +189,31 @@ def load_members(
 
 def validation_outcome(settings: Settings, run_id: str, parsed: Sequence[MemberResult]) -> Outcome:
     """The raw_xbrl_facts suite over this run's companyfacts members, as one meta.validations row;
-    its report lists each member that failed and why."""
+    its report lists each member that failed and why, and each warning a member loaded with. The
+    summary names the failed members, then each warning once, with the members it flagged."""
     checked = [r for r in parsed if r.archive == COMPANYFACTS]
     failed = [r for r in checked if r.error]
     summary = f"{len(checked) - len(failed)} of {len(checked)} companyfacts members passed" + "".join(
         f"; {r.error}" for r in failed
     )
+    flagged: dict[str, list[tuple[str, int]]] = {}
+    for result in checked:
+        for warning in result.warnings:
+            flagged.setdefault(warning.expectation, []).append((result.member, warning.rows))
+    for expectation, members in flagged.items():
+        rows = sum(n for _, n in members)
+        named = ", ".join(f"{member} ({n})" for member, n in members[:ROWS_NAMED])
+        more = f" and {len(members) - ROWS_NAMED} more" if len(members) > ROWS_NAMED else ""
+        summary += (
+            f"; warning: {expectation} flagged on {rows} row{'s' if rows != 1 else ''} "
+            f"of {len(members)} member(s): {named}{more}"
+        )
     path = settings.reports_dir / "validation" / run_id / f"{raw_xbrl_facts.NAME}.json"
-    report = {"suite": raw_xbrl_facts.NAME, "members": len(checked), "failed": [r._asdict() for r in failed]}
+    report = {
+        "suite": raw_xbrl_facts.NAME,
+        "members": len(checked),
+        "failed": [r._asdict() for r in failed],
+        "warnings": [{"member": r.member, **w._asdict()} for r in checked for w in r.warnings],
+    }
     write_atomic(path, json.dumps(report, indent=2).encode())
     return Outcome(raw_xbrl_facts.NAME, not failed, len(checked), len(failed), summary, path, settings.clock.recorded())

@@ -7,7 +7,8 @@ A company loads whole or not at all. One whose payload does not read or holds a 
 critical expectation, or that SEC has no payload for, is named in the run with why
 (meta.runs.failed, `CIK########## TICKER`), its refused payloads of this run's raw zone
 quarantined (pipeline/raw_zone.py), and the other companies load. When no company the batch
-answers for loads, the run fails, as it does when no ticker brings prices.
+answers for loads, the run fails, as it does when no ticker brings prices. A fact failing a
+warning loads, flagged in raw.xbrl_facts.flags.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ import duckdb
 import pandas as pd
 
 from expectations import raw_xbrl_facts
-from expectations.validate import WARNING, critical_summary, findings
+from expectations.validate import WARNING, critical_summary, findings, flagged
 from pipeline import seeds
 from pipeline.errors import PayloadError, PipelineError, ValidationFailed, every_one_failed
 from pipeline.parsers.sec_payloads import read_companyfacts, read_submissions
 from pipeline.raw_zone import PayloadFile, note_quarantined, quarantine, quarantine_note
-from pipeline.runs import Outcome, check, record, recorded_run
+from pipeline.runs import Outcome, check, log_warnings, record, recorded_run
 from pipeline.settings import Settings
 from pipeline.sources.filings import FilingSource, ReplaySecFilings, SecFilings, Validators
 from pipeline.sources.sec import LiveSecClient
@@ -105,6 +106,11 @@ def validators(con: duckdb.DuckDBPyConnection) -> Validators:
     return {url: {"etag": etag, "last_modified": modified, "sha256": sha} for url, etag, modified, sha in rows}
 
 
+def known_units(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The units raw.xbrl_facts holds: a fact in any other is new to the warehouse, and flagged."""
+    return {row[0] for row in con.execute("select distinct unit from raw.xbrl_facts").fetchall()}
+
+
 def loaded_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in con.execute("select sha256 from meta.payloads where source = 'sec'").fetchall()}
 
@@ -135,10 +141,14 @@ def accepted(
     facts = without(facts, refused)
     if len(facts):
         run_date = settings.clock.today()  # no fact may be filed after it
-        outcome = check(settings, run_id, raw_xbrl_facts, raw_xbrl_facts.prepare(facts, run_date))
         with connect(settings.warehouse_path) as con:
+            checked = raw_xbrl_facts.prepare(facts, run_date, known_units(con))
+            outcome = check(settings, run_id, raw_xbrl_facts, checked)
             record(con, run_id, outcome)
         refused |= refuse_failing(settings, run_id, outcome, facts, payloads)
+        found = findings(outcome.report_path)
+        facts = flagged(facts, found, raw_xbrl_facts.ID_COLUMNS)
+        log_warnings(found, outcome.report_path)
     return without(facts, refused), without(filings, refused), refused
 
 

@@ -19,12 +19,12 @@ import duckdb
 import pandas as pd
 
 from expectations import raw_prices
-from expectations.validate import WARNING, Finding, findings
+from expectations.validate import WARNING, Finding, findings, flagged
 from pipeline import staged_prices, trading_calendar
 from pipeline.errors import PayloadError, ValidationFailed
 from pipeline.parsers.price_files import events
 from pipeline.raw_zone import PayloadFile, quarantine, quarantine_note
-from pipeline.runs import Outcome, check, record, recorded_run
+from pipeline.runs import Outcome, check, log_warnings, record, recorded_run
 from pipeline.settings import Settings
 from pipeline.sources.prices import Held, PriceBatch, PriceSource, YahooPrices, run_date
 from pipeline.sources.yahoo import LiveYahooClient
@@ -99,9 +99,9 @@ def load_staged(settings: Settings, run_id: str, fetched: PriceBatch) -> IngestR
         record(con, run_id, outcome)
         found = findings(outcome.report_path)
         require_or_quarantine(settings, run_id, outcome, found, batch, payloads)
-        load(con, flagged(batch, found), payloads, run_id, settings.clock.recorded())
+        load(con, flagged(batch, found, raw_prices.ID_COLUMNS), payloads, run_id, settings.clock.recorded())
     warn_missing_sessions(checked, outcome.report_path)
-    warn_flagged(found, outcome.report_path)
+    log_warnings(found, outcome.report_path)
     tickers = tuple(sorted(batch["ticker"].unique()))
     return IngestResult(run_id, len(payloads), len(batch), tickers, skipped, fetched.failed, provisional, fetched.notes)
 
@@ -155,24 +155,6 @@ def require_or_quarantine(
         settings.raw_dir, [p for p in payloads if p.sha256 in holding], reason, run_id, settings.clock.stamp()
     )
     raise ValidationFailed(reason + quarantine_note(moved), outcome.report_path)
-
-
-def flagged(batch: pd.DataFrame, found: list[Finding]) -> pd.DataFrame:
-    """The batch with `flags`: the warnings each bar failed (`low <= open; low <= close`), else null."""
-    flags: dict[tuple[str, str], list[str]] = {}
-    for f in found:
-        if f.severity == WARNING:
-            for r in f.rows:
-                flags.setdefault((r["ticker"], r["date"]), []).append(f.expectation)
-    keys = zip(batch["ticker"], batch["date"].astype(str), strict=True)
-    return batch.assign(flags=["; ".join(flags[k]) if k in flags else None for k in keys])
-
-
-def warn_flagged(found: list[Finding], report_path: Path) -> None:
-    """The warnings the bars loaded with, in the log too."""
-    for f in found:
-        if f.severity == WARNING:
-            log.warning("%s (the bars loaded, flagged; report: %s)", f.summary, report_path)
 
 
 def previous_close(con: duckdb.DuckDBPyConnection, batch: pd.DataFrame) -> pd.DataFrame:

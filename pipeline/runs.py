@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +23,7 @@ from types import ModuleType
 import duckdb
 import pandas as pd
 
-from expectations.validate import run_suite
+from expectations.validate import WARNING, Finding, run_suite
 from pipeline import run_lock
 from pipeline.clock import Clock
 from pipeline.errors import ValidationFailed
@@ -153,6 +153,13 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str, outcome: Outcome) -> Non
             outcome.validated_at,
         ],
     )
+
+
+def log_warnings(found: Sequence[Finding], report_path: Path) -> None:
+    """The warnings a batch loaded with (its rows flagged), in the log too."""
+    for f in found:
+        if f.severity == WARNING:
+            log.warning("%s (loaded, flagged; report: %s)", f.summary, report_path)
 
 
 def require(outcome: Outcome) -> None:

@@ -18,26 +18,28 @@ B = 1_000_000_000
 QUARTERS = [f"{year}Q{q}" for year in (2023, 2024, 2025) for q in (1, 2, 3, 4)]
 
 
-def metric_quarters(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
-    """staging.metric_quarters rows for capex: (ticker, calendar_quarter, value), never restated."""
+def metric_quarters(rows: list[tuple]) -> pd.DataFrame:
+    """staging.metric_quarters rows for capex: (ticker, calendar_quarter, value[, currency]), never
+    restated; in US dollars unless a currency is given."""
     return pd.DataFrame(
         [
             {
                 "ticker": t,
                 "metric": "capex",
                 "calendar_quarter": q,
+                "currency": currency[0] if currency else "USD",
                 "value": v,
                 "first_reported_value": v,
                 "fiscal_year": int(q[:4]),
                 "fiscal_quarter": int(q[-1]),
                 "period_end": pd.Period(q, freq="Q").end_time.date(),
             }
-            for t, q, v in rows
+            for t, q, v, *currency in rows
         ]
     )
 
 
-def capex_slope(rows: list[tuple[str, str, float]], hyperscalers: tuple[str, ...]) -> pd.DataFrame:
+def capex_slope(rows: list[tuple], hyperscalers: tuple[str, ...]) -> pd.DataFrame:
     """The capex_slope model alone, on the given input rows and no guidance."""
     models = {m.relation: m for m in runner.discover()}
     with duckdb.connect() as con:
@@ -78,6 +80,23 @@ def test_a_quarter_missing_a_company_is_incomplete_and_not_summed():
     assert aggregate.loc["2023Q4", "capex_ttm"] == 44
     assert not aggregate.loc["2024Q1", "is_complete"]
     assert pd.isna(aggregate.loc["2024Q1", "capex"]) and pd.isna(aggregate.loc["2024Q1", "capex_ttm"])
+
+
+def test_a_company_in_another_currency_is_left_out_of_the_sum():
+    # AAA and BBB report in US dollars, CCC in New Taiwan dollars: the sum is AAA + BBB alone, and a
+    # quarter is complete when those two have reported it, whether CCC has or not.
+    rows = (
+        [("AAA", q, 10.0) for q in QUARTERS[:5]]
+        + [("BBB", q, 1.0) for q in QUARTERS[:5]]
+        + [("CCC", q, 300.0, "TWD") for q in QUARTERS[:4]]
+    )
+    slope = capex_slope(rows, ("AAA", "BBB", "CCC"))
+    aggregate = slope.loc["HYPERSCALERS"]
+    assert list(aggregate["capex"]) == [11.0] * 5
+    assert list(aggregate["is_complete"]) == [True] * 5
+    assert set(aggregate["currency"]) == {"USD"}
+    assert aggregate.loc["2023Q4", "capex_ttm"] == 44
+    assert slope.loc[("CCC", "2023Q1"), "capex"] == 300 and slope.loc[("CCC", "2023Q1"), "currency"] == "TWD"
 
 
 def companyfacts(directory, cik: int, name: str, rows: list[dict]) -> None:

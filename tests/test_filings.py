@@ -665,7 +665,7 @@ def test_a_fetched_company_failing_validation_is_quarantined_alone_and_the_other
     [moved] = [p for p in quarantined.glob("CIK0001341439.*.json") if not p.name.endswith(".meta.json")]
     reason = (
         "validation of raw_xbrl_facts failed: accession number is ##########-##-###### failed on 1 row: "
-        f"1341439 {concept} USD {period} 41439-25-1"
+        f"1341439 us-gaap {concept} USD {period} 41439-25-1"
     )
     assert result.failed == {
         "CIK0001341439 ORCL": f"{reason}; moved to {quarantined}: {moved.name} (report: "

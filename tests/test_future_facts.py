@@ -47,9 +47,9 @@ def replay_with_a_future_fact(folder: Path, *, with_prices: bool = False) -> Pat
     return folder
 
 
-# The rule, then the row by the suite's ID_COLUMNS (cik, concept, unit, period, accn).
+# The rule, then the row by the suite's ID_COLUMNS (cik, taxonomy, concept, unit, period, accn).
 EXPECTED_FAILURE = (
-    f"filed on or before the run date (today in New York) failed on 1 row: 1341439 {RPO} USD {PERIOD} {ACCN}"
+    f"filed on or before the run date (today in New York) failed on 1 row: 1341439 us-gaap {RPO} USD {PERIOD} {ACCN}"
 )
 
 

@@ -50,7 +50,8 @@ def test_an_edited_concept_map_takes_effect_at_the_next_build(sample):
     edit(seeds / "concept_map.csv", "capex,duration,1,us-gaap,PaymentsToAcquireProductiveAssets\n", "")
     assert main(["build", "--data-dir", str(data)]) == 0
     assert query(data, NVDA_FY2026_CAPEX) == [(None,)] * 4
-    assert query(data, "select count(*) from raw.concept_map where metric = 'capex'") == [(1,)]
+    # The other three: us-gaap PaymentsToAcquirePropertyPlantAndEquipment and the two ifrs-full concepts.
+    assert query(data, "select count(*) from raw.concept_map where metric = 'capex'") == [(3,)]
 
 
 def test_an_edited_company_list_takes_effect_at_the_next_build(sample):

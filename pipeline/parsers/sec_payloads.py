@@ -38,7 +38,7 @@ FIELD_KINDS: dict[str, tuple[tuple[type, ...], str]] = {
     "fy": ((int,), "a whole year"),
     **{field: ((str,), "text") for field in TEXT_FIELDS},
 }
-FIELD_TYPES = {"val": pa.float64(), "fy": pa.int64(), **{field: pa.string() for field in TEXT_FIELDS}}
+FIELD_TYPES = {"fy": pa.int64(), **{field: pa.string() for field in TEXT_FIELDS}}
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 # submissions `filings.recent` (and each archive file) is columnar: field -> list, one entry per filing.
@@ -122,13 +122,20 @@ def companyfacts_frame(body: bytes, name: str, cik: int) -> pd.DataFrame:
 
     check_fact_values(columns, fact_name, name)
     dates = {field: iso_dates(columns[field], f"{name}: a fact's `{field}`", fact_name) for field in DATE_FIELDS}
-    typed = {**dates, **{field: pa.array(columns[field], kind) for field, kind in FIELD_TYPES.items()}}
+    try:
+        typed = {**dates, **{field: pa.array(columns[field], kind) for field, kind in FIELD_TYPES.items()}}
+    except (pa.ArrowException, OverflowError) as exc:  # a `fy` beyond any year
+        raise PayloadError(f"{name}: a fact's field does not fit its column ({exc})") from None
+    # Through numpy, not arrow: arrow refuses a whole number beyond 2^53 as a double, and filers
+    # report such values (a scale error, flagged by validation). Missing values become null.
+    typed["val"] = pa.array(np.array(columns["val"], dtype="float64"), from_pandas=True)
     period_column = period(dates["start"], dates["end"])
     table = pa.table({**labels, "period": period_column, **{field: typed[field] for field in FACT_FIELDS}})
     frame = table.to_pandas(date_as_object=True, types_mapper={pa.int64(): pd.Int64Dtype()}.get)
     frame.insert(0, "cik", cik)
-    # A fact repeated word for word is one fact; differing values under one key are left for validation.
-    return frame.drop_duplicates().reset_index(drop=True)
+    # A fact repeated with the same value is one fact, whatever else its copies say (only the
+    # last-filed copy carries `frame`); differing values under one key are left for validation.
+    return frame.drop_duplicates([*FACT_KEY, "val"]).reset_index(drop=True)
 
 
 def flatten_facts(facts: dict, name: str) -> tuple[dict[str, pa.Array], dict[str, list]]:
@@ -170,12 +177,20 @@ def check_fact_values(columns: dict[str, list], fact_name: Callable[[int], str],
 
 
 def fits(value: object, kinds: tuple[type, ...]) -> bool:
-    return type(value) in kinds and (type(value) is str or math.isfinite(value))
+    if type(value) not in kinds:
+        return False
+    try:
+        return type(value) is str or math.isfinite(value)
+    except OverflowError:  # a JSON integer of hundreds of digits: beyond any double
+        return False
 
 
 def all_finite(numbers: list) -> bool:
-    """No NaN or infinity among `numbers` (ints, floats and None)."""
-    as_floats = np.array(numbers, dtype="float64")  # None becomes NaN: count those apart
+    """No NaN, infinity or number beyond a double among `numbers` (ints, floats and None)."""
+    try:
+        as_floats = np.array(numbers, dtype="float64")  # None becomes NaN: count those apart
+    except OverflowError:
+        return False
     return int(np.isfinite(as_floats).sum()) == len(numbers) - numbers.count(None)
 
 

@@ -23,7 +23,7 @@ NVDA = "CIK0001045810.json"
 MSFT = "CIK0000789019.json"
 CAPEX = "us-gaap:PaymentsToAcquirePropertyPlantAndEquipment USD"
 FIRST = f"({CAPEX} accn 0001045810-24-000101)"
-FIRST_ROW = "1045810 PaymentsToAcquirePropertyPlantAndEquipment USD 2024-01-29/2024-04-28"
+FIRST_ROW = "1045810 us-gaap PaymentsToAcquirePropertyPlantAndEquipment USD 2024-01-29/2024-04-28"
 
 Edit = Callable[[dict], dict | bytes]
 
@@ -90,10 +90,12 @@ def twice_with_another_value(data: dict) -> dict:
     return data
 
 
-def unit_renamed(data: dict) -> dict:
-    units = data["facts"]["us-gaap"]["PaymentsToAcquirePropertyPlantAndEquipment"]["units"]
-    units["Dollars"] = units.pop("USD")
-    return data
+def without(index: int, field: str) -> Edit:
+    def edit(data: dict) -> dict:
+        del capex_rows(data)[index][field]
+        return data
+
+    return edit
 
 
 def truncated(data: dict) -> bytes:
@@ -149,6 +151,11 @@ CASES = [
         "fact-value-of-1e999",
         facts(lambda d: json.dumps(fact(0, "val", 12345)(d)).replace("12345", "1e999").encode()),
         (f"{NVDA}: a fact's `val` is inf, not a finite number {FIRST}",),
+    ),
+    Case(
+        "fact-value-of-400-digits",
+        facts(lambda d: json.dumps(fact(0, "val", 12345)(d)).replace("12345", "9" * 400).encode()),
+        (f"{NVDA}: a fact's `val` is {'9' * 400}, not a finite number {FIRST}",),
     ),
     Case("fact-value-true", facts(fact(0, "val", True)), (f"a fact's `val` is True, not a finite number {FIRST}",)),
     Case(
@@ -235,8 +242,8 @@ CASES = [
         ),
     ),
     Case(
-        "unknown-unit",
-        facts(unit_renamed),
-        ("known unit failed on", "PaymentsToAcquirePropertyPlantAndEquipment Dollars"),
+        "fact-without-accession",
+        facts(without(0, "accn")),
+        (f"accn is not null failed on 1 row: {FIRST_ROW}",),
     ),
 ]

@@ -1,5 +1,6 @@
 -- Hyperscaler capex per calendar quarter: the level, trailing twelve months, their growth, and the
--- change in TTM growth from the previous quarter (the slope), with the guidance in force.
+-- change in TTM growth from the previous quarter (the slope), with the guidance in force. Each
+-- company in its reporting currency; the aggregate sums US dollars only.
 -- Parameters: hyperscalers.
 with
 
@@ -10,6 +11,7 @@ capex as (
         fiscal_quarter,
         period_end,
         calendar_quarter,
+        currency,
         value as capex,
         first_reported_value as capex_first_reported,
         -- Calendar quarters as consecutive integers, so a year earlier is always 4 less.
@@ -20,26 +22,47 @@ capex as (
 ),
 
 companies as (
-    select ticker, fiscal_year, fiscal_quarter, period_end, calendar_quarter, quarter_number, capex,
+    select ticker, fiscal_year, fiscal_quarter, period_end, calendar_quarter, quarter_number, currency, capex,
            capex_first_reported, true as is_complete
     from capex
 ),
 
+summed as (
+    -- The companies the aggregate adds up: every one but those reporting in another currency than
+    -- the US dollar, which are left out rather than added across currencies.
+    select len(getvariable('hyperscalers')) - count(distinct ticker) filter (where currency <> 'USD') as companies
+    from capex
+),
+
+dollar_quarters as (
+    select
+        calendar_quarter,
+        quarter_number,
+        max(period_end) as period_end,
+        count(*) as reported,
+        sum(capex) as capex,
+        sum(capex_first_reported) as capex_first_reported
+    from capex
+    where currency = 'USD'
+    group by calendar_quarter, quarter_number
+),
+
 aggregate as (
-    -- A quarter is summed only when every company has reported it; otherwise it stays empty.
+    -- A quarter is summed only when every company summed has reported it; otherwise it stays empty.
     select
         'HYPERSCALERS' as ticker,
         cast(null as integer) as fiscal_year,
         cast(null as integer) as fiscal_quarter,
-        max(period_end) as period_end,
-        calendar_quarter,
-        quarter_number,
-        count(*) = len(getvariable('hyperscalers')) as is_complete,
-        case when count(*) = len(getvariable('hyperscalers')) then sum(capex) end as capex,
-        case when count(*) = len(getvariable('hyperscalers')) then sum(capex_first_reported) end
+        dollar_quarters.period_end,
+        dollar_quarters.calendar_quarter,
+        dollar_quarters.quarter_number,
+        'USD' as currency,
+        dollar_quarters.reported = summed.companies as is_complete,
+        case when dollar_quarters.reported = summed.companies then dollar_quarters.capex end as capex,
+        case when dollar_quarters.reported = summed.companies then dollar_quarters.capex_first_reported end
             as capex_first_reported
-    from capex
-    group by calendar_quarter, quarter_number
+    from dollar_quarters
+    cross join summed
 ),
 
 series as (
@@ -77,7 +100,8 @@ prior_fiscal_year as (
 ),
 
 guidance as (
-    -- Whole-year guidance, in US dollars; a CY period is the fiscal year for calendar-year filers.
+    -- Whole-year guidance, in US dollars (so only for a company reporting in them); a CY period is
+    -- the fiscal year for calendar-year filers.
     select ticker, fiscal_year, statement_date, superseded_on, basis,
            low_usd_bn * 1e9 as low, high_usd_bn * 1e9 as high, mid_usd_bn * 1e9 as mid
     from marts.capex_guidance
@@ -91,6 +115,7 @@ final as (
         slope.period_end,
         slope.fiscal_year,
         slope.fiscal_quarter,
+        slope.currency,
         slope.is_complete,
         slope.capex,
         slope.capex_first_reported,
@@ -108,6 +133,7 @@ final as (
     from slope
     left join guidance
         on guidance.ticker = slope.ticker
+        and slope.currency = 'USD'
         and guidance.fiscal_year = slope.fiscal_year
         and guidance.statement_date <= slope.period_end
         and (guidance.superseded_on is null or guidance.superseded_on > slope.period_end)

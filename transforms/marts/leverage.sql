@@ -1,5 +1,5 @@
--- Debt, equity, cash flow and RPO per company and fiscal quarter end, in US dollars, as latest
--- known on the build's as-of date and as first reported.
+-- Debt, equity, cash flow and RPO per company and fiscal quarter end, in the company's reporting
+-- currency, as latest known on the build's as-of date and as first reported.
 with
 
 metrics as (
@@ -22,6 +22,7 @@ pivoted as (
         ticker,
         cik,
         period_end,
+        currency,
         max(fiscal_year) as fiscal_year,
         max(fiscal_quarter) as fiscal_quarter,
         max(calendar_quarter) as calendar_quarter,
@@ -44,7 +45,7 @@ pivoted as (
         list_sort(list_distinct(flatten(list(first_reported_accessions)))) as first_reported_accessions,
         max(first_filed) as first_reported_filed
     from used
-    group by ticker, cik, period_end
+    group by ticker, cik, period_end, currency
 ),
 
 measured as (
@@ -79,6 +80,7 @@ final as (
         cur.fiscal_quarter,
         cur.period_end,
         cur.calendar_quarter,
+        cur.currency,
         cur.total_debt,
         cur.stockholders_equity,
         case when cur.stockholders_equity > 0 then cur.total_debt / cur.stockholders_equity end as debt_to_equity,

@@ -1,7 +1,8 @@
 -- Each company's metrics per fiscal quarter end, through the concept map: flows (capex, cash
 -- from operations, revenue) as discrete quarters, balances (debt, equity, RPO) at the quarter
--- end. Per period the first candidate concept with a value wins, so a series stays continuous
--- when a company re-tags. An incremental build derives only the companies whose filings changed.
+-- end, all in the company's reporting currency. Per period the first candidate concept (taxonomy
+-- and concept) with a value wins, so a series stays continuous when a company re-tags. An
+-- incremental build derives only the companies whose filings changed.
 with
 
 concept_map as (
@@ -9,7 +10,8 @@ concept_map as (
 ),
 
 quarters as (
-    select * from staging.xbrl_quarters where unit = 'USD' and ticker is not null and staging.cik_changed(cik)
+    -- Currency units only: xbrl_quarters holds nothing else.
+    select * from staging.xbrl_quarters where ticker is not null and staging.cik_changed(cik)
 ),
 
 period_ends as (
@@ -29,6 +31,7 @@ flows as (
         concept_map.priority,
         quarters.taxonomy,
         quarters.concept,
+        quarters.unit as currency,
         quarters.fiscal_year,
         quarters.fiscal_quarter,
         quarters.period_start,
@@ -58,6 +61,7 @@ balances as (
         concept_map.priority,
         facts.taxonomy,
         facts.concept,
+        facts.unit as currency,
         period_ends.fiscal_year,
         period_ends.fiscal_quarter,
         cast(null as date) as period_start,
@@ -82,13 +86,27 @@ balances as (
     inner join period_ends
         on period_ends.cik = facts.cik
         and period_ends.period_end = facts.period_end
-    where facts.period_type = 'instant' and facts.unit = 'USD' and facts.ticker is not null
+    where facts.period_type = 'instant' and staging.is_currency(facts.unit) and facts.ticker is not null
         and staging.cik_changed(facts.cik)
 ),
 
+candidates as (
+    select * from flows union all by name select * from balances
+),
+
+reporting_currencies as (
+    -- The currency most of a company's candidate figures are in. A filer may tag a few figures in
+    -- another (a 20-F's convenience translation into US dollars): they are never mixed in.
+    select cik, currency
+    from candidates
+    group by cik, currency
+    qualify row_number() over (partition by cik order by count(*) desc, currency) = 1
+),
+
 final as (
-    select * exclude (priority)
-    from (select * from flows union all by name select * from balances)
+    select candidates.* exclude (priority)
+    from candidates
+    inner join reporting_currencies using (cik, currency)
     qualify row_number() over (partition by cik, metric, period_end order by priority, fiscal_year desc) = 1
     order by ticker, metric, period_end
 )

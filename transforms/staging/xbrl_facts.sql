@@ -27,7 +27,8 @@ renamed as (
         source.fp as filing_fiscal_period,
         source.form,
         source.filed,
-        source.frame
+        source.frame,
+        source.flags
     from source
     left join companies using (cik)
 ),
@@ -38,11 +39,10 @@ classified as (
         date_diff('day', period_start, period_end) as duration_days,
         case
             when period_start is null then 'instant'
-            when date_diff('day', period_start, period_end) between 84 and 98 then 'quarter'
-            when date_diff('day', period_start, period_end) between 175 and 190 then 'half'
-            when date_diff('day', period_start, period_end) between 266 and 280 then 'nine_months'
-            when date_diff('day', period_start, period_end) between 357 and 378 then 'year'
-            else 'other'
+            else coalesce(
+                ['quarter', 'half', 'nine_months', 'year'][
+                    staging.quarters_spanned(date_diff('day', period_start, period_end))],
+                'other')
         end as period_type
     from renamed
 ),

@@ -15,7 +15,7 @@ facts as (
     select *
     from staging.xbrl_facts_latest
     where period_type in ('quarter', 'half', 'nine_months', 'year')
-      and regexp_full_match(unit, '[A-Z]{3}')
+      and staging.is_currency(unit)
 ),
 
 versions as (
@@ -36,12 +36,7 @@ placed as (
         facts.*,
         years.fiscal_year,
         years.fiscal_year_start,
-        case
-            when date_diff('day', years.fiscal_year_start, facts.period_end) between 84 and 98 then 1
-            when date_diff('day', years.fiscal_year_start, facts.period_end) between 175 and 190 then 2
-            when date_diff('day', years.fiscal_year_start, facts.period_end) between 266 and 280 then 3
-            when date_diff('day', years.fiscal_year_start, facts.period_end) between 357 and 378 then 4
-        end as fiscal_quarter
+        staging.quarters_spanned(date_diff('day', years.fiscal_year_start, facts.period_end)) as fiscal_quarter
     from facts
     asof inner join years on facts.cik = years.cik and facts.period_start >= years.fiscal_year_start
 ),
