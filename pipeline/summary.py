@@ -155,6 +155,13 @@ def outcome_line(run_id: str, failed: Mapping[str, str]) -> str:
     return f"Run {run_id} loaded with {len(failed):,} failure{'s' if len(failed) != 1 else ''} (see Failed below)."
 
 
+def this_run_lines(message: str) -> list[str]:
+    """What the run's message says it loaded, fetched or left out, a line each; the models it built
+    are listed under Marts."""
+    parts = [part for part in message.split("; ") if part and not part.startswith("built ")]
+    return ["This run:", *(f"  {part}" for part in parts)] if parts else []
+
+
 def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
@@ -166,7 +173,7 @@ def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
         lines += [
             outcome_line(run_id, failed),
             *stale_lines(con, settings),
-            *(["This run:", *(f"  {part}" for part in message.split("; "))] if message else []),
+            *this_run_lines(message),
             *performance_lines(con, settings),
             *ticker_lines(con),
             *mart_lines(con),
