@@ -273,8 +273,19 @@ def submissions_frame(body: bytes, name: str, cik: int, kind: str) -> pd.DataFra
     lengths = {len(table[field]) for field in FILING_FIELDS if field in table}
     if len(lengths) > 1:
         raise PayloadError(f"{name}: filings columns differ in length {sorted(lengths)}")
-    frame = pd.DataFrame({column: table.get(field) for field, column in FILING_FIELDS.items()})
+    frame = pd.DataFrame({column: table.get(field) for field, column in FILING_FIELDS.items()}, dtype=object)
     frame["cik"] = body_cik(data, cik, name) if kind == "submissions" else cik
+    for field in REQUIRED_FILING_FIELDS:
+        column = frame[FILING_FIELDS[field]]
+        blank = column.isna() | column.astype(str).str.strip().eq("")
+        if blank.any():
+            row = int(blank.idxmax())
+            accn = frame["accession_number"].iloc[row]
+            raise PayloadError(
+                f"{name}: filing {row + 1} of its table has no `{field}`"
+                + (f" (accn {accn})" if field != "accessionNumber" and isinstance(accn, str) else "")
+                + "; SEC fills it for every filing"
+            )
     accessions = "accn " + frame["accession_number"].astype(str)
     for field, column in (("filingDate", "filing_date"), ("reportDate", "report_date")):
         frame[column] = parse_dates(frame[column].replace("", None), f"{name}: a filing's `{field}`", accessions)

@@ -194,6 +194,21 @@ CASES = [
         real=True,
     ),
     Case(
+        "filing-without-a-filing-date",
+        submissions(filing(0, "filingDate", "")),
+        (
+            f"{NVDA}: filing 1 of its table has no `filingDate` (accn 0001347842-26-000007); "
+            "SEC fills it for every filing",
+        ),
+        real=True,
+    ),
+    Case(
+        "filing-without-an-accession-number",
+        submissions(filing(0, "accessionNumber", None)),
+        (f"{NVDA}: filing 1 of its table has no `accessionNumber`; SEC fills it for every filing",),
+        real=True,
+    ),
+    Case(
         "filings-columns-of-two-lengths",
         submissions(columns_of_two_lengths, sample(SUBMISSIONS)),
         (f"{NVDA}: filings columns differ in length",),

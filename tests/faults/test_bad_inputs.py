@@ -135,6 +135,21 @@ def test_a_replay_folder_with_only_sec_replays_the_filings(request, capsys, data
     assert f"{tmp_path / 'sec-only'} has no prices/ folder: prices skipped, SEC filings only" in log
 
 
+def test_an_archive_file_with_an_empty_table_loads_nothing_and_the_run_goes_on(request, capsys, data_dir, tmp_path):
+    """SEC can serve an older-filings file whose every column is an empty list (valid JSON, no
+    filing): it adds nothing, and the company's other payloads load."""
+    request.node.user_properties.append(("fault", "tried"))
+    folder = tmp_path / "replay" / "sec" / "submissions"
+    folder.mkdir(parents=True)
+    recent = json.loads((SAMPLE_DIR / "sec" / "submissions" / "CIK0001045810.json").read_text())["filings"]["recent"]
+    (folder / "CIK0001045810-submissions-001.json").write_text(json.dumps({field: [] for field in recent}))
+    shutil.copy(SAMPLE_DIR / "sec" / "submissions" / "CIK0001045810.json", folder)
+    before = counts(data_dir)
+
+    assert thesis(capsys, "run", "--from", str(tmp_path / "replay"), "--data-dir", str(data_dir)) == (0, "")
+    assert counts(data_dir)[2] == before[2]  # the sample's filings were loaded before: none added
+
+
 def test_one_refused_company_among_good_ones_is_named_and_the_others_publish(capsys, tmp_path):
     """NVIDIA's and Oracle's filings, Oracle's companyfacts cut short, into a fresh data directory:
     NVIDIA loads and publishes, Oracle is named in one line and in meta.runs.failed, exit status 3."""
