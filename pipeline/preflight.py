@@ -49,6 +49,11 @@ def replay_folder(settings: Settings, folder: Path) -> None:
 
 def live_run(settings: Settings) -> None:
     require_user_agent(settings.user_agent)
+    if settings.history_start > settings.last_session:
+        raise SettingsError(
+            f"THESIS_HISTORY_START={settings.history_start} is after the last closed NYSE session "
+            f"({settings.last_session}): a ticker never seen would be fetched from a day with no bar yet"
+        )
 
 
 def imported_files(files: Sequence[Path]) -> None:

@@ -134,7 +134,11 @@ def list_payloads(directory: Path, suffixes: Iterable[str]) -> list[PayloadFile]
 
 
 def replay_parts(folder: Path) -> tuple[str, ...]:
-    """The parts (prices/, sec/) a replay folder holds; PayloadError when it holds neither."""
+    """The parts (prices/, sec/) a replay folder holds; PayloadError when it holds neither, or when
+    one of them is there but is no folder (it would replay as if nothing were there)."""
+    for part in PARTS:
+        if (folder / part).exists() and not (folder / part).is_dir():
+            raise PayloadError(f"{folder / part} is a file, not a folder of payloads to replay")
     parts = tuple(part for part in PARTS if (folder / part).is_dir())
     if not parts:
         raise PayloadError(f"{folder} has neither a prices/ nor a sec/ folder to replay")

@@ -152,6 +152,13 @@ def damage_nvda_meta(prices: Path) -> None:
     next(prices.glob("NVDA.*.meta.json")).write_text("{not json")
 
 
+def prices_file(tmp: Path, real: Path | None) -> list[str]:
+    """A replay folder whose `prices` is a file (a CSV saved under the folder's name), beside sec/."""
+    shutil.copytree(SAMPLE_DIR / "sec", tmp / "replay" / "sec")
+    (tmp / "replay" / "prices").write_bytes((SAMPLE_DIR / "prices").joinpath(NVDA_PARQUET).read_bytes())
+    return ["run", "--from", str(tmp / "replay")]
+
+
 def empty_prices(prices: Path) -> None:
     for path in prices.iterdir():
         path.unlink()
@@ -327,4 +334,5 @@ CASES = [
         replay_with_parquet(empty_prices),
         ("holds no prices for NVDA, ORCL, ^SOX (it holds none)",),
     ),
+    Case("prices-is-a-file", prices_file, ("/prices is a file, not a folder of payloads to replay",)),
 ]

@@ -62,6 +62,22 @@ def test_a_bad_setting_is_refused_before_anything_is_written(request, tmp_path, 
     assert not data_dir.exists()
 
 
+def test_a_history_start_after_the_last_session_is_refused_before_a_live_run(request, tmp_path):
+    """The suite's clock is Tuesday 2026-12-01 after the close: its session is the last closed one.
+    A history starting on Thursday 12-03 has no bar yet, and would read as a misspelled ticker."""
+    data_dir = tmp_path / "var"
+    env = {"THESIS_SEC_USER_AGENT": "Fault Tests faults@example.com", "THESIS_HISTORY_START": "2026-12-03"}
+    done = thesis("run", "--data-dir", str(data_dir), env=env)
+    assert done.returncode == 1
+    one_clean_line(
+        request,
+        done.stderr,
+        "THESIS_HISTORY_START=2026-12-03 is after the last closed NYSE session (2026-12-01): "
+        "a ticker never seen would be fetched from a day with no bar yet",
+    )
+    assert not data_dir.exists()
+
+
 def last_run(data_dir: Path) -> tuple[str, str]:
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
         return con.execute("select status, message from meta.runs order by started_at desc limit 1").fetchone()
