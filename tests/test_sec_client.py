@@ -90,6 +90,32 @@ def test_throttling_past_the_bounded_wait_fails_with_one_line():
     assert "\n" not in str(raised.value) and "NVDA" in str(raised.value)
 
 
+def test_throttling_waits_at_least_what_retry_after_asks():
+    clock = FakeClock()
+    gmt = "Sat, 05 Dec 2026 22:00:00 GMT"
+    session = RecordedSession(
+        clock,
+        [
+            response(429, headers={"Retry-After": "300"}),  # longer than the first pause (60 s)
+            response(429, headers={"Retry-After": "Sat, 05 Dec 2026 22:07:30 GMT", "Date": gmt}),  # 450 s
+            response(429, headers={"Retry-After": "5"}),  # shorter than the pause (240 s): the pause wins
+            response(200, b"{}"),
+        ],
+    )
+    client(clock, session, max_wait_seconds=1000).get(companyfacts_url(1045810), "companyfacts for NVDA")
+    times = [t for t, _, _ in session.requests]
+    assert [b - a for a, b in itertools.pairwise(times)] == pytest.approx([300, 450, 240])
+
+
+def test_a_retry_after_past_the_bounded_wait_gives_up_at_once_and_says_so():
+    clock = FakeClock()
+    session = RecordedSession(clock, [response(429, headers={"Retry-After": "3600"})])
+    with pytest.raises(Throttled) as raised:
+        client(clock, session, max_wait_seconds=900).get(companyfacts_url(1045810), "companyfacts for NVDA")
+    assert len(session.requests) == 1 and clock() == 1000.0  # no wait that could not be completed
+    assert "gave up after waiting 0 s (SEC asked for 3600 s more)" in str(raised.value)
+
+
 def test_requests_are_spaced_by_the_shared_limiter():
     clock = FakeClock()
     session = RecordedSession(clock, [response(200, b"{}")] * 5)

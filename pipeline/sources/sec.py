@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -127,13 +128,17 @@ class LiveSecClient:
             response = self.fetch(url, subject, validators)
             if not is_throttled(response):
                 return answer(response, url, subject)
-            if waited + pause > self.max_wait_seconds:
+            # Never sooner than SEC asks (Retry-After): asking early extends its block.
+            wait = max(pause, retry_after(response) or 0.0)
+            if waited + wait > self.max_wait_seconds:
                 raise Throttled(
                     f"SEC is rate-limiting this client (HTTP {response.status_code}) while fetching "
-                    f"{subject}; gave up after waiting {waited:g} s. Try again in about 10 minutes."
+                    f"{subject}; gave up after waiting {waited:g} s"
+                    + (f" (SEC asked for {wait:g} s more)" if wait > pause else "")
+                    + ". Try again in about 10 minutes."
                 )
-            self.sleep(pause)
-            waited += pause
+            self.sleep(wait)
+            waited += wait
             pause *= 2
 
     def fetch(self, url: str, subject: str, validators: Mapping[str, str | None] | None) -> requests.Response:
@@ -149,6 +154,19 @@ class LiveSecClient:
             raise TransientSourceError(
                 f"SEC request for {subject} at {url} failed ({type(exc).__name__}): check the network connection"
             ) from None
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """The seconds a `Retry-After` header asks for: a number, or an HTTP date measured from the
+    answer's own `Date` (no clock of ours is involved); None when absent or unreadable."""
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        until, sent = parsedate_to_datetime(value), parsedate_to_datetime(response.headers.get("Date", ""))
+    except (TypeError, ValueError):
+        return None
+    return max((until - sent).total_seconds(), 0.0)
 
 
 def is_throttled(response: requests.Response) -> bool:
