@@ -20,10 +20,10 @@ from pathlib import Path
 import flows
 from cli import logs
 from pipeline import preflight
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, path_problem
 from pipeline.settings import SAMPLE_DIR, Settings, load_settings
 from pipeline.summary import failed_line
-from warehouse.connection import WarehouseBusy
+from warehouse.connection import WarehouseBroken, WarehouseBusy
 from warehouse.migrate import NewerWarehouseError
 
 SAMPLE = "sample"  # the bundled sample replays into DATA_DIR/sample, apart from real data
@@ -137,6 +137,23 @@ def parser() -> argparse.ArgumentParser:
         description="Load the seeds, build staging and marts from what is loaded, validate, score "
         "the claims and publish.",
     )
+    rebuild = commands.add_parser(
+        "rebuild",
+        parents=[
+            common("data-dir", "tickers", "tickers-file", "benchmark", "anchor-date", "task-runner", "dask-address")
+        ],
+        help="a new warehouse from the data directory's raw zone",
+        description="Move DATA_DIR/warehouse.duckdb aside (to warehouse.duckdb.before-rebuild-<time>, with its run "
+        "history), replay DATA_DIR/raw (prices/, sec/, and sec/bulk/ in bulk mode; never _quarantine/) into a new "
+        "one without network, build and publish: the fix for a damaged warehouse file.",
+    )
+    rebuild.add_argument(
+        "--sec-bulk",
+        action="store_true",
+        default=None,  # unset: THESIS_SEC_BULK decides
+        help="replay DATA_DIR/raw/sec/bulk/ instead of the company list's payloads (THESIS_SEC_BULK)",
+    )
+    rebuild.set_defaults(sample=False)
     for name, text in (
         ("report", "write the HTML report again from what is built, as it was built"),
         ("status", "last runs, rows and latest dates"),
@@ -213,14 +230,20 @@ def main(argv: list[str] | None = None) -> int:
             print(failed_line(done.failed), file=sys.stderr)
             return PARTIAL
         print(done)
-    except (PipelineError, NewerWarehouseError, WarehouseBusy) as exc:
+    except (PipelineError, NewerWarehouseError, WarehouseBusy, WarehouseBroken) as exc:
         return fail(str(exc), exc, args.verbose, log_file)
+    except OSError as exc:  # a file system refusal: what to do, where foreseen
+        return fail(path_problem(exc) or unexpected(exc, log_file), exc, args.verbose, log_file)
     except KeyboardInterrupt as exc:
         return fail("interrupted", exc, args.verbose, log_file)
     except Exception as exc:  # a bug or a library failure nobody foresaw: named, with where to look
-        where = f"; the traceback is in {log_file}" if log_file else ""
-        return fail(f"unexpected {type(exc).__name__}: {exc}{where}", exc, args.verbose, log_file)
+        return fail(unexpected(exc, log_file), exc, args.verbose, log_file)
     return 0
+
+
+def unexpected(exc: BaseException, log_file: Path | None) -> str:
+    where = f"; the traceback is in {log_file}" if log_file else ""
+    return f"unexpected {type(exc).__name__}: {exc}{where}"
 
 
 def fail(message: str, exc: BaseException, verbose: bool, log_file: Path | None) -> int:
@@ -252,6 +275,15 @@ def prepare_build(args: argparse.Namespace, settings: Settings) -> None:
     preflight.writable_data_dir(settings)
 
 
+def prepare_rebuild(args: argparse.Namespace, settings: Settings) -> Path:
+    from pipeline.rebuild import raw_zone
+
+    preflight.writable_data_dir(settings)
+    raw = raw_zone(settings)
+    preflight.replay_folder(settings, raw)
+    return raw
+
+
 def prepare_reading(args: argparse.Namespace, settings: Settings) -> None:
     return None
 
@@ -277,6 +309,16 @@ def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> st
         result = daily(settings, *sources(settings, replay))
     text = summary.run_summary(settings, result.run_id, sample=args.sample)
     return Partial(text, result.failed) if result.failed else text
+
+
+def rebuild(args: argparse.Namespace, settings: Settings, raw: Path) -> str | Partial:
+    """The old warehouse aside, then `thesis run --from DATA_DIR/raw`."""
+    from pipeline.rebuild import set_aside
+
+    moved = set_aside(settings)
+    done = run(args, settings, raw)
+    aside = f"The previous warehouse (with its run history) is now {', '.join(map(str, moved))}.\n" if moved else ""
+    return Partial(aside + done.text, done.failed) if isinstance(done, Partial) else aside + done
 
 
 def import_prices(args: argparse.Namespace, settings: Settings, replay: None) -> str:
@@ -395,12 +437,13 @@ def prefect_api(settings: Settings) -> Iterator[None]:
         yield
 
 
-WRITING = {"run", "import-prices", "build", "serve"}  # these keep a log under the data directory
+WRITING = {"run", "rebuild", "import-prices", "build", "serve"}  # these keep a log under the data directory
 Command = tuple[Callable[[argparse.Namespace, Settings], Path | None], Callable[..., str | Partial]]
 COMMANDS: dict[str, Command] = {
     "run": (prepare_run, run),
     "import-prices": (prepare_import, import_prices),
     "build": (prepare_build, build),
+    "rebuild": (prepare_rebuild, rebuild),
     "report": (prepare_reading, report),
     "status": (prepare_reading, status),
     "serve": (prepare_build, serve),

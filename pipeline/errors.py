@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -63,3 +65,27 @@ def every_one_failed(failed: Mapping[str, PipelineError], said: str) -> Pipeline
     if isinstance(error, ValidationFailed):
         return ValidationFailed(error.summary + tail, error.report_path)
     return type(error)(f"{error}{tail}")
+
+
+# What to do about a file system refusal, by errno: the advice of the one line the user sees.
+_ADVICE = {
+    errno.EACCES: "check the path's permissions",
+    errno.EPERM: "check the path's permissions",
+    errno.EROFS: "it lies on a read-only file system: choose a writable data directory",
+    errno.ELOOP: "a symbolic link on the way points back at itself: remove the loop",
+    errno.ENAMETOOLONG: "choose a shorter data directory path",
+    errno.ENOTDIR: "a file stands where a folder is needed: move it away",
+    errno.EISDIR: "a folder stands where a file is needed: move it away",
+    errno.EEXIST: "a file stands where a folder is needed: move it away",
+    errno.ENOSPC: "free some space",
+}
+
+
+def path_problem(exc: OSError) -> str | None:
+    """One line for a file system refusal the pipeline foresees (permissions, a read-only file
+    system, a symlink loop, a name too long, a file where a folder belongs), or None."""
+    advice = _ADVICE.get(exc.errno or 0)
+    if advice is None:
+        return None
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or os.strerror(exc.errno or 0)}: {advice}"

@@ -8,7 +8,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.errors import PayloadError, SettingsError
+from pipeline.errors import PayloadError, SettingsError, path_problem
 from pipeline.parsers.price_files import declared_tickers
 from pipeline.raw_zone import payload_paths, read_meta, replay_parts
 from pipeline.settings import Settings
@@ -18,13 +18,35 @@ from pipeline.staged_prices import ticker_names
 
 
 def writable_data_dir(settings: Settings) -> None:
-    """The data directory is a directory this process can write, or can be made in one."""
+    """The data directory is a directory this process can write, or can be made in one, and what
+    the pipeline keeps in it has the kind it needs (a folder where it keeps files, a file where it
+    keeps one)."""
     path = settings.data_dir
+    try:
+        os.stat(path)  # a symlink loop or an overlong name says so here, not as exists() == False
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise SettingsError(f"{path_problem(exc) or exc} (--data-dir, THESIS_DATA_DIR)") from None
     if path.exists() and not path.is_dir():
         raise SettingsError(f"the data directory {path} is a file, not a directory (--data-dir, THESIS_DATA_DIR)")
     existing = next(p for p in [path, *path.absolute().parents] if p.exists())
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise SettingsError(f"the data directory {path} is not writable here (--data-dir, THESIS_DATA_DIR)")
+        raise SettingsError(
+            f"the data directory {path} is not writable here{read_only(existing)}: check the path's permissions "
+            "(--data-dir, THESIS_DATA_DIR)"
+        )
+    for folder in (settings.raw_dir, settings.publish_dir, settings.logs_dir, settings.reports_dir):
+        if folder.exists() and not folder.is_dir():
+            raise SettingsError(f"{folder} is a file, but `{folder.name}` must be a folder: move the file away")
+    for file in (settings.lock_path, settings.warehouse_path):
+        if file.is_dir():
+            raise SettingsError(f"{file} is a folder, but `{file.name}` must be a file: move the folder away")
+
+
+def read_only(path: Path) -> str:
+    """' (a read-only file system)' where `path` lies on one: no permission change helps there."""
+    return " (a read-only file system)" if os.statvfs(path).f_flag & os.ST_RDONLY else ""
 
 
 def replay_folder(settings: Settings, folder: Path) -> None:

@@ -24,6 +24,21 @@ class WarehouseBusy(RuntimeError):
     """Another process holds the working database (DuckDB allows one writer, or many readers)."""
 
 
+class WarehouseBroken(RuntimeError):
+    """The working database file is damaged (truncated, empty, not DuckDB's, a WAL of another
+    version of it): only a rebuild from the raw zone brings it back."""
+
+
+# DuckDB's IOException for a damaged file, by what its message says -> the reason the user reads.
+# Other IOExceptions (a lock held, a permission) are not damage.
+_DAMAGE = (
+    ("not a valid DuckDB database file", "not a DuckDB database file"),
+    ("Could not read enough bytes", "truncated"),
+    ("WAL", "its .wal file does not belong to it"),
+    ("Corrupt database file", "corrupt"),
+)
+
+
 # A new working database is written in the storage format of the analyst copy (DuckDB 1.4's, which
 # analysts' DuckDB reads): the copy is then the file itself, copied whole (warehouse/publish.py).
 NEW_FILE = {"storage_compatibility_version": ANALYST_STORAGE_VERSION}
@@ -74,7 +89,12 @@ def open_waiting(
         except duckdb.IOException as exc:
             holder = _HOLDER.search(str(exc))
             if holder is None:
-                raise
+                damage = next((why for said, why in _DAMAGE if said in str(exc)), None)
+                if damage is None:
+                    raise
+                raise WarehouseBroken(
+                    f"{path} cannot be opened ({damage}): rebuild it from the raw zone with `thesis rebuild`"
+                ) from None
             if time.monotonic() >= deadline:
                 copy = path.with_name("published") / "current" / "thesis.duckdb"
                 raise WarehouseBusy(
