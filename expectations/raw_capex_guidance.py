@@ -6,6 +6,7 @@ Failing rows are named by their ledger line.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection
 
 import great_expectations as gx
@@ -33,10 +34,15 @@ COLUMNS = (
 REQUIRED = tuple(c for c in COLUMNS if c not in FIGURES)
 
 
-def prepare(ledger: pd.DataFrame, known_tickers: Collection[str]) -> pd.DataFrame:
+def prepare(
+    ledger: pd.DataFrame, known_tickers: Collection[str], today: dt.date, warn_above: float, error_above: float
+) -> pd.DataFrame:
     """The ledger with `line` as a label ("line 7") for the summary, and the derived checks:
-    `known_ticker`, `figure_or_qualitative` and, for a month-precision date, its `day_of_month`."""
+    `known_ticker`, `figure_or_qualitative`, for a month-precision date its `day_of_month`,
+    `not_future` (stated on or before `today`, the run's date) and whether the largest figure is
+    at most `warn_above` and `error_above` US$ billions (`plausible`, `possible`)."""
     has_figure = ledger[list(FIGURES)].notna().any(axis=1)
+    largest = ledger[list(FIGURES)].max(axis=1)
     qualitative = ledger["qualitative"].fillna(False).astype(bool)
     month = ledger["date_precision"] == "month"
     return ledger.assign(
@@ -44,6 +50,9 @@ def prepare(ledger: pd.DataFrame, known_tickers: Collection[str]) -> pd.DataFram
         known_ticker=ledger["ticker"].isin(known_tickers),
         figure_or_qualitative=has_figure != qualitative,
         day_of_month=ledger["statement_date"].map(lambda d: d.day if d is not None else None).where(month),
+        not_future=ledger["statement_date"].map(lambda d: d is None or d <= today),
+        plausible=largest.isna() | (largest <= warn_above),
+        possible=largest.isna() | (largest <= error_above),
     )
 
 
@@ -91,6 +100,26 @@ def suite() -> gx.ExpectationSuite:
         s.add_expectation(
             gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0, strict_min=True, description=f"{column} > 0")
         )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="not_future", value_set=[True], description="statement_date is not after the run's date"
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="possible",
+            value_set=[True],
+            description="a figure is at most THESIS_GUIDANCE_ERROR_ABOVE_USD_BN (US$ billions)",
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="plausible",
+            value_set=[True],
+            severity="warning",
+            description="a figure is at most THESIS_GUIDANCE_WARN_ABOVE_USD_BN (US$ billions)",
+        )
+    )
     s.add_expectation(
         gxe.ExpectColumnValuesToBeInSet(
             column="figure_or_qualitative",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import great_expectations as gx
 import pandas as pd
 from great_expectations import expectations as gxe
@@ -11,11 +13,19 @@ ID_COLUMNS = ("line", "metric", "priority")
 PERIODS = ["duration", "instant"]
 
 
-def prepare(concept_map: pd.DataFrame) -> pd.DataFrame:
-    """The map with `line` as a label ("line 7") for the summary, and whether each metric uses
-    one period kind throughout (`period_consistent`)."""
+def prepare(concept_map: pd.DataFrame, periods: Mapping[str, str]) -> pd.DataFrame:
+    """The map with `line` as a label ("line 7") for the summary, and the derived checks: whether
+    each metric uses one period kind throughout (`period_consistent`), is one the models derive
+    (`metric_known`: a key of `periods`, metric -> duration or instant) and has the period they
+    derive it with (`period_as_declared`; an unknown metric fails the check before)."""
     kinds = concept_map.groupby("metric")["period"].transform("nunique")
-    return concept_map.assign(line="line " + concept_map["line"].astype(str), period_consistent=kinds == 1)
+    declared = concept_map["metric"].map(periods)
+    return concept_map.assign(
+        line="line " + concept_map["line"].astype(str),
+        period_consistent=kinds == 1,
+        metric_known=declared.notna(),
+        period_as_declared=declared.isna() | (declared == concept_map["period"]),
+    )
 
 
 def suite() -> gx.ExpectationSuite:
@@ -33,6 +43,21 @@ def suite() -> gx.ExpectationSuite:
     s.add_expectation(
         gxe.ExpectColumnValuesToBeInSet(
             column="period_consistent", value_set=[True], description="a metric is all duration or all instant"
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="metric_known",
+            value_set=[True],
+            description="metric is one staging.metric_quarters derives (transforms/staging/metric_quarters.yml)",
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="period_as_declared",
+            value_set=[True],
+            description="period is the metric's own: duration for a flow, instant for a balance "
+            "(transforms/staging/metric_quarters.yml)",
         )
     )
     return s

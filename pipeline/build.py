@@ -140,7 +140,9 @@ def score_claims(settings: Settings, run_id: str, claims: list[scorecard.Claim])
     sources' error bounds, at the clock's last session and today (or the as-of date), is stale."""
     with connect(settings.warehouse_path) as con, transaction(con):
         runner.set_variables(con, settings.variables())
-        scores = scorecard.evaluate(con, claims, settings.as_of, freshness.bounds(settings))
+        scores = scorecard.evaluate(
+            con, claims, settings.as_of, freshness.bounds(settings), scorecard.Limits.of(settings)
+        )
         scorecard.append(con, run_id, scores)
     return scores
 

@@ -14,7 +14,9 @@ import functools
 import json
 import math
 import operator
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +25,7 @@ import duckdb
 import yaml
 
 from pipeline.errors import PipelineError
-from pipeline.settings import ALL_DATA
+from pipeline.settings import ALL_DATA, Settings
 from transforms.runner import lineage, relations
 
 if TYPE_CHECKING:  # the bounds come from pipeline/freshness.py, which loads the trading calendar
@@ -126,6 +128,8 @@ def parse_claim(entry: object, position: int) -> Claim:
     numbers = threshold if isinstance(threshold, list) else [threshold]
     if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
         raise refuse(f"threshold {threshold!r} is not a number")
+    if not all(math.isfinite(n) for n in numbers):
+        raise refuse(f"threshold {threshold!r} is not a finite number")
     if comparator == BETWEEN and (len(numbers) != 2 or numbers[0] > numbers[1]):
         raise refuse(f"threshold {threshold!r}: between needs [low, high] with low <= high")
     if comparator != BETWEEN and len(numbers) != 1:
@@ -182,9 +186,11 @@ def evaluate(
     claims: Sequence[Claim],
     as_of: dt.date | None,
     bounds: Mapping[str, Bound] | None = None,
+    limits: Limits | None = None,
 ) -> list[Score]:
     """Each claim's score on what `con` holds, seeing no row dated after `as_of`. `bounds`: by raw
-    table, the date before which evidence read from it is stale (none: no claim is judged stale)."""
+    table, the date before which evidence read from it is stale (none: no claim is judged stale).
+    Each metric runs within `limits` (none: unbounded)."""
     con.execute("set variable as_of = ?", [as_of or ALL_DATA])
     present = {
         r[0]
@@ -193,10 +199,60 @@ def evaluate(
             "union all select schema_name || '.' || view_name from duckdb_views()"
         ).fetchall()
     }
-    return [score(con, claim, present, bounds or {}) for claim in claims]
+    if limits is None:
+        return [score(con, claim, present, bounds or {}, None) for claim in claims]
+    # DuckDB's memory limit is the whole database's: set for the metrics, the default back after
+    # (a failed metric aborts the caller's transaction, and the run ends with it).
+    con.execute("set memory_limit = ?", [limits.memory])
+    scores = [score(con, claim, present, bounds or {}, limits) for claim in claims]
+    con.execute("reset memory_limit")
+    return scores
 
 
-def score(con: duckdb.DuckDBPyConnection, claim: Claim, present: set[str], bounds: Mapping[str, Bound]) -> Score:
+@dataclass(frozen=True)
+class Limits:
+    """What one metric query may take: seconds before it is stopped, and DuckDB's memory limit."""
+
+    seconds: float
+    memory: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(settings.claim_timeout_seconds, settings.query_memory_limit)
+
+
+@contextmanager
+def stopped_after(con: duckdb.DuckDBPyConnection, claim: Claim, limits: Limits | None) -> Iterator[None]:
+    """Interrupt what `con` runs inside once `limits.seconds` have passed; ClaimError says so."""
+    if limits is None:
+        yield
+        return
+    fired = threading.Event()
+
+    def stop() -> None:
+        fired.set()
+        con.interrupt()
+
+    timer = threading.Timer(limits.seconds, stop)
+    timer.start()
+    try:
+        yield
+    except duckdb.InterruptException:
+        if not fired.is_set():
+            raise
+        raise ClaimError(f"claim {claim.id}: its metric query ran over {limits.seconds:g} s and was stopped") from None
+    finally:
+        timer.cancel()
+        timer.join()
+
+
+def score(
+    con: duckdb.DuckDBPyConnection,
+    claim: Claim,
+    present: set[str],
+    bounds: Mapping[str, Bound],
+    limits: Limits | None,
+) -> Score:
     def insufficient(evidence: str, as_of: dt.date | None = None) -> Score:
         return Score(claim.id, claim.statement, None, claim.threshold_text, "insufficient_data", as_of, evidence)
 
@@ -205,9 +261,10 @@ def score(con: duckdb.DuckDBPyConnection, claim: Claim, present: set[str], bound
     if absent:
         return insufficient(f"{', '.join(absent)} not in the warehouse yet (not built)")
     try:
-        cursor = con.execute(claim.metric)
-        columns = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
+        with stopped_after(con, claim, limits):
+            cursor = con.execute(claim.metric)
+            columns = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
     except duckdb.Error as exc:
         raise ClaimError(f"claim {claim.id}: metric failed: {one_line(str(exc))}") from None
     if sorted(columns) != sorted(METRIC_COLUMNS):
@@ -227,6 +284,8 @@ def score(con: duckdb.DuckDBPyConnection, claim: Claim, present: set[str], bound
         value = float(value)
     except (TypeError, ValueError):
         raise ClaimError(f"claim {claim.id}: metric value {value!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ClaimError(f"claim {claim.id}: metric value {value!r} is not a finite number")
     status = "supported" if claim.holds(value) else "not_supported"
     missed = stale_by(claim, as_of, bounds)
     if missed:

@@ -20,6 +20,7 @@ from pipeline.errors import ValidationFailed
 from pipeline.parsers.seed_files import Parser, boolean, display, integer, iso_date, number, read_seed_csv, upper
 from pipeline.runs import Outcome, check
 from pipeline.settings import Settings
+from transforms.runner import metric_periods
 from warehouse.load import table_columns, upsert
 
 
@@ -51,7 +52,7 @@ CONCEPT_MAP = Seed(
     ("metric", "period", "priority", "taxonomy", "concept"),
     {"priority": integer("priority")},
     raw_concept_map,
-    lambda frame, _: raw_concept_map.prepare(frame),
+    lambda frame, _: raw_concept_map.prepare(frame, metric_periods()),
 )
 GUIDANCE = Seed(
     "capex_guidance",
@@ -65,7 +66,13 @@ GUIDANCE = Seed(
         **{name: number(name, "US$ billions") for name in raw_capex_guidance.FIGURES},
     },
     raw_capex_guidance,
-    lambda frame, s: raw_capex_guidance.prepare(frame, known_companies(s)),
+    lambda frame, s: raw_capex_guidance.prepare(
+        frame,
+        known_companies(s),
+        s.clock.today(),
+        s.guidance_warn_above_usd_bn,
+        s.guidance_error_above_usd_bn,
+    ),
 )
 SEEDS = (COMPANIES, CONCEPT_MAP, GUIDANCE)
 

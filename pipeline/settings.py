@@ -108,6 +108,18 @@ class Settings(BaseSettings):
     price_error_after_sessions: int = Field(5, ge=1, le=2520)
     filing_warn_after_days: int = Field(100, ge=1, le=3660)
     filing_error_after_days: int = Field(140, ge=1, le=3660)
+    # A guidance figure (US$ billions) above which the ledger line loads flagged, and above which it
+    # is refused: the largest annual capex any company has guided is about $220B, so $500B is
+    # likely a slip (millions typed for billions lands far higher); $5T exceeds what any company
+    # spends at all.
+    guidance_warn_above_usd_bn: float = Field(500.0, gt=0)
+    guidance_error_above_usd_bn: float = Field(5000.0, gt=0)
+    # Each claim's metric query runs under these bounds (pipeline/scorecard.py): the heaviest
+    # metric reads one mart and ends in well under a second, so a query still running after 60 s
+    # is a runaway (a recursive CTE that never ends), stopped before it holds the run lock for
+    # ever; and one that needs more than 2GB of memory would starve the build that shares it.
+    claim_timeout_seconds: float = Field(60.0, gt=0, le=3600)
+    query_memory_limit: str = Field("2GB", pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")
 
     @field_validator("tickers", "hyperscalers", mode="before")
     @classmethod

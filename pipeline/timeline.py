@@ -86,7 +86,9 @@ def update(con: duckdb.DuckDBPyConnection, settings: Settings, claims: Sequence[
             if changed:
                 runner.build(con, settings.replace(as_of=last).variables(), only=runner.tables_depending_on(changed))
                 built_as_of = last
-            for score in scorecard.evaluate(con, claims, last, freshness.week_bounds(settings, week, last)):
+            for score in scorecard.evaluate(
+                con, claims, last, freshness.week_bounds(settings, week, last), scorecard.Limits.of(settings)
+            ):
                 if scored.get((score.claim_id, week)) != (last, hashes[score.claim_id]):
                     rows.append(
                         {

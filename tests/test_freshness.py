@@ -14,6 +14,7 @@ from pipeline import freshness, scorecard, summary
 from pipeline.errors import SettingsError
 from pipeline.report import sections
 from pipeline.settings import CLAIMS, Settings, load_settings
+from tests.ledger import ledger_known_on
 from tests.marts_by_hand import leverage
 from transforms import runner
 from warehouse.connection import create_schema
@@ -186,9 +187,11 @@ def july(realdata, tmp_path_factory):
     the last bar of NVDA and ORCL: of the prices only ^SOX, which ends 2026-03-06, is stale. Its
     settings and what the command printed."""
     data_dir = tmp_path_factory.mktemp("july") / "var"
+    ledger = ledger_known_on("2026-07-23", data_dir.parent / "capex_guidance.csv")
     printed = io.StringIO()
     with pytest.MonkeyPatch.context() as env, contextlib.redirect_stdout(printed):
         env.setenv("THESIS_TODAY", "2026-07-23")
+        env.setenv("THESIS_GUIDANCE_LEDGER", str(ledger))
         assert main(["run", "--from", str(realdata), "--data-dir", str(data_dir)]) == 0
     return Settings(data_dir=data_dir, today="2026-07-23"), printed.getvalue()
 

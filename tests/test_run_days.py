@@ -33,6 +33,7 @@ from pipeline.sources.filings import SecFilings
 from pipeline.sources.prices import YahooPrices
 from pipeline.sources.sec import RecordedSecClient
 from pipeline.sources.yahoo import RecordedYahooClient
+from tests.ledger import ledger_known_on
 
 TICKERS = ("NVDA", "ORCL", "^SOX")
 LEVEL = {"NVDA": 180.0, "ORCL": 200.0, "^SOX": 7000.0}
@@ -71,7 +72,8 @@ def yahoo_at(directory: Path, at: str) -> Path:
 def live_run(settings: Settings, at: str, yahoo: Path, sec: RecordedSecClient | None = None):
     """One daily run, live through the recorded clients, with the clock at `at`: its result, and the
     SEC URLs it asked for."""
-    timed = Settings(**{**dict(settings), "today": at})
+    ledger = ledger_known_on(at[:10], yahoo / at.replace(":", "") / "capex_guidance.csv")
+    timed = Settings(**{**dict(settings), "today": at, "guidance_ledger": ledger})
     sec = sec or RecordedSecClient(SAMPLE_DIR / "sec")
     result = daily(timed, YahooPrices(RecordedYahooClient(yahoo_at(yahoo / at.replace(":", ""), at))), SecFilings(sec))
     return result, sec.calls

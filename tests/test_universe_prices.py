@@ -20,6 +20,7 @@ from pipeline.sources.prices import YahooPrices
 from pipeline.sources.yahoo import LiveYahooClient, RecordedYahooClient
 from pipeline.steps import Direct
 from tests.faults.network_servers import FaultServer, aim, forget_time_zones, yahoo_answer
+from tests.ledger import ledger_known_on
 
 # 20 NYSE sessions: 2026-02-02 .. 2026-03-02 (Presidents' Day, 2026-02-16, closed).
 SESSIONS = [d for d in pd.bdate_range("2026-02-02", "2026-03-02") if d != pd.Timestamp("2026-02-16")]
@@ -114,6 +115,7 @@ def test_the_command_names_a_failed_ticker_in_its_exit_status(published, tmp_pat
         shutil.copy(path, recorded / f"{ticker}.parquet")
     monkeypatch.setenv("THESIS_SEC_USER_AGENT", "Universe Test universe@example.com")
     monkeypatch.setenv("THESIS_TODAY", "2026-03-09")  # a Monday: the sample's bars end on Friday
+    monkeypatch.setenv("THESIS_GUIDANCE_LEDGER", str(ledger_known_on("2026-03-09", tmp_path / "ledger.csv")))
     monkeypatch.setattr(pipeline.daily, "live_prices", lambda settings: YahooPrices(RecordedYahooClient(recorded)))
     monkeypatch.setattr(pipeline.daily, "live_filings", lambda settings: ReplaySecFilings(SAMPLE_DIR, mode="sample"))
     capsys.readouterr()

@@ -219,3 +219,10 @@ def comment(con: duckdb.DuckDBPyConnection, model: Model, kind: str) -> None:
 def literal(text: object) -> str:
     """A SQL string literal. COMMENT ON takes no bound parameters; the text is our own YAML."""
     return "'" + str(text).strip().replace("'", "''") + "'"
+
+
+def metric_periods(root: Path = ROOT) -> dict[str, str]:
+    """metric -> duration or instant: the metrics staging.metric_quarters derives from the concept
+    map, as its `.yml` declares them."""
+    [model] = [m for m in discover(root) if m.relation == "staging.metric_quarters"]
+    return dict(model.docs["periods"])  # type: ignore[arg-type]

@@ -57,7 +57,7 @@ ENV = {
     # SEC throttling is waited out in pauses of 0.05, 0.1, 0.2 s (first pause set below): the
     # first two fit in 0.25 s, the third does not, so throttling that persists costs 3 requests.
     "THESIS_SEC_MAX_WAIT_SECONDS": "0.25",
-    "THESIS_TODAY": "2026-07-10",  # a Friday, after the recorded SEC answers were filed
+    "THESIS_TODAY": "2026-09-11",  # a Friday after the recorded SEC answers and the guidance ledger
 }
 RECORDED_PRICES = {"THESIS_TICKERS": "MSFT", "THESIS_BENCHMARK": "AAPL"}  # chart answers in REALDATA/yahoo
 FIRST_THROTTLE_PAUSE = 0.05
