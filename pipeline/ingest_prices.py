@@ -91,6 +91,7 @@ def load_staged(settings: Settings, run_id: str, fetched: PriceBatch) -> IngestR
     batch = read_batch(fetched, settings)
     today = run_date(settings)
     with connect(settings.warehouse_path) as con:
+        check_identity(settings, run_id, con, batch, payloads)
         stored = stored_dates(con, batch)
         checked = raw_prices.prepare(
             batch, previous_close(con, batch), today, calendar_sessions(batch, stored, today), stored
@@ -133,6 +134,42 @@ def read_batch(fetched: PriceBatch, settings: Settings) -> pd.DataFrame:
         raise PayloadError(f"no prices for {', '.join(settings.universe)} in {len(fetched.staged)} payload file(s)")
     latest = batch.groupby(["ticker", "date"])["payload_seq"].transform("max")
     return batch[batch["payload_seq"] == latest].drop(columns="payload_seq").reset_index(drop=True)
+
+
+def check_identity(
+    settings: Settings, run_id: str, con: duckdb.DuckDBPyConnection, batch: pd.DataFrame, payloads: list[PayloadFile]
+) -> None:
+    """PayloadError naming the first payload whose adjusted closes differ from those stored for its
+    ticker, on the dates both hold, by a median relative difference above THESIS_IDENTITY_TOLERANCE:
+    it holds another ticker's prices under this one's name (quarantined if in this run's raw zone).
+    Adjusted closes, not closes: a split between the stored bars and the file changes the closes."""
+    con.register("batch_closes", batch[["payload_sha256", "ticker", "date", "adj_close"]])
+    try:
+        mismatch = con.execute(
+            """
+            select b.payload_sha256, b.ticker, median(abs(b.adj_close - p.adj_close) / p.adj_close) as off,
+                count(*) as shared
+            from batch_closes as b join raw.prices as p on p.ticker = b.ticker and p.date = b.date
+            where p.adj_close > 0
+            group by b.payload_sha256, b.ticker
+            having median(abs(b.adj_close - p.adj_close) / p.adj_close) > ?
+            order by b.payload_sha256, b.ticker
+            """,
+            [settings.identity_tolerance],
+        ).fetchall()
+    finally:
+        con.unregister("batch_closes")
+    if not mismatch:
+        return
+    sha, ticker, off, shared = mismatch[0]
+    payload = next(p for p in payloads if p.sha256 == sha)
+    reason = (
+        f"{payload.path.name}: its adjusted closes differ from the {ticker} prices stored by a median "
+        f"{off:.1%} on {shared} shared dates (THESIS_IDENTITY_TOLERANCE is {settings.identity_tolerance:.0%}): "
+        f"not {ticker}'s prices; nothing was loaded"
+    )
+    moved = quarantine(settings.raw_dir, [payload], reason, run_id, settings.clock.stamp())
+    raise PayloadError(reason + quarantine_note(moved))
 
 
 def require_or_quarantine(

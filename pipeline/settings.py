@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     # 10-Q deadline, that one is missing.
     price_warn_after_sessions: int = Field(1, ge=1, le=2520)
     price_error_after_sessions: int = Field(5, ge=1, le=2520)
+    # Median relative difference of a price file's adjusted closes from those stored for its ticker
+    # (on the dates both hold) above which the file is another ticker's: a dividend or a revision
+    # moves a year of adjusted closes by a few percent, another ticker's differ by tens (ORCL from
+    # NVDA: about 21%).
+    identity_tolerance: float = Field(0.10, gt=0, le=1)
     filing_warn_after_days: int = Field(100, ge=1, le=3660)
     filing_error_after_days: int = Field(140, ge=1, le=3660)
     # A guidance figure (US$ billions) above which the ledger line loads flagged, and above which it
@@ -137,6 +142,14 @@ class Settings(BaseSettings):
     @classmethod
     def _ticker(cls, value: Any) -> Any:
         return symbol(value) if isinstance(value, str) else value
+
+    @field_validator("benchmark")
+    @classmethod
+    def _not_measured(cls, value: str, info: ValidationInfo) -> str:
+        # A ticker measured against itself shows no relative move at all, whatever it did.
+        if value in info.data.get("tickers", ()):
+            raise ValueError(f"{value} is also a measured ticker; a ticker cannot be its own benchmark")
+        return value
 
     @field_validator("anchor_date", "history_start", "as_of", mode="before")
     @classmethod
@@ -353,6 +366,9 @@ def read_tickers_file(path: Path) -> tuple[tuple[str, ...], dict[str, str]]:
         tickers[ticker] = None
     if not tickers:
         raise ValueError(f"{path} names no tickers")
+    for ticker, index in benchmarks.items():
+        if index in tickers:
+            raise ValueError(f"{path}: {index} is the benchmark of {ticker} and also a measured ticker")
     return tuple(tickers), benchmarks
 
 

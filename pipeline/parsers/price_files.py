@@ -1,6 +1,6 @@
 """Reading yfinance results and CSV exports, in every layout they come in, into one frame.
 
-Layouts (column names are matched case-insensitively):
+Layouts (column names are matched by their letters and digits, in any case: `Adj_Close` is `Adj Close`):
 - raw-zone parquet: a `Ticker.history()` frame as received, Date index, ticker in the metadata;
 - `yf.download()` CSV: `Date,Open,High,Low,Close,Volume` (auto-adjusted, so Close is adjusted);
 - classic CSV: `Date,Open,High,Low,Close,Adj Close,Volume`;
@@ -31,6 +31,8 @@ import pandas as pd
 from pipeline.errors import PayloadError
 from pipeline.raw_zone import PayloadFile
 
+# Header -> canonical column, headers compared by their letters and digits in lower case (see
+# column_key): `Adj Close`, `Adj_Close`, `adj close`, `AdjClose` and `Adjusted Close` are one.
 COLUMNS = {
     "date": "date",
     "datetime": "date",
@@ -39,10 +41,11 @@ COLUMNS = {
     "high": "high",
     "low": "low",
     "close": "close",
-    "adj close": "adj_close",
+    "adjclose": "adj_close",
+    "adjustedclose": "adj_close",
     "volume": "volume",
     "dividends": "dividend",
-    "stock splits": "split_ratio",
+    "stocksplits": "split_ratio",
 }
 REQUIRED = ("date", "open", "high", "low", "close", "volume")
 PRICES = ("open", "high", "low", "close", "adj_close")
@@ -164,7 +167,18 @@ def read_csv(data: bytes) -> pd.DataFrame:
 
 def canonical(frame: pd.DataFrame, ticker_of: Callable[[set[str]], set[str]]) -> pd.DataFrame:
     """Canonical rows; `ticker_of(tickers in the contents)` returns the tickers the file holds."""
-    renamed = frame.rename(columns=lambda c: COLUMNS.get(str(c).strip().lower(), str(c)))
+    renamed = frame.rename(columns=lambda c: COLUMNS.get(column_key(c), str(c)))
+    # An adjusted close left unread would load the close in its place, unsaid.
+    odd = [str(c) for c in frame.columns if "adj" in column_key(c) and column_key(c) not in COLUMNS]
+    if odd:
+        raise PayloadError(
+            f"column {odd[0]!r} looks like an adjusted close but is not one this reads; name it 'Adj Close'"
+        )
+    doubled = [
+        str(c) for c in frame.columns if COLUMNS.get(column_key(c)) in renamed.columns[renamed.columns.duplicated()]
+    ]
+    if doubled:
+        raise PayloadError(f"columns {', '.join(map(repr, doubled))} are one column written twice")
     missing = [c for c in REQUIRED if c not in renamed.columns]
     if missing:
         raise PayloadError(f"no {', '.join(missing)} column; not a yfinance layout (found {list(frame.columns)})")
@@ -183,6 +197,10 @@ def canonical(frame: pd.DataFrame, ticker_of: Callable[[set[str]], set[str]]) ->
     for column in (*PRICES, "volume", "dividend", "split_ratio"):
         out[column] = numbers(renamed[column], column, out["date"]) if column in renamed else 0.0
     return out.loc[:, list(CANONICAL)]
+
+
+def column_key(name: object) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
 def numbers(values: pd.Series, column: str, dates: pd.Series) -> pd.Series:

@@ -88,12 +88,21 @@ def parse_json(body: bytes, name: str) -> dict:
     return data
 
 
-def body_cik(data: dict, named: int, name: str) -> int:
-    """The CIK a payload is filed under: its name's (and metadata's), which its body's `cik`, where
-    it has one, must match: a file named for one company holding another's data is refused."""
+# What marks each kind of body: a submissions body served or named as companyfacts (or the other
+# way round) is the wrong answer, whatever CIK it names.
+MARKS = {"companyfacts": "facts", "submissions": "filings"}
+
+
+def body_cik(data: dict, named: int, name: str, kind: str) -> int:
+    """The CIK a companyfacts or submissions payload is filed under: its name's (and metadata's),
+    which its body's `cik` must state. A body stating none, or another, or of the other kind, is
+    refused: its name is then all that says whose data it is, and a name can be wrong."""
+    other = next(k for k in MARKS if k != kind)
+    if MARKS[other] in data and MARKS[kind] not in data:
+        raise PayloadError(f"{name}: holds {other} (a `{MARKS[other]}` object), not {kind}")
     stated = data.get("cik")
     if stated is None:
-        return named
+        raise PayloadError(f"{name}: no `cik` in the body; nothing says it is CIK {named}'s {kind}")
     if isinstance(stated, bool) or not re.fullmatch(r"\d{1,10}", str(stated)):
         raise PayloadError(f"{name}: its `cik` is {stated!r}, not a CIK number")
     if int(stated) != named:
@@ -110,10 +119,10 @@ def companyfacts_frame(body: bytes, name: str, cik: int) -> pd.DataFrame:
     """One row per fact (FACT_COLUMNS) of the companyfacts JSON `body`, named `name` and filed
     under `cik`. `period` is `start/end` for durations, `end` for instants."""
     data = parse_json(body, name)
+    cik = body_cik(data, cik, name, "companyfacts")
     facts = data.get("facts")
     if not isinstance(facts, dict):
         raise PayloadError(f"{name}: no `facts` object; not a companyfacts payload")
-    cik = body_cik(data, cik, name)
     labels, columns = flatten_facts(facts, name)
 
     def fact_name(i: int) -> str:
@@ -263,6 +272,8 @@ def submissions_frame(body: bytes, name: str, cik: int, kind: str) -> pd.DataFra
     """One row per filing of the submissions JSON `body` (`kind` submissions, or
     submissions_archive for an older-filings file), named `name` and filed under `cik`."""
     data = parse_json(body, name)
+    # An archive file (CIK##########-submissions-001.json) is a bare filings table: no `cik` in it.
+    cik = body_cik(data, cik, name, kind) if kind == "submissions" else cik
     table = filings_table(data, kind, name)
     missing = [field for field in REQUIRED_FILING_FIELDS if field not in table]
     if missing:
@@ -274,7 +285,7 @@ def submissions_frame(body: bytes, name: str, cik: int, kind: str) -> pd.DataFra
     if len(lengths) > 1:
         raise PayloadError(f"{name}: filings columns differ in length {sorted(lengths)}")
     frame = pd.DataFrame({column: table.get(field) for field, column in FILING_FIELDS.items()}, dtype=object)
-    frame["cik"] = body_cik(data, cik, name) if kind == "submissions" else cik
+    frame["cik"] = cik
     for field in REQUIRED_FILING_FIELDS:
         column = frame[FILING_FIELDS[field]]
         blank = column.isna() | column.astype(str).str.strip().eq("")

@@ -96,6 +96,21 @@ def judge_body(symbol: str, body: bytes, content_type: str, document: str) -> No
         raise TransientSourceError(f"Yahoo Finance sent a truncated or invalid answer for {symbol}") from None
     if not isinstance(answer, dict) or document not in answer:
         raise SourceError(f"Yahoo Finance answered {symbol} in a form yfinance could not read (no {document!r} in it)")
+    if document == "chart":
+        answered = chart_symbol(answer["chart"])
+        if answered is not None and answered.upper() != symbol.upper():
+            raise SourceError(
+                f"Yahoo Finance answered the request for {symbol} with {answered}'s prices: nothing of it loads"
+            )
+
+
+def chart_symbol(chart: object) -> str | None:
+    """The symbol a chart answer says its bars are of (`result[0].meta.symbol`); None where it has no
+    result (an error answer, which yfinance reports itself)."""
+    results = chart.get("result") if isinstance(chart, dict) else None
+    meta = results[0].get("meta") if isinstance(results, list) and results and isinstance(results[0], dict) else None
+    symbol = meta.get("symbol") if isinstance(meta, dict) else None
+    return str(symbol) if symbol is not None else None
 
 
 class CheckedSession(curl.Session):

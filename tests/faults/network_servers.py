@@ -49,7 +49,8 @@ FAULT_KINDS = {
     "drop": "closes the connection without answering",
     "hang": "never answers",
     "drip": "sends the answer one byte every 0.2 s",
-    "no-bars": "answers 200 with Yahoo's recorded answer that holds no bars",
+    "no-bars": "answers 200 with Yahoo's recorded answer that holds no bars, for the symbol asked for",
+    "wrong-symbol": "answers 200 with Yahoo's recorded chart of MSFT, whatever symbol was asked for",
     "json-shape": "answers 200 with JSON that is not the document asked for",
 }
 PAGE = b"<!DOCTYPE html><html><head><title>Yahoo</title></head><body>Will be right back...</body></html>"
@@ -142,7 +143,11 @@ class FaultServer:
                 elif kind == "drip":
                     self.drip(body, content_type)
                 elif kind == "no-bars":
-                    self.send(200, (REALDATA / "yahoo" / "AAPL.chart_weekend_empty_1m.json").read_bytes(), JSON)
+                    asked = self.path.partition("?")[0].rsplit("/", 1)[-1].encode()
+                    empty = (REALDATA / "yahoo" / "AAPL.chart_weekend_empty_1m.json").read_bytes()
+                    self.send(200, empty.replace(b'"symbol":"AAPL"', b'"symbol":"' + asked + b'"'), JSON)
+                elif kind == "wrong-symbol":
+                    self.send(200, (REALDATA / "yahoo" / CHARTS["MSFT"]).read_bytes(), JSON)
                 elif kind == "json-shape":
                     self.send(200, b'{"unexpected": true}', JSON)
 
