@@ -55,15 +55,14 @@ def prepare(batch: pd.DataFrame, run_date: dt.date, known_units: Collection[str]
     earliest = pd.Timestamp(limits.earliest_date)
     latest = pd.Timestamp(run_date) + pd.Timedelta(days=limits.fact_lookahead_days)
     unit = batch["unit"].astype("string")
+    money = unit.str.fullmatch(MONEY_UNIT).fillna(False)
     return batch.assign(
         duration_days=(end - start).dt.days,
         filed_after_end_days=(filed - end).dt.days.where(batch["form"].isin(PERIODIC_FORMS)),
         filed_after_run_date_days=(filed - pd.Timestamp(run_date)).dt.days,
         new_unit=~(unit.isin(list(known_units)) | unit.str.fullmatch(STANDARD_UNIT)).fillna(False).astype(bool),
         share_count=batch["val"].where(unit == "shares"),
-        implausible_money=(unit.str.fullmatch(MONEY_UNIT).fillna(False) & (batch["val"].abs() > limits.max_money)).astype(
-            bool
-        ),
+        implausible_money=(money & (batch["val"].abs() > limits.max_money)).astype(bool),
         implausible_date=(start < earliest) | (end < earliest) | (filed < earliest) | (end > latest),
     )
 

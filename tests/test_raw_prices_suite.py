@@ -69,7 +69,9 @@ def test_a_clean_batch_passes():
 def test_a_move_beyond_40_percent_without_a_split_fails():
     outcome = validate(batch([100, 101, 50.0, 52]))  # -50.5% on 2025-03-05
     assert not outcome.success
-    assert outcome.summary == "close-to-close move within ±40% unless a declared split explains it failed on 1 row: AAA 2025-03-05"
+    assert outcome.summary == (
+        "close-to-close move within ±40% unless a declared split explains it failed on 1 row: AAA 2025-03-05"
+    )
 
 
 def test_the_same_move_on_a_split_day_passes():
