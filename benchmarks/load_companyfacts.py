@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from expectations import raw_xbrl_facts
 from expectations.validate import run_suite
 from pipeline import seeds
-from pipeline.ingest_filings import load, loaded_hashes, read_batch
+from pipeline.ingest_filings import fact_limits, load, loaded_hashes, read_batch
 from pipeline.parsers.sec_payloads import identify
 from pipeline.raw_zone import PayloadFile, read_payload
 from pipeline.settings import Settings
@@ -163,7 +163,7 @@ def install_edgartools(venv: Path) -> str | None:
 def validation_seconds(path: Path) -> float:
     settings = Settings()
     batch, _ = read_batch([PayloadFile(path, "x", identify(path, "companyfacts"))], settings, "benchmark")
-    prepared = raw_xbrl_facts.prepare(batch, settings.clock.today(), set())
+    prepared = raw_xbrl_facts.prepare(batch, settings.clock.today(), set(), fact_limits(settings))
     return timed(lambda: run_suite(raw_xbrl_facts.suite, prepared, raw_xbrl_facts.ID_COLUMNS))[0]
 
 

@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from dataclasses import dataclass
 
 import great_expectations as gx
 import numpy as np
 import pandas as pd
 from great_expectations import expectations as gxe
 
+from expectations.validate import WARNING
+
 NAME = "raw_prices"
 ID_COLUMNS = ("ticker", "date")
-MAX_MOVE = 0.40  # a close-to-close move beyond this, on a day without a split, is a bad bar
+MAX_MOVE = 0.40  # a one-day move beyond this, not explained by a declared split, is a bad bar
 PRICES = ("open", "high", "low", "close", "adj_close")
 NO_STORED = pd.DataFrame({"ticker": pd.Series(dtype=str), "date": pd.Series(dtype="datetime64[s]")})
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The plausibility bounds, from the settings of the same names (pipeline/settings.py says why)."""
+
+    min_adj_close_ratio: float
+    max_adj_close_ratio: float
+    max_volume: float
+    earliest_date: dt.date
 
 
 def prepare(
@@ -22,13 +35,22 @@ def prepare(
     previous_close: pd.DataFrame,
     run_date: dt.date,
     sessions: Collection[dt.date],
+    limits: Limits,
     stored: pd.DataFrame = NO_STORED,
 ) -> pd.DataFrame:
     """The batch plus the columns the suite checks:
 
-    - `unexplained_move`: the close-to-close move on days without a split. `previous_close` holds
-      (ticker, close) of the last stored bar before each ticker's batch, so a move across the
-      boundary with what is already loaded is checked too.
+    - `unexplained_move`: the close-to-close move, on a split day the smaller of the move as it is
+      and the move once the split ratio is taken out of it (Yahoo's close is split-adjusted, a
+      file's raw close moves by the ratio: either explains the day, a 2:1 split with the close
+      divided by 10 neither). `previous_close` holds (ticker, close, adj_close) of the last stored
+      bar before each ticker's batch, so a move across the boundary with what is already loaded
+      is checked too.
+    - `adj_close_move`: the adjusted close's move, split days included (it is adjusted for them);
+      null where the file sent no adjusted close (`close_is_adjusted`: it is the close).
+    - `implausible_adj_close`: adj_close / close outside the limits' bounds.
+    - `implausible_volume`: volume above the limits' max_volume (a warning).
+    - `before_earliest_date`: dated before the limits' earliest_date.
     - `days_after_run_date`: how far a bar is dated after `run_date` (today in New York); above 0 fails.
     - `exchange_closed`: the bar is dated on a day that is not in `sessions` (a weekend or a
       holiday); null for a bar dated after the run date, which fails on that already.
@@ -42,11 +64,11 @@ def prepare(
     batch span and the nearest one on either side of it.
     """
     frame = batch.sort_values(["ticker", "date"]).reset_index(drop=True)
-    before = frame.groupby("ticker")["close"].shift(1)
-    first = before.isna()
-    before[first] = frame.loc[first, "ticker"].map(previous_close.set_index("ticker")["close"])
-    move = frame["close"] / before - 1
+    move = _move(frame, previous_close, "close")
     split_day = (frame["split_ratio"] > 0) & (frame["split_ratio"] != 1)
+    split_out = (1 + move) * frame["split_ratio"] - 1
+    unexplained = move.where(~split_day | (move.abs() <= split_out.abs()), split_out)
+    ratio = frame["adj_close"] / frame["close"]
 
     days = _days(frame["date"])
     today = np.datetime64(run_date, "D")
@@ -56,11 +78,26 @@ def prepare(
     ahead = pd.Series((days - today).astype("timedelta64[D]").astype("float64"))  # NaT -> NaN
 
     return frame.assign(
-        unexplained_move=move.where(~split_day),
+        unexplained_move=unexplained,
+        adj_close_move=_move(frame, previous_close, "adj_close").where(~frame["close_is_adjusted"].astype(bool)),
+        # Null where the close is not a price (> 0 fails on it).
+        implausible_adj_close=pd.Series(
+            ~ratio.between(limits.min_adj_close_ratio, limits.max_adj_close_ratio), dtype="boolean"
+        ).where(np.isfinite(ratio)),
+        implausible_volume=frame["volume"] > limits.max_volume,
+        before_earliest_date=pd.Series(days < np.datetime64(limits.earliest_date, "D")),
         days_after_run_date=ahead,
         exchange_closed=closed,
         missing_sessions=_missing_sessions(frame["ticker"], days, known, stored, open_days),
     )
+
+
+def _move(frame: pd.DataFrame, previous_close: pd.DataFrame, column: str) -> pd.Series:
+    """The one-day move of `column`, the first bar of a ticker against its last stored one."""
+    before = frame.groupby("ticker")[column].shift(1)
+    first = before.isna()
+    before[first] = frame.loc[first, "ticker"].map(previous_close.set_index("ticker")[column])
+    return frame[column] / before - 1
 
 
 def _days(values: pd.Series) -> np.ndarray:
@@ -127,7 +164,32 @@ def suite() -> gx.ExpectationSuite:
             column="unexplained_move",
             min_value=-MAX_MOVE,
             max_value=MAX_MOVE,
-            description=f"close-to-close move within ±{MAX_MOVE:.0%} unless a split",
+            description=f"close-to-close move within ±{MAX_MOVE:.0%} unless a declared split explains it",
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="adj_close_move",
+            min_value=-MAX_MOVE,
+            max_value=MAX_MOVE,
+            description=f"adjusted close-to-close move within ±{MAX_MOVE:.0%} (it is adjusted for splits)",
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="implausible_adj_close",
+            value_set=[False],
+            description="adj_close / close within THESIS_MIN_ADJ_CLOSE_RATIO to THESIS_MAX_ADJ_CLOSE_RATIO",
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="before_earliest_date", value_set=[False], description="dated on or after THESIS_EARLIEST_DATE"
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="implausible_volume", value_set=[False], description="volume > THESIS_MAX_VOLUME", severity=WARNING
         )
     )
     s.add_expectation(

@@ -2,6 +2,8 @@
 
 Every fact SEC serves is stored as served. Critical: only what makes a fact unusable (no filing to
 name, no period or filing date, no value, two values under one key) and a fact from the future.
+Critical too: a value that cannot be true, money beyond max_money or a date before earliest_date
+or a period ending past the run date's look-ahead (Limits).
 Warnings: what is merely odd; the fact loads, flagged with the warning (raw.xbrl_facts.flags).
 Unit strings are free text chosen by filers (`segment`, `Segment`, `segments`, `Acquistion`), so a
 unit is never refused: one the warehouse has not stored before is flagged, to be looked at.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from dataclasses import dataclass
 
 import great_expectations as gx
 import pandas as pd
@@ -28,24 +31,45 @@ STANDARD_UNIT = r"[A-Z]{3}(?:/shares)?|shares|pure"
 # Above 2^53 a double no longer holds every whole number: such a value is a filer's scale error,
 # usually (a public float of 27,600 trillion dollars).
 EXACT_IN_A_DOUBLE = 2**53
+MONEY_UNIT = r"[A-Z]{3}(?:/shares)?"  # a currency, or a currency per share
 
 
-def prepare(batch: pd.DataFrame, run_date: dt.date, known_units: Collection[str]) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Limits:
+    """The plausibility bounds, from the settings of the same names (pipeline/settings.py says why)."""
+
+    max_money: float
+    earliest_date: dt.date
+    fact_lookahead_days: int
+
+
+def prepare(batch: pd.DataFrame, run_date: dt.date, known_units: Collection[str], limits: Limits) -> pd.DataFrame:
     """The batch plus what the suite checks: `duration_days` (end - start),
     `filed_after_run_date_days` (filed - the run date, today in New York: above 0 is a fact from
     the future), for 10-K and 10-Q rows `filed_after_end_days` (filed - end), `new_unit` (a unit
-    neither standard nor in `known_units`, those raw.xbrl_facts already holds) and `share_count`
-    (the value of a fact in `shares`)."""
-    end = pd.to_datetime(batch["end"])
-    filed = pd.to_datetime(batch["filed"])
+    neither standard nor in `known_units`, those raw.xbrl_facts already holds), `share_count`
+    (the value of a fact in `shares`), `implausible_money` (a money fact beyond max_money) and
+    `implausible_date` (a start, end or filing date before earliest_date, or an end after the run
+    date plus fact_lookahead_days)."""
+    start, end, filed = (_days(batch[c]) for c in ("start", "end", "filed"))
+    earliest = pd.Timestamp(limits.earliest_date)
+    latest = pd.Timestamp(run_date) + pd.Timedelta(days=limits.fact_lookahead_days)
     unit = batch["unit"].astype("string")
+    money = unit.str.fullmatch(MONEY_UNIT).fillna(False)
     return batch.assign(
-        duration_days=(end - pd.to_datetime(batch["start"])).dt.days,
+        duration_days=(end - start).dt.days,
         filed_after_end_days=(filed - end).dt.days.where(batch["form"].isin(PERIODIC_FORMS)),
         filed_after_run_date_days=(filed - pd.Timestamp(run_date)).dt.days,
         new_unit=~(unit.isin(list(known_units)) | unit.str.fullmatch(STANDARD_UNIT)).fillna(False).astype(bool),
         share_count=batch["val"].where(unit == "shares"),
+        implausible_money=(money & (batch["val"].abs() > limits.max_money)).astype(bool),
+        implausible_date=(start < earliest) | (end < earliest) | (filed < earliest) | (end > latest),
     )
+
+
+def _days(values: pd.Series) -> pd.Series:
+    """A column of dates (None where missing) as datetime64 in seconds: year 1 and year 9999 fit."""
+    return pd.Series(values.to_numpy(dtype="datetime64[D]"), index=values.index).astype("datetime64[s]")
 
 
 def suite() -> gx.ExpectationSuite:
@@ -69,6 +93,19 @@ def suite() -> gx.ExpectationSuite:
             column="filed_after_run_date_days",
             max_value=0,
             description="filed on or before the run date (today in New York)",
+        )
+    )
+    # Critical: values that cannot be true (bounds in pipeline/settings.py).
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="implausible_money", value_set=[False], description="money within THESIS_MAX_MONEY"
+        )
+    )
+    s.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="implausible_date",
+            value_set=[False],
+            description="dated from THESIS_EARLIEST_DATE to THESIS_FACT_LOOKAHEAD_DAYS after the run date",
         )
     )
     # Warnings, each named for what is odd: it becomes the fact's flag.

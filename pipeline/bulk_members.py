@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from expectations import raw_xbrl_facts
 from expectations.validate import WARNING, flagged, report_findings, run_suite
 from pipeline.errors import PayloadError
+from pipeline.ingest_filings import fact_limits
 from pipeline.parsers.sec_payloads import FILE_NAME, companyfacts_frame, identify, submissions_frame
 from pipeline.settings import Settings
 from warehouse.files import write_atomic
@@ -184,7 +185,7 @@ def stage_member(settings: Settings, run_date: dt.date, known_units: frozenset[s
         body = read_member(member)
         if member.archive_name == COMPANYFACTS:
             frame, schema = companyfacts_frame(body, member.name, cik), FACTS_SCHEMA
-            frame, warnings = validated_facts(frame, run_date, known_units, member.name)
+            frame, warnings = validated_facts(frame, run_date, known_units, fact_limits(settings), member.name)
         else:
             frame, schema = submissions_frame(body, member.name, cik, str(meta["kind"])), FILINGS_SCHEMA
         path = staged_path(settings, member, cik)
@@ -197,12 +198,12 @@ def stage_member(settings: Settings, run_date: dt.date, known_units: frozenset[s
 
 
 def validated_facts(
-    frame: pd.DataFrame, run_date: dt.date, known_units: frozenset[str], name: str
+    frame: pd.DataFrame, run_date: dt.date, known_units: frozenset[str], limits: raw_xbrl_facts.Limits, name: str
 ) -> tuple[pd.DataFrame, tuple[Flagged, ...]]:
     """The member's facts with their flags, and the warnings they failed; PayloadError naming the
     critical expectations that failed, and their rows."""
     checked = run_suite(
-        raw_xbrl_facts.suite, raw_xbrl_facts.prepare(frame, run_date, known_units), raw_xbrl_facts.ID_COLUMNS
+        raw_xbrl_facts.suite, raw_xbrl_facts.prepare(frame, run_date, known_units, limits), raw_xbrl_facts.ID_COLUMNS
     )
     found = report_findings(checked.report)
     if not checked.success:

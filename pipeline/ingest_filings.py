@@ -111,6 +111,10 @@ def known_units(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in con.execute("select distinct unit from raw.xbrl_facts").fetchall()}
 
 
+def fact_limits(settings: Settings) -> raw_xbrl_facts.Limits:
+    return raw_xbrl_facts.Limits(settings.max_money, settings.earliest_date, settings.fact_lookahead_days)
+
+
 def loaded_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in con.execute("select sha256 from meta.payloads where source = 'sec'").fetchall()}
 
@@ -142,7 +146,7 @@ def accepted(
     if len(facts):
         run_date = settings.clock.today()  # no fact may be filed after it
         with connect(settings.warehouse_path) as con:
-            checked = raw_xbrl_facts.prepare(facts, run_date, known_units(con))
+            checked = raw_xbrl_facts.prepare(facts, run_date, known_units(con), fact_limits(settings))
             outcome = check(settings, run_id, raw_xbrl_facts, checked)
             record(con, run_id, outcome)
         refused |= refuse_failing(settings, run_id, outcome, facts, payloads)

@@ -94,7 +94,7 @@ def load_staged(settings: Settings, run_id: str, fetched: PriceBatch) -> IngestR
         check_identity(settings, run_id, con, batch, payloads)
         stored = stored_dates(con, batch)
         checked = raw_prices.prepare(
-            batch, previous_close(con, batch), today, calendar_sessions(batch, stored, today), stored
+            batch, previous_close(con, batch), today, calendar_sessions(batch, stored, today), limits(settings), stored
         )
         outcome = check(settings, run_id, raw_prices, checked)
         record(con, run_id, outcome)
@@ -194,13 +194,19 @@ def require_or_quarantine(
     raise ValidationFailed(reason + quarantine_note(moved), outcome.report_path)
 
 
+def limits(settings: Settings) -> raw_prices.Limits:
+    return raw_prices.Limits(
+        settings.min_adj_close_ratio, settings.max_adj_close_ratio, settings.max_volume, settings.earliest_date
+    )
+
+
 def previous_close(con: duckdb.DuckDBPyConnection, batch: pd.DataFrame) -> pd.DataFrame:
-    """The last stored close before each ticker's first date in the batch."""
+    """The last stored close and adjusted close before each ticker's first date in the batch."""
     firsts = batch.groupby("ticker", as_index=False)["date"].min()
     con.register("batch_firsts", firsts)
     try:
         return con.execute("""
-            select p.ticker, arg_max(p.close, p.date) as close
+            select p.ticker, arg_max(p.close, p.date) as close, arg_max(p.adj_close, p.date) as adj_close
             from raw.prices as p join batch_firsts as f on p.ticker = f.ticker and p.date < f.date
             group by p.ticker
         """).df()

@@ -125,6 +125,24 @@ class Settings(BaseSettings):
     # ever; and one that needs more than 2GB of memory would starve the build that shares it.
     claim_timeout_seconds: float = Field(60.0, gt=0, le=3600)
     query_memory_limit: str = Field("2GB", pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")
+    # Plausibility (expectations/raw_prices.py, raw_xbrl_facts.py): a value past a bound cannot be
+    # true and is refused, except max_volume, past which a bar loads flagged.
+    # The adjusted close is the close scaled down for later dividends (and, beside a file's raw
+    # close, for later splits): above the close by half it cannot be; 1/1000 of it is NVDA's splits
+    # since 1999 (480 to 1) and its dividends twice over.
+    min_adj_close_ratio: float = Field(0.001, gt=0, le=1)
+    max_adj_close_ratio: float = Field(1.5, ge=1, le=100)
+    # Shares traded in a day: NVDA's busiest split-adjusted days are a few billion; 1e11 is flagged.
+    max_volume: float = Field(1e11, gt=0, le=2**63 - 1)
+    # No bar or fact is older: Yahoo's daily history starts in 1927, EDGAR's filings in 1993.
+    earliest_date: dt.date = dt.date(1900, 1, 1)
+    # A money fact (a currency unit, or one per share) larger than this cannot be true: won and
+    # rupiah totals reach 1e15, and a filer's scale error 2.76e16 USD (a public float; flagged,
+    # above 2^53, and loaded), so the bound sits above both.
+    max_money: float = Field(1e18, gt=0)
+    # How far past the run date a fact's period may end: real 10-Q and 10-K facts end up to 333 days
+    # after they are filed (a hedge gain to be reclassified within twelve months).
+    fact_lookahead_days: int = Field(731, ge=0, le=36600)
 
     @field_validator("tickers", "hyperscalers", mode="before")
     @classmethod

@@ -12,7 +12,8 @@ from expectations import raw_prices
 from expectations.validate import run_suite
 from pipeline import trading_calendar
 from pipeline.errors import ValidationFailed
-from pipeline.ingest_prices import ingest_prices
+from pipeline.ingest_prices import ingest_prices, limits
+from pipeline.settings import Settings
 from pipeline.sources.prices import ImportedPrices
 
 RUN_DATE = dt.date(2026, 1, 30)  # a Friday, long after every bar below but the future ones
@@ -32,14 +33,16 @@ def batch(closes, splits=None, ticker="AAA", days=None):
             "volume": 10.0,
             "dividend": 0.0,
             "split_ratio": splits or [0.0] * len(closes),
+            "close_is_adjusted": True,  # adj_close is the close, as from a file without one
         }
     )
 
 
 def validate(frame, previous=None, run_date=RUN_DATE):
-    previous = previous if previous is not None else pd.DataFrame({"ticker": [], "close": []})
+    previous = previous if previous is not None else pd.DataFrame({"ticker": [], "close": [], "adj_close": []})
     sessions = trading_calendar.sessions(min(frame["date"]), run_date)
-    return run_suite(raw_prices.suite, raw_prices.prepare(frame, previous, run_date, sessions), raw_prices.ID_COLUMNS)
+    prepared = raw_prices.prepare(frame, previous, run_date, sessions, limits(Settings()))
+    return run_suite(raw_prices.suite, prepared, raw_prices.ID_COLUMNS)
 
 
 def warning(outcome):
@@ -66,7 +69,9 @@ def test_a_clean_batch_passes():
 def test_a_move_beyond_40_percent_without_a_split_fails():
     outcome = validate(batch([100, 101, 50.0, 52]))  # -50.5% on 2025-03-05
     assert not outcome.success
-    assert outcome.summary == "close-to-close move within ±40% unless a split failed on 1 row: AAA 2025-03-05"
+    assert outcome.summary == (
+        "close-to-close move within ±40% unless a declared split explains it failed on 1 row: AAA 2025-03-05"
+    )
 
 
 def test_the_same_move_on_a_split_day_passes():
@@ -74,7 +79,7 @@ def test_the_same_move_on_a_split_day_passes():
 
 
 def test_the_first_bar_is_compared_with_the_last_stored_close():
-    stored = pd.DataFrame({"ticker": ["AAA"], "close": [300.0]})
+    stored = pd.DataFrame({"ticker": ["AAA"], "close": [300.0], "adj_close": [300.0]})
     outcome = validate(batch([100, 101]), previous=stored)  # -66.7% against what is loaded
     assert outcome.summary.endswith("failed on 1 row: AAA 2025-03-03")
 
@@ -137,9 +142,10 @@ def test_gaps_next_to_stored_bars_are_listed_and_older_ones_are_not():
     stored = pd.DataFrame({"ticker": "AAA", "date": pd.to_datetime(["2025-03-03", "2025-03-12", "2025-03-21"])})
     frame = raw_prices.prepare(
         batch([100, 101], days=[dt.date(2025, 3, 4), dt.date(2025, 3, 14)]),
-        pd.DataFrame({"ticker": ["AAA"], "close": [100.0]}),
+        pd.DataFrame({"ticker": ["AAA"], "close": [100.0], "adj_close": [100.0]}),
         RUN_DATE,
         trading_calendar.sessions(dt.date(2025, 3, 3), dt.date(2025, 3, 21)),
+        limits(Settings()),
         stored,
     )
     assert frame["missing_sessions"].tolist() == [
@@ -227,7 +233,7 @@ def test_a_critical_failure_fails_the_batch_and_still_names_the_warnings():
     assert not outcome.success and outcome.failed == 2
     assert outcome.summary == (
         "close > 0 failed on 1 row: AAA 2025-03-05; "
-        "close-to-close move within ±40% unless a split failed on 1 row: AAA 2025-03-05; "
+        "close-to-close move within ±40% unless a declared split explains it failed on 1 row: AAA 2025-03-05; "
         "warning: low <= open flagged on 1 row: AAA 2025-03-03; "
         "warning: low <= close flagged on 1 row: AAA 2025-03-05"
     )

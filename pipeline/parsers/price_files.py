@@ -196,6 +196,12 @@ def canonical(frame: pd.DataFrame, ticker_of: Callable[[set[str]], set[str]]) ->
         renamed["adj_close"] = renamed["close"]
     for column in (*PRICES, "volume", "dividend", "split_ratio"):
         out[column] = numbers(renamed[column], column, out["date"]) if column in renamed else 0.0
+    # raw.prices.volume is a bigint: a larger volume would wrap around to a negative one.
+    too_large = out["volume"].abs() >= 2.0**63
+    if too_large.any():
+        first = too_large.idxmax()
+        volume = renamed["volume"][first]
+        raise PayloadError(f"column 'volume' on {out['date'][first]} does not fit a 64-bit integer ({volume!r})")
     return out.loc[:, list(CANONICAL)]
 
 

@@ -297,7 +297,10 @@ CASES = [
     Case(
         "jump-without-a-split",
         nvda_replay(doubled_close(100)),
-        ("close-to-close move within ±40% unless a split failed on 2 rows: NVDA 2025-05-29, NVDA 2025-05-30",),
+        (
+            "close-to-close move within ±40% unless a declared split explains it failed on 2 rows: "
+            "NVDA 2025-05-29, NVDA 2025-05-30",
+        ),
     ),
     Case("bar-on-a-saturday", nvda_replay(lambda t: t.append(44, "2025-03-08")), (CLOSED,)),
     # Files in no layout.
