@@ -97,10 +97,7 @@ def require_every_ticker(con: duckdb.DuckDBPyConnection, settings: Settings, exc
     price matches (a typo) would otherwise publish the mart without it, or empty. A warehouse
     that holds no prices at all (an SEC-only replay) has nothing to match: the mart is empty and
     the SEC marts publish."""
-    if all(ticker == settings.benchmark_of(ticker) for ticker in settings.tickers):
-        raise IncompleteMart(
-            f"--tickers names only the benchmark {settings.benchmark}: marts.relative_performance would be empty"
-        )
+    # A ticker that is its own benchmark is refused by the settings (Settings._not_measured).
     if not prices_loaded(con):
         log.info("no prices loaded yet: marts.relative_performance is empty")
         return

@@ -74,5 +74,14 @@ def thesis(
     )
 
 
+def in_process(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str]:
+    """`thesis ARGS` in this process: its exit code and what it printed on stderr."""
+    from cli.main import main
+
+    capsys.readouterr()
+    code = main(list(args))
+    return code, capsys.readouterr().err
+
+
 def args_for(data_dir: Path, *rest: str) -> Sequence[str]:
     return [*rest, "--data-dir", str(data_dir)]

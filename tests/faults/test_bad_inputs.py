@@ -24,17 +24,10 @@ from tests.faults import harness
 from tests.faults.bad_inputs_prices import CASES as PRICE_CASES
 from tests.faults.bad_inputs_prices import Case, real_table, sample_payload, sample_table
 from tests.faults.bad_inputs_sec import CASES as SEC_CASES
-from tests.faults.harness import one_clean_line, snapshot, unchanged
+from tests.faults.harness import in_process, one_clean_line, snapshot, unchanged
 
 CASES = PRICE_CASES + SEC_CASES
 assert len(CASES) >= 40 and len({c.id for c in CASES}) == len(CASES), "40 cases or more, each named once"
-
-
-def thesis(capsys, *args: str) -> tuple[int, str]:
-    """`thesis ARGS`: its exit code and what it printed on stderr."""
-    capsys.readouterr()
-    code = main(list(args))
-    return code, capsys.readouterr().err
 
 
 def counts(data_dir: Path) -> tuple[int, ...]:
@@ -53,13 +46,13 @@ def test_a_bad_input_is_refused_in_one_line_and_changes_nothing(case: Case, requ
     args = case.make(inputs, real)
     published, stored = snapshot(data_dir / "published"), counts(data_dir)
 
-    code, err = thesis(capsys, *args, "--data-dir", str(data_dir))
+    code, err = in_process(capsys, *args, "--data-dir", str(data_dir))
 
     one_clean_line(request, err, *case.expected)
     assert code == 1
     unchanged(request, published, data_dir / "published")
     assert counts(data_dir) == stored  # nothing from the failing batch was loaded
-    assert thesis(capsys, "run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir))[0] == 0
+    assert in_process(capsys, "run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir))[0] == 0
 
 
 # Inputs that used to end in library noise after the error (nanobind's leak report, a pandas
@@ -91,7 +84,7 @@ def test_the_real_command_says_one_line_and_nothing_after_it(case: Case, request
 def import_sample(capsys, data_dir: Path) -> None:
     """The sample's three payloads imported: the raw zone then holds a copy of each."""
     files = [str(sample_payload(t)) for t in ("NVDA", "ORCL", "^SOX")]
-    assert thesis(capsys, "import-prices", *files, "--data-dir", str(data_dir)) == (0, "")
+    assert in_process(capsys, "import-prices", *files, "--data-dir", str(data_dir)) == (0, "")
 
 
 def test_a_failed_raw_payload_is_quarantined_and_replays_of_the_raw_zone_go_on(request, capsys, data_dir, tmp_path):
@@ -99,7 +92,7 @@ def test_a_failed_raw_payload_is_quarantined_and_replays_of_the_raw_zone_go_on(r
     bad = sample_table().append(293, "2031-03-07").write(tmp_path / "NVDA.csv")
     published = snapshot(data_dir / "published")
 
-    code, err = thesis(capsys, "import-prices", str(bad), "--data-dir", str(data_dir))
+    code, err = in_process(capsys, "import-prices", str(bad), "--data-dir", str(data_dir))
 
     quarantine = data_dir / "raw" / "_quarantine" / "prices"
     [moved] = [p.name for p in quarantine.glob("NVDA.*.csv")]
@@ -118,18 +111,18 @@ def test_a_failed_raw_payload_is_quarantined_and_replays_of_the_raw_zone_go_on(r
     assert not list((data_dir / "raw" / "prices").glob("NVDA.*.csv*"))
 
     # Replaying the raw zone skips it, and says so in one line of the run's log.
-    assert thesis(capsys, "run", "--from", str(data_dir / "raw"), "--data-dir", str(data_dir))[0] == 0
+    assert in_process(capsys, "run", "--from", str(data_dir / "raw"), "--data-dir", str(data_dir))[0] == 0
     log = (data_dir / "logs" / "thesis.log").read_text()
     assert log.count(f"skipped 1 quarantined payload(s) in {quarantine} (see each .why.txt): {moved}") == 1
 
     # A later good payload for the same ticker loads as usual.
     good = sample_table().write(tmp_path / "good" / "NVDA.csv")
-    assert thesis(capsys, "import-prices", str(good), "--data-dir", str(data_dir)) == (0, "")
+    assert in_process(capsys, "import-prices", str(good), "--data-dir", str(data_dir)) == (0, "")
 
 
 def test_a_replay_folder_with_only_sec_replays_the_filings(request, capsys, data_dir, tmp_path):
     shutil.copytree(SAMPLE_DIR / "sec", tmp_path / "sec-only" / "sec")
-    code, err = thesis(capsys, "run", "--from", str(tmp_path / "sec-only"), "--data-dir", str(data_dir))
+    code, err = in_process(capsys, "run", "--from", str(tmp_path / "sec-only"), "--data-dir", str(data_dir))
     assert (code, err) == (0, "")
     log = (data_dir / "logs" / "thesis.log").read_text()
     assert f"{tmp_path / 'sec-only'} has no prices/ folder: prices skipped, SEC filings only" in log
@@ -146,7 +139,7 @@ def test_an_archive_file_with_an_empty_table_loads_nothing_and_the_run_goes_on(r
     shutil.copy(SAMPLE_DIR / "sec" / "submissions" / "CIK0001045810.json", folder)
     before = counts(data_dir)
 
-    assert thesis(capsys, "run", "--from", str(tmp_path / "replay"), "--data-dir", str(data_dir)) == (0, "")
+    assert in_process(capsys, "run", "--from", str(tmp_path / "replay"), "--data-dir", str(data_dir)) == (0, "")
     assert counts(data_dir)[2] == before[2]  # the sample's filings were loaded before: none added
 
 
@@ -162,7 +155,7 @@ def test_one_refused_company_among_good_ones_is_named_and_the_others_publish(cap
     (folder / "companyfacts" / "CIK0001341439.json").write_bytes(whole[: len(whole) // 2])
     data_dir = tmp_path / "var"
 
-    code, err = thesis(capsys, "run", "--from", str(folder.parent), "--data-dir", str(data_dir))
+    code, err = in_process(capsys, "run", "--from", str(folder.parent), "--data-dir", str(data_dir))
 
     assert code == 3
     [line] = err.splitlines()

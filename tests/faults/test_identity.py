@@ -16,20 +16,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cli.main import main
 from pipeline.settings import SAMPLE_DIR
 from tests.faults.bad_inputs_prices import real_table, replay, sample_table
-from tests.faults.harness import one_clean_line, snapshot, unchanged
+from tests.faults.harness import in_process, one_clean_line, snapshot, unchanged
 from tests.faults.network_servers import FaultServer, aim, forget_time_zones, sec_answer, yahoo_answer
 
 NVDA_FACTS = "CIK0001045810.json"
-
-
-def thesis(capsys, *args: str) -> tuple[int, str]:
-    """`thesis ARGS` in this process: its exit code and what it printed on stderr."""
-    capsys.readouterr()
-    code = main(list(args))
-    return code, capsys.readouterr().err
 
 
 def refused(request, capsys, data_dir: Path, args: list[str], line: str) -> None:
@@ -37,11 +29,11 @@ def refused(request, capsys, data_dir: Path, args: list[str], line: str) -> None
     sample runs again."""
     published = snapshot(data_dir / "published")
     assert published, "the sample published nothing"
-    got, err = thesis(capsys, *args, "--data-dir", str(data_dir))
+    got, err = in_process(capsys, *args, "--data-dir", str(data_dir))
     assert one_clean_line(request, err) == line
     assert got == 1
     unchanged(request, published, data_dir / "published")
-    assert thesis(capsys, "run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir))[0] == 0
+    assert in_process(capsys, "run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir))[0] == 0
 
 
 def test_a_yahoo_answer_for_another_symbol_is_refused(request, capsys, monkeypatch, data_dir, tmp_path):
@@ -59,7 +51,7 @@ def test_a_yahoo_answer_for_another_symbol_is_refused(request, capsys, monkeypat
         monkeypatch.setenv("THESIS_BENCHMARK", "ORCL")
         yahoo.plan("wrong-symbol", "/v8/finance/chart/NVDA")
         published = snapshot(data_dir / "published")
-        code, err = thesis(capsys, "run", "--data-dir", str(data_dir))
+        code, err = in_process(capsys, "run", "--data-dir", str(data_dir))
         line = one_clean_line(
             request, err, "Yahoo Finance answered the request for NVDA with MSFT's prices: nothing of it loads"
         )
@@ -71,7 +63,7 @@ def test_a_yahoo_answer_for_another_symbol_is_refused(request, capsys, monkeypat
         forget_time_zones(tmp_path / "yfinance", "NVDA", "ORCL", "^SOX")
     monkeypatch.delenv("THESIS_TICKERS")
     monkeypatch.delenv("THESIS_BENCHMARK")
-    assert thesis(capsys, "run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir))[0] == 0
+    assert in_process(capsys, "run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir))[0] == 0
 
 
 def test_another_tickers_prices_named_for_nvda_are_refused(request, capsys, realdata, data_dir, tmp_path):
@@ -90,7 +82,7 @@ def test_nvidias_real_prices_over_the_samples_load(capsys, realdata, data_dir, t
     """The sample's NVDA bars are NVIDIA-like: the real file differs from them by a median 3.7% on
     their shared dates, within the tolerance, so it loads (no false refusal)."""
     args = replay(tmp_path, {"NVDA.csv": real_table(realdata, "NVDA.download_autoadjust.csv")})
-    code, err = thesis(capsys, *args, "--data-dir", str(data_dir))
+    code, err = in_process(capsys, *args, "--data-dir", str(data_dir))
     assert code == 0, err
 
 
@@ -137,7 +129,7 @@ def test_an_adjusted_close_under_another_spelling_is_read(capsys, data_dir, tmp_
     close = float(table.rows[0][table.header.index("Close")])
     table.set(0, "Adj Close", repr(close * 0.99))
     table.header[table.header.index("Adj Close")] = header
-    code, err = thesis(capsys, *replay(tmp_path, {"NVDA.csv": table}), "--data-dir", str(data_dir))
+    code, err = in_process(capsys, *replay(tmp_path, {"NVDA.csv": table}), "--data-dir", str(data_dir))
     assert code == 0, err
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
         stored = con.execute(

@@ -17,21 +17,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cli.main import main
 from pipeline.settings import SAMPLE_DIR
 from tests.faults.bad_inputs_prices import Table, replay, sample_table
 from tests.faults.bad_inputs_sec import FIRST_ROW, fact, facts
-from tests.faults.harness import one_clean_line, snapshot, unchanged
+from tests.faults.harness import in_process, one_clean_line, snapshot, unchanged
 
 PRICES = "validation of raw_prices failed: "
 FACTS = "validation of raw_xbrl_facts failed: "
 OHLC = ("Open", "High", "Low", "Close")
-
-
-def thesis(capsys, *args: str) -> tuple[int, str]:
-    capsys.readouterr()
-    code = main(list(args))
-    return code, capsys.readouterr().err
 
 
 def scaled(table: Table, rows: range, columns: tuple[str, ...], factor: float) -> Table:
@@ -124,12 +117,12 @@ def refused(make, request, capsys, data_dir: Path, tmp_path: Path) -> str:
     args = make(tmp_path / "input", None)
     published = snapshot(data_dir / "published")
 
-    code, err = thesis(capsys, *args, "--data-dir", str(data_dir))
+    code, err = in_process(capsys, *args, "--data-dir", str(data_dir))
 
     line = one_clean_line(request, err)
     assert code == 1
     unchanged(request, published, data_dir / "published")
-    assert thesis(capsys, "run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir))[0] == 0
+    assert in_process(capsys, "run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir))[0] == 0
     return line
 
 
@@ -151,7 +144,7 @@ def test_a_volume_beyond_a_64_bit_integer_is_refused_as_the_file_is_read(
 def test_a_declared_split_the_raw_close_moves_by_loads(capsys, data_dir, tmp_path):
     """2:1 on 2025-05-29: the close halves, the adjusted close does not move."""
     args = nvda(split_on_row_100(close_factor=2, adj_factor=1))(tmp_path / "input", None)
-    assert thesis(capsys, *args, "--data-dir", str(data_dir)) == (0, "")
+    assert in_process(capsys, *args, "--data-dir", str(data_dir)) == (0, "")
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
         splits = con.execute("select ticker, date::varchar, value from raw.price_events where event = 'split'")
         assert splits.fetchall() == [("NVDA", "2025-05-29", 2.0)]
@@ -161,7 +154,7 @@ def test_a_declared_split_the_raw_close_moves_by_loads(capsys, data_dir, tmp_pat
 
 def test_a_volume_above_the_bound_loads_flagged(capsys, data_dir, tmp_path):
     args = nvda(lambda t: t.set(50, "Volume", "2e11"))(tmp_path / "input", None)
-    assert thesis(capsys, *args, "--data-dir", str(data_dir)) == (0, "")
+    assert in_process(capsys, *args, "--data-dir", str(data_dir)) == (0, "")
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute("select ticker, date::varchar, volume, flags from raw.prices where flags is not null")
         assert rows.fetchall() == [("NVDA", "2025-03-18", 200_000_000_000, "volume > THESIS_MAX_VOLUME")]
@@ -170,7 +163,7 @@ def test_a_volume_above_the_bound_loads_flagged(capsys, data_dir, tmp_path):
 def test_money_above_2_to_the_53_but_within_the_bound_loads_flagged(capsys, data_dir, tmp_path):
     """1e16 dollars, as Freeport's real public float of 2.76e16: a scale error, not impossible."""
     args = facts(fact(0, "val", 1e16))(tmp_path / "input", None)
-    assert thesis(capsys, *args, "--data-dir", str(data_dir)) == (0, "")
+    assert in_process(capsys, *args, "--data-dir", str(data_dir)) == (0, "")
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute("select concept, unit, period, val, flags from raw.xbrl_facts where flags is not null")
         assert rows.fetchall() == [

@@ -17,10 +17,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cli.main import main
 from pipeline.settings import SEEDS
 from tests.faults import harness
-from tests.faults.harness import one_clean_line, snapshot, unchanged
+from tests.faults.harness import in_process, one_clean_line, snapshot, unchanged
 
 # The committed ledger has 35 statements after its header: an appended one is on line 37.
 ORCL_LINE = (
@@ -139,12 +138,6 @@ def seeds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return copy
 
 
-def thesis(capsys, *args: str) -> tuple[int, str]:
-    capsys.readouterr()
-    code = main(list(args))
-    return code, capsys.readouterr().err
-
-
 def tables(data_dir: Path) -> tuple[int, ...]:
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
         return tuple(
@@ -158,7 +151,7 @@ def test_a_bad_seed_is_refused_in_one_line_and_changes_nothing(case: Case, reque
     case.make(seeds / case.file)
     published, stored = snapshot(data_dir / "published"), tables(data_dir)
 
-    code, err = thesis(capsys, "build", "--data-dir", str(data_dir))
+    code, err = in_process(capsys, "build", "--data-dir", str(data_dir))
 
     line = one_clean_line(request, err, *case.expected)
     assert str(seeds / case.file) in line or line.startswith("thesis: error: claim odd: ")
@@ -166,13 +159,13 @@ def test_a_bad_seed_is_refused_in_one_line_and_changes_nothing(case: Case, reque
     unchanged(request, published, data_dir / "published")
     assert tables(data_dir) == stored
     shutil.copy(SEEDS / case.file, seeds / case.file)
-    assert thesis(capsys, "build", "--data-dir", str(data_dir))[0] == 0
+    assert in_process(capsys, "build", "--data-dir", str(data_dir))[0] == 0
 
 
 def test_a_guidance_figure_above_500_billions_loads_with_a_warning(capsys, seeds, data_dir):
     append(seeds / "capex_guidance.csv", ORCL_LINE.format(date="2026-11-02", point=800))
 
-    assert thesis(capsys, "build", "--data-dir", str(data_dir))[0] == 0
+    assert in_process(capsys, "build", "--data-dir", str(data_dir))[0] == 0
 
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
         [[summary]] = con.execute(

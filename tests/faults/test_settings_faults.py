@@ -109,7 +109,8 @@ def test_a_benchmark_no_price_matches_fails_the_build_instead_of_publishing_an_e
         (
             ["--tickers", "^sox"],
             {},
-            "--tickers names only the benchmark ^SOX: marts.relative_performance would be empty",
+            "THESIS_BENCHMARK='^SOX' is not valid: ^SOX is also a measured ticker; "
+            "a ticker cannot be its own benchmark",
         ),
     ],
     ids=["a ticker without prices", "only the benchmark"],
