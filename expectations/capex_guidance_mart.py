@@ -12,7 +12,7 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations import expectations as gxe
 
-from expectations.rules import gap_within
+from expectations.rules import holds, within
 
 NAME = "capex_guidance"
 ID_COLUMNS = ("statement_id",)
@@ -67,14 +67,6 @@ def suite() -> gx.ExpectationSuite:
             description="a statement revises an earlier one",
         )
     )
-    s.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="first_has_no_predecessor",
-            value_set=[True],
-            description="revision 0, and only it, revises no earlier statement",
-        )
-    )
-    s.add_expectation(
-        gap_within("change_in_mid_gap", TOLERANCE, "change_in_mid_usd_bn = mid_usd_bn - previous_mid_usd_bn")
-    )
+    s.add_expectation(holds("first_has_no_predecessor", "revision 0, and only it, revises no earlier statement"))
+    s.add_expectation(within("change_in_mid_gap", TOLERANCE, "change_in_mid_usd_bn = mid_usd_bn - previous_mid_usd_bn"))
     return s

@@ -8,6 +8,8 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations import expectations as gxe
 
+from expectations.rules import never
+
 NAME = "capex_slope"
 ID_COLUMNS = ("ticker", "calendar_quarter")
 
@@ -32,10 +34,6 @@ def suite() -> gx.ExpectationSuite:
             column="calendar_quarter", regex=r"^\d{4}Q[1-4]$", description="calendar_quarter like 2025Q3"
         )
     )
-    s.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="summed_short", value_set=[False], description="an incomplete HYPERSCALERS quarter is not summed"
-        )
-    )
+    s.add_expectation(never("summed_short", "an incomplete HYPERSCALERS quarter is not summed"))
     s.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="capex", min_value=0, description="capex >= 0"))
     return s

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from great_expectations import expectations as gxe
 
-from expectations.rules import gap_within
+from expectations.rules import holds, within
 
 NAME = "leverage"
 ID_COLUMNS = ("ticker", "period_end")
@@ -35,12 +35,8 @@ def suite() -> gx.ExpectationSuite:
     )
     for column in ("ticker", "cik", "period_end", "fiscal_year", "fiscal_quarter", "calendar_quarter", "currency"):
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is not null"))
-    s.add_expectation(gap_within("free_cash_flow_gap", TOLERANCE, "free_cash_flow = operating_cash_flow - capex"))
-    s.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="debt_to_equity_finite", value_set=[True], description="debt_to_equity is finite where equity > 0"
-        )
-    )
+    s.add_expectation(within("free_cash_flow_gap", TOLERANCE, "free_cash_flow = operating_cash_flow - capex"))
+    s.add_expectation(holds("debt_to_equity_finite", "debt_to_equity is finite where equity > 0"))
     s.add_expectation(
         gxe.ExpectColumnValuesToMatchRegex(
             column="calendar_quarter", regex=r"^\d{4}Q[1-4]$", description="calendar_quarter like 2025Q3"

@@ -13,6 +13,8 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations import expectations as gxe
 
+from expectations.rules import holds
+
 NAME = "raw_capex_guidance"
 ID_COLUMNS = ("line", "ticker", "fiscal_period", "statement_date")
 STATEMENT = ["ticker", "fiscal_period", "statement_date"]
@@ -61,11 +63,7 @@ def suite() -> gx.ExpectationSuite:
     for column in REQUIRED:
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is present"))
     s.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="known_ticker",
-            value_set=[True],
-            description="ticker is a known company (seeds/companies.csv, THESIS_HYPERSCALERS or THESIS_TICKERS)",
-        )
+        holds("known_ticker", "ticker is a known company (seeds/companies.csv, THESIS_HYPERSCALERS or THESIS_TICKERS)")
     )
     s.add_expectation(
         gxe.ExpectColumnValuesToMatchRegex(
@@ -100,33 +98,12 @@ def suite() -> gx.ExpectationSuite:
         s.add_expectation(
             gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0, strict_min=True, description=f"{column} > 0")
         )
+    s.add_expectation(holds("not_future", "statement_date is not after the run's date"))
+    s.add_expectation(holds("possible", "a figure is at most THESIS_GUIDANCE_ERROR_ABOVE_USD_BN (US$ billions)"))
     s.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="not_future", value_set=[True], description="statement_date is not after the run's date"
-        )
+        holds("plausible", "a figure is at most THESIS_GUIDANCE_WARN_ABOVE_USD_BN (US$ billions)", warning=True)
     )
-    s.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="possible",
-            value_set=[True],
-            description="a figure is at most THESIS_GUIDANCE_ERROR_ABOVE_USD_BN (US$ billions)",
-        )
-    )
-    s.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="plausible",
-            value_set=[True],
-            severity="warning",
-            description="a figure is at most THESIS_GUIDANCE_WARN_ABOVE_USD_BN (US$ billions)",
-        )
-    )
-    s.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="figure_or_qualitative",
-            value_set=[True],
-            description="a figure, or qualitative = true with no figure",
-        )
-    )
+    s.add_expectation(holds("figure_or_qualitative", "a figure, or qualitative = true with no figure"))
     s.add_expectation(
         gxe.ExpectColumnValuesToMatchRegex(
             column="source_url", regex=r"^https?://\S+$", description="source_url is an http(s) URL"

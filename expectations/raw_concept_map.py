@@ -8,6 +8,8 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations import expectations as gxe
 
+from expectations.rules import holds
+
 NAME = "raw_concept_map"
 ID_COLUMNS = ("line", "metric", "priority")
 PERIODS = ["duration", "instant"]
@@ -40,23 +42,14 @@ def suite() -> gx.ExpectationSuite:
             column_list=["metric", "priority"], description="one concept per (metric, priority)"
         )
     )
+    s.add_expectation(holds("period_consistent", "a metric is all duration or all instant"))
     s.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="period_consistent", value_set=[True], description="a metric is all duration or all instant"
-        )
+        holds("metric_known", "metric is one staging.metric_quarters derives (transforms/staging/metric_quarters.yml)")
     )
     s.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="metric_known",
-            value_set=[True],
-            description="metric is one staging.metric_quarters derives (transforms/staging/metric_quarters.yml)",
-        )
-    )
-    s.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="period_as_declared",
-            value_set=[True],
-            description="period is the metric's own: duration for a flow, instant for a balance "
+        holds(
+            "period_as_declared",
+            "period is the metric's own: duration for a flow, instant for a balance "
             "(transforms/staging/metric_quarters.yml)",
         )
     )

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from great_expectations import expectations as gxe
 
-from expectations.validate import WARNING
+from expectations.rules import never, within
 
 NAME = "raw_prices"
 ID_COLUMNS = ("ticker", "date")
@@ -160,51 +160,33 @@ def suite() -> gx.ExpectationSuite:
         )
     s.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="volume", min_value=0, description="volume >= 0"))
     s.add_expectation(
-        gxe.ExpectColumnValuesToBeBetween(
-            column="unexplained_move",
-            min_value=-MAX_MOVE,
-            max_value=MAX_MOVE,
-            description=f"close-to-close move within ±{MAX_MOVE:.0%} unless a declared split explains it",
+        within(
+            "unexplained_move",
+            MAX_MOVE,
+            f"close-to-close move within ±{MAX_MOVE:.0%} unless a declared split explains it",
         )
     )
     s.add_expectation(
-        gxe.ExpectColumnValuesToBeBetween(
-            column="adj_close_move",
-            min_value=-MAX_MOVE,
-            max_value=MAX_MOVE,
-            description=f"adjusted close-to-close move within ±{MAX_MOVE:.0%} (it is adjusted for splits)",
+        within(
+            "adj_close_move",
+            MAX_MOVE,
+            f"adjusted close-to-close move within ±{MAX_MOVE:.0%} (it is adjusted for splits)",
         )
     )
     s.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="implausible_adj_close",
-            value_set=[False],
-            description="adj_close / close within THESIS_MIN_ADJ_CLOSE_RATIO to THESIS_MAX_ADJ_CLOSE_RATIO",
+        never(
+            "implausible_adj_close", "adj_close / close within THESIS_MIN_ADJ_CLOSE_RATIO to THESIS_MAX_ADJ_CLOSE_RATIO"
         )
     )
-    s.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="before_earliest_date", value_set=[False], description="dated on or after THESIS_EARLIEST_DATE"
-        )
-    )
-    s.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="implausible_volume", value_set=[False], description="volume > THESIS_MAX_VOLUME", severity=WARNING
-        )
-    )
+    s.add_expectation(never("before_earliest_date", "dated on or after THESIS_EARLIEST_DATE"))
+    s.add_expectation(never("implausible_volume", "volume > THESIS_MAX_VOLUME", warning=True))
     s.add_expectation(
         gxe.ExpectColumnValuesToBeBetween(
             column="days_after_run_date", max_value=0, description="no bar dated after the run date (today in New York)"
         )
     )
     # One calendar, the NYSE's (XNYS), for every ticker: the index and the ETFs trade on the same sessions.
-    s.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="exchange_closed",
-            value_set=[False],
-            description="dated on an NYSE session (not a weekend or an exchange holiday)",
-        )
-    )
+    s.add_expectation(never("exchange_closed", "dated on an NYSE session (not a weekend or an exchange holiday)"))
     # A warning: mostly=0 passes whatever the rows hold, and the report's result for this
     # expectation lists each bar after (or before) a gap with its ticker, date and the sessions missing.
     s.add_expectation(

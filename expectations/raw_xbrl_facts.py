@@ -19,6 +19,7 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations import expectations as gxe
 
+from expectations.rules import never
 from expectations.validate import WARNING
 
 NAME = "raw_xbrl_facts"
@@ -96,22 +97,12 @@ def suite() -> gx.ExpectationSuite:
         )
     )
     # Critical: values that cannot be true (bounds in pipeline/settings.py).
+    s.add_expectation(never("implausible_money", "money within THESIS_MAX_MONEY"))
     s.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="implausible_money", value_set=[False], description="money within THESIS_MAX_MONEY"
-        )
-    )
-    s.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="implausible_date",
-            value_set=[False],
-            description="dated from THESIS_EARLIEST_DATE to THESIS_FACT_LOOKAHEAD_DAYS after the run date",
-        )
+        never("implausible_date", "dated from THESIS_EARLIEST_DATE to THESIS_FACT_LOOKAHEAD_DAYS after the run date")
     )
     # Warnings, each named for what is odd: it becomes the fact's flag.
-    s.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(column="new_unit", value_set=[False], description="new unit", severity=WARNING)
-    )
+    s.add_expectation(never("new_unit", "new unit", warning=True))
     s.add_expectation(
         gxe.ExpectColumnValuesToBeBetween(
             column="val",

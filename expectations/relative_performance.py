@@ -8,7 +8,7 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations import expectations as gxe
 
-from expectations.rules import gap_within
+from expectations.rules import within
 
 NAME = "relative_performance"
 ID_COLUMNS = ("ticker", "date")
@@ -67,7 +67,7 @@ def suite() -> gx.ExpectationSuite:
             )
         )
     s.add_expectation(
-        gap_within("relative_strength_gap", TOLERANCE, "relative_strength = rebased / benchmark_rebased x 100")
+        within("relative_strength_gap", TOLERANCE, "relative_strength = rebased / benchmark_rebased x 100")
     )
     s.add_expectation(
         gxe.ExpectColumnValuesToBeBetween(

@@ -4,10 +4,25 @@ from __future__ import annotations
 
 from great_expectations import expectations as gxe
 
+from expectations.validate import WARNING
 
-def gap_within(column: str, tolerance: float, description: str) -> gxe.ExpectColumnValuesToBeBetween:
-    """`column` holds the difference between a figure and what it should equal (computed in the
-    suite's prepare); it must be within ±`tolerance` (rounding, whole dollars)."""
-    return gxe.ExpectColumnValuesToBeBetween(
-        column=column, min_value=-tolerance, max_value=tolerance, description=description
-    )
+
+def within(column: str, bound: float, description: str) -> gxe.ExpectColumnValuesToBeBetween:
+    """`column` (computed in the suite's prepare: a gap between a figure and what it should equal,
+    or a one-day move) is within ±`bound`."""
+    return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=-bound, max_value=bound, description=description)
+
+
+def holds(column: str, description: str, *, warning: bool = False) -> gxe.ExpectColumnValuesToBeInSet:
+    """`column` is each row's verdict on a rule, computed in the suite's prepare: True where it holds."""
+    return verdict(column, True, description, warning)
+
+
+def never(column: str, description: str, *, warning: bool = False) -> gxe.ExpectColumnValuesToBeInSet:
+    """`column` marks each row that breaks a rule, computed in the suite's prepare: False where it holds."""
+    return verdict(column, False, description, warning)
+
+
+def verdict(column: str, good: bool, description: str, warning: bool) -> gxe.ExpectColumnValuesToBeInSet:
+    severity = {"severity": WARNING} if warning else {}
+    return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[good], description=description, **severity)

@@ -132,32 +132,42 @@ def test_rebuild_without_a_raw_zone_says_so(request, tmp_path):
     )
 
 
-def test_a_data_directory_inside_a_symlink_loop(request, tmp_path):
+def symlink_loop(tmp_path: Path) -> Path:
     (tmp_path / "a").symlink_to(tmp_path / "b")
     (tmp_path / "b").symlink_to(tmp_path / "a")
-    data_dir = tmp_path / "a" / "var"
+    return tmp_path / "a" / "var"
+
+
+def name_too_long(tmp_path: Path) -> Path:
+    return tmp_path / ("x" * 300) / "var"  # one name past the 255 bytes a Linux file system allows
+
+
+@pytest.mark.parametrize(
+    ("make", "fault"),
+    [
+        (
+            symlink_loop,
+            "Too many levels of symbolic links: a symbolic link on the way points back at itself: remove the loop",
+        ),
+        (name_too_long, "File name too long: choose a shorter data directory path"),
+    ],
+    ids=["symlink loop", "name too long"],
+)
+def test_a_data_directory_path_that_cannot_be_made_is_named(request, tmp_path, make, fault):
+    data_dir = make(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
     done = thesis("run", "--sample", "--data-dir", str(data_dir))
     assert done.returncode == 1
     line = one_clean_line(request, done.stderr)
-    assert line == (
-        f"thesis: error: {data_dir}/sample: Too many levels of symbolic links: a symbolic link on the way "
-        "points back at itself: remove the loop (--data-dir, THESIS_DATA_DIR)"
-    )
+    assert line == f"thesis: error: {data_dir}/sample: {fault} (--data-dir, THESIS_DATA_DIR)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing was written
+
+
+def test_a_data_directory_runs_once_its_symlink_loop_is_removed(tmp_path):
+    data_dir = symlink_loop(tmp_path)
     (tmp_path / "a").unlink()
-    (tmp_path / "a").mkdir()  # the loop removed: the same path runs
+    (tmp_path / "a").mkdir()
     assert main(["run", "--sample", "--data-dir", str(data_dir)]) == 0
-
-
-def test_a_data_directory_path_too_long(request, tmp_path):
-    data_dir = tmp_path / ("x" * 300) / "var"  # one name past the 255 bytes a Linux file system allows
-    done = thesis("run", "--sample", "--data-dir", str(data_dir))
-    assert done.returncode == 1
-    line = one_clean_line(request, done.stderr)
-    assert line == (
-        f"thesis: error: {data_dir}/sample: File name too long: choose a shorter data directory path "
-        "(--data-dir, THESIS_DATA_DIR)"
-    )
-    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
