@@ -20,7 +20,7 @@ from pathlib import Path
 import flows
 from cli import logs
 from pipeline import preflight
-from pipeline.errors import PipelineError, path_problem
+from pipeline.errors import PipelineError, storage_problem
 from pipeline.settings import SAMPLE_DIR, Settings, load_settings
 from pipeline.summary import failed_line
 from warehouse.connection import WarehouseBroken, WarehouseBusy
@@ -232,12 +232,11 @@ def main(argv: list[str] | None = None) -> int:
         print(done)
     except (PipelineError, NewerWarehouseError, WarehouseBusy, WarehouseBroken) as exc:
         return fail(str(exc), exc, args.verbose, log_file)
-    except OSError as exc:  # a file system refusal: what to do, where foreseen
-        return fail(path_problem(exc) or unexpected(exc, log_file), exc, args.verbose, log_file)
     except KeyboardInterrupt as exc:
         return fail("interrupted", exc, args.verbose, log_file)
-    except Exception as exc:  # a bug or a library failure nobody foresaw: named, with where to look
-        return fail(unexpected(exc, log_file), exc, args.verbose, log_file)
+    # A disk's refusal says what to do; anything else was not foreseen: named, with where to look.
+    except Exception as exc:
+        return fail(storage_problem(exc) or unexpected(exc, log_file), exc, args.verbose, log_file)
     return 0
 
 

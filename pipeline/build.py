@@ -21,7 +21,7 @@ from pipeline import freshness, increments, scorecard, timeline
 from pipeline.errors import PipelineError
 from pipeline.report import write_report
 from pipeline.run_status import finished_status
-from pipeline.runs import Outcome, check, record, recorded_run, require
+from pipeline.runs import Outcome, check, finish, record, recorded_run, require
 from pipeline.seeds import load_seeds
 from pipeline.settings import Settings
 from pipeline.steps import DIRECT, Steps
@@ -167,16 +167,16 @@ def report(settings: Settings, run_id: str) -> Path:
 
 def publish_version(settings: Settings, run_id: str, message: str, failed: Mapping[str, str] | None = None) -> Path:
     """The last step of the outermost run: the analyst copy, showing the run as finished with
-    `message` (and `failed`, the items it loaded without: then `partial`), into the version folder,
-    then the switch that makes the folder current. The working database records the run as
-    finished after this, so a run killed before the switch is not."""
+    `message` (and `failed`, the items it loaded without: then `partial`), into the version folder;
+    the run recorded as finished in the working database; then the switch that makes the folder
+    current. Readers never see a version whose run is not recorded as finished: a failure of the
+    switch switches back and the run ends `failed`, and a run killed between the record and the
+    switch is found by the next run (pipeline/runs.py, `abandon_unpublished`)."""
     version = settings.version_dir(run_id)
     failed = failed or {}
-    publish_analyst_copy(
-        settings.warehouse_path,
-        version / "thesis.duckdb",
-        RunEnd(run_id, finished_status(failed), message, settings.clock.recorded(), failed),
-    )
+    end = RunEnd(run_id, finished_status(failed), message, settings.clock.recorded(), failed)
+    publish_analyst_copy(settings.warehouse_path, version / "thesis.duckdb", end)
+    finish(settings, end)
     switch(settings.publish_dir, version)
     return settings.analyst_db_path
 
@@ -197,6 +197,7 @@ def build(
         run.message = f"built {', '.join(built)}; scored {weeks_scored} claim-weeks of the timeline"
         if run_id is None:
             steps.run(publish_version, settings, run.run_id, run.message)
+            run.finished = True
         log.info("%s; exports in %s", run.message, settings.version_dir(run.run_id))
     version = settings.version_dir(run.run_id)
     return BuildResult(

@@ -123,4 +123,5 @@ def daily(
             + (f"; {len(run.failed)} not loaded: {named(run.failed)}" if run.failed else "")
         )
         steps.run(publish_version, settings, run.run_id, run.message, run.failed)
+        run.finished = True
     return DailyResult(run.run_id, ingested, filed, built)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -89,3 +90,20 @@ def path_problem(exc: OSError) -> str | None:
         return None
     where = f"{exc.filename}: " if exc.filename else ""
     return f"{where}{exc.strerror or os.strerror(exc.errno or 0)}: {advice}"
+
+
+# How DuckDB words a write refused for want of space, with the file it was writing.
+_NO_SPACE = re.compile(r'(?:"([^"]+)": )?No space left on device')
+
+
+def storage_problem(exc: BaseException) -> str | None:
+    """One line for a failure of the disk the pipeline foresees: a file system refusal
+    (`path_problem`), or a full disk met by DuckDB while it wrote the working database or an
+    export; else None."""
+    if isinstance(exc, OSError):
+        return path_problem(exc)
+    full = _NO_SPACE.search(str(exc))
+    if full is None:
+        return None
+    where = f"{full[1]}: " if full[1] else ""
+    return f"{where}{os.strerror(errno.ENOSPC)}: {_ADVICE[errno.ENOSPC]}"

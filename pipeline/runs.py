@@ -1,9 +1,10 @@
 """Run bookkeeping in meta.runs and meta.validations, inside the data directory's run lock.
 
-A run is `running` from its start until it ends `succeeded` (for a build, once its exports are
-current), `partial` (it finished like a succeeded one without some items, named in
-meta.runs.failed: a ticker, an SEC company, a bulk member) or `failed`. A run killed on the way
-stays `running` until the next run, holding the lock, marks it `abandoned`. The scorecard and
+A run is `running` from its start until it ends `succeeded` (a publishing run records it just
+before readers are switched to its exports), `partial` (it finished like a succeeded one without
+some items, named in meta.runs.failed: a ticker, an SEC company, a bulk member) or `failed` (its
+unpublished exports removed at once). A run killed on the way stays `running`, or finished but
+not current, until the next run, holding the lock, marks it `abandoned`. The scorecard and
 timeline rows of a run that did not finish are deleted, so no export ever shows them, and what a
 killed run left on disk is swept.
 """
@@ -31,10 +32,12 @@ from pipeline.run_status import FINISHED, finished_status
 from pipeline.settings import Settings
 from warehouse.connection import connect, transaction
 from warehouse.files import remove_temporaries, write_atomic
-from warehouse.publish import prune
+from warehouse.publish import RunEnd, current_version, discard, end_run, prune
 
 # The marts that keep rows across runs, each row naming the run that wrote it.
 RUN_ROWS = ("marts.thesis_scorecard", "marts.thesis_timeline")
+# The flows whose outermost run publishes a version.
+PUBLISHING = ("daily", "build")
 log = logging.getLogger(__name__)
 
 
@@ -63,6 +66,9 @@ class RunRecord:
     # per-company SEC path, `archive/member` for a bulk member): item -> why, in one line
     # (meta.runs.failed).
     failed: dict[str, str] = field(default_factory=dict)
+    # Set once the body recorded the run's end itself: a publishing run records it before readers
+    # are switched to its version (pipeline/build.py, publish_version).
+    finished: bool = False
 
 
 @contextmanager
@@ -76,6 +82,7 @@ def recorded_run(settings: Settings, flow: str, mode: str, run_id: str | None) -
         record = RunRecord(new_run_id(settings.clock))
         with connect(settings.warehouse_path) as con, transaction(con):
             abandon_killed_runs(con, record.run_id, settings.clock.recorded())
+            abandon_unpublished(con, settings.publish_dir, record.run_id, settings.clock.recorded())
             con.execute(
                 "insert into meta.runs (run_id, flow, mode, started_at, worked_for, status, parameters) "
                 "values (?, ?, ?, ?, ?, 'running', ?)",
@@ -85,9 +92,27 @@ def recorded_run(settings: Settings, flow: str, mode: str, run_id: str | None) -
             sweep(settings)
             yield record
         except BaseException as exc:
-            finish(settings, record.run_id, "failed", str(exc) or type(exc).__name__, record.failed)
+            end_failed(settings, record, str(exc) or type(exc).__name__)
             raise
-        finish(settings, record.run_id, finished_status(record.failed), record.message, record.failed)
+        if not record.finished:
+            finish(settings, ended(settings, record, finished_status(record.failed), record.message))
+
+
+def ended(settings: Settings, record: RunRecord, status: str, message: str) -> RunEnd:
+    return RunEnd(record.run_id, status, message, settings.clock.recorded(), record.failed)
+
+
+def end_failed(settings: Settings, record: RunRecord, why: str) -> None:
+    """A failed run's version is removed unless readers see it (on a full disk, it holds the space
+    the next run needs), with what its writers left half done; then the run is recorded `failed`.
+    A run that cannot record it (the working database is full, or held by another process) stays
+    `running`, and the next run marks it abandoned: the failure it raised is what the user reads."""
+    discard(settings.publish_dir, settings.version_dir(record.run_id))
+    remove_temporaries(settings.data_dir)
+    try:
+        finish(settings, ended(settings, record, "failed", why))
+    except Exception as exc:  # the failure being raised is the one to report
+        log.warning("run %s could not be recorded as failed (%s): the next run marks it abandoned", record.run_id, exc)
 
 
 def abandon_killed_runs(con: duckdb.DuckDBPyConnection, found_by: str, at: dt.datetime) -> None:
@@ -106,6 +131,33 @@ def abandon_killed_runs(con: duckdb.DuckDBPyConnection, found_by: str, at: dt.da
     discard_rows(con, killed)
 
 
+def abandon_unpublished(con: duckdb.DuckDBPyConnection, publish_dir: Path, found_by: str, at: dt.datetime) -> None:
+    """Publishing runs recorded as finished after the version readers see were killed between that
+    record and their switch: readers never saw them, so neither do the next exports."""
+    current = current_version(publish_dir)
+    if current is None:
+        return
+    # Run ids start with their UTC start time: a later id started later.
+    unseen = [
+        r[0]
+        for r in con.execute(
+            "select run_id from meta.runs where list_contains(?, flow) and list_contains(?, status) and run_id > ? "
+            "order by run_id",
+            [list(PUBLISHING), list(FINISHED), current.name],
+        ).fetchall()
+    ]
+    if not unseen:
+        return
+    log.warning("runs %s ended before readers were switched to them (killed?): marked abandoned", ", ".join(unseen))
+    con.execute(
+        "update meta.runs set status = 'abandoned', finished_at = ?, "
+        "message = 'recorded as finished but never made current (killed?); found by run ' || ? "
+        "where list_contains(?, run_id)",
+        [at, found_by, unseen],
+    )
+    discard_rows(con, unseen)
+
+
 def discard_rows(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> None:
     for table in RUN_ROWS:
         con.execute(f"delete from {table} where list_contains(?, run_id)", [run_ids])
@@ -118,14 +170,12 @@ def sweep(settings: Settings) -> None:
         log.warning("removed what an earlier run left unfinished: %s", ", ".join(map(str, leftovers)))
 
 
-def finish(settings: Settings, run_id: str, status: str, message: str, failed: dict[str, str]) -> None:
+def finish(settings: Settings, end: RunEnd) -> None:
+    """The run's end in meta.runs; the rows of a run that did not finish are dropped."""
     with connect(settings.warehouse_path) as con, transaction(con):
-        con.execute(
-            "update meta.runs set status = ?, message = ?, failed = ?, finished_at = ? where run_id = ?",
-            [status, message, json.dumps(failed) if failed else None, settings.clock.recorded(), run_id],
-        )
-        if status not in FINISHED:
-            discard_rows(con, [run_id])
+        end_run(con, "", end)
+        if end.status not in FINISHED:
+            discard_rows(con, [end.run_id])
 
 
 def check(settings: Settings, run_id: str, suite: ModuleType, frame: pd.DataFrame) -> Outcome:

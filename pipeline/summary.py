@@ -163,8 +163,9 @@ def this_run_lines(message: str) -> list[str]:
 
 
 def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
+    """What a published run loaded and built, read from its own analyst copy: the working database
+    may be held by another process by now, and the copy holds the run's end as readers see it."""
+    with connect_read_only(settings.version_dir(run_id) / "thesis.duckdb") as con:
         failed = run_failures(con, run_id)
         lines = (
             ["", "SAMPLE DATA: made by the project to exercise the pipeline, not market prices."] if sample else [""]
@@ -185,8 +186,6 @@ def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
             f"Report:        {settings.report_path}",
             f"Validation:    {settings.reports_dir / 'validation' / run_id}/",
         ]
-    finally:
-        con.close()
     return "\n".join(lines)
 
 

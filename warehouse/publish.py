@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.connection import connect_read_only
 from warehouse.files import sha256_file, temporary_beside, write_atomic
 from warehouse.storage import ANALYST_STORAGE_VERSION
 
@@ -60,7 +61,7 @@ def export_parquet(
     then the manifest: run, row counts, sha256 and schema of each file. A mart with a unique key
     in `keys` is written in its order."""
     parquet_dir.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with connect_read_only(warehouse_path) as con:
         tables = [
             r[0]
             for r in con.execute(
@@ -124,29 +125,29 @@ def publish_analyst_copy(warehouse_path: Path, target: Path, ended: RunEnd) -> N
     # not its own makes the file fail to open.
     for path in (target, target.with_name(target.name + ".wal")):
         path.unlink(missing_ok=True)
-    if in_analyst_format(warehouse_path):
-        # The file as it is: a copy of its bytes costs a fraction of copying it table by table.
-        shutil.copyfile(warehouse_path, target)
-        with duckdb.connect(str(target)) as con:
-            end_run(con, "", ended)
-        return
-    with duckdb.connect() as con:
+    # Held read-only for the whole copy: no other process can open the file to write it meanwhile.
+    with connect_read_only(warehouse_path) as src:
+        if in_analyst_format(src, warehouse_path):
+            # The file as it is: a copy of its bytes costs a fraction of copying it table by table.
+            shutil.copyfile(warehouse_path, target)
+            with duckdb.connect(str(target)) as con:
+                end_run(con, "", ended)
+            return
+        [[name]] = src.execute("select current_database()").fetchall()
         storage = sql_string(ANALYST_STORAGE_VERSION)
-        con.execute(f"attach {sql_string(str(warehouse_path))} as src (read_only)")
-        con.execute(f"attach {sql_string(str(target))} as dst (storage_version {storage})")
-        con.execute("copy from database src to dst")
-        end_run(con, "dst.", ended)
-        con.execute("detach src")
-        con.execute("detach dst")  # checkpoints: the file is whole, with no WAL beside it
+        src.execute(f"attach {sql_string(str(target))} as dst (storage_version {storage}, read_only false)")
+        src.execute(f"copy from database {quoted(name)} to dst")
+        end_run(src, "dst.", ended)
+        src.execute("detach dst")  # checkpoints: the file is whole, with no WAL beside it
 
 
-def in_analyst_format(warehouse_path: Path) -> bool:
-    """Whether the working database is stored in the analyst copy's format, checkpointed (no WAL
-    beside it), so its bytes are the copy. One made by a release before is in DuckDB 2.0's own."""
+def in_analyst_format(con: duckdb.DuckDBPyConnection, warehouse_path: Path) -> bool:
+    """Whether the working database (`con`, open on `warehouse_path`) is stored in the analyst
+    copy's format, checkpointed (no WAL beside it), so its bytes are the copy. One made by a
+    release before is in DuckDB 2.0's own."""
     if warehouse_path.with_name(warehouse_path.name + ".wal").exists():
         return False
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        [[tags]] = con.execute("select tags from duckdb_databases() where not internal").fetchall()
+    [[tags]] = con.execute("select tags from duckdb_databases() where not internal").fetchall()
     return str(tags.get("storage_version", "")).removesuffix("+") == ANALYST_STORAGE_VERSION
 
 
@@ -172,15 +173,32 @@ def current_version(publish_dir: Path) -> Path | None:
 
 def switch(publish_dir: Path, version: Path) -> None:
     """Make `version` (a whole folder under PUBLISHED/versions/) the one readers see: one rename of
-    a symlink. Then the fixed names through `current`, and the versions past KEEP removed."""
+    a symlink. Then the fixed names through `current`, and the versions past KEEP removed. A
+    failure on the way switches readers back to the version they saw before."""
+    previous = current_version(publish_dir)
     replace_with_link(publish_dir / CURRENT, version.relative_to(publish_dir))
-    for name in THROUGH_CURRENT:
-        link = publish_dir / name
-        if not (link.is_symlink() and Path(os.readlink(link)) == Path(CURRENT) / name):
-            # Left by the layout before versions: the WAL of an analyst session killed on that copy.
-            link.with_name(f"{name}.wal").unlink(missing_ok=True)
-            replace_with_link(link, Path(CURRENT) / name)
-    prune(publish_dir)
+    try:
+        for name in THROUGH_CURRENT:
+            link = publish_dir / name
+            if not (link.is_symlink() and Path(os.readlink(link)) == Path(CURRENT) / name):
+                # Left by the layout before versions: the WAL of an analyst session killed on that copy.
+                link.with_name(f"{name}.wal").unlink(missing_ok=True)
+                replace_with_link(link, Path(CURRENT) / name)
+        prune(publish_dir)
+    except BaseException:
+        if previous is None:
+            (publish_dir / CURRENT).unlink(missing_ok=True)
+        else:
+            replace_with_link(publish_dir / CURRENT, previous.relative_to(publish_dir))
+        raise
+
+
+def discard(publish_dir: Path, version: Path) -> None:
+    """Remove `version`, written by a run that failed, unless readers see it: on a full disk, what
+    it holds is the space the next run needs."""
+    current = current_version(publish_dir)
+    if version.exists() and (current is None or current.name != version.name):
+        shutil.rmtree(version, ignore_errors=True)
 
 
 def replace_with_link(path: Path, target: Path) -> None:
