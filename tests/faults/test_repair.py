@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.settings import SAMPLE_DIR
+from tests.faults.bad_inputs_prices import replay, sample_table
 from tests.faults.harness import in_process, one_clean_line, snapshot, unchanged
 
 MSFT_FACTS = "CIK0000789019.json"
@@ -91,3 +92,33 @@ def test_a_negative_capex_in_the_raw_zone_is_quarantined(request, capsys, data_d
     assert "capex_slope failed on rows of MSFT" in held.with_name(MSFT_FACTS + ".why.txt").read_text()
     assert "; the next run loads without them (report: " in line
     assert in_process(capsys, "run", "--from", str(data_dir / "raw"), "--data-dir", str(data_dir))[0] == 0
+
+
+def test_two_files_disagreeing_on_a_close_are_refused_naming_both(request, capsys, data_dir, good_run, tmp_path):
+    """Two NVDA files replayed together with no receive time: nothing says which is later. The
+    second holds 1234.5 for the close of row 100 (2025-05-29); the first, the sample's close."""
+    first = sample_table()
+    close = float(first.rows[100][first.header.index("Close")])
+    args = replay(tmp_path, {"NVDA.csv": first, "NVDA.vendor2.csv": sample_table().set(100, "Close", "1234.5")})
+    line = (
+        f"thesis: error: NVDA.csv and NVDA.vendor2.csv disagree on NVDA's close of 2025-05-29 ({close:g} against "
+        "1234.5; THESIS_DISAGREEMENT_TOLERANCE is 0.1%) and nothing says which is later: give only the right one; "
+        "nothing was loaded"
+    )
+    assert fails_then_repairs(request, capsys, data_dir, good_run, args, line) == line
+
+
+def test_files_received_one_after_the_other_may_differ_and_the_later_wins(request, capsys, data_dir, tmp_path):
+    """The same two files with receive times (the second a day later) load: the later one's close wins."""
+    args = replay(tmp_path, {"NVDA.csv": sample_table(), "NVDA.vendor2.csv": sample_table().set(100, "Close", "135.5")})
+    prices = tmp_path / "replay" / "prices"
+    for name, received in (
+        ("NVDA.csv", "2026-03-06T23:00:00+00:00"),
+        ("NVDA.vendor2.csv", "2026-03-07T23:00:00+00:00"),
+    ):
+        (prices / (name + ".meta.json")).write_text(json.dumps({"source": "file", "received_at": received}))
+    code, err = in_process(capsys, *args, "--data-dir", str(data_dir))
+    assert code == 0, err
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+        [[close]] = con.execute("select close from raw.prices where ticker = 'NVDA' and date = '2025-05-29'").fetchall()
+    assert close == 135.5
