@@ -17,8 +17,8 @@ import duckdb
 import pandas as pd
 
 from expectations import capex_guidance_mart, capex_slope, leverage, relative_performance
-from pipeline import freshness, increments, scorecard, timeline
-from pipeline.errors import PipelineError
+from pipeline import freshness, increments, repair, scorecard, timeline
+from pipeline.errors import PipelineError, ValidationFailed
 from pipeline.report import write_report
 from pipeline.run_status import finished_status
 from pipeline.runs import Outcome, check, finish, record, recorded_run, require
@@ -32,6 +32,7 @@ from warehouse.publish import Publication, RunEnd, export_parquet, publish_analy
 # The suite of each mart, validated before publishing. Each module has NAME (the mart),
 # ID_COLUMNS, prepare(frame, variables) and suite().
 MART_SUITES = (relative_performance, capex_guidance_mart, leverage, capex_slope)
+MART_NAMES = frozenset(suite.NAME for suite in MART_SUITES)
 log = logging.getLogger(__name__)
 
 
@@ -56,7 +57,8 @@ def transform_and_validate(
 ) -> tuple[dict[str, int], list[str]]:
     """Load the seeds, build the models (only what changed since the last build, where that is
     known: pipeline/increments.py) and validate the rows built, in one transaction: a failure
-    anywhere rolls all of it back. Returns rows per seed and the relations built. A ticker in
+    anywhere rolls all of it back; a mart's suite failing also takes the payloads behind its failing
+    rows out of the warehouse (pipeline/repair.py). Returns rows per seed and the relations built. A ticker in
     `excused` failed to load in this run and is named there: the mart may lack it."""
     outcomes: list[Outcome] = []
     with connect(settings.warehouse_path) as con:
@@ -73,6 +75,13 @@ def transform_and_validate(
                     require(outcomes[-1])
                 increments.record(con, run_id, built_at, print_, changes)
                 log.info("%s", changes.describe())
+        except ValidationFailed as exc:
+            # A mart's suite failed on what the payloads loaded since the last published run made.
+            marts = [o for o in outcomes if o.suite in MART_NAMES and not o.success]
+            taken_out = repair.quarantine_failing(con, settings, run_id, marts[0]) if marts else ""
+            if not taken_out:
+                raise
+            raise ValidationFailed(exc.summary + taken_out, exc.report_path) from None
         finally:
             for outcome in outcomes:
                 record(con, run_id, outcome)

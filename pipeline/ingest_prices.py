@@ -88,7 +88,7 @@ def load_staged(settings: Settings, run_id: str, fetched: PriceBatch) -> IngestR
     provisional = tuple(bar for s in fetched.staged for bar in s.provisional)
     if not payloads:  # a replay folder with sec/ only, or nothing new
         return IngestResult(run_id, 0, 0, (), skipped, fetched.failed, provisional, fetched.notes)
-    batch = read_batch(fetched, settings)
+    batch = read_batch(fetched, settings, run_id)
     today = run_date(settings)
     with connect(settings.warehouse_path) as con:
         check_identity(settings, run_id, con, batch, payloads)
@@ -122,9 +122,10 @@ def result_message(result: IngestResult) -> str:
     return said
 
 
-def read_batch(fetched: PriceBatch, settings: Settings) -> pd.DataFrame:
+def read_batch(fetched: PriceBatch, settings: Settings, run_id: str) -> pd.DataFrame:
     """The staged bars as one frame of the configured universe. Where payloads overlap, the later
-    one's bar wins (a revision); duplicates inside one payload stay, for validation to reject."""
+    one's bar wins (a revision), but two whose order is unknown must agree; duplicates inside one
+    payload stay, for validation to reject."""
     batch = staged_prices.read_staged(fetched.staged)
     skipped = sorted(set(batch["ticker"]) - set(settings.universe))
     if skipped:
@@ -132,8 +133,39 @@ def read_batch(fetched: PriceBatch, settings: Settings) -> pd.DataFrame:
     batch = batch[batch["ticker"].isin(settings.universe)]
     if batch.empty:
         raise PayloadError(f"no prices for {', '.join(settings.universe)} in {len(fetched.staged)} payload file(s)")
+    refuse_disagreeing(settings, run_id, batch, [s.payload for s in fetched.staged if s.bars is not None])
     latest = batch.groupby(["ticker", "date"])["payload_seq"].transform("max")
     return batch[batch["payload_seq"] == latest].drop(columns="payload_seq").reset_index(drop=True)
+
+
+def refuse_disagreeing(settings: Settings, run_id: str, batch: pd.DataFrame, payloads: list[PayloadFile]) -> None:
+    """PayloadError naming the first two payloads of the batch whose order is unknown (received at
+    the same moment, or with no receive time: files imported or replayed together) and whose closes
+    of a (ticker, date) differ by more than THESIS_DISAGREEMENT_TOLERANCE: which one wins would be
+    an accident of their names. Both are quarantined (those in this run's raw zone). Payloads
+    received one after the other overlap by design (a fetch repeats the last days) and differ
+    after a revision, a dividend or a split: the later one wins."""
+    received = [str(p.meta.get("received_at", "")) for p in payloads]
+    bars = batch[["ticker", "date", "close", "payload_seq"]].assign(
+        received=batch["payload_seq"].map(received.__getitem__)
+    )
+    pairs = bars.merge(bars, on=["ticker", "date", "received"], suffixes=("", "_other"))
+    pairs = pairs[pairs["payload_seq"] < pairs["payload_seq_other"]]
+    off = (pairs["close"] - pairs["close_other"]).abs() / pairs[["close", "close_other"]].abs().max(axis=1)
+    disagree = pairs[off > settings.disagreement_tolerance].sort_values(["date", "ticker", "payload_seq"])
+    if disagree.empty:
+        return
+    first = disagree.iloc[0]
+    day = pd.Timestamp(first["date"])
+    one, other = payloads[first["payload_seq"]], payloads[first["payload_seq_other"]]
+    reason = (
+        f"{one.path.name} and {other.path.name} disagree on {first['ticker']}'s close of {day:%Y-%m-%d} "
+        f"({first['close']:g} against {first['close_other']:g}; THESIS_DISAGREEMENT_TOLERANCE is "
+        f"{settings.disagreement_tolerance:.1%}) and nothing says which is later: give only the right one; "
+        "nothing was loaded"
+    )
+    moved = quarantine(settings.raw_dir, [one, other], reason, run_id, settings.clock.stamp())
+    raise PayloadError(reason + quarantine_note(moved))
 
 
 def check_identity(

@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     # moves a year of adjusted closes by a few percent, another ticker's differ by tens (ORCL from
     # NVDA: about 21%).
     identity_tolerance: float = Field(0.10, gt=0, le=1)
+    # The relative difference of two closes of one (ticker, date), in payloads of one batch whose
+    # order is unknown, above which they disagree: vendors' rounding moves a close by far less
+    # than 0.1%, another day's or another vendor's revised close by more.
+    disagreement_tolerance: float = Field(0.001, gt=0, le=1)
     filing_warn_after_days: int = Field(100, ge=1, le=3660)
     filing_error_after_days: int = Field(140, ge=1, le=3660)
     # A guidance figure (US$ billions) above which the ledger line loads flagged, and above which it

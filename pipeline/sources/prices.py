@@ -226,9 +226,10 @@ class ImportedPrices:
         for f in self.files:  # a file and --ticker that disagree are refused before anything is copied
             check_ticker(Path(f), meta, ticker_names(settings))
         staged = []
+        received = settings.clock.stamp()  # files imported together: none of them is the later one
         for f in self.files:
             data = Path(f).read_bytes()
-            payload = store_copy(settings.raw_dir / "prices", Path(f), data, meta, settings.clock.stamp())
+            payload = store_copy(settings.raw_dir / "prices", Path(f), data, meta, received)
             staged.append(stage(settings, run_id, held.loaded, payload, data))
         log.info("copied %d file(s) into %s", len(staged), settings.raw_dir / "prices")
         return PriceBatch(staged)

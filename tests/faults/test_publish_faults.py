@@ -82,7 +82,11 @@ def assert_current_succeeded(data_dir: Path) -> str:
     return run_id
 
 
-@pytest.mark.parametrize("at", range(-1, BUILD_STEPS), ids=lambda at: f"from step {at + 1}" if at >= 0 else "before the run")
+def step_name(at: int) -> str:
+    return f"from step {at + 1}" if at >= 0 else "before the run"
+
+
+@pytest.mark.parametrize("at", range(-1, BUILD_STEPS), ids=step_name)
 def test_a_session_opened_read_write_at_any_step_leaves_current_on_a_succeeded_run(data_dir, at):
     before = current_run(data_dir)
     settings = load_settings(data_dir=data_dir)
