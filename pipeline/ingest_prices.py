@@ -1,10 +1,12 @@
 """Ingesting prices: payloads from a price source -> one validated batch -> raw.prices.
 
 A payload whose sha256 was loaded before is skipped: an unchanged replay or fetch loads nothing
-again. A ticker Yahoo brought no prices for is named in the run (meta.runs.failed) and the others
-load. A payload of this run's raw zone that does not read, or holds a bar failing a critical
-expectation, is quarantined (pipeline/raw_zone.py) and the batch loads nothing. A bar failing a
-warning loads, flagged in raw.prices.flags.
+again (unless received again after a later payload of its ticker: staged_prices.Loaded). Of two
+payloads that overlap, the one received later wins, whichever loads last. A ticker Yahoo brought
+no prices for is named in the run (meta.runs.failed) and the others load. A payload of this run's
+raw zone that does not read, or holds a bar failing a critical expectation, is quarantined
+(pipeline/raw_zone.py) and the batch loads nothing. A bar failing a warning loads, flagged in
+raw.prices.flags.
 """
 
 from __future__ import annotations
@@ -73,11 +75,24 @@ def ingest_prices(
 
 
 def held_prices(con: duckdb.DuckDBPyConnection, names: staged_prices.TickerNames) -> Held:
-    """Each ticker's last stored date, and the sha256 of every price payload loaded before with the
-    ticker it stated (by its name, else its metadata)."""
+    """Each ticker's last stored date, and every price payload loaded before: the ticker it stated
+    (by its name, else its metadata) and, where a payload of that ticker received after it was
+    loaded too, when it was received."""
     last_dates = dict(con.execute("select ticker, max(date) from raw.prices group by ticker").fetchall())
-    payloads = con.execute("select sha256, path, ticker from meta.payloads where source != 'sec'").fetchall()
-    loaded = {sha: staged_prices.stated_ticker(names, Path(path).name, ticker) for sha, path, ticker in payloads}
+    payloads = con.execute(
+        "select sha256, path, ticker, received_at from meta.payloads where source != 'sec'"
+    ).fetchall()
+    stated = {sha: staged_prices.stated_ticker(names, Path(path).name, ticker) for sha, path, ticker, _ in payloads}
+    latest: dict[str | None, dt.datetime] = {}
+    for sha, *_, received in payloads:
+        if received is not None and (stated[sha] not in latest or received > latest[stated[sha]]):
+            latest[stated[sha]] = received
+    loaded = {
+        sha: staged_prices.Loaded(
+            stated[sha], received if received is not None and latest[stated[sha]] > received else None
+        )
+        for sha, *_, received in payloads
+    }
     return Held(last_dates, loaded)
 
 
@@ -91,6 +106,7 @@ def load_staged(settings: Settings, run_id: str, fetched: PriceBatch) -> IngestR
     batch = read_batch(fetched, settings, run_id)
     today = run_date(settings)
     with connect(settings.warehouse_path) as con:
+        batch = without_replaced(con, batch, payloads)
         check_identity(settings, run_id, con, batch, payloads)
         stored = stored_dates(con, batch)
         checked = raw_prices.prepare(
@@ -166,6 +182,32 @@ def refuse_disagreeing(settings: Settings, run_id: str, batch: pd.DataFrame, pay
     )
     moved = quarantine(settings.raw_dir, [one, other], reason, run_id, settings.clock.stamp())
     raise PayloadError(reason + quarantine_note(moved))
+
+
+def without_replaced(con: duckdb.DuckDBPyConnection, batch: pd.DataFrame, payloads: list[PayloadFile]) -> pd.DataFrame:
+    """The batch without the bars a payload received after theirs has stored: of two payloads that
+    overlap, the later one wins whichever loads last (an older file imported or replayed after a
+    newer one). Where either receipt is unknown, the bar loading now wins."""
+    received = {p.sha256: p.received_at for p in payloads}
+    incoming = batch[["ticker", "date", "payload_sha256"]].assign(
+        received_at=pd.to_datetime(batch["payload_sha256"].map(received), utc=True)
+    )
+    con.register("incoming_bars", incoming)
+    try:
+        later = con.execute(
+            """select i.ticker, i.date from incoming_bars as i
+               join raw.prices as s on s.ticker = i.ticker and s.date = i.date
+               join meta.payloads as m on m.sha256 = s.payload_sha256
+               where m.received_at > i.received_at"""
+        ).df()
+    finally:
+        con.unregister("incoming_bars")
+    if later.empty:
+        return batch
+    log.info("kept %d stored bars that payloads received later had stored", len(later))
+    keys = pd.MultiIndex.from_frame(later.assign(date=pd.to_datetime(later["date"])))
+    mine = pd.MultiIndex.from_arrays([batch["ticker"], pd.to_datetime(batch["date"])])
+    return batch[~mine.isin(keys)].reset_index(drop=True)
 
 
 def check_identity(
@@ -308,6 +350,7 @@ def load(
                 "source": str(p.meta.get("source", "file")),
                 "ticker": p.ticker,
                 "rows": int(rows.get(p.sha256, 0)),
+                "received_at": p.received_at,
                 **provenance,
             }
             for p in payloads

@@ -52,6 +52,12 @@ class PayloadFile:
         return str(ticker) if ticker else None
 
     @property
+    def received_at(self) -> dt.datetime | None:
+        """When it was received, as its metadata says; None for a file with none."""
+        received = self.meta.get("received_at")
+        return dt.datetime.fromisoformat(str(received)) if received else None
+
+    @property
     def sort_key(self) -> tuple[str, str]:
         """Replay order: when it was received, then by name; later payloads win on overlap."""
         return (str(self.meta.get("received_at", "")), self.path.name)

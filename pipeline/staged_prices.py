@@ -48,15 +48,31 @@ def stated_ticker(names: TickerNames, name: str, meta_ticker: str | None) -> str
     return names.named(name) or meta_ticker
 
 
-def stage(
-    settings: Settings, run_id: str, loaded: Mapping[str, str | None], payload: PayloadFile, data: bytes
-) -> Staged:
-    """`payload` (whose bytes are `data`) parsed and staged, or skipped when loaded before: the
-    same bytes, stating the same ticker (`loaded` maps each sha256 loaded to the ticker it stated;
-    the same bytes renamed for another ticker are read, for the read to refuse them). One that
-    does not read is quarantined if it is in this run's raw zone, and fails the batch."""
+@dataclass(frozen=True)
+class Loaded:
+    """A price payload loaded before: the ticker it stated and, once a payload of that ticker
+    received after it was loaded too, when it was received (`superseded_since`)."""
+
+    ticker: str | None
+    superseded_since: dt.datetime | None = None
+
+    def skips(self, payload: PayloadFile, stated: str | None) -> bool:
+        """Whether `payload`, of the same bytes, need not load again: it states the same ticker (the
+        same bytes renamed for another ticker are read, for the read to refuse them), and it was not
+        received again after a later payload of its ticker replaced its bars (then it is the
+        ticker's latest word, whatever its hash)."""
+        again = payload.received_at
+        replaced = self.superseded_since is not None and again is not None and again > self.superseded_since
+        return self.ticker == stated and not replaced
+
+
+def stage(settings: Settings, run_id: str, loaded: Mapping[str, Loaded], payload: PayloadFile, data: bytes) -> Staged:
+    """`payload` (whose bytes are `data`) parsed and staged, or skipped when `loaded` (sha256 ->
+    Loaded) says it need not load again. One that does not read is quarantined if it is in this
+    run's raw zone, and fails the batch."""
     names = ticker_names(settings)
-    if payload.sha256 in loaded and loaded[payload.sha256] == stated_ticker(names, payload.path.name, payload.ticker):
+    before = loaded.get(payload.sha256)
+    if before is not None and before.skips(payload, stated_ticker(names, payload.path.name, payload.ticker)):
         return Staged(payload, None)
     try:
         bars = read_price_payload(payload, data, names)
@@ -90,9 +106,7 @@ def final_through(settings: Settings, payload: PayloadFile) -> tuple[dt.date, dt
     return settings.last_session, settings.clock.today()
 
 
-def stage_files(
-    settings: Settings, run_id: str, loaded: Mapping[str, str | None], paths: Iterable[Path]
-) -> list[Staged]:
+def stage_files(settings: Settings, run_id: str, loaded: Mapping[str, Loaded], paths: Iterable[Path]) -> list[Staged]:
     """Each file read once: hashed, then parsed from the same bytes unless loaded before."""
     staged = []
     for path in paths:

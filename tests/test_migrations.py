@@ -31,6 +31,7 @@ EVERY_VERSION = [
     (10, "stale_status"),
     (11, "run_partial"),
     (12, "xbrl_fact_flags"),
+    (13, "payload_received"),
 ]
 EVERY_NUMBER = [number for number, _ in EVERY_VERSION]
 FUTURE = len(EVERY_VERSION) + 1  # a migration this release does not know

@@ -23,7 +23,7 @@ from pipeline.raw_zone import note_quarantined, parquet_bytes, payload_paths, re
 from pipeline.retry import retrying_each
 from pipeline.settings import Settings
 from pipeline.sources.yahoo import HISTORY_PARAMS, YahooClient
-from pipeline.staged_prices import Staged, in_replay_order, stage, stage_files, ticker_names
+from pipeline.staged_prices import Loaded, Staged, in_replay_order, stage, stage_files, ticker_names
 from pipeline.steps import DIRECT, Steps
 
 PRICE_SUFFIXES = (".csv", ".parquet")
@@ -42,10 +42,10 @@ class PriceBatch:
 @dataclass(frozen=True)
 class Held:
     """What the warehouse holds before a batch: each ticker's last stored date, and each price
-    payload loaded before (its sha256, with the ticker it stated)."""
+    payload loaded before (sha256 -> Loaded)."""
 
     last_dates: Mapping[str, dt.date] = field(default_factory=dict)
-    loaded: Mapping[str, str | None] = field(default_factory=dict)
+    loaded: Mapping[str, Loaded] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -74,12 +74,11 @@ def fetch_start(settings: Settings, last: dt.date | None) -> dt.date:
 
 @dataclass(frozen=True)
 class Chunk:
-    """Tickers fetched in one call, from one start; `loaded`: their payloads loaded before, each
-    sha256 with the ticker it stated."""
+    """Tickers fetched in one call, from one start; `loaded`: their payloads loaded before."""
 
     start: dt.date
     tickers: tuple[str, ...]
-    loaded: Mapping[str, str | None] = field(default_factory=dict)
+    loaded: Mapping[str, Loaded] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -101,12 +100,12 @@ def chunks(settings: Settings, held: Held) -> list[Chunk]:
     groups: dict[dt.date, list[str]] = {}
     for ticker in behind(settings, held):
         groups.setdefault(fetch_start(settings, held.last_dates.get(ticker)), []).append(ticker)
-    hashes: dict[str | None, dict[str, str | None]] = {}
-    for sha, ticker in held.loaded.items():
-        hashes.setdefault(ticker, {})[sha] = ticker
+    hashes: dict[str | None, dict[str, Loaded]] = {}
+    for sha, before in held.loaded.items():
+        hashes.setdefault(before.ticker, {})[sha] = before
     size = settings.price_chunk_size
     return [
-        Chunk(start, tickers, {sha: t for ticker in tickers for sha, t in hashes.get(ticker, {}).items()})
+        Chunk(start, tickers, {sha: b for ticker in tickers for sha, b in hashes.get(ticker, {}).items()})
         for start, group in sorted(groups.items())
         for tickers in (tuple(group[i : i + size]) for i in range(0, len(group), size))
     ]

@@ -122,3 +122,61 @@ def test_files_received_one_after_the_other_may_differ_and_the_later_wins(reques
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
         [[close]] = con.execute("select close from raw.prices where ticker = 'NVDA' and date = '2025-05-29'").fetchall()
     assert close == 135.5
+
+
+def replay_received(tmp: Path, name: str, table, received: str) -> list[str]:
+    """`run --from` a folder holding the sample's other payloads and one NVDA file received at `received`."""
+    args = replay(tmp, {name: table})
+    meta = {"source": "file", "received_at": received}
+    (tmp / "replay" / "prices" / (name + ".meta.json")).write_text(json.dumps(meta))
+    return args
+
+
+def stored_close(data_dir: Path, day: str) -> float:
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+        [[close]] = con.execute("select close from raw.prices where ticker = 'NVDA' and date = ?", [day]).fetchall()
+    return close
+
+
+def test_an_older_file_loaded_after_a_newer_one_leaves_the_newer_bars(capsys, data_dir, tmp_path):
+    """The later file wins whichever loads last: a file received on 2026-03-09 holds 135.5 for
+    2025-05-29; one received on 2026-03-08, loaded after it, holds the sample's close there."""
+    newer = replay_received(
+        tmp_path / "a", "NVDA.vendor2.csv", sample_table().set(100, "Close", "135.5"), "2026-03-09T23:00:00+00:00"
+    )
+    assert in_process(capsys, *newer, "--data-dir", str(data_dir))[0] == 0
+    older = sample_table().set(99, "Close", "130.25")  # new bytes: loaded, but not over the newer bar
+    assert (
+        in_process(
+            capsys,
+            *replay_received(tmp_path / "b", "NVDA.csv", older, "2026-03-08T23:00:00+00:00"),
+            "--data-dir",
+            str(data_dir),
+        )[0]
+        == 0
+    )
+    assert stored_close(data_dir, "2025-05-29") == 135.5
+    # Its own day, which the newer file holds too with the sample's close: the newer file's bar stays.
+    assert stored_close(data_dir, "2025-05-28") == float(sample_table().rows[99][sample_table().header.index("Close")])
+
+
+def test_a_good_file_received_again_replaces_a_bad_one_whatever_its_hash(capsys, data_dir, tmp_path):
+    """The sample's NVDA closes as a file received on 2026-03-08; a file received on 2026-03-09 with
+    135.5 for 2025-05-29 (plausible, so it loads); then the first file's very bytes received again on
+    2026-03-10: they are the ticker's latest word and load again, though their hash was loaded."""
+    good = sample_table()
+    close = float(good.rows[100][good.header.index("Close")])
+    assert close != 135.5
+    first = replay_received(tmp_path / "a", "NVDA.csv", good, "2026-03-08T23:00:00+00:00")
+    assert in_process(capsys, *first, "--data-dir", str(data_dir))[0] == 0
+    bad = replay_received(
+        tmp_path / "b", "NVDA.csv", sample_table().set(100, "Close", "135.5"), "2026-03-09T23:00:00+00:00"
+    )
+    assert in_process(capsys, *bad, "--data-dir", str(data_dir))[0] == 0
+    assert stored_close(data_dir, "2025-05-29") == 135.5
+    again = replay_received(tmp_path / "c", "NVDA.csv", good, "2026-03-10T23:00:00+00:00")
+    assert in_process(capsys, *again, "--data-dir", str(data_dir))[0] == 0
+    assert stored_close(data_dir, "2025-05-29") == close
+    # A replay of the same three folders in their order again changes nothing: each is skipped.
+    assert in_process(capsys, *again, "--data-dir", str(data_dir))[0] == 0
+    assert stored_close(data_dir, "2025-05-29") == close
