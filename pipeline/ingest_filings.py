@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -26,7 +27,7 @@ from expectations.validate import WARNING, critical_summary, findings, flagged
 from pipeline import seeds
 from pipeline.errors import PayloadError, PipelineError, ValidationFailed, every_one_failed
 from pipeline.parsers.sec_payloads import read_companyfacts, read_submissions
-from pipeline.raw_zone import PayloadFile, note_quarantined, quarantine, quarantine_note
+from pipeline.raw_zone import Loaded, PayloadFile, loaded_payloads, note_quarantined, quarantine, quarantine_note
 from pipeline.runs import Outcome, check, log_warnings, record, recorded_run
 from pipeline.settings import Settings
 from pipeline.sources.filings import FilingSource, ReplaySecFilings, SecFilings, Validators
@@ -78,7 +79,7 @@ def ingest_filings(
             batch.notes.append(skipped)
         for note in batch.notes:
             log.info(note)
-        fresh = [p for p in batch.payloads if p.sha256 not in loaded]
+        fresh = [p for p in batch.payloads if not skipped_again(loaded, p)]
         facts, filings, refused = accepted(settings, run.run_id, fresh, batch.failed)
         names = {**dict(zip(companies["cik"], companies["ticker"], strict=True)), **tickers_of(batch.payloads)}
         refusals = {company_item(cik, names.get(cik)): error for cik, error in sorted(refused.items())}
@@ -115,8 +116,21 @@ def fact_limits(settings: Settings) -> raw_xbrl_facts.Limits:
     return raw_xbrl_facts.Limits(settings.max_money, settings.earliest_date, settings.fact_lookahead_days)
 
 
-def loaded_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {row[0] for row in con.execute("select sha256 from meta.payloads where source = 'sec'").fetchall()}
+def loaded_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, Loaded]:
+    """Every SEC payload loaded before (sha256 -> Loaded), about its company and kind."""
+    rows = con.execute("select sha256, path, received_at from meta.payloads where source = 'sec'").fetchall()
+    return loaded_payloads((sha, subject(Path(path)), received) for sha, path, received in rows)
+
+
+def subject(path: Path) -> str:
+    """What an SEC payload is about: its kind (its folder) and company (its name up to the first
+    dot), the same for every fetch of one URL."""
+    return f"{path.parent.name}/{path.name.split('.')[0]}"
+
+
+def skipped_again(loaded: dict[str, Loaded], payload: PayloadFile) -> bool:
+    before = loaded.get(payload.sha256)
+    return before is not None and before.skips(payload, subject(payload.path))
 
 
 def company(payload: PayloadFile) -> int:
@@ -241,6 +255,7 @@ def load(
                 "source": "sec",
                 "ticker": p.ticker or tickers.get(p.meta["cik"]),
                 "rows": int(rows.get(p.sha256, 0)),
+                "received_at": p.received_at,
                 **provenance,
             }
             for p in payloads

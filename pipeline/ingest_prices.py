@@ -1,7 +1,7 @@
 """Ingesting prices: payloads from a price source -> one validated batch -> raw.prices.
 
 A payload whose sha256 was loaded before is skipped: an unchanged replay or fetch loads nothing
-again (unless received again after a later payload of its ticker: staged_prices.Loaded). Of two
+again (unless received again after a later payload of its ticker: raw_zone.Loaded). Of two
 payloads that overlap, the one received later wins, whichever loads last. A ticker Yahoo brought
 no prices for is named in the run (meta.runs.failed) and the others load. A payload of this run's
 raw zone that does not read, or holds a bar failing a critical expectation, is quarantined
@@ -25,7 +25,7 @@ from expectations.validate import WARNING, Finding, findings, flagged
 from pipeline import staged_prices, trading_calendar
 from pipeline.errors import PayloadError, ValidationFailed
 from pipeline.parsers.price_files import events
-from pipeline.raw_zone import PayloadFile, quarantine, quarantine_note
+from pipeline.raw_zone import PayloadFile, loaded_payloads, quarantine, quarantine_note
 from pipeline.runs import Outcome, check, log_warnings, record, recorded_run
 from pipeline.settings import Settings
 from pipeline.sources.prices import Held, PriceBatch, PriceSource, YahooPrices, run_date
@@ -75,24 +75,14 @@ def ingest_prices(
 
 
 def held_prices(con: duckdb.DuckDBPyConnection, names: staged_prices.TickerNames) -> Held:
-    """Each ticker's last stored date, and every price payload loaded before: the ticker it stated
-    (by its name, else its metadata) and, where a payload of that ticker received after it was
-    loaded too, when it was received."""
+    """Each ticker's last stored date, and every price payload loaded before, about the ticker it
+    stated (by its name, else its metadata)."""
     last_dates = dict(con.execute("select ticker, max(date) from raw.prices group by ticker").fetchall())
-    payloads = con.execute(
-        "select sha256, path, ticker, received_at from meta.payloads where source != 'sec'"
-    ).fetchall()
-    stated = {sha: staged_prices.stated_ticker(names, Path(path).name, ticker) for sha, path, ticker, _ in payloads}
-    latest: dict[str | None, dt.datetime] = {}
-    for sha, *_, received in payloads:
-        if received is not None and (stated[sha] not in latest or received > latest[stated[sha]]):
-            latest[stated[sha]] = received
-    loaded = {
-        sha: staged_prices.Loaded(
-            stated[sha], received if received is not None and latest[stated[sha]] > received else None
-        )
-        for sha, *_, received in payloads
-    }
+    payloads = con.execute("select sha256, path, ticker, received_at from meta.payloads where source != 'sec'")
+    loaded = loaded_payloads(
+        (sha, staged_prices.stated_ticker(names, Path(path).name, ticker), received)
+        for sha, path, ticker, received in payloads.fetchall()
+    )
     return Held(last_dates, loaded)
 
 

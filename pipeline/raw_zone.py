@@ -63,6 +63,38 @@ class PayloadFile:
         return (str(self.meta.get("received_at", "")), self.path.name)
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """A payload loaded before: what it is about (`subject`: the ticker a price file stated, the
+    company and kind of an SEC body) and, once a payload about the same subject received after it
+    was loaded too, when it was received (`superseded_since`)."""
+
+    subject: str | None
+    superseded_since: dt.datetime | None = None
+
+    def skips(self, payload: PayloadFile, subject: str | None) -> bool:
+        """Whether `payload`, of the same bytes, need not load again: it is about the same subject
+        (the same bytes under another's name are read, for the read to refuse them), and it was not
+        received again after a later payload about its subject replaced its rows (then it is the
+        subject's latest word, whatever its hash)."""
+        again = payload.received_at
+        replaced = self.superseded_since is not None and again is not None and again > self.superseded_since
+        return self.subject == subject and not replaced
+
+
+def loaded_payloads(rows: Iterable[tuple[str, str | None, dt.datetime | None]]) -> dict[str, Loaded]:
+    """sha256 -> Loaded, from the (sha256, subject, received_at) of every payload loaded before."""
+    rows = list(rows)
+    latest: dict[str | None, dt.datetime] = {}
+    for _, subject, received in rows:
+        if received is not None and (subject not in latest or received > latest[subject]):
+            latest[subject] = received
+    return {
+        sha: Loaded(subject, received if received is not None and latest[subject] > received else None)
+        for sha, subject, received in rows
+    }
+
+
 def store(directory: Path, stem: str, suffix: str, data: bytes, meta: Mapping[str, object]) -> PayloadFile:
     """Store one payload and its metadata; the payload first, so a listed payload is whole."""
     digest = sha256_bytes(data)

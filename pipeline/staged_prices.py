@@ -20,7 +20,7 @@ from pipeline import trading_calendar
 from pipeline.clock import NEW_YORK
 from pipeline.errors import PayloadError
 from pipeline.parsers.price_files import TickerNames, read_price_payload
-from pipeline.raw_zone import PayloadFile, parquet_bytes, quarantine, quarantine_note, read_meta
+from pipeline.raw_zone import Loaded, PayloadFile, parquet_bytes, quarantine, quarantine_note, read_meta
 from pipeline.settings import Settings
 from warehouse.files import sha256_bytes, write_atomic
 
@@ -46,24 +46,6 @@ def staged_folder(settings: Settings, run_id: str) -> Path:
 def stated_ticker(names: TickerNames, name: str, meta_ticker: str | None) -> str | None:
     """The ticker a payload's name states, else its metadata: what it was loaded as."""
     return names.named(name) or meta_ticker
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """A price payload loaded before: the ticker it stated and, once a payload of that ticker
-    received after it was loaded too, when it was received (`superseded_since`)."""
-
-    ticker: str | None
-    superseded_since: dt.datetime | None = None
-
-    def skips(self, payload: PayloadFile, stated: str | None) -> bool:
-        """Whether `payload`, of the same bytes, need not load again: it states the same ticker (the
-        same bytes renamed for another ticker are read, for the read to refuse them), and it was not
-        received again after a later payload of its ticker replaced its bars (then it is the
-        ticker's latest word, whatever its hash)."""
-        again = payload.received_at
-        replaced = self.superseded_since is not None and again is not None and again > self.superseded_since
-        return self.ticker == stated and not replaced
 
 
 def stage(settings: Settings, run_id: str, loaded: Mapping[str, Loaded], payload: PayloadFile, data: bytes) -> Staged:

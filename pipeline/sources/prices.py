@@ -19,11 +19,19 @@ import pandas as pd
 from pipeline.errors import MissingData, PayloadError, SourceError, every_one_failed
 from pipeline.parsers.price_files import check_ticker
 from pipeline.rate_limit import RateLimit
-from pipeline.raw_zone import note_quarantined, parquet_bytes, payload_paths, replay_parts, store_copy, store_frame
+from pipeline.raw_zone import (
+    Loaded,
+    note_quarantined,
+    parquet_bytes,
+    payload_paths,
+    replay_parts,
+    store_copy,
+    store_frame,
+)
 from pipeline.retry import retrying_each
 from pipeline.settings import Settings
 from pipeline.sources.yahoo import HISTORY_PARAMS, YahooClient
-from pipeline.staged_prices import Loaded, Staged, in_replay_order, stage, stage_files, ticker_names
+from pipeline.staged_prices import Staged, in_replay_order, stage, stage_files, ticker_names
 from pipeline.steps import DIRECT, Steps
 
 PRICE_SUFFIXES = (".csv", ".parquet")
@@ -102,7 +110,7 @@ def chunks(settings: Settings, held: Held) -> list[Chunk]:
         groups.setdefault(fetch_start(settings, held.last_dates.get(ticker)), []).append(ticker)
     hashes: dict[str | None, dict[str, Loaded]] = {}
     for sha, before in held.loaded.items():
-        hashes.setdefault(before.ticker, {})[sha] = before
+        hashes.setdefault(before.subject, {})[sha] = before
     size = settings.price_chunk_size
     return [
         Chunk(start, tickers, {sha: b for ticker in tickers for sha, b in hashes.get(ticker, {}).items()})

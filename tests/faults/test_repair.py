@@ -180,3 +180,42 @@ def test_a_good_file_received_again_replaces_a_bad_one_whatever_its_hash(capsys,
     # A replay of the same three folders in their order again changes nothing: each is skipped.
     assert in_process(capsys, *again, "--data-dir", str(data_dir))[0] == 0
     assert stored_close(data_dir, "2025-05-29") == close
+
+
+def msft_facts(folder: Path, capex: int, received: str) -> list[str]:
+    """`run --from` a folder holding only the sample's MSFT companyfacts (re-serialised: bytes of
+    its own), its first capex fact set to `capex`, received at `received`."""
+    body = json.loads((SAMPLE_DIR / "sec" / "companyfacts" / MSFT_FACTS).read_text())
+    facts = body["facts"]["us-gaap"]["PaymentsToAcquirePropertyPlantAndEquipment"]["units"]["USD"]
+    facts[0]["val"] = capex
+    path = folder / "sec" / "companyfacts" / MSFT_FACTS
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(body))
+    path.with_name(MSFT_FACTS + ".meta.json").write_text(json.dumps({"received_at": received}))
+    return ["run", "--from", str(folder)]
+
+
+def msft_capex(data_dir: Path) -> list[float]:
+    """MSFT's stored capex values for July to September 2022 (one per filing that reports it)."""
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select distinct val from raw.xbrl_facts where cik = 789019 and start = '2022-07-01' "
+            "and \"end\" = '2022-09-30' and concept = 'PaymentsToAcquirePropertyPlantAndEquipment'"
+        ).fetchall()
+    return sorted(v for (v,) in rows)
+
+
+def test_a_good_sec_body_received_again_replaces_a_bad_one_whatever_its_hash(capsys, data_dir, tmp_path):
+    """MSFT's fiscal 2023 Q1 capex, 6,300,000,000 in its 10-Q, stated as 6,400,000,000 by a body
+    received between two receipts of the same good body: the second receipt loads again."""
+    good = msft_facts(tmp_path / "a", 6_300_000_000, "2026-03-08T23:00:00+00:00")
+    assert in_process(capsys, *good, "--data-dir", str(data_dir))[0] == 0
+    bad = msft_facts(tmp_path / "b", 6_400_000_000, "2026-03-09T23:00:00+00:00")
+    assert in_process(capsys, *bad, "--data-dir", str(data_dir))[0] == 0
+    assert 6_400_000_000 in msft_capex(data_dir)
+    (tmp_path / "a" / "sec" / "companyfacts" / (MSFT_FACTS + ".meta.json")).write_text(
+        json.dumps({"received_at": "2026-03-10T23:00:00+00:00"})
+    )
+    assert in_process(capsys, *good, "--data-dir", str(data_dir))[0] == 0
+    assert 6_400_000_000 not in msft_capex(data_dir)
+    assert 6_300_000_000 in msft_capex(data_dir)
