@@ -276,7 +276,7 @@ def score(
     if not rows:
         return insufficient(f"no rows in {', '.join(inputs)} for this claim")
     record = dict(zip(columns, rows[0], strict=True))
-    value, as_of = record["value"], as_date(record["as_of"])
+    value, as_of = record["value"], as_date(claim, record["as_of"])
     evidence = str(record["evidence"] or "")
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return insufficient(evidence or f"the value is NULL in {', '.join(inputs)}", as_of)
@@ -307,8 +307,19 @@ def reads(metric: str) -> frozenset[str]:
     return frozenset(lineage(relations(metric)))
 
 
-def as_date(value: object) -> dt.date | None:
-    return value.date() if isinstance(value, dt.datetime) else value  # type: ignore[return-value]
+def as_date(claim: Claim, value: object) -> dt.date | None:
+    """The metric's `as_of` as a date: a DATE, a TIMESTAMP, an ISO date in text, or NULL; ClaimError
+    for anything else, which would otherwise fail only when the score is stored."""
+    if value is None or type(value) is dt.date:
+        return value  # type: ignore[return-value]
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ClaimError(f"claim {claim.id}: metric as_of {value!r} is not a date; return a DATE such as date '2026-01-30'")
 
 
 def append(con: duckdb.DuckDBPyConnection, run_id: str, scores: Sequence[Score]) -> None:

@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     task_runner: Literal["threads", "dask"] = "threads"
     dask_address: str | None = None
     dask_workers: int = Field(2, ge=1, le=512)
+    # A scheduler that answers at all does so in well under a second; Dask's own 30 s default
+    # leaves a run with a wrong or stopped address silent for half a minute before it says so.
+    dask_connect_timeout_seconds: float = Field(10.0, gt=0, le=600)
     # Tickers per yfinance multi-ticker download (one task each), and Yahoo's request rate shared
     # by every worker of a run: Yahoo throttles a client that asks much faster.
     price_chunk_size: int = Field(100, ge=1, le=2000)
