@@ -6,7 +6,8 @@
   refused, being beyond THESIS_MAX_MONEY;
 - a claim whose metric returns an `as_of` that is not a date;
 - a Dask scheduler address where nothing listens;
-- a Yahoo chart answer whose arrays differ in length.
+- a Yahoo chart answer whose arrays differ in length;
+- a SQL model (reading the seeds and the settings' variables) that runs past its bound.
 
 Each refusal leaves the published exports as they were, and the next good run completes.
 """
@@ -14,6 +15,7 @@ Each refusal leaves the published exports as they were, and the next good run co
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 import zipfile
@@ -176,3 +178,21 @@ def test_a_yahoo_chart_with_arrays_of_two_lengths_is_refused(request, capsys, mo
     monkeypatch.delenv("THESIS_TICKERS")
     monkeypatch.delenv("THESIS_BENCHMARK")
     next_run_completes(request, *in_process(capsys, "run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir)))
+
+
+def test_a_model_past_its_bound_is_stopped_named_and_the_lock_released(request, capsys, monkeypatch, data_dir):
+    """Every model takes more than a millisecond: the first one built is stopped (which one is
+    the runner's order); the runaway of tests/test_scorecard.py, as the build meets it."""
+    monkeypatch.setenv("THESIS_MODEL_TIMEOUT_SECONDS", "0.001")
+    published = snapshot(data_dir / "published")
+    code, err = in_process(capsys, "build", "--data-dir", str(data_dir))
+    line = refused(request, code, err)
+    assert re.fullmatch(
+        r"thesis: error: the SQL model (staging|marts)\.\w+ ran over 0\.001 s and was stopped "
+        r"\(THESIS_MODEL_TIMEOUT_SECONDS\)",
+        line,
+    ), line
+    assert code == 1
+    unchanged(request, published, data_dir / "published")
+    monkeypatch.delenv("THESIS_MODEL_TIMEOUT_SECONDS")
+    next_run_completes(request, *in_process(capsys, "build", "--data-dir", str(data_dir)))
