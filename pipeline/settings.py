@@ -127,12 +127,13 @@ class Settings(BaseSettings):
     # is a runaway (a recursive CTE that never ends), stopped before it holds the run lock for
     # ever; and one that needs more than 2GB of memory would starve the build that shares it.
     claim_timeout_seconds: float = Field(60.0, gt=0, le=3600)
-    # Each SQL model's query (transforms/, reading the seeds and the settings' variables) runs under
-    # this bound and the memory limit below: the heaviest, relative_performance at universe scale
-    # (5,000 tickers over 10 years, benchmarks/scale.py), takes minutes, not the second of a metric,
-    # so a model still running after 30 minutes is a runaway, stopped before it holds the lock for ever.
-    model_timeout_seconds: float = Field(1800.0, gt=0, le=86400)
     query_memory_limit: str = Field("2GB", pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")
+    # Each SQL model's query (transforms/, reading the seeds and the settings' variables) runs under
+    # this bound and the memory limit above. A model builds a whole mart (millions of rows at
+    # universe scale, benchmarks/scale.py), far more than a metric reads, so the claims' 60 s would
+    # stop a sound build: a model still running after 30 minutes is a runaway, stopped before it
+    # holds the run lock for ever.
+    model_timeout_seconds: float = Field(1800.0, gt=0, le=86400)
     # Plausibility (expectations/raw_prices.py, raw_xbrl_facts.py): a value past a bound cannot be
     # true and is refused, except max_volume, past which a bar loads flagged.
     # The adjusted close is the close scaled down for later dividends (and, beside a file's raw

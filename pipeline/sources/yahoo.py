@@ -131,7 +131,7 @@ def chart_lengths(chart: object) -> dict[str, int]:
     for block in ("quote", "adjclose"):
         listed = indicators.get(block)
         first = listed[0] if isinstance(listed, list) and listed and isinstance(listed[0], dict) else {}
-        arrays |= {name: values for name, values in first.items()}
+        arrays |= first
     return {name: len(values) for name, values in arrays.items() if isinstance(values, list)}
 
 
