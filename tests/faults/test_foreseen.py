@@ -7,7 +7,8 @@
 - a claim whose metric returns an `as_of` that is not a date;
 - a Dask scheduler address where nothing listens;
 - a Yahoo chart answer whose arrays differ in length;
-- a SQL model (reading the seeds and the settings' variables) that runs past its bound.
+- a SQL model (reading the seeds and the settings' variables) that runs past its bound;
+- `thesis status` on a damaged working database: it says to rebuild, not that a run holds it.
 
 Each refusal leaves the published exports as they were, and the next good run completes.
 """
@@ -15,7 +16,9 @@ Each refusal leaves the published exports as they were, and the next good run co
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import socket
 import time
 import zipfile
@@ -24,6 +27,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cli.main import main
 from pipeline.settings import SAMPLE_DIR
 from tests.faults.bad_inputs_sec import FIRST_ROW, NVDA, fact, facts
 from tests.faults.harness import in_process, next_run_completes, refused, snapshot, thesis, unchanged
@@ -196,3 +200,44 @@ def test_a_model_past_its_bound_is_stopped_named_and_the_lock_released(request, 
     unchanged(request, published, data_dir / "published")
     monkeypatch.delenv("THESIS_MODEL_TIMEOUT_SECONDS")
     next_run_completes(request, *in_process(capsys, "build", "--data-dir", str(data_dir)))
+
+
+@pytest.fixture(scope="module")
+def own_raw(tmp_path_factory) -> Path:
+    """A data directory whose raw zone holds the sample, run once from that raw zone: what
+    `thesis rebuild` rebuilds from."""
+    var = tmp_path_factory.mktemp("own") / "var"
+    for part in ("prices", "sec"):
+        shutil.copytree(SAMPLE_DIR / part, var / "raw" / part)
+    assert main(["run", "--from", str(var / "raw"), "--data-dir", str(var)]) == 0
+    return var
+
+
+def halved(path: Path) -> None:
+    os.truncate(path, path.stat().st_size // 2)
+
+
+def emptied(path: Path) -> None:
+    os.truncate(path, 0)
+
+
+@pytest.mark.parametrize(
+    "damage, reason", [(halved, "truncated"), (emptied, "not a DuckDB database file")], ids=["truncated", "emptied"]
+)
+def test_status_on_a_broken_warehouse_says_rebuild(request, capsys, own_raw, tmp_path, damage, reason):
+    """Not "a run holds the working database" over the analyst copy: nothing holds it, it is broken."""
+    var = tmp_path / "var"
+    shutil.copytree(own_raw, var, symlinks=True)
+    warehouse = var / "warehouse.duckdb"
+    damage(warehouse)
+    published = snapshot(var / "published")
+    code, err = in_process(capsys, "status", "--data-dir", str(var))
+    line = refused(request, code, err)
+    assert line == (
+        f"thesis: error: {warehouse} cannot be opened ({reason}): rebuild it from the raw zone with `thesis rebuild`"
+    )
+    assert code == 1
+    unchanged(request, published, var / "published")
+    next_run_completes(request, *in_process(capsys, "rebuild", "--data-dir", str(var)))
+    code, err = in_process(capsys, "status", "--data-dir", str(var))
+    assert (code, err) == (0, "")
