@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -20,6 +20,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner
 
+from pipeline.errors import ClusterUnreachable
 from pipeline.rate_limit import RateLimit
 from pipeline.settings import Settings
 
@@ -109,5 +110,24 @@ def steps_for(settings: Settings) -> Iterator[PrefectSteps]:
     if settings.task_runner == "threads":
         yield PrefectSteps()
         return
-    with dask_runner(settings) as runner:
+    with ExitStack() as stack:
+        stack.enter_context(dask_connect_timeout(settings))
+        try:
+            runner = stack.enter_context(dask_runner(settings))
+            if settings.dask_address:
+                # The client connects at the first mapped task; a running scheduler is reached now,
+                # so one that does not answer is named before any work starts.
+                runner.client  # noqa: B018
+        except OSError as exc:  # distributed's "Timed out trying to connect", or a refused address
+            raise ClusterUnreachable(
+                f"the Dask scheduler at {settings.dask_address} did not answer ({exc}): start it, or check "
+                "--dask-address (THESIS_DASK_ADDRESS)"
+            ) from None
         yield PrefectSteps(runner)
+
+
+def dask_connect_timeout(settings: Settings) -> AbstractContextManager[object]:
+    """Dask's connect timeout, for the runs on its runner: THESIS_DASK_CONNECT_TIMEOUT_SECONDS."""
+    import dask
+
+    return dask.config.set({"distributed.comm.timeouts.connect": f"{settings.dask_connect_timeout_seconds}s"})

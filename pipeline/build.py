@@ -67,7 +67,14 @@ def transform_and_validate(
                 seeded = load_seeds(con, settings, run_id, outcomes)
                 built_at, print_ = settings.clock.recorded(), increments.fingerprint(settings)
                 changes = increments.change_set(con, settings, print_)
-                built = runner.build(con, settings.variables(), incremental=not changes.full)
+                limits = scorecard.Limits.of_models(settings)
+                with scorecard.memory_limited(con, limits):
+                    built = runner.build(
+                        con,
+                        settings.variables(),
+                        incremental=not changes.full,
+                        within=scorecard.models_within(con, limits),
+                    )
                 require_every_ticker(con, settings, excused)
                 for suite in MART_SUITES:
                     mart = built_rows(con, suite, changes)

@@ -41,6 +41,10 @@ class MissingUserAgent(PipelineError):
     """SEC refuses anonymous clients; the pipeline refuses to send a request without an identity."""
 
 
+class ClusterUnreachable(PipelineError):
+    """The Dask scheduler the settings name does not answer."""
+
+
 class SeedError(PipelineError):
     """A committed seed file (seeds/*) is missing or malformed."""
 

@@ -16,7 +16,7 @@ import math
 import operator
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -201,29 +201,49 @@ def evaluate(
     }
     if limits is None:
         return [score(con, claim, present, bounds or {}, None) for claim in claims]
-    # DuckDB's memory limit is the whole database's: set for the metrics, the default back after
-    # (a failed metric aborts the caller's transaction, and the run ends with it).
-    con.execute("set memory_limit = ?", [limits.memory])
-    scores = [score(con, claim, present, bounds or {}, limits) for claim in claims]
-    con.execute("reset memory_limit")
-    return scores
+    with memory_limited(con, limits):
+        return [score(con, claim, present, bounds or {}, limits) for claim in claims]
+
+
+class QueryStopped(PipelineError):
+    """A query built from the seeds (a SQL model reading the settings' variables) ran past its limits."""
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one metric query may take: seconds before it is stopped, and DuckDB's memory limit."""
+    """What one query built from the seeds may take: seconds before it is stopped (the setting
+    `timeout` names), and DuckDB's memory limit."""
 
     seconds: float
     memory: str
+    timeout: str = "THESIS_CLAIM_TIMEOUT_SECONDS"
 
     @classmethod
     def of(cls, settings: Settings) -> Limits:
+        """A claim's metric."""
         return cls(settings.claim_timeout_seconds, settings.query_memory_limit)
+
+    @classmethod
+    def of_models(cls, settings: Settings) -> Limits:
+        """One SQL model's query (transforms/), which reads the seeds and the settings' variables."""
+        return cls(settings.model_timeout_seconds, settings.query_memory_limit, "THESIS_MODEL_TIMEOUT_SECONDS")
 
 
 @contextmanager
-def stopped_after(con: duckdb.DuckDBPyConnection, claim: Claim, limits: Limits | None) -> Iterator[None]:
-    """Interrupt what `con` runs inside once `limits.seconds` have passed; ClaimError says so."""
+def memory_limited(con: duckdb.DuckDBPyConnection, limits: Limits) -> Iterator[None]:
+    """DuckDB's memory limit is the whole database's: set for what runs inside, the default back
+    after (a failed query aborts the caller's transaction, and the run ends with it)."""
+    con.execute("set memory_limit = ?", [limits.memory])
+    yield
+    con.execute("reset memory_limit")
+
+
+@contextmanager
+def stopped_after(
+    con: duckdb.DuckDBPyConnection, limits: Limits | None, what: str, error: type[PipelineError] = QueryStopped
+) -> Iterator[None]:
+    """Interrupt what `con` runs inside once `limits.seconds` have passed; `error` says that `what`
+    (`claim x: its metric query`) ran over, or out of memory, and was stopped."""
     if limits is None:
         yield
         return
@@ -233,6 +253,7 @@ def stopped_after(con: duckdb.DuckDBPyConnection, claim: Claim, limits: Limits |
         fired.set()
         con.interrupt()
 
+    ran_over = error(f"{what} ran over {limits.seconds:g} s and was stopped ({limits.timeout})")
     timer = threading.Timer(limits.seconds, stop)
     timer.start()
     try:
@@ -240,10 +261,21 @@ def stopped_after(con: duckdb.DuckDBPyConnection, claim: Claim, limits: Limits |
     except duckdb.InterruptException:
         if not fired.is_set():
             raise
-        raise ClaimError(f"claim {claim.id}: its metric query ran over {limits.seconds:g} s and was stopped") from None
+        raise ran_over from None
+    except duckdb.OutOfMemoryException:
+        raise error(
+            f"{what} needed more than {limits.memory} of memory and was stopped (THESIS_QUERY_MEMORY_LIMIT)"
+        ) from None
     finally:
         timer.cancel()
         timer.join()
+    if fired.is_set():  # the interrupt fell between two statements, which interrupts nothing
+        raise ran_over
+
+
+def models_within(con: duckdb.DuckDBPyConnection, limits: Limits) -> Callable[[str], AbstractContextManager[None]]:
+    """The bound of each SQL model's query, for transforms.runner.build."""
+    return lambda relation: stopped_after(con, limits, f"the SQL model {relation}")
 
 
 def score(
@@ -261,7 +293,7 @@ def score(
     if absent:
         return insufficient(f"{', '.join(absent)} not in the warehouse yet (not built)")
     try:
-        with stopped_after(con, claim, limits):
+        with stopped_after(con, limits, f"claim {claim.id}: its metric query", ClaimError):
             cursor = con.execute(claim.metric)
             columns = [d[0] for d in cursor.description]
             rows = cursor.fetchall()
@@ -276,7 +308,7 @@ def score(
     if not rows:
         return insufficient(f"no rows in {', '.join(inputs)} for this claim")
     record = dict(zip(columns, rows[0], strict=True))
-    value, as_of = record["value"], as_date(record["as_of"])
+    value, as_of = record["value"], as_date(claim, record["as_of"])
     evidence = str(record["evidence"] or "")
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return insufficient(evidence or f"the value is NULL in {', '.join(inputs)}", as_of)
@@ -307,8 +339,19 @@ def reads(metric: str) -> frozenset[str]:
     return frozenset(lineage(relations(metric)))
 
 
-def as_date(value: object) -> dt.date | None:
-    return value.date() if isinstance(value, dt.datetime) else value  # type: ignore[return-value]
+def as_date(claim: Claim, value: object) -> dt.date | None:
+    """The metric's `as_of` as a date: a DATE, a TIMESTAMP, an ISO date in text, or NULL; ClaimError
+    for anything else, which would otherwise fail only when the score is stored."""
+    if value is None or type(value) is dt.date:
+        return value  # type: ignore[return-value]
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ClaimError(f"claim {claim.id}: metric as_of {value!r} is not a date; return a DATE such as date '2026-01-30'")
 
 
 def append(con: duckdb.DuckDBPyConnection, run_id: str, scores: Sequence[Score]) -> None:

@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     task_runner: Literal["threads", "dask"] = "threads"
     dask_address: str | None = None
     dask_workers: int = Field(2, ge=1, le=512)
+    # A scheduler that answers at all does so in well under a second; Dask's own 30 s default
+    # leaves a run with a wrong or stopped address silent for half a minute before it says so.
+    dask_connect_timeout_seconds: float = Field(10.0, gt=0, le=600)
     # Tickers per yfinance multi-ticker download (one task each), and Yahoo's request rate shared
     # by every worker of a run: Yahoo throttles a client that asks much faster.
     price_chunk_size: int = Field(100, ge=1, le=2000)
@@ -129,6 +132,12 @@ class Settings(BaseSettings):
     # ever; and one that needs more than 2GB of memory would starve the build that shares it.
     claim_timeout_seconds: float = Field(60.0, gt=0, le=3600)
     query_memory_limit: str = Field("2GB", pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")
+    # Each SQL model's query (transforms/, reading the seeds and the settings' variables) runs under
+    # this bound and the memory limit above. A model builds a whole mart (millions of rows at
+    # universe scale, benchmarks/scale.py), far more than a metric reads, so the claims' 60 s would
+    # stop a sound build: a model still running after 30 minutes is a runaway, stopped before it
+    # holds the run lock for ever.
+    model_timeout_seconds: float = Field(1800.0, gt=0, le=86400)
     # Plausibility (expectations/raw_prices.py, raw_xbrl_facts.py): a value past a bound cannot be
     # true and is refused, except max_volume, past which a bar loads flagged.
     # The adjusted close is the close scaled down for later dividends (and, beside a file's raw

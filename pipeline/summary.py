@@ -11,7 +11,7 @@ from pipeline.errors import PipelineError
 from pipeline.run_status import FINISHED
 from pipeline.scorecard import STATUSES
 from pipeline.settings import Settings
-from warehouse.connection import connect_read_only
+from warehouse.connection import WarehouseBusy, connect_read_only, damaged, open_waiting
 from warehouse.publish import quoted
 
 # Failures named on the one line a partial run ends with; meta.runs.failed and the run's summary
@@ -190,7 +190,9 @@ def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
 
 
 def status(settings: Settings) -> str:
-    """Recent runs and stored prices, from the working database, or the analyst copy while a run holds it."""
+    """Recent runs and stored prices, from the working database, or the analyst copy while a run
+    holds it. A damaged working database is WarehouseBroken, saying to rebuild it: the analyst copy
+    would show the last published run as if all were well."""
     for path, note in (
         (settings.warehouse_path, ""),
         (settings.analyst_db_path, " (a run holds the working database; showing the analyst copy)"),
@@ -198,8 +200,8 @@ def status(settings: Settings) -> str:
         if not path.exists():
             continue
         try:
-            con = duckdb.connect(str(path), read_only=True)
-        except duckdb.IOException:
+            con = open_waiting(path, read_only=True, wait=0)
+        except (WarehouseBusy, duckdb.IOException):
             continue
         try:
             runs = con.execute("""select run_id, flow, mode, status, coalesce(message, '')
@@ -209,6 +211,11 @@ def status(settings: Settings) -> str:
             lines = [f"Warehouse: {path}{note}", *stale_lines(con, built), "Last runs:"]
             lines += [f"  {r[0]}  {r[1]:<13} {r[2]:<8} {r[3]:<9} {r[4]}" for r in runs] or ["  none yet"]
             return "\n".join(lines + ticker_lines(con) + filing_lines(con))
+        except duckdb.IOException as exc:
+            broken = damaged(path, exc)
+            if broken is None:
+                raise
+            raise broken from None
         finally:
             con.close()
     raise PipelineError(

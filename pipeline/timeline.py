@@ -84,7 +84,14 @@ def update(con: duckdb.DuckDBPyConnection, settings: Settings, claims: Sequence[
             # Only the tables reading what became known since the last rebuild are rebuilt.
             changed = VERSIONED if built_as_of is None else {s for day, s in known if built_as_of < day <= last}
             if changed:
-                runner.build(con, settings.replace(as_of=last).variables(), only=runner.tables_depending_on(changed))
+                limits = scorecard.Limits.of_models(settings)
+                with scorecard.memory_limited(con, limits):
+                    runner.build(
+                        con,
+                        settings.replace(as_of=last).variables(),
+                        only=runner.tables_depending_on(changed),
+                        within=scorecard.models_within(con, limits),
+                    )
                 built_as_of = last
             for score in scorecard.evaluate(
                 con, claims, last, freshness.week_bounds(settings, week, last), scorecard.Limits.of(settings)

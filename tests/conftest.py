@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import ipaddress
 import os
 import socket
@@ -139,9 +140,10 @@ def realdata() -> Path:
     return REALDATA
 
 
-# The fault suite's tally (tests/faults): each case says it was tried, and tests/faults/harness.py
-# adds what went wrong. Reports reach this process from every xdist worker.
+# The fault suite's tally (tests/faults): each case says it was tried and its category, and
+# tests/faults/harness.py adds what went wrong. Reports reach this process from every xdist worker.
 _faults: dict[str, set[str]] = {}
+_categories: dict[str, str] = {}
 
 
 _crash_lines: list[str] = []
@@ -155,6 +157,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         return
     seen = _faults.setdefault(report.nodeid, set())
     seen |= marks - {"tried"}
+    for key, value in report.user_properties:
+        if key == "fault category":
+            _categories[report.nodeid] = value
     if report.failed:
         seen.add("failed")
 
@@ -162,10 +167,13 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_terminal_summary(terminalreporter) -> None:
     if not _faults:
         return
+    from tests.faults.harness import OUTCOMES
+
     tried = len(_faults)
     clean = sum(1 for marks in _faults.values() if not marks)
-    lost = sum(1 for marks in _faults.values() if "lost" in marks)
-    tracebacks = sum(1 for marks in _faults.values() if "traceback" in marks)
-    terminalreporter.write_line(f"faults: {tried} tried, {clean} clean, {lost} lost, {tracebacks} tracebacks")
+    counts = [f"{sum(1 for marks in _faults.values() if key in marks)} {name}" for key, name in OUTCOMES.items()]
+    terminalreporter.write_line(f"faults: {tried} tried, {clean} clean, {', '.join(counts)}")
+    per = collections.Counter(_categories.get(nodeid, "?") for nodeid in _faults)
+    terminalreporter.write_line("faults by category: " + ", ".join(f"{c} {n}" for c, n in sorted(per.items())))
     for line in _crash_lines:
         terminalreporter.write_line(line)

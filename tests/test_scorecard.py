@@ -331,3 +331,29 @@ def test_adding_a_claim_is_one_entry(tmp_path, con):
     assert [s.claim_id for s in scores] == [*CLAIM_IDS, "no_failed_runs"]
     assert scores[-1].status == "supported"
     assert {s.status for s in scores[:-1]} == {"insufficient_data"}
+
+
+def test_a_runaway_model_is_stopped_and_named(tmp_path):
+    """A model whose query never ends (a recursive CTE with no end) is stopped at its bound, in one
+    PipelineError naming it and the setting; the model after it is not built."""
+    for name, sql in {
+        "runaway": "with recursive n(i) as (select 1 union all select i + 1 from n) select max(i) as i from n",
+        "after": "select i from marts.runaway",
+    }.items():
+        (tmp_path / "marts").mkdir(exist_ok=True)
+        (tmp_path / "marts" / f"{name}.sql").write_text(sql)
+        (tmp_path / "marts" / f"{name}.yml").write_text("description: a model\ncolumns:\n  i: a number\n")
+    limits = scorecard.Limits(0.5, "1GB", "THESIS_MODEL_TIMEOUT_SECONDS")
+    with duckdb.connect() as con:
+        con.execute("create schema marts")
+        with pytest.raises(scorecard.QueryStopped) as stopped:
+            runner.build(con, {}, root=tmp_path, within=scorecard.models_within(con, limits))
+        assert str(stopped.value) == (
+            "the SQL model marts.runaway ran over 0.5 s and was stopped (THESIS_MODEL_TIMEOUT_SECONDS)"
+        )
+        assert con.execute("select count(*) from duckdb_tables() where schema_name = 'marts'").fetchone()[0] == 0
+
+
+def test_the_model_limits_come_from_their_own_settings():
+    settings = Settings(model_timeout_seconds=7, query_memory_limit="512MB")
+    assert scorecard.Limits.of_models(settings) == scorecard.Limits(7.0, "512MB", "THESIS_MODEL_TIMEOUT_SECONDS")

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import graphlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,9 +98,11 @@ def build(
     root: Path = ROOT,
     only: set[str] | None = None,
     incremental: bool = False,
+    within: Callable[[str], AbstractContextManager[object]] | None = None,
 ) -> list[str]:
     """Build every model (or those in `only`) in dependency order; returns the relations built.
-    `incremental`: the caller has set the change set, and incremental tables that exist are updated."""
+    `incremental`: the caller has set the change set, and incremental tables that exist are updated.
+    `within(relation)`: the bound each model's queries run inside (none: unbounded)."""
     set_variables(con, variables)
     if not incremental:
         set_variables(con, FULL)
@@ -107,10 +110,11 @@ def build(
     for model in run_order(discover(root)):
         if only is not None and model.relation not in only:
             continue
-        if incremental and model.docs.get("incremental") and exists(con, model):
-            built.append(update(con, model))
-        else:
-            built.append(materialize(con, model))
+        with within(model.relation) if within else nullcontext():
+            if incremental and model.docs.get("incremental") and exists(con, model):
+                built.append(update(con, model))
+            else:
+                built.append(materialize(con, model))
     return built
 
 

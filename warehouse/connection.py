@@ -77,6 +77,15 @@ def connect_read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
+def damaged(path: Path, exc: duckdb.IOException) -> WarehouseBroken | None:
+    """WarehouseBroken for DuckDB's IOException about damage to the file at `path` (met on opening
+    it, or on a read-only connection's first read of the damaged part); None for any other."""
+    damage = next((why for said, why in _DAMAGE if said in str(exc)), None)
+    if damage is None:
+        return None
+    return WarehouseBroken(f"{path} cannot be opened ({damage}): rebuild it from the raw zone with `thesis rebuild`")
+
+
 def open_waiting(
     path: Path, read_only: bool, wait: float = BUSY_WAIT_SECONDS, config: dict[str, str] | None = None
 ) -> duckdb.DuckDBPyConnection:
@@ -89,12 +98,10 @@ def open_waiting(
         except duckdb.IOException as exc:
             holder = _HOLDER.search(str(exc))
             if holder is None:
-                damage = next((why for said, why in _DAMAGE if said in str(exc)), None)
-                if damage is None:
+                broken = damaged(path, exc)
+                if broken is None:
                     raise
-                raise WarehouseBroken(
-                    f"{path} cannot be opened ({damage}): rebuild it from the raw zone with `thesis rebuild`"
-                ) from None
+                raise broken from None
             if time.monotonic() >= deadline:
                 copy = path.with_name("published") / "current" / "thesis.duckdb"
                 raise WarehouseBusy(

@@ -102,6 +102,13 @@ def judge_body(symbol: str, body: bytes, content_type: str, document: str) -> No
             raise SourceError(
                 f"Yahoo Finance answered the request for {symbol} with {answered}'s prices: nothing of it loads"
             )
+        lengths = chart_lengths(answer["chart"])
+        if len(set(lengths.values())) > 1:
+            shown = ", ".join(f"{count} {name}" for name, count in lengths.items())
+            raise SourceError(
+                f"Yahoo Finance sent a malformed chart for {symbol}: its arrays differ in length ({shown}); "
+                "nothing of it loads, try again later"
+            )
 
 
 def chart_symbol(chart: object) -> str | None:
@@ -111,6 +118,21 @@ def chart_symbol(chart: object) -> str | None:
     meta = results[0].get("meta") if isinstance(results, list) and results and isinstance(results[0], dict) else None
     symbol = meta.get("symbol") if isinstance(meta, dict) else None
     return str(symbol) if symbol is not None else None
+
+
+def chart_lengths(chart: object) -> dict[str, int]:
+    """The length of each array of bars in a chart answer (`timestamp`, each of `indicators.quote[0]`,
+    `indicators.adjclose[0].adjclose`): one per bar, so all equal in a whole answer. yfinance reads
+    unequal ones as no prices at all."""
+    results = chart.get("result") if isinstance(chart, dict) else None
+    result = results[0] if isinstance(results, list) and results and isinstance(results[0], dict) else {}
+    indicators = result.get("indicators") if isinstance(result.get("indicators"), dict) else {}
+    arrays = {"timestamps": result.get("timestamp")}
+    for block in ("quote", "adjclose"):
+        listed = indicators.get(block)
+        first = listed[0] if isinstance(listed, list) and listed and isinstance(listed[0], dict) else {}
+        arrays |= first
+    return {name: len(values) for name, values in arrays.items() if isinstance(values, list)}
 
 
 class CheckedSession(curl.Session):

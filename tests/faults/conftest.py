@@ -10,7 +10,10 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _counted(request: pytest.FixtureRequest) -> None:
+    """Each case is tried, in the category its file names (test_identity.py: identity)."""
     request.node.user_properties.append(("fault", "tried"))
+    category = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    request.node.user_properties.append(("fault category", category))
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ libraries (yfinance and curl_cffi, requests); only the base URL is changed.
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Callable
@@ -52,6 +53,7 @@ FAULT_KINDS = {
     "no-bars": "answers 200 with Yahoo's recorded answer that holds no bars, for the symbol asked for",
     "wrong-symbol": "answers 200 with Yahoo's recorded chart of MSFT, whatever symbol was asked for",
     "json-shape": "answers 200 with JSON that is not the document asked for",
+    "ragged": "answers 200 with Yahoo's recorded chart of MSFT for the symbol asked for, one close short",
 }
 PAGE = b"<!DOCTYPE html><html><head><title>Yahoo</title></head><body>Will be right back...</body></html>"
 
@@ -150,6 +152,13 @@ class FaultServer:
                     self.send(200, (REALDATA / "yahoo" / CHARTS["MSFT"]).read_bytes(), JSON)
                 elif kind == "json-shape":
                     self.send(200, b'{"unexpected": true}', JSON)
+                elif kind == "ragged":
+                    asked = self.path.partition("?")[0].rsplit("/", 1)[-1]
+                    chart = json.loads((REALDATA / "yahoo" / CHARTS["MSFT"]).read_bytes())
+                    result = chart["chart"]["result"][0]
+                    result["meta"]["symbol"] = asked
+                    result["indicators"]["quote"][0]["close"].pop()
+                    self.send(200, json.dumps(chart).encode(), JSON)
 
             def drip(self, body: bytes, content_type: str) -> None:
                 self.send(200, b"", content_type, length=len(body))

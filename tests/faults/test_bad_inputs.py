@@ -24,7 +24,7 @@ from tests.faults import harness
 from tests.faults.bad_inputs_prices import CASES as PRICE_CASES
 from tests.faults.bad_inputs_prices import Case, real_table, sample_payload, sample_table
 from tests.faults.bad_inputs_sec import CASES as SEC_CASES
-from tests.faults.harness import in_process, one_clean_line, snapshot, unchanged
+from tests.faults.harness import in_process, next_run_completes, refused, snapshot, unchanged
 
 CASES = PRICE_CASES + SEC_CASES
 assert len(CASES) >= 40 and len({c.id for c in CASES}) == len(CASES), "40 cases or more, each named once"
@@ -48,11 +48,11 @@ def test_a_bad_input_is_refused_in_one_line_and_changes_nothing(case: Case, requ
 
     code, err = in_process(capsys, *args, "--data-dir", str(data_dir))
 
-    one_clean_line(request, err, *case.expected)
+    refused(request, code, err, *case.expected)
     assert code == 1
     unchanged(request, published, data_dir / "published")
     assert counts(data_dir) == stored  # nothing from the failing batch was loaded
-    assert in_process(capsys, "run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir))[0] == 0
+    next_run_completes(request, *in_process(capsys, "run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir)))
 
 
 # Inputs that used to end in library noise after the error (nanobind's leak report, a pandas
@@ -72,8 +72,8 @@ def test_the_real_command_says_one_line_and_nothing_after_it(case: Case, request
     real = request.getfixturevalue("realdata") if case.real else None
     inputs = tmp_path / "input"
     inputs.mkdir()
-    done = harness.thesis(*case.make(inputs, real), "--data-dir", str(tmp_path / "var"))
-    one_clean_line(request, done.stderr, *case.expected)
+    done = harness.thesis(*case.make(inputs, real), "--data-dir", str(tmp_path / "var"), request=request)
+    refused(request, done.returncode, done.stderr, *case.expected)
     assert done.returncode == 1
     unchanged(request, {}, tmp_path / "var" / "published")
 
@@ -96,7 +96,7 @@ def test_a_failed_raw_payload_is_quarantined_and_replays_of_the_raw_zone_go_on(r
 
     quarantine = data_dir / "raw" / "_quarantine" / "prices"
     [moved] = [p.name for p in quarantine.glob("NVDA.*.csv")]
-    one_clean_line(request, err, f"; moved to {quarantine}: {moved} (report: ")
+    refused(request, code, err, f"; moved to {quarantine}: {moved} (report: ")
     assert code == 1
     unchanged(request, published, data_dir / "published")
     assert sorted(p.name for p in quarantine.iterdir()) == [moved, f"{moved}.meta.json", f"{moved}.why.txt"]
@@ -111,7 +111,9 @@ def test_a_failed_raw_payload_is_quarantined_and_replays_of_the_raw_zone_go_on(r
     assert not list((data_dir / "raw" / "prices").glob("NVDA.*.csv*"))
 
     # Replaying the raw zone skips it, and says so in one line of the run's log.
-    assert in_process(capsys, "run", "--from", str(data_dir / "raw"), "--data-dir", str(data_dir))[0] == 0
+    next_run_completes(
+        request, *in_process(capsys, "run", "--from", str(data_dir / "raw"), "--data-dir", str(data_dir))
+    )
     log = (data_dir / "logs" / "thesis.log").read_text()
     assert log.count(f"skipped 1 quarantined payload(s) in {quarantine} (see each .why.txt): {moved}") == 1
 

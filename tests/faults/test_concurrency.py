@@ -16,7 +16,7 @@ import duckdb
 
 from cli.main import main
 from pipeline.settings import SAMPLE_DIR
-from tests.faults.harness import PROJECT, one_clean_line, snapshot, thesis, unchanged
+from tests.faults.harness import PROJECT, refused, snapshot, thesis, unchanged
 from tests.faults.test_crash import current_version, go, leftovers, warm_run, whole
 from warehouse.publish import switch
 
@@ -74,8 +74,14 @@ def test_a_second_run_exits_at_once_naming_the_first(request, data_dir):
     holder = lock_holder(data_dir)
     assert holder["pid"] == first.pid and holder["command"] == "daily"
     _, stderr = go(second, data_dir).communicate(timeout=300)
+    refused(
+        request,
+        second.returncode,
+        stderr,
+        f"another run holds the data directory {data_dir}: pid {first.pid} on ",
+        "`daily`",
+    )
     assert second.returncode == 1
-    one_clean_line(request, stderr, f"another run holds the data directory {data_dir}: pid {first.pid} on ", "`daily`")
     assert first.wait(timeout=300) == 0
     whole(data_dir)
     assert [status for _, status, _, _ in runs(data_dir)] == ["succeeded", "succeeded"]  # the sample's, the first's
@@ -101,14 +107,18 @@ def test_a_reader_holding_the_working_database_fails_a_run_in_one_line(request, 
     before = snapshot(data_dir / "published")
     reader = hold(data_dir / "warehouse.duckdb", "read-only")
     try:
-        done = thesis("build", "--data-dir", str(data_dir))
+        done = thesis("build", "--data-dir", str(data_dir), request=request)
     finally:
         reader.kill()
         reader.wait()
-    assert done.returncode == 1
-    one_clean_line(
-        request, done.stderr, f"{data_dir / 'warehouse.duckdb'} is open in another process", f"pid {reader.pid}"
+    refused(
+        request,
+        done.returncode,
+        done.stderr,
+        f"{data_dir / 'warehouse.duckdb'} is open in another process",
+        f"pid {reader.pid}",
     )
+    assert done.returncode == 1
     unchanged(request, before, data_dir / "published")
     assert [status for _, status, _, _ in runs(data_dir)] == ["succeeded"]  # no run recorded, none left running
     assert not (data_dir / "run.lock").exists()

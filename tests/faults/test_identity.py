@@ -18,22 +18,22 @@ import pytest
 
 from pipeline.settings import SAMPLE_DIR
 from tests.faults.bad_inputs_prices import real_table, replay, sample_table
-from tests.faults.harness import in_process, one_clean_line, snapshot, unchanged
+from tests.faults.harness import in_process, next_run_completes, one_clean_line, refused, snapshot, unchanged
 from tests.faults.network_servers import FaultServer, aim, forget_time_zones, sec_answer, yahoo_answer
 
 NVDA_FACTS = "CIK0001045810.json"
 
 
-def refused(request, capsys, data_dir: Path, args: list[str], line: str) -> None:
+def refused_here(request, capsys, data_dir: Path, args: list[str], line: str) -> None:
     """`thesis ARGS` exits 1 with exactly `line` on stderr, the exports as they were; then the
     sample runs again."""
     published = snapshot(data_dir / "published")
     assert published, "the sample published nothing"
     got, err = in_process(capsys, *args, "--data-dir", str(data_dir))
-    assert one_clean_line(request, err) == line
+    assert refused(request, got, err) == line
     assert got == 1
     unchanged(request, published, data_dir / "published")
-    assert in_process(capsys, "run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir))[0] == 0
+    next_run_completes(request, *in_process(capsys, "run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir)))
 
 
 def test_a_yahoo_answer_for_another_symbol_is_refused(request, capsys, monkeypatch, data_dir, tmp_path):
@@ -63,7 +63,7 @@ def test_a_yahoo_answer_for_another_symbol_is_refused(request, capsys, monkeypat
         forget_time_zones(tmp_path / "yfinance", "NVDA", "ORCL", "^SOX")
     monkeypatch.delenv("THESIS_TICKERS")
     monkeypatch.delenv("THESIS_BENCHMARK")
-    assert in_process(capsys, "run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir))[0] == 0
+    next_run_completes(request, *in_process(capsys, "run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir)))
 
 
 def test_another_tickers_prices_named_for_nvda_are_refused(request, capsys, realdata, data_dir, tmp_path):
@@ -75,7 +75,7 @@ def test_another_tickers_prices_named_for_nvda_are_refused(request, capsys, real
         "thesis: error: NVDA.csv: its adjusted closes differ from the NVDA prices stored by a median 25.5% on "
         "156 shared dates (THESIS_IDENTITY_TOLERANCE is 10%): not NVDA's prices; nothing was loaded"
     )
-    refused(request, capsys, data_dir, args, line)
+    refused_here(request, capsys, data_dir, args, line)
 
 
 def test_nvidias_real_prices_over_the_samples_load(capsys, realdata, data_dir, tmp_path):
@@ -101,7 +101,7 @@ def test_companyfacts_with_no_cik_named_for_nvidia_are_refused(request, capsys, 
         "thesis: error: CIK0001045810.json: no `cik` in the body; nothing says it is CIK 1045810's companyfacts; "
         "nothing was loaded"
     )
-    refused(request, capsys, data_dir, sec_replay(tmp_path, "companyfacts", body), line)
+    refused_here(request, capsys, data_dir, sec_replay(tmp_path, "companyfacts", body), line)
 
 
 def test_a_submissions_body_where_companyfacts_belong_is_refused(request, capsys, realdata, data_dir, tmp_path):
@@ -110,7 +110,7 @@ def test_a_submissions_body_where_companyfacts_belong_is_refused(request, capsys
         "thesis: error: CIK0001045810.json: holds submissions (a `filings` object), not companyfacts; "
         "nothing was loaded"
     )
-    refused(request, capsys, data_dir, sec_replay(tmp_path, "companyfacts", body), line)
+    refused_here(request, capsys, data_dir, sec_replay(tmp_path, "companyfacts", body), line)
 
 
 def test_a_companyfacts_body_where_submissions_belong_is_refused(request, capsys, data_dir, tmp_path):
@@ -118,7 +118,7 @@ def test_a_companyfacts_body_where_submissions_belong_is_refused(request, capsys
     line = (
         "thesis: error: CIK0001045810.json: holds companyfacts (a `facts` object), not submissions; nothing was loaded"
     )
-    refused(request, capsys, data_dir, sec_replay(tmp_path, "submissions", body), line)
+    refused_here(request, capsys, data_dir, sec_replay(tmp_path, "submissions", body), line)
 
 
 @pytest.mark.parametrize("header", ["Adj_Close", "adj close", "AdjClose", "Adjusted Close"])
@@ -146,7 +146,7 @@ def test_an_adjusted_close_that_cannot_be_read_is_refused(request, capsys, data_
         "thesis: error: NVDA.csv: column 'Adj Close (USD)' looks like an adjusted close but is not one this reads; "
         "name it 'Adj Close'; nothing was loaded"
     )
-    refused(request, capsys, data_dir, replay(tmp_path, {"NVDA.csv": table}), line)
+    refused_here(request, capsys, data_dir, replay(tmp_path, {"NVDA.csv": table}), line)
 
 
 def test_a_benchmark_that_is_measured_is_refused(request, capsys, data_dir):
@@ -154,7 +154,7 @@ def test_a_benchmark_that_is_measured_is_refused(request, capsys, data_dir):
         "thesis: error: --benchmark='NVDA' is not valid: NVDA is also a measured ticker; "
         "a ticker cannot be its own benchmark"
     )
-    refused(request, capsys, data_dir, ["run", "--from", str(SAMPLE_DIR), "--benchmark", "NVDA"], line)
+    refused_here(request, capsys, data_dir, ["run", "--from", str(SAMPLE_DIR), "--benchmark", "NVDA"], line)
 
 
 def test_a_tickers_file_benchmark_that_is_measured_is_refused(request, capsys, data_dir, tmp_path):
@@ -165,4 +165,4 @@ def test_a_tickers_file_benchmark_that_is_measured_is_refused(request, capsys, d
         "measured ticker"
     )
     args = ["run", "--from", str(SAMPLE_DIR), "--tickers-file", str(tickers)]
-    refused(request, capsys, data_dir, args, line)
+    refused_here(request, capsys, data_dir, args, line)

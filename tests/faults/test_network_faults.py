@@ -32,7 +32,7 @@ from cli.main import main
 from pipeline.ingest_filings import ingest_filings, live_filings
 from pipeline.ingest_prices import ingest_prices, live_prices
 from pipeline.settings import Settings, load_settings
-from tests.faults.harness import PROJECT, one_clean_line, snapshot, thesis, unchanged
+from tests.faults.harness import PROJECT, one_clean_line, refused, snapshot, thesis, unchanged
 from tests.faults.network_servers import (
     REALDATA,
     SITECUSTOMIZE,
@@ -287,7 +287,9 @@ def test_the_command_prints_one_line_and_nothing_at_exit(request, data_dir, tmp_
     site.mkdir()
     (site / "sitecustomize.py").write_text(SITECUSTOMIZE.format(yahoo=servers.yahoo.url, sec=servers.sec.url))
     before = snapshot(data_dir / "published")
-    done = thesis("run", "--data-dir", str(data_dir), env={"PYTHONPATH": f"{site}{os.pathsep}{PROJECT}"})
+    done = thesis(
+        "run", "--data-dir", str(data_dir), env={"PYTHONPATH": f"{site}{os.pathsep}{PROJECT}"}, request=request
+    )
+    refused(request, done.returncode, done.stderr, expected, ATTEMPTS)
     assert done.returncode == 1
-    one_clean_line(request, done.stderr, expected, ATTEMPTS)
     unchanged(request, before, data_dir / "published")

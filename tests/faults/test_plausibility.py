@@ -18,9 +18,10 @@ import duckdb
 import pytest
 
 from pipeline.settings import SAMPLE_DIR
+from tests.faults import harness
 from tests.faults.bad_inputs_prices import Table, replay, sample_table
 from tests.faults.bad_inputs_sec import FIRST_ROW, fact, facts
-from tests.faults.harness import in_process, one_clean_line, snapshot, unchanged
+from tests.faults.harness import in_process, next_run_completes, snapshot, unchanged
 
 PRICES = "validation of raw_prices failed: "
 FACTS = "validation of raw_xbrl_facts failed: "
@@ -119,10 +120,10 @@ def refused(make, request, capsys, data_dir: Path, tmp_path: Path) -> str:
 
     code, err = in_process(capsys, *args, "--data-dir", str(data_dir))
 
-    line = one_clean_line(request, err)
+    line = harness.refused(request, code, err)
     assert code == 1
     unchanged(request, published, data_dir / "published")
-    assert in_process(capsys, "run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir))[0] == 0
+    next_run_completes(request, *in_process(capsys, "run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir)))
     return line
 
 

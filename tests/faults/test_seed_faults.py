@@ -19,7 +19,7 @@ import pytest
 
 from pipeline.settings import SEEDS
 from tests.faults import harness
-from tests.faults.harness import in_process, one_clean_line, snapshot, unchanged
+from tests.faults.harness import in_process, next_run_completes, refused, snapshot, unchanged
 
 # The committed ledger has 35 statements after its header: an appended one is on line 37.
 ORCL_LINE = (
@@ -153,13 +153,13 @@ def test_a_bad_seed_is_refused_in_one_line_and_changes_nothing(case: Case, reque
 
     code, err = in_process(capsys, "build", "--data-dir", str(data_dir))
 
-    line = one_clean_line(request, err, *case.expected)
+    line = refused(request, code, err, *case.expected)
     assert str(seeds / case.file) in line or line.startswith("thesis: error: claim odd: ")
     assert code == 1
     unchanged(request, published, data_dir / "published")
     assert tables(data_dir) == stored
     shutil.copy(SEEDS / case.file, seeds / case.file)
-    assert in_process(capsys, "build", "--data-dir", str(data_dir))[0] == 0
+    next_run_completes(request, *in_process(capsys, "build", "--data-dir", str(data_dir)))
 
 
 def test_a_guidance_figure_above_500_billions_loads_with_a_warning(capsys, seeds, data_dir):
@@ -194,13 +194,13 @@ def test_a_runaway_claim_is_stopped_named_and_the_lock_released(request, seeds, 
     env = {"THESIS_CLAIM_TIMEOUT_SECONDS": "2"}
 
     started = time.monotonic()
-    done = harness.thesis("build", "--data-dir", str(data_dir), env=env, timeout=120)
+    done = harness.thesis("build", "--data-dir", str(data_dir), env=env, timeout=120, request=request)
 
     assert time.monotonic() - started < 60  # stopped at 2 s, not left to run for the harness's bound
-    one_clean_line(request, done.stderr, "claim odd: its metric query ran over 2 s and was stopped")
+    refused(request, done.returncode, done.stderr, "claim odd: its metric query ran over 2 s and was stopped")
     assert done.returncode == 1
     unchanged(request, published, data_dir / "published")
     # The lock was released: the next build, with the committed claims, takes it and succeeds.
     shutil.copy(SEEDS / "claims.yml", seeds / "claims.yml")
-    done = harness.thesis("build", "--data-dir", str(data_dir), env=env, timeout=300)
-    assert done.returncode == 0, done.stderr
+    done = harness.thesis("build", "--data-dir", str(data_dir), env=env, timeout=300, request=request)
+    next_run_completes(request, done.returncode, done.stderr)

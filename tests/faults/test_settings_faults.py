@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from cli.main import main
-from tests.faults.harness import one_clean_line, snapshot, thesis, unchanged
+from tests.faults.harness import one_clean_line, refused, snapshot, thesis, unchanged
 
 SESSIONS = 294  # NYSE sessions from 2025-01-02 to 2026-03-06, the sample's (tests/test_cli.py counts them)
 
@@ -56,9 +56,9 @@ SESSIONS = 294  # NYSE sessions from 2025-01-02 to 2026-03-06, the sample's (tes
 )
 def test_a_bad_setting_is_refused_before_anything_is_written(request, tmp_path, flags, env, expected):
     data_dir = tmp_path / "var"
-    done = thesis("run", "--sample", *flags, "--data-dir", str(data_dir), env=env)
+    done = thesis("run", "--sample", *flags, "--data-dir", str(data_dir), env=env, request=request)
+    refused(request, done.returncode, done.stderr, expected)
     assert done.returncode == 1
-    one_clean_line(request, done.stderr, expected)
     assert not data_dir.exists()
 
 
@@ -67,14 +67,15 @@ def test_a_history_start_after_the_last_session_is_refused_before_a_live_run(req
     A history starting on Thursday 12-03 has no bar yet, and would read as a misspelled ticker."""
     data_dir = tmp_path / "var"
     env = {"THESIS_SEC_USER_AGENT": "Fault Tests faults@example.com", "THESIS_HISTORY_START": "2026-12-03"}
-    done = thesis("run", "--data-dir", str(data_dir), env=env)
-    assert done.returncode == 1
-    one_clean_line(
+    done = thesis("run", "--data-dir", str(data_dir), env=env, request=request)
+    refused(
         request,
+        done.returncode,
         done.stderr,
         "THESIS_HISTORY_START=2026-12-03 is after the last closed NYSE session (2026-12-01): "
         "a ticker never seen would be fetched from a day with no bar yet",
     )
+    assert done.returncode == 1
     assert not data_dir.exists()
 
 
@@ -85,15 +86,16 @@ def last_run(data_dir: Path) -> tuple[str, str]:
 
 def test_a_benchmark_no_price_matches_fails_the_build_instead_of_publishing_an_empty_mart(request, data_dir):
     before = snapshot(data_dir / "published")
-    done = thesis("build", "--benchmark", "NOPE", "--data-dir", str(data_dir))
-    assert done.returncode == 1
-    line = one_clean_line(
+    done = thesis("build", "--benchmark", "NOPE", "--data-dir", str(data_dir), request=request)
+    line = refused(
         request,
+        done.returncode,
         done.stderr,
         "marts.relative_performance would have no rows for NVDA, ORCL: "
         f"bars stored for NVDA {SESSIONS} against NOPE 0, ORCL {SESSIONS} against NOPE 0",
         "check --tickers and --benchmark",
     )
+    assert done.returncode == 1
     unchanged(request, before, data_dir / "published")
     assert last_run(data_dir) == ("failed", line.removeprefix("thesis: error: "))
 
@@ -147,9 +149,9 @@ def test_a_metric_that_deletes_rows_is_refused_and_deletes_nothing(request, data
         "with gone as (delete from raw.prices where ticker = 'NVDA' returning close, date)\n"
         "select max(close) as value, max(date) as as_of, 'gone' as evidence from gone",
     )
-    done = thesis("build", "--data-dir", str(data_dir), env={"THESIS_CLAIMS": str(claims)})
+    done = thesis("build", "--data-dir", str(data_dir), env={"THESIS_CLAIMS": str(claims)}, request=request)
+    refused(request, done.returncode, done.stderr, "claim sly: metric must only read, but holds DELETE")
     assert done.returncode == 1
-    one_clean_line(request, done.stderr, "claim sly: metric must only read, but holds DELETE")
     assert prices_stored(data_dir) == 3 * SESSIONS
     unchanged(request, before, data_dir / "published")
 

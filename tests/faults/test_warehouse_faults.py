@@ -13,7 +13,7 @@ import pytest
 
 from cli.main import main
 from pipeline.settings import SAMPLE_DIR
-from tests.faults.harness import one_clean_line, snapshot, thesis, unchanged
+from tests.faults.harness import refused, snapshot, thesis, unchanged
 
 REBUILD = "rebuild it from the raw zone with `thesis rebuild`"
 RUN_ROWS = ("run_id",)  # which run wrote a row: a rebuild is another run
@@ -98,9 +98,9 @@ def test_a_damaged_warehouse_says_rebuild_and_rebuild_brings_it_back(request, va
     damage(warehouse)
     before = snapshot(var / "published")
     for _ in range(2):  # the next run says the same: nothing mends it but a rebuild
-        done = thesis("run", "--from", str(var / "raw"), "--data-dir", str(var))
+        done = thesis("run", "--from", str(var / "raw"), "--data-dir", str(var), request=request)
+        line = refused(request, done.returncode, done.stderr)
         assert done.returncode == 1
-        line = one_clean_line(request, done.stderr)
         assert line == f"thesis: error: {warehouse} cannot be opened ({reason}): {REBUILD}"
         unchanged(request, before, var / "published")
     assert main(["rebuild", "--data-dir", str(var)]) == 0
@@ -123,9 +123,9 @@ def test_rebuild_recreates_a_deleted_warehouse_from_the_raw_zone(var, own_raw):
 
 def test_rebuild_without_a_raw_zone_says_so(request, tmp_path):
     data_dir = tmp_path / "var"
-    done = thesis("rebuild", "--data-dir", str(data_dir))
+    done = thesis("rebuild", "--data-dir", str(data_dir), request=request)
+    line = refused(request, done.returncode, done.stderr)
     assert done.returncode == 1
-    line = one_clean_line(request, done.stderr)
     assert line == (
         f"thesis: error: nothing to rebuild from: {data_dir / 'raw'} holds no prices/ or sec/ "
         "(a raw zone is written by `thesis run`)"
@@ -156,9 +156,9 @@ def name_too_long(tmp_path: Path) -> Path:
 def test_a_data_directory_path_that_cannot_be_made_is_named(request, tmp_path, make, fault):
     data_dir = make(tmp_path)
     before = sorted(p.name for p in tmp_path.iterdir())
-    done = thesis("run", "--sample", "--data-dir", str(data_dir))
+    done = thesis("run", "--sample", "--data-dir", str(data_dir), request=request)
+    line = refused(request, done.returncode, done.stderr)
     assert done.returncode == 1
-    line = one_clean_line(request, done.stderr)
     assert line == f"thesis: error: {data_dir}/sample: {fault} (--data-dir, THESIS_DATA_DIR)"
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing was written
 
@@ -186,9 +186,9 @@ def test_a_file_where_a_folder_belongs_or_the_other_way(request, var, name, make
     if name != "run.lock":
         (var / name).rename(aside)
     make(var / name)
-    done = thesis("run", "--from", str(var / "raw"), "--data-dir", str(var))
+    done = thesis("run", "--from", str(var / "raw"), "--data-dir", str(var), request=request)
+    line = refused(request, done.returncode, done.stderr)
     assert done.returncode == 1
-    line = one_clean_line(request, done.stderr)
     assert line == f"thesis: error: {var / name} {expected}"
     assert (var / "warehouse.duckdb").read_bytes() == warehouse  # refused before anything was written
     if name == "run.lock":
@@ -207,11 +207,11 @@ def test_a_data_directory_that_is_not_writable(request, var):
     before = snapshot(var / "published")
     var.chmod(0o555)
     try:
-        done = thesis("run", "--from", str(var / "raw"), "--data-dir", str(var))
+        done = thesis("run", "--from", str(var / "raw"), "--data-dir", str(var), request=request)
     finally:
         var.chmod(0o755)
+    line = refused(request, done.returncode, done.stderr)
     assert done.returncode == 1
-    line = one_clean_line(request, done.stderr)
     assert line == (
         f"thesis: error: the data directory {var} is not writable here: check the path's permissions "
         "(--data-dir, THESIS_DATA_DIR)"
