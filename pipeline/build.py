@@ -19,6 +19,7 @@ import pandas as pd
 from expectations import capex_guidance_mart, capex_slope, leverage, relative_performance
 from pipeline import freshness, increments, repair, scorecard, timeline
 from pipeline.errors import PipelineError, ValidationFailed
+from pipeline.query_limits import Limits, build_models
 from pipeline.report import write_report
 from pipeline.run_status import finished_status
 from pipeline.runs import Outcome, check, finish, record, recorded_run, require
@@ -67,14 +68,7 @@ def transform_and_validate(
                 seeded = load_seeds(con, settings, run_id, outcomes)
                 built_at, print_ = settings.clock.recorded(), increments.fingerprint(settings)
                 changes = increments.change_set(con, settings, print_)
-                limits = scorecard.Limits.of_models(settings)
-                with scorecard.memory_limited(con, limits):
-                    built = runner.build(
-                        con,
-                        settings.variables(),
-                        incremental=not changes.full,
-                        within=scorecard.models_within(con, limits),
-                    )
+                built = build_models(con, settings, settings.variables(), incremental=not changes.full)
                 require_every_ticker(con, settings, excused)
                 for suite in MART_SUITES:
                     mart = built_rows(con, suite, changes)
@@ -153,9 +147,7 @@ def score_claims(settings: Settings, run_id: str, claims: list[scorecard.Claim])
     sources' error bounds, at the clock's last session and today (or the as-of date), is stale."""
     with connect(settings.warehouse_path) as con, transaction(con):
         runner.set_variables(con, settings.variables())
-        scores = scorecard.evaluate(
-            con, claims, settings.as_of, freshness.bounds(settings), scorecard.Limits.of(settings)
-        )
+        scores = scorecard.evaluate(con, claims, settings.as_of, freshness.bounds(settings), Limits.of(settings))
         scorecard.append(con, run_id, scores)
     return scores
 

@@ -14,9 +14,7 @@ import functools
 import json
 import math
 import operator
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +23,8 @@ import duckdb
 import yaml
 
 from pipeline.errors import PipelineError
-from pipeline.settings import ALL_DATA, Settings
+from pipeline.query_limits import Limits, memory_limited, stopped_after
+from pipeline.settings import ALL_DATA
 from transforms.runner import lineage, relations
 
 if TYPE_CHECKING:  # the bounds come from pipeline/freshness.py, which loads the trading calendar
@@ -203,79 +202,6 @@ def evaluate(
         return [score(con, claim, present, bounds or {}, None) for claim in claims]
     with memory_limited(con, limits):
         return [score(con, claim, present, bounds or {}, limits) for claim in claims]
-
-
-class QueryStopped(PipelineError):
-    """A query built from the seeds (a SQL model reading the settings' variables) ran past its limits."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one query built from the seeds may take: seconds before it is stopped (the setting
-    `timeout` names), and DuckDB's memory limit."""
-
-    seconds: float
-    memory: str
-    timeout: str = "THESIS_CLAIM_TIMEOUT_SECONDS"
-
-    @classmethod
-    def of(cls, settings: Settings) -> Limits:
-        """A claim's metric."""
-        return cls(settings.claim_timeout_seconds, settings.query_memory_limit)
-
-    @classmethod
-    def of_models(cls, settings: Settings) -> Limits:
-        """One SQL model's query (transforms/), which reads the seeds and the settings' variables."""
-        return cls(settings.model_timeout_seconds, settings.query_memory_limit, "THESIS_MODEL_TIMEOUT_SECONDS")
-
-
-@contextmanager
-def memory_limited(con: duckdb.DuckDBPyConnection, limits: Limits) -> Iterator[None]:
-    """DuckDB's memory limit is the whole database's: set for what runs inside, the default back
-    after (a failed query aborts the caller's transaction, and the run ends with it)."""
-    con.execute("set memory_limit = ?", [limits.memory])
-    yield
-    con.execute("reset memory_limit")
-
-
-@contextmanager
-def stopped_after(
-    con: duckdb.DuckDBPyConnection, limits: Limits | None, what: str, error: type[PipelineError] = QueryStopped
-) -> Iterator[None]:
-    """Interrupt what `con` runs inside once `limits.seconds` have passed; `error` says that `what`
-    (`claim x: its metric query`) ran over, or out of memory, and was stopped."""
-    if limits is None:
-        yield
-        return
-    fired = threading.Event()
-
-    def stop() -> None:
-        fired.set()
-        con.interrupt()
-
-    ran_over = error(f"{what} ran over {limits.seconds:g} s and was stopped ({limits.timeout})")
-    timer = threading.Timer(limits.seconds, stop)
-    timer.start()
-    try:
-        yield
-    except duckdb.InterruptException:
-        if not fired.is_set():
-            raise
-        raise ran_over from None
-    except duckdb.OutOfMemoryException:
-        raise error(
-            f"{what} needed more than {limits.memory} of memory and was stopped (THESIS_QUERY_MEMORY_LIMIT)"
-        ) from None
-    finally:
-        timer.cancel()
-        timer.join()
-    if fired.is_set():  # the interrupt fell between two statements, which interrupts nothing
-        raise ran_over
-
-
-def models_within(con: duckdb.DuckDBPyConnection, limits: Limits) -> Callable[[str], AbstractContextManager[None]]:
-    """The bound of each SQL model's query, for transforms.runner.build."""
-    return lambda relation: stopped_after(con, limits, f"the SQL model {relation}")
 
 
 def score(

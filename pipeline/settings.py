@@ -133,11 +133,13 @@ class Settings(BaseSettings):
     claim_timeout_seconds: float = Field(60.0, gt=0, le=3600)
     query_memory_limit: str = Field("2GB", pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")
     # Each SQL model's query (transforms/, reading the seeds and the settings' variables) runs under
-    # this bound and the memory limit above. A model builds a whole mart (millions of rows at
-    # universe scale, benchmarks/scale.py), far more than a metric reads, so the claims' 60 s would
-    # stop a sound build: a model still running after 30 minutes is a runaway, stopped before it
-    # holds the run lock for ever.
+    # these bounds. A model builds a whole mart (millions of rows at universe scale:
+    # benchmarks/scale.py's full build of 5,000 tickers x 10 years peaks at 6.6 GiB and takes under a
+    # minute), far more than a metric reads, so the claims' 60 s and 2GB would stop a sound build: a
+    # model still running after 30 minutes, or needing more than 12GB (half these 24 GiB machines;
+    # DuckDB spills to disk before that), is a runaway, stopped before it holds the run lock for ever.
     model_timeout_seconds: float = Field(1800.0, gt=0, le=86400)
+    model_memory_limit: str = Field("12GB", pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")
     # Plausibility (expectations/raw_prices.py, raw_xbrl_facts.py): a value past a bound cannot be
     # true and is refused, except max_volume, past which a bar loads flagged.
     # The adjusted close is the close scaled down for later dividends (and, beside a file's raw

@@ -21,6 +21,7 @@ import duckdb
 import pandas as pd
 
 from pipeline import freshness, scorecard
+from pipeline.query_limits import Limits, build_models
 from pipeline.settings import ALL_DATA, Settings
 from transforms import runner
 from warehouse.load import upsert
@@ -84,17 +85,11 @@ def update(con: duckdb.DuckDBPyConnection, settings: Settings, claims: Sequence[
             # Only the tables reading what became known since the last rebuild are rebuilt.
             changed = VERSIONED if built_as_of is None else {s for day, s in known if built_as_of < day <= last}
             if changed:
-                limits = scorecard.Limits.of_models(settings)
-                with scorecard.memory_limited(con, limits):
-                    runner.build(
-                        con,
-                        settings.replace(as_of=last).variables(),
-                        only=runner.tables_depending_on(changed),
-                        within=scorecard.models_within(con, limits),
-                    )
+                variables = settings.replace(as_of=last).variables()
+                build_models(con, settings, variables, only=runner.tables_depending_on(changed))
                 built_as_of = last
             for score in scorecard.evaluate(
-                con, claims, last, freshness.week_bounds(settings, week, last), scorecard.Limits.of(settings)
+                con, claims, last, freshness.week_bounds(settings, week, last), Limits.of(settings)
             ):
                 if scored.get((score.claim_id, week)) != (last, hashes[score.claim_id]):
                     rows.append(

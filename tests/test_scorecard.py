@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from cli.main import main
-from pipeline import scorecard
+from pipeline import query_limits, scorecard
 from pipeline.settings import CLAIMS, SAMPLE_DIR, Settings
 from tests.marts_by_hand import CAPEX_SLOPE, REPORTED, leverage, slope_rows, table
 from transforms import runner
@@ -343,11 +343,11 @@ def test_a_runaway_model_is_stopped_and_named(tmp_path):
         (tmp_path / "marts").mkdir(exist_ok=True)
         (tmp_path / "marts" / f"{name}.sql").write_text(sql)
         (tmp_path / "marts" / f"{name}.yml").write_text("description: a model\ncolumns:\n  i: a number\n")
-    limits = scorecard.Limits(0.5, "1GB", "THESIS_MODEL_TIMEOUT_SECONDS")
+    settings = Settings(model_timeout_seconds=0.5)
     with duckdb.connect() as con:
         con.execute("create schema marts")
-        with pytest.raises(scorecard.QueryStopped) as stopped:
-            runner.build(con, {}, root=tmp_path, within=scorecard.models_within(con, limits))
+        with pytest.raises(query_limits.QueryStopped) as stopped:
+            query_limits.build_models(con, settings, {}, root=tmp_path)
         assert str(stopped.value) == (
             "the SQL model marts.runaway ran over 0.5 s and was stopped (THESIS_MODEL_TIMEOUT_SECONDS)"
         )
@@ -355,5 +355,8 @@ def test_a_runaway_model_is_stopped_and_named(tmp_path):
 
 
 def test_the_model_limits_come_from_their_own_settings():
-    settings = Settings(model_timeout_seconds=7, query_memory_limit="512MB")
-    assert scorecard.Limits.of_models(settings) == scorecard.Limits(7.0, "512MB", "THESIS_MODEL_TIMEOUT_SECONDS")
+    settings = Settings(model_timeout_seconds=7, model_memory_limit="512MB", query_memory_limit="1GB")
+    assert query_limits.Limits.of_models(settings) == query_limits.Limits(
+        7.0, "512MB", "THESIS_MODEL_TIMEOUT_SECONDS", "THESIS_MODEL_MEMORY_LIMIT"
+    )
+    assert query_limits.Limits.of(settings) == query_limits.Limits(60.0, "1GB")
