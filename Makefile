@@ -3,17 +3,24 @@ PYTHON ?= python3
 VENV := .venv
 UV_VERSION := 0.13.8
 
-.PHONY: demo test lock clean
+.PHONY: demo test docs lock clean
 
 demo: $(VENV)/.synced
 	$(VENV)/bin/thesis run --sample
 
-# Lint, format and the import contracts between layers first: they take seconds.
+# Lint, format, the import contracts between layers and the docs site first: they take seconds.
 test: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(MAKE) docs
 	$(VENV)/bin/pytest
+
+# The site in a throwaway folder: --strict fails on a broken link or a page missing from the nav
+# (not with --quiet, which hides the warnings --strict counts).
+docs: $(VENV)/.synced
+	site=$$(mktemp -d) && NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir "$$site"; \
+		status=$$?; rm -rf "$$site"; exit $$status
 
 # uv installs into the venv it will sync; --inexact keeps it (and pip) there.
 $(VENV)/.synced: pyproject.toml uv.lock

@@ -97,7 +97,10 @@ def stale_lines(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]
 
     stale = freshness.stale(freshness.measure(con, settings))
     at = freshness.reference(settings)
-    heading = f"Stale data (prices aged to the session of {at.session}, SEC filings to {at.day}; README: Freshness):"
+    heading = (
+        f"Stale data (prices aged to the session of {at.session}, SEC filings to {at.day}; "
+        "docs/operations.md: Freshness):"
+    )
     return [heading, *(f"  {f.state:<5}  {f.source:<7}  {f.item:<6} {f.describe()}" for f in stale)] if stale else []
 
 

@@ -1,4 +1,5 @@
-"""The analyst copy opens in DuckDB 1.5, the newest CLI analysts can install, and README's queries run on it."""
+"""The analyst copy opens in DuckDB 1.5, the newest CLI analysts can install, and the queries of
+docs/data.md run on it."""
 
 import datetime as dt
 import re
@@ -34,22 +35,22 @@ def sample_copy(tmp_path_factory) -> Path:
     return data_dir / "sample" / "published" / "current" / "thesis.duckdb"
 
 
-def readme_queries() -> list[str]:
-    """Every statement of README.md's sql blocks, in order; the first block's title kept apart."""
-    blocks = re.findall(r"^```sql\n(.*?)^```", (PROJECT / "README.md").read_text(), re.S | re.M)
+def documented_queries() -> list[str]:
+    """Every statement of docs/data.md's sql blocks, in order; the first block's title kept apart."""
+    blocks = re.findall(r"^```sql\n(.*?)^```", (PROJECT / "docs" / "data.md").read_text(), re.S | re.M)
     assert blocks and blocks[0].startswith("-- Where each ticker stands against the index today\n")
     queries = []
     with duckdb.connect() as parser:  # DuckDB's own parser: comments and quoted semicolons are its concern
         for block in blocks:
             statements = [s.query for s in parser.extract_statements(block)]
-            assert statements, f"no statement in README's sql block:\n{block}"
+            assert statements, f"no statement in docs/data.md's sql block:\n{block}"
             queries += statements
     return queries
 
 
-def test_every_readme_query_runs_in_duckdb_1_5(sample_copy, duckdb_1_5):
-    queries = readme_queries()
-    assert len(queries) >= 8  # the README had eight when this was written: the parse found them
+def test_every_documented_query_runs_in_duckdb_1_5(sample_copy, duckdb_1_5):
+    queries = documented_queries()
+    assert len(queries) >= 8  # the page had eight when this was written: the parse found them
     results = duckdb_1_5.run(sample_copy, queries)
     failed = [
         f"{query}\n  -> {result['error']}" for query, result in zip(queries, results, strict=True) if "error" in result

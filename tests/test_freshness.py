@@ -137,7 +137,8 @@ def test_the_stale_items_are_listed_oldest_first(warehouse):
     company(warehouse, "MSFT", 789019, ("10-Q", D(2026, 10, 29)))
     settings = Settings(today="2026-12-01", tickers=("NVDA", "ORCL", "AMD"))
     assert summary.stale_lines(warehouse, settings) == [
-        "Stale data (prices aged to the session of 2026-12-01, SEC filings to 2026-12-01; README: Freshness):",
+        "Stale data (prices aged to the session of 2026-12-01, SEC filings to 2026-12-01; "
+        "docs/operations.md: Freshness):",
         "  error  prices   AMD    no bars loaded",
         "  error  prices   ^SOX   last bar 2026-11-23, 5 sessions old",
         "  warn   prices   ORCL   last bar 2026-11-24, 4 sessions old",
@@ -203,7 +204,8 @@ def test_the_run_summary_names_the_stale_benchmark(july):
     # The real companyfacts: MSFT's last 10-K was filed 2025-07-30, 365 - 7 = 358 days before; NVDA's
     # last 10-Q 2026-05-20, 11 + 30 + 23 = 64 days before (fresh); the other companies have none.
     assert lines[2:10] == [
-        "Stale data (prices aged to the session of 2026-07-23, SEC filings to 2026-07-23; README: Freshness):",
+        "Stale data (prices aged to the session of 2026-07-23, SEC filings to 2026-07-23; "
+        "docs/operations.md: Freshness):",
         f"  error  prices   ^SOX   last bar 2026-03-06, {SOX_AGE_JULY} sessions old",
         "  error  filings  AMZN   no 10-Q or 10-K loaded",
         "  error  filings  GOOGL  no 10-Q or 10-K loaded",

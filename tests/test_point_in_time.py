@@ -185,7 +185,7 @@ def test_nvidia_fy2026_capex_as_of_a_date(nvidia_ingested, as_of, expected):
 
 
 def test_the_analysts_as_of_function_on_the_sample(sample_run):
-    """README's example: NVIDIA's capex facts as known on 2026-02-01, from the bundled sample."""
+    """docs/data.md's example: NVIDIA's capex facts as known on 2026-02-01, from the bundled sample."""
     settings, _ = sample_run
     with duckdb.connect(str(settings.analyst_db_path), read_only=True) as con:
         rows = con.execute(
