@@ -75,8 +75,8 @@ def ingest_filings(
             for outcome in outcomes:
                 record(con, run.run_id, outcome)
         batch = source.payloads(settings, companies, known, steps)
-        if isinstance(source, ReplaySecFilings) and (skipped := note_quarantined(source.directory, "sec")):
-            batch.notes.append(skipped)
+        if isinstance(source, ReplaySecFilings) and (quarantined := note_quarantined(source.directory, "sec")):
+            batch.notes.append(quarantined)
         for note in batch.notes:
             log.info(note)
         fresh = [p for p in batch.payloads if not skipped_again(loaded, p)]
@@ -176,7 +176,9 @@ def read_batch(
     """Facts and filings of every payload, tagged with the payload's hash; and the companies
     refused because a payload of theirs does not read (CIK -> why), each such payload quarantined
     if it is in this run's raw zone."""
-    facts, filings, refused = [], [], {}
+    facts: list[pd.DataFrame] = []
+    filings: list[pd.DataFrame] = []
+    refused: dict[int, PipelineError] = {}
     for payload in payloads:
         try:
             if payload.meta["kind"] == "companyfacts":

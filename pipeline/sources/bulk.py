@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -89,7 +90,7 @@ class LiveSecBulk:
         for name, url in self.urls.items():
             path = bulk_folder(settings.raw_dir) / name
             fresh = retrying(
-                lambda url=url, path=path: self.download(url, path, settings),
+                partial(self.download, url, path, settings),
                 settings.fetch_retries,
                 settings.retry_backoff_seconds,
                 f"SEC bulk archive {name}",
