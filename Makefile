@@ -8,11 +8,12 @@ UV_VERSION := 0.13.8
 demo: $(VENV)/.synced
 	$(VENV)/bin/thesis run --sample
 
-# Lint, format and the import contracts between layers first: they take seconds.
+# Lint, format, the import contracts between layers and types first: they take seconds.
 test: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
 # uv installs into the venv it will sync; --inexact keeps it (and pip) there.

@@ -218,9 +218,11 @@ def refuse_failing(
     holding = {sha for sha, key in zip(facts["payload_sha256"], keys, strict=True) if key in failing}
     refused: dict[int, PipelineError] = {}
     for cik in sorted({int(r["cik"]) for f in found for r in f.rows}):
-        reason = f"validation of {outcome.suite} failed: " + critical_summary(
-            found, columns, lambda row, cik=cik: row["cik"] == str(cik)
-        )
+
+        def theirs_only(row: Mapping[str, str], cik: int = cik) -> bool:
+            return row["cik"] == str(cik)
+
+        reason = f"validation of {outcome.suite} failed: " + critical_summary(found, columns, theirs_only)
         theirs = [p for p in payloads if p.sha256 in holding and company(p) == cik]
         moved = quarantine(settings.raw_dir, theirs, reason, run_id, settings.clock.stamp())
         refused[cik] = ValidationFailed(reason + quarantine_note(moved), outcome.report_path)

@@ -55,7 +55,7 @@ def line_chart(chart: Chart, time_axis: bool = True) -> str:
         def scale_date(x: str) -> float:
             return LEFT + (dt.date.fromisoformat(x).toordinal() - first) / max(last - first, 1) * plot_width()
 
-        scale_x = scale_date
+        scale_x: Callable[[str], float] = scale_date
         x_axis = date_ticks(first, last, scale_x)
     else:
         categories = category_order(chart.series)

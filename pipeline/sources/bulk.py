@@ -49,7 +49,8 @@ class BulkArchives:
 
 @runtime_checkable
 class BulkSource(Protocol):
-    mode: str
+    @property
+    def mode(self) -> str: ...  # read-only: a frozen dataclass's field satisfies it
 
     def archives(self, settings: Settings) -> BulkArchives:
         """The bulk archives to read, on local disk."""
