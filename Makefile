@@ -8,11 +8,12 @@ UV_VERSION := 0.13.8
 demo: $(VENV)/.synced
 	$(VENV)/bin/thesis run --sample
 
-# Lint, format, the import contracts between layers and the docs site first: they take seconds.
+# Lint, format, the import contracts between layers, types and the docs site first: they take seconds.
 test: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(MAKE) docs
 	$(VENV)/bin/pytest
 

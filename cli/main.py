@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import flows
 from cli import logs
@@ -291,10 +292,10 @@ def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> st
     from pipeline import summary
 
     if orchestrated(settings):
-        from flows.daily import daily
+        from flows.daily import daily as daily_flow
 
         with prefect_api(settings):
-            result = daily(
+            result = daily_flow(
                 replay_from=str(replay) if replay else None,
                 **universe_parameters(settings),
                 anchor_date=settings.anchor_date,
@@ -322,10 +323,10 @@ def rebuild(args: argparse.Namespace, settings: Settings, raw: Path) -> str | Pa
 
 def import_prices(args: argparse.Namespace, settings: Settings, replay: None) -> str:
     if orchestrated(settings):
-        from flows.ingest import ingest_prices
+        from flows.ingest import ingest_prices as ingest_flow
 
         with prefect_api(settings):
-            result = ingest_prices(
+            result = ingest_flow(
                 **universe_parameters(settings),
                 import_files=[str(f) for f in args.files],
                 ticker=args.ticker,
@@ -405,7 +406,7 @@ def orchestrated(settings: Settings) -> bool:
     return configured_api_url() is not None or settings.task_runner == "dask"
 
 
-def universe_parameters(settings: Settings) -> dict[str, object]:
+def universe_parameters(settings: Settings) -> dict[str, Any]:
     """The flows' parameters for where the data lies and which tickers it measures against what."""
     return {
         "data_dir": str(settings.data_dir),
@@ -415,7 +416,7 @@ def universe_parameters(settings: Settings) -> dict[str, object]:
     }
 
 
-def runner_parameters(settings: Settings) -> dict[str, object]:
+def runner_parameters(settings: Settings) -> dict[str, Any]:
     return {
         "full_build": settings.full_build,
         "task_runner": settings.task_runner,

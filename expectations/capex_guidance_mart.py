@@ -1,6 +1,6 @@
 """marts.capex_guidance before it is published.
 
-Statements are added in the ledger, seeds/capex_guidance.csv (see flows/sources/guidance_ledger.py);
+Statements are added in the ledger, seeds/capex_guidance.csv (read by pipeline/seeds.py);
 this suite checks what the mart derives from them.
 """
 

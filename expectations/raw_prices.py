@@ -10,6 +10,7 @@ import great_expectations as gx
 import numpy as np
 import pandas as pd
 from great_expectations import expectations as gxe
+from great_expectations.expectations.metadata_types import FailureSeverity
 
 from expectations.rules import never, within
 
@@ -151,7 +152,11 @@ def suite() -> gx.ExpectationSuite:
     for higher, lower in (("high", "low"), ("open", "low"), ("close", "low"), ("high", "open"), ("high", "close")):
         s.add_expectation(
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A=higher, column_B=lower, or_equal=True, description=f"{lower} <= {higher}", severity="warning"
+                column_A=higher,
+                column_B=lower,
+                or_equal=True,
+                description=f"{lower} <= {higher}",
+                severity=FailureSeverity.WARNING,
             )
         )
     for column in PRICES:
@@ -193,7 +198,7 @@ def suite() -> gx.ExpectationSuite:
         gxe.ExpectColumnValuesToBeNull(
             column="missing_sessions",
             mostly=0.0,
-            severity="warning",
+            severity=FailureSeverity.WARNING,
             description="warning: NYSE sessions with no bar inside a ticker's stored range (listed, never fails)",
             meta={"severity": "warning"},
         )

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import great_expectations as gx
 import pandas as pd
 from great_expectations import expectations as gxe
+from great_expectations.expectations.metadata_types import FailureSeverity
 
 from expectations.rules import never
-from expectations.validate import WARNING
 
 NAME = "raw_xbrl_facts"
 ID_COLUMNS = ("cik", "taxonomy", "concept", "unit", "period", "accn")
@@ -109,12 +109,12 @@ def suite() -> gx.ExpectationSuite:
             min_value=-EXACT_IN_A_DOUBLE,
             max_value=EXACT_IN_A_DOUBLE,
             description="abs(val) > 2^53",
-            severity=WARNING,
+            severity=FailureSeverity.WARNING,
         )
     )
     s.add_expectation(
         gxe.ExpectColumnValuesToBeBetween(
-            column="share_count", min_value=0, description="negative share count", severity=WARNING
+            column="share_count", min_value=0, description="negative share count", severity=FailureSeverity.WARNING
         )
     )
     # Real 10-Qs and 10-Ks carry a few facts about a period that ends after the filing (a dividend
@@ -124,12 +124,12 @@ def suite() -> gx.ExpectationSuite:
             column="filed_after_end_days",
             min_value=0,
             description="10-K or 10-Q fact filed before its period ends",
-            severity=WARNING,
+            severity=FailureSeverity.WARNING,
         )
     )
     s.add_expectation(
         gxe.ExpectColumnValuesToBeBetween(
-            column="duration_days", min_value=0, description="end before start", severity=WARNING
+            column="duration_days", min_value=0, description="end before start", severity=FailureSeverity.WARNING
         )
     )
     return s

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from great_expectations import expectations as gxe
-
-from expectations.validate import WARNING
+from great_expectations.expectations.metadata_types import FailureSeverity
 
 
 def within(column: str, bound: float, description: str) -> gxe.ExpectColumnValuesToBeBetween:
@@ -24,5 +23,5 @@ def never(column: str, description: str, *, warning: bool = False) -> gxe.Expect
 
 
 def verdict(column: str, good: bool, description: str, warning: bool) -> gxe.ExpectColumnValuesToBeInSet:
-    severity = {"severity": WARNING} if warning else {}
-    return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[good], description=description, **severity)
+    severity = FailureSeverity.WARNING if warning else FailureSeverity.CRITICAL  # CRITICAL: GX's default
+    return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[good], description=description, severity=severity)

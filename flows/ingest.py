@@ -14,7 +14,7 @@ from pipeline.ingest_filings import FilingsResult
 from pipeline.ingest_prices import IngestResult
 from pipeline.ingest_prices import ingest_prices as ingest_prices_core
 from pipeline.settings import load_settings
-from pipeline.sources.prices import ImportedPrices
+from pipeline.sources.prices import ImportedPrices, PriceSource
 
 
 @flow(name="ingest_prices")
@@ -39,6 +39,7 @@ def ingest_prices(
         task_runner=task_runner,
         dask_address=dask_address,
     )
+    source: PriceSource
     if import_files:
         source = ImportedPrices([Path(f) for f in import_files], ticker)
     else:

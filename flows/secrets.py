@@ -22,4 +22,5 @@ def with_secret_user_agent(settings: Settings) -> Settings:
         if isinstance(exc.__cause__, ObjectNotFound):
             return settings
         raise
-    return settings.replace(sec_user_agent=str(secret.get()))
+    # Prefect types load() as maybe-async; called outside an event loop it returns the block itself.
+    return settings.replace(sec_user_agent=str(secret.get()))  # type: ignore[union-attr]

@@ -45,7 +45,8 @@ def daily_deployment(parameters: dict[str, Any], prefect_yaml: Path = PREFECT_YA
         if "cron" not in entry:
             raise ValueError(f"{prefect_yaml}: `thesis serve` reads cron schedules only, not {entry}")
         schedules.append(Cron(entry["cron"], **{k: entry[k] for k in SCHEDULE_KEYS if k in entry}))
-    return daily.to_deployment(
+    # Prefect types to_deployment() as maybe-async; called outside an event loop it returns the deployment.
+    return daily.to_deployment(  # type: ignore[return-value]
         name=spec["name"],
         description=spec.get("description"),
         schedules=schedules,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -23,6 +23,9 @@ from prefect.task_runners import TaskRunner
 from pipeline.errors import ClusterUnreachable
 from pipeline.rate_limit import RateLimit
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: Dask loads only in universe mode
+    from prefect_dask import DaskTaskRunner
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -41,10 +44,10 @@ class PrefectSteps:
         self.runner = runner
 
     def run(self, fn: Callable[..., R], *args: object) -> R:
-        return task(fn, name=name_of(fn), cache_policy=NO_CACHE)(*args)
+        return task(name=name_of(fn), cache_policy=NO_CACHE)(fn)(*args)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        mapped = task(fn, name=name_of(fn), cache_policy=NO_CACHE)
+        mapped = task(name=name_of(fn), cache_policy=NO_CACHE)(fn)
         if self.runner is None:
             return mapped.map(list(items)).result()
         parameter = next(iter(inspect.signature(fn).parameters))
@@ -89,7 +92,7 @@ def ensure_rate_limit(limit: RateLimit) -> None:
         )
 
 
-def dask_runner(settings: Settings) -> TaskRunner:
+def dask_runner(settings: Settings) -> DaskTaskRunner:
     from prefect_dask import DaskTaskRunner
 
     if settings.dask_address:

@@ -178,7 +178,8 @@ def stage_member(settings: Settings, run_date: dt.date, known_units: frozenset[s
     """Read, parse, validate and stage one member; its result, with the reason where it failed.
     companyfacts: a fact filed after `run_date` fails the member; a fact failing a warning (a unit
     not in `known_units`, those the warehouse held when the run started) is staged flagged."""
-    cik, warnings = None, ()
+    cik: int | None = None
+    warnings: tuple[Flagged, ...] = ()
     try:
         meta = identify(Path(member.name), "submissions")
         cik = int(meta["cik"])

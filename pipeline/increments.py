@@ -65,7 +65,8 @@ def change_set(con: duckdb.DuckDBPyConnection, settings: Settings, print_: str) 
     if settings.full_build or settings.as_of is not None or not last or last[0][1] != print_:
         con.execute("set variable changed = null")
         con.execute("set variable changed_ciks = null")
-        return ChangeSet(None, len(settings.universe), con.execute("select count(*) from raw.companies").fetchone()[0])
+        [[companies]] = con.execute("select count(*) from raw.companies").fetchall()
+        return ChangeSet(None, len(settings.universe), companies)
     since = last[0][0]
     con.execute(
         "set variable changed = (select map(coalesce(list(ticker), []), coalesce(list(since), [])) from "

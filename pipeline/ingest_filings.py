@@ -75,8 +75,8 @@ def ingest_filings(
             for outcome in outcomes:
                 record(con, run.run_id, outcome)
         batch = source.payloads(settings, companies, known, steps)
-        if isinstance(source, ReplaySecFilings) and (skipped := note_quarantined(source.directory, "sec")):
-            batch.notes.append(skipped)
+        if isinstance(source, ReplaySecFilings) and (quarantined := note_quarantined(source.directory, "sec")):
+            batch.notes.append(quarantined)
         for note in batch.notes:
             log.info(note)
         fresh = [p for p in batch.payloads if not skipped_again(loaded, p)]
@@ -176,7 +176,9 @@ def read_batch(
     """Facts and filings of every payload, tagged with the payload's hash; and the companies
     refused because a payload of theirs does not read (CIK -> why), each such payload quarantined
     if it is in this run's raw zone."""
-    facts, filings, refused = [], [], {}
+    facts: list[pd.DataFrame] = []
+    filings: list[pd.DataFrame] = []
+    refused: dict[int, PipelineError] = {}
     for payload in payloads:
         try:
             if payload.meta["kind"] == "companyfacts":
@@ -216,9 +218,11 @@ def refuse_failing(
     holding = {sha for sha, key in zip(facts["payload_sha256"], keys, strict=True) if key in failing}
     refused: dict[int, PipelineError] = {}
     for cik in sorted({int(r["cik"]) for f in found for r in f.rows}):
-        reason = f"validation of {outcome.suite} failed: " + critical_summary(
-            found, columns, lambda row, cik=cik: row["cik"] == str(cik)
-        )
+
+        def theirs_only(row: Mapping[str, str], cik: int = cik) -> bool:
+            return row["cik"] == str(cik)
+
+        reason = f"validation of {outcome.suite} failed: " + critical_summary(found, columns, theirs_only)
         theirs = [p for p in payloads if p.sha256 in holding and company(p) == cik]
         moved = quarantine(settings.raw_dir, theirs, reason, run_id, settings.clock.stamp())
         refused[cik] = ValidationFailed(reason + quarantine_note(moved), outcome.report_path)

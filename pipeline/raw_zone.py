@@ -27,6 +27,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 class PayloadFile:
     path: Path
     sha256: str
-    meta: Mapping[str, object] = field(default_factory=dict)
+    meta: Mapping[str, Any] = field(default_factory=dict)  # JSON as written beside the payload
 
     @property
     def ticker(self) -> str | None:

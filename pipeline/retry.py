@@ -71,5 +71,6 @@ def retrying_each(
         pause *= 2
     for key in pending:
         exc = answers[key]
+        assert isinstance(exc, TransientSourceError)  # what keeps a key pending
         answers[key] = type(exc)(f"{exc}; gave up after {attempt} attempt{'s' if attempt > 1 else ''}, try again later")
     return answers

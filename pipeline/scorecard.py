@@ -160,7 +160,7 @@ def not_read_only(metric: str) -> str | None:
             return f"metric must be one query, found {len(statements)}"
         if statements[0].type != duckdb.StatementType.SELECT:
             return f"metric must be a SELECT query, not {statements[0].type.name}"
-        tree = json.loads(parser.execute("select json_serialize_sql(?)", [metric]).fetchone()[0])
+        tree = json.loads(parser.execute("select json_serialize_sql(?)", [metric]).fetchall()[0][0])
     if tree.get("error"):
         return f"metric cannot be checked as a query that only reads: {one_line(str(tree.get('error_message')))}"
     writes = sorted(query_nodes(tree) - READING_NODES)

@@ -196,6 +196,7 @@ class Settings(BaseSettings):
     @field_validator("price_error_after_sessions", "filing_error_after_days")
     @classmethod
     def _error_after_warn(cls, value: int, info: ValidationInfo) -> int:
+        assert info.field_name  # set for a field validator
         warn = info.field_name.replace("_error_", "_warn_")
         if warn in info.data and value < info.data[warn]:
             raise ValueError(f"must be at least {ENV_PREFIX}{warn.upper()} ({info.data[warn]})")
@@ -408,7 +409,7 @@ def read_tickers_file(path: Path) -> tuple[tuple[str, ...], dict[str, str]]:
 def load_settings(**flags: object) -> Settings:
     """Settings from the environment, with `flags` (command-line flags, flow parameters; None
     values ignored) over it. A bad value raises SettingsError naming the variable or flag."""
-    given = {k: v for k, v in flags.items() if v is not None}
+    given: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}  # Settings validates each
     return settings_from(lambda: Settings(**given), flags=given)
 
 

@@ -54,7 +54,7 @@ def filing_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         group by all order by 1 nulls last""").fetchall()
     others = con.execute("""
         select count(distinct cik), count(*) from raw.xbrl_facts
-        where cik not in (select cik from raw.companies)""").fetchone()
+        where cik not in (select cik from raw.companies)""").fetchall()[0]
     return (
         ["SEC facts stored:"]
         + [f"  {t:<6} {n:>7,} facts from {a:>4,} filings, last filed {last}" for t, n, a, last in rows if t]
@@ -71,7 +71,7 @@ def mart_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
             "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name"
         ).fetchall()
     ]
-    counts = [con.execute(f"select count(*) from {quoted('marts', name)}").fetchone()[0] for name in names]
+    counts = [con.execute(f"select count(*) from {quoted('marts', name)}").fetchall()[0][0] for name in names]
     [[prices]] = con.execute("select count(*) from raw.prices").fetchall()
     why = {"relative_performance": " (no prices loaded yet)"} if not prices else {}
     return ["Marts:"] + [

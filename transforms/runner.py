@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import yaml
@@ -55,7 +56,7 @@ class Model:
     schema: str
     name: str
     sql: str
-    docs: Mapping[str, object]
+    docs: Mapping[str, Any]  # the model's .yml as parsed: its shape is checked where it is read
     kind: str = "view"
 
     @property
@@ -133,7 +134,7 @@ def exists(con: duckdb.DuckDBPyConnection, model: Model) -> bool:
     return bool(
         con.execute(
             "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [model.schema, model.name]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
 
 
@@ -182,7 +183,7 @@ def materialize(con: duckdb.DuckDBPyConnection, model: Model) -> str:
     other = "view" if model.kind == "table" else "table"
     if con.execute(
         f"select count(*) from duckdb_{other}s() where schema_name = ? and {other}_name = ?", [model.schema, model.name]
-    ).fetchone()[0]:
+    ).fetchall()[0][0]:
         con.execute(f"drop {other} {model.relation}")  # a model whose materialization changed
     con.execute(f"create or replace {model.kind} {model.relation} as\n{model.sql}")
     comment(con, model, model.kind)
@@ -229,4 +230,4 @@ def metric_periods(root: Path = ROOT) -> dict[str, str]:
     """metric -> duration or instant: the metrics staging.metric_quarters derives from the concept
     map, as its `.yml` declares them."""
     [model] = [m for m in discover(root) if m.relation == "staging.metric_quarters"]
-    return dict(model.docs["periods"])  # type: ignore[arg-type]
+    return dict(model.docs["periods"])

@@ -94,7 +94,7 @@ def open_waiting(
     deadline = time.monotonic() + wait
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=config or {})
+            return duckdb.connect(str(path), read_only=read_only, config=dict(config or {}))
         except duckdb.IOException as exc:
             holder = _HOLDER.search(str(exc))
             if holder is None:

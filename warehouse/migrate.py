@@ -69,10 +69,10 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
     has_table = con.execute(
         "select count(*) from duckdb_tables() where database_name = current_database() "
         "and schema_name = 'meta' and table_name = 'schema_version'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not has_table:
         return 0
-    return con.execute("select coalesce(max(version), 0) from meta.schema_version").fetchone()[0]
+    return con.execute("select coalesce(max(version), 0) from meta.schema_version").fetchall()[0][0]
 
 
 def migrate(con: duckdb.DuckDBPyConnection, available: list[Migration] | None = None) -> list[int]:
@@ -82,7 +82,9 @@ def migrate(con: duckdb.DuckDBPyConnection, available: list[Migration] | None = 
     known = available[-1].number if available else 0
     version = current_version(con)
     if version > known:
-        path = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
+        [[path]] = con.execute(
+            "select path from duckdb_databases() where database_name = current_database()"
+        ).fetchall()
         raise NewerWarehouseError(
             f"{path or 'the warehouse'} is at schema version {version}, but this release knows versions up to "
             f"{known}: a newer release made it; use that release, or rebuild the warehouse from the raw zone"

@@ -18,6 +18,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -79,9 +80,7 @@ def export_parquet(
     return Publication(manifest_path, files, {table: entry["rows"] for table, entry in entries.items()})
 
 
-def export_table(
-    con: duckdb.DuckDBPyConnection, table: str, target: Path, key: Sequence[str] = ()
-) -> dict[str, object]:
+def export_table(con: duckdb.DuckDBPyConnection, table: str, target: Path, key: Sequence[str] = ()) -> dict[str, Any]:
     """One mart to `target`, ordered by its unique `key` or else by all its columns, so the same
     rows always give the same file (a sort on every column of millions of rows costs more than
     twice one on the key); its manifest entry."""

@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,7 +63,7 @@ FILING_FIELDS = {
 REQUIRED_FILING_FIELDS = ("accessionNumber", "form", "filingDate")
 
 
-def identify(path: Path, folder_kind: str) -> dict[str, object]:
+def identify(path: Path, folder_kind: str) -> dict[str, Any]:
     """kind (companyfacts, submissions, submissions_archive) and CIK of a payload, from its name."""
     match = FILE_NAME.match(path.name)
     if not match:
@@ -189,7 +190,7 @@ def fits(value: object, kinds: tuple[type, ...]) -> bool:
     if type(value) not in kinds:
         return False
     try:
-        return type(value) is str or math.isfinite(value)
+        return type(value) is str or (isinstance(value, int | float) and math.isfinite(value))
     except OverflowError:  # a JSON integer of hundreds of digits: beyond any double
         return False
 

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -61,14 +62,14 @@ def read_seed_csv(path: Path, columns: Sequence[str], parsers: Mapping[str, Pars
 
 
 def typed(
-    record: dict[str | None, object], line: int, columns: Sequence[str], parsers: Mapping[str, Parser]
+    record: dict[str | None, Any], line: int, columns: Sequence[str], parsers: Mapping[str, Parser]
 ) -> dict[str, object]:
     if None in record:
         extra = record[None]
-        raise ValueError(f"{len(record) - 1 + len(extra)} cells where the header has {len(columns)}")  # type: ignore[arg-type]
+        raise ValueError(f"{len(record) - 1 + len(extra)} cells where the header has {len(columns)}")
     row: dict[str, object] = {"line": line}
     for name in columns:
-        cell = (record.get(name) or "").strip()  # type: ignore[union-attr]
+        cell = (record.get(name) or "").strip()
         row[name] = parsers[name](cell) if cell and name in parsers else (cell or None)
     return row
 

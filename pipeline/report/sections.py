@@ -23,10 +23,10 @@ def missing(con: duckdb.DuckDBPyConnection, relation: str) -> str | None:
     schema, name = relation.split(".")
     exists = con.execute(
         "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, name]
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not exists:
         return f"{relation} is not built in this warehouse yet"
-    if con.execute(f"select count(*) from {quoted(schema, name)}").fetchone()[0] == 0:
+    if con.execute(f"select count(*) from {quoted(schema, name)}").fetchall()[0][0] == 0:
         return f"{relation} has no rows"
     return None
 
@@ -238,7 +238,7 @@ def guidance(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
         Range(f"{t} {period}", low, high, mid, None if reported_why else reported_capex(con, t, year - 1))
         for t, period, year, _, low, high, mid, _ in latest
     ]
-    as_of = str(con.execute("select max(statement_date) from marts.capex_guidance").fetchone()[0])
+    as_of = str(con.execute("select max(statement_date) from marts.capex_guidance").fetchall()[0][0])
     body = [
         paragraph(
             "The latest statement on each company's latest guided year, in US$ billions on the company's own "
@@ -326,7 +326,7 @@ def tally(con: duckdb.DuckDBPyConnection, fresh: Sequence[Freshness]) -> str | N
         return None
     supported, stale, claims = con.execute("""
         select count(*) filter (where status = 'supported'), count(*) filter (where status = 'stale'), count(*)
-        from marts.thesis_scorecard where run_id = (select max(run_id) from marts.thesis_scorecard)""").fetchone()
+        from marts.thesis_scorecard where run_id = (select max(run_id) from marts.thesis_scorecard)""").fetchall()[0]
     if not claims:
         return None
     counted = f"{supported} of {claims} claims supported" + (f" and {stale} stale" if stale else "")

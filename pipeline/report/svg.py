@@ -52,16 +52,18 @@ def line_chart(chart: Chart, time_axis: bool = True) -> str:
         days = [dt.date.fromisoformat(x).toordinal() for s in chart.series for x, _ in s.points]
         first, last = min(days), max(days)
 
-        def scale_x(x: str) -> float:
+        def scale_date(x: str) -> float:
             return LEFT + (dt.date.fromisoformat(x).toordinal() - first) / max(last - first, 1) * plot_width()
 
+        scale_x: Callable[[str], float] = scale_date
         x_axis = date_ticks(first, last, scale_x)
     else:
         categories = category_order(chart.series)
         scale_x, x_axis = category_scale(categories)
     marks = []
     for i, series in enumerate(chart.series):
-        segments, current = [], []
+        segments: list[list[str]] = []
+        current: list[str] = []
         for x, y in series.points:
             if y is None:  # a gap in the data is a gap in the line
                 segments, current = [*segments, current], []
@@ -277,7 +279,8 @@ def date_ticks(first: int, last: int, scale_x: Callable[[str], float]) -> list[s
     start, end = dt.date.fromordinal(first), dt.date.fromordinal(last)
     months = (end.year - start.year) * 12 + end.month - start.month
     every = 1 if months <= 8 else 2 if months <= 16 else 3
-    ticks, year, month = [], start.year, start.month
+    ticks: list[str] = []
+    year, month = start.year, start.month
     while True:
         month += 1
         year, month = year + (month - 1) // 12, (month - 1) % 12 + 1

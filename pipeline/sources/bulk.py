@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -48,7 +49,8 @@ class BulkArchives:
 
 @runtime_checkable
 class BulkSource(Protocol):
-    mode: str
+    @property
+    def mode(self) -> str: ...  # read-only: a frozen dataclass's field satisfies it
 
     def archives(self, settings: Settings) -> BulkArchives:
         """The bulk archives to read, on local disk."""
@@ -89,7 +91,7 @@ class LiveSecBulk:
         for name, url in self.urls.items():
             path = bulk_folder(settings.raw_dir) / name
             fresh = retrying(
-                lambda url=url, path=path: self.download(url, path, settings),
+                partial(self.download, url, path, settings),
                 settings.fetch_retries,
                 settings.retry_backoff_seconds,
                 f"SEC bulk archive {name}",

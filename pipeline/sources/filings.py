@@ -54,7 +54,8 @@ class SecBatch:
 
 @runtime_checkable
 class FilingSource(Protocol):
-    mode: str
+    @property
+    def mode(self) -> str: ...  # read-only: a frozen dataclass's field satisfies it
 
     def payloads(
         self, settings: Settings, companies: pd.DataFrame, known: Validators, steps: Steps = DIRECT

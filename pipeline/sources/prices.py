@@ -58,7 +58,8 @@ class Held:
 
 @runtime_checkable
 class PriceSource(Protocol):
-    mode: str
+    @property
+    def mode(self) -> str: ...  # read-only: a frozen dataclass's field satisfies it
 
     def stage(self, settings: Settings, run_id: str, held: Held, steps: Steps = DIRECT) -> PriceBatch:
         """This batch's payloads, stored in (or already part of) a raw zone, and staged; those

@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 import pandas as pd
 from curl_cffi import requests as curl
+from curl_cffi.requests import HttpMethod
 from curl_cffi.requests.exceptions import RequestException
 
 from pipeline.errors import DeadlineExceeded, MissingData, SourceError, Throttled, TransientSourceError
@@ -126,7 +127,7 @@ def chart_lengths(chart: object) -> dict[str, int]:
     unequal ones as no prices at all."""
     results = chart.get("result") if isinstance(chart, dict) else None
     result = results[0] if isinstance(results, list) and results and isinstance(results[0], dict) else {}
-    indicators = result.get("indicators") if isinstance(result.get("indicators"), dict) else {}
+    indicators = result["indicators"] if isinstance(result.get("indicators"), dict) else {}
     arrays = {"timestamps": result.get("timestamp")}
     for block in ("quote", "adjclose"):
         listed = indicators.get(block)
@@ -145,7 +146,7 @@ class CheckedSession(curl.Session):
         self._failures: dict[str, SourceError] = {}
         self._lock = threading.Lock()
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+    def request(self, method: HttpMethod, url: str, *args: Any, **kwargs: Any) -> Any:
         if not urlsplit(url).path.startswith(tuple(DATA_PATHS)):
             return super().request(method, url, *args, **kwargs)
         symbol = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
