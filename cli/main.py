@@ -157,8 +157,8 @@ def given(args: argparse.Namespace, model: type[RunParameters] = RunParameters) 
     return {name: value for name, value in values.items() if value is not None}
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
-    settings = load_settings(**settings_overrides(given(args)))
+def settings_from(args: argparse.Namespace, model: type[RunParameters] = RunParameters) -> Settings:
+    settings = load_settings(**settings_overrides(given(args, model)))
     if getattr(args, "sample", False) and args.command == "run":
         settings = settings.replace(data_dir=settings.data_dir / SAMPLE)
     return settings
