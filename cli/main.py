@@ -9,19 +9,22 @@ the flows so that the run shows in Prefect's UI.
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.metadata
+import inspect
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import flows
 from cli import logs
 from pipeline import preflight
 from pipeline.errors import PipelineError, storage_problem
+from pipeline.run_parameters import RunParameters, exposed, settings_overrides
 from pipeline.settings import SAMPLE_DIR, Settings, load_settings
 from pipeline.summary import failed_line
 from warehouse.connection import WarehouseBroken, WarehouseBusy
@@ -31,6 +34,7 @@ SAMPLE = "sample"  # the bundled sample replays into DATA_DIR/sample, apart from
 # The exit status of a run that loaded and built without some items (a ticker, an SEC company, a
 # bulk member), each named; the rest loaded (argparse's usage error is 2).
 PARTIAL = 3
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -41,39 +45,37 @@ class Partial:
     failed: Mapping[str, str]
 
 
-def flag(group: argparse._ArgumentGroup, name: str) -> None:
-    helps = {
-        "data-dir": "where the raw zone, warehouse and exports live (default ./var, THESIS_DATA_DIR)",
-        "tickers": "comma-separated tickers measured against the benchmark (default NVDA,ORCL)",
-        "tickers-file": "a CSV of tickers, `ticker,benchmark` (benchmark optional): replaces --tickers",
-        "benchmark": "the benchmark ticker (default ^SOX)",
-        "anchor-date": "where rebased series are 100, YYYY-MM-DD (default 2025-08-01)",
-        "as-of": "build as of this date, YYYY-MM-DD: no row dated later is seen (default: all the data)",
-        "task-runner": "where fetching and parsing fan out: threads, or dask (a local cluster of "
-        "THESIS_DASK_WORKERS processes, or --dask-address); default threads, THESIS_TASK_RUNNER",
-        "dask-address": "the scheduler of a running Dask cluster, e.g. tcp://10.0.0.5:8786 (THESIS_DASK_ADDRESS)",
-    }
-    if name == "full":
-        group.add_argument(
-            "--full", dest="full_build", action="store_true", default=None, help="rebuild every mart from scratch"
-        )
-        return
-    group.add_argument(f"--{name}", help=helps[name], type=Path if name in ("data-dir", "tickers-file") else str)
-
-
-def common(*names: str) -> argparse.ArgumentParser:
-    """The flags a command honours: each one it accepts means something to it."""
-    parent = argparse.ArgumentParser(add_help=False)
-    group = parent.add_argument_group("settings (override THESIS_* environment variables)")
-    for name in names:
-        flag(group, name)
-    parent.add_argument(
+def add_flags(
+    command: argparse.ArgumentParser,
+    name: str,
+    model: type[RunParameters],
+    into: dict[str, argparse._MutuallyExclusiveGroup] | None = None,
+) -> None:
+    """The flags of command `name`: each run parameter of `model` that it takes (`into`: a group a
+    parameter's flag joins), and -v."""
+    group = command.add_argument_group("settings (override THESIS_* environment variables)")
+    for parameter, (info, where) in exposed(model).items():
+        if name not in where.commands:
+            continue
+        flag = where.flag or f"--{parameter.replace('_', '-')}"
+        target: argparse._ActionsContainer = (into or {}).get(parameter, group)
+        options: dict[str, Any] = {"help": info.description}
+        if not flag.startswith("-"):  # positional: its name is already the parameter's
+            target = command
+            options["nargs"] = "+" if where.many else None
+        else:
+            options["dest"] = parameter
+        if info.annotation == bool | None:
+            options.update(action="store_true", default=None)  # unset: the setting decides
+        else:
+            options.update(type=Path if where.path else str, metavar=where.metavar)
+        target.add_argument(flag, **options)
+    command.add_argument(
         "-v", "--verbose", action="store_true", help="show progress and, on failure, the traceback on the terminal"
     )
-    return parent
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(model: type[RunParameters] = RunParameters) -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="thesis",
         description="The thesis pipeline: prices, SEC filings and capex "
@@ -81,21 +83,9 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = top.add_subparsers(dest="command", required=True)
-    building = (
-        "data-dir",
-        "tickers",
-        "tickers-file",
-        "benchmark",
-        "anchor-date",
-        "as-of",
-        "full",
-        "task-runner",
-        "dask-address",
-    )
 
     run = commands.add_parser(
         "run",
-        parents=[common(*building)],
         help="fetch (or replay), load, validate, build, publish",
         description="Fetch live from Yahoo Finance and SEC EDGAR (set THESIS_SEC_USER_AGENT "
         "to 'Name email'), or replay a folder, then load, validate, transform "
@@ -103,57 +93,33 @@ def parser() -> argparse.ArgumentParser:
     )
     where = run.add_mutually_exclusive_group()
     where.add_argument(
-        "--from",
-        dest="from_dir",
-        type=Path,
-        metavar="DIR",
-        help="replay DIR/prices/* (a raw zone, or yfinance CSV exports) and DIR/sec/{companyfacts,"
-        "submissions}/*.json without network",
-    )
-    where.add_argument(
         "--sample", action="store_true", help="replay the bundled sample into DATA_DIR/sample, without network"
     )
-    run.add_argument(
-        "--sec-bulk",
-        action="store_true",
-        default=None,  # unset: THESIS_SEC_BULK decides
-        help="every SEC filer from SEC's nightly companyfacts.zip and submissions.zip (replayed: DIR/sec/bulk/) "
-        "instead of the company list's filings (THESIS_SEC_BULK)",
-    )
+    add_flags(run, "run", model, into={"replay_from": where})
 
     imp = commands.add_parser(
         "import-prices",
-        parents=[common("data-dir", "tickers", "tickers-file", "benchmark")],
         help="load yfinance CSV exports",
         description="Copy yfinance CSV exports into the raw zone, validate and load them. "
         "Run `thesis build` afterwards.",
     )
-    imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    imp.add_argument("--ticker", help="the ticker, where neither the file's contents nor its name say")
+    add_flags(imp, "import-prices", model)
 
-    commands.add_parser(
+    build = commands.add_parser(
         "build",
-        parents=[common(*building)],
         help="load the seeds, transform, validate and publish",
         description="Load the seeds, build staging and marts from what is loaded, validate, score "
         "the claims and publish.",
     )
+    add_flags(build, "build", model)
     rebuild = commands.add_parser(
         "rebuild",
-        parents=[
-            common("data-dir", "tickers", "tickers-file", "benchmark", "anchor-date", "task-runner", "dask-address")
-        ],
         help="a new warehouse from the data directory's raw zone",
         description="Move DATA_DIR/warehouse.duckdb aside (to warehouse.duckdb.before-rebuild-<time>, with its run "
         "history), replay DATA_DIR/raw (prices/, sec/, and sec/bulk/ in bulk mode; never _quarantine/) into a new "
         "one without network, build and publish: the fix for a damaged warehouse file.",
     )
-    rebuild.add_argument(
-        "--sec-bulk",
-        action="store_true",
-        default=None,  # unset: THESIS_SEC_BULK decides
-        help="replay DATA_DIR/raw/sec/bulk/ instead of the company list's payloads (THESIS_SEC_BULK)",
-    )
+    add_flags(rebuild, "rebuild", model)
     rebuild.set_defaults(sample=False)
     for name, text in (
         ("report", "write the HTML report again from what is built, as it was built"),
@@ -161,21 +127,20 @@ def parser() -> argparse.ArgumentParser:
     ):
         command = commands.add_parser(
             name,
-            parents=[common("data-dir")],
             help=text,
             description=text[0].upper() + text[1:] + ". Without --data-dir: the data directory a run wrote last, "
             "./var or the sample's ./var/sample.",
         )
+        add_flags(command, name, model)
         command.add_argument("--sample", action="store_true", help="the sample's data (DATA_DIR/sample)")
     serve = commands.add_parser(
         "serve",
-        parents=[common("data-dir", "tickers", "tickers-file", "benchmark", "anchor-date")],
         help="serve the daily flow on the schedule in prefect.yaml",
         description="Serve the `daily` flow on the cron schedule declared in prefect.yaml, with the flags as the "
-        "deployment's default parameters. Uses the Prefect server in PREFECT_API_URL, or starts a "
-        "temporary one.",
+        "deployment's default parameters (--from: replayed on every scheduled run). Uses the Prefect server in "
+        "PREFECT_API_URL, or starts a temporary one.",
     )
-    serve.add_argument("--from", dest="from_dir", type=Path, metavar="DIR", help="replay DIR on every scheduled run")
+    add_flags(serve, "serve", model)
     return top
 
 
@@ -186,24 +151,41 @@ def version() -> str:
         return "unknown"
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
-    names = (
-        "data_dir",
-        "tickers",
-        "tickers_file",
-        "benchmark",
-        "anchor_date",
-        "as_of",
-        "full_build",
-        "task_runner",
-        "dask_address",
-        "sec_bulk",
-    )
-    given = {name: getattr(args, name, None) for name in names}
-    settings = load_settings(**given)
+def given(args: argparse.Namespace, model: type[RunParameters] = RunParameters) -> dict[str, Any]:
+    """The run parameters given on the command line, by name."""
+    values = {name: getattr(args, name, None) for name in model.model_fields}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def settings_from(args: argparse.Namespace, model: type[RunParameters] = RunParameters) -> Settings:
+    settings = load_settings(**settings_overrides(given(args, model)))
     if getattr(args, "sample", False) and args.command == "run":
         settings = settings.replace(data_dir=settings.data_dir / SAMPLE)
     return settings
+
+
+def flow_parameters(values: Mapping[str, Any], model: type[RunParameters] = RunParameters) -> dict[str, Any]:
+    """`values` (parameters by name, as the command line gives them) as a flow's JSON parameters;
+    paths absolute, so a run means the same folders whatever directory it is started in."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Path):
+            return str(value.resolve())
+        return [plain(v) for v in value] if isinstance(value, list) else value
+
+    return model.model_validate({k: plain(v) for k, v in values.items()}).model_dump(mode="json", exclude_none=True)
+
+
+def through_flow_or_core(settings: Settings, flow: str, parameters: Mapping[str, Any], core: Callable[[], R]) -> R:
+    """`core()` in this process, or, where runs are orchestrated, the flow `flow` (module:name) with
+    those of `parameters` it takes, so that the run shows in Prefect's UI."""
+    if not orchestrated(settings):
+        return core()
+    module, name = flow.split(":")
+    chosen = getattr(importlib.import_module(module), name)
+    takes = inspect.signature(chosen.fn).parameters
+    with prefect_api(settings):
+        return chosen(**{k: v for k, v in flow_parameters(parameters).items() if k in takes})
 
 
 def entry() -> None:
@@ -261,14 +243,14 @@ def fail(message: str, exc: BaseException, verbose: bool, log_file: Path | None)
 # Each command: a check made before anything is written (returns the folder to replay, if any),
 # then the work.
 def prepare_run(args: argparse.Namespace, settings: Settings) -> Path | None:
-    replay = SAMPLE_DIR if args.sample else args.from_dir
+    replay = SAMPLE_DIR if args.sample else args.replay_from
     preflight.run(settings, replay)
     return replay
 
 
 def prepare_import(args: argparse.Namespace, settings: Settings) -> None:
     preflight.writable_data_dir(settings)
-    preflight.imported_files(args.files)
+    preflight.imported_files(args.import_files)
 
 
 def prepare_build(args: argparse.Namespace, settings: Settings) -> None:
@@ -291,22 +273,14 @@ def prepare_reading(args: argparse.Namespace, settings: Settings) -> None:
 def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> str | Partial:
     from pipeline import summary
 
-    if orchestrated(settings):
-        from flows.daily import daily as daily_flow
-
-        with prefect_api(settings):
-            result = daily_flow(
-                replay_from=str(replay) if replay else None,
-                **universe_parameters(settings),
-                anchor_date=settings.anchor_date,
-                as_of=settings.as_of,
-                sec_bulk=settings.sec_bulk,
-                **runner_parameters(settings),
-            )
-    else:
+    def core() -> Any:
         from pipeline.daily import daily, sources
 
-        result = daily(settings, *sources(settings, replay))
+        return daily(settings, *sources(settings, replay))
+
+    # The folders the run uses: --sample's, or DATA_DIR/raw for `rebuild`.
+    parameters = {**given(args), "data_dir": settings.data_dir, "replay_from": replay}
+    result = through_flow_or_core(settings, "flows.daily:daily", parameters, core)
     text = summary.run_summary(settings, result.run_id, sample=args.sample)
     return Partial(text, result.failed) if result.failed else text
 
@@ -322,42 +296,25 @@ def rebuild(args: argparse.Namespace, settings: Settings, raw: Path) -> str | Pa
 
 
 def import_prices(args: argparse.Namespace, settings: Settings, replay: None) -> str:
-    if orchestrated(settings):
-        from flows.ingest import ingest_prices as ingest_flow
-
-        with prefect_api(settings):
-            result = ingest_flow(
-                **universe_parameters(settings),
-                import_files=[str(f) for f in args.files],
-                ticker=args.ticker,
-                task_runner=settings.task_runner,
-                dask_address=settings.dask_address,
-            )
-    else:
+    def core() -> Any:
         from pipeline.ingest_prices import ingest_prices
         from pipeline.sources.prices import ImportedPrices
 
-        result = ingest_prices(settings, ImportedPrices(args.files, args.ticker))
+        return ingest_prices(settings, ImportedPrices(args.import_files, args.ticker))
+
+    result = through_flow_or_core(settings, "flows.ingest:ingest_prices", given(args), core)
     return f"Loaded {result.rows} bars for {', '.join(result.tickers)}. Run `thesis build` to publish."
 
 
 def build(args: argparse.Namespace, settings: Settings, replay: None) -> str:
     from pipeline import summary
 
-    if orchestrated(settings):
-        from flows.build import build as build_flow
-
-        with prefect_api(settings):
-            result = build_flow(
-                **universe_parameters(settings),
-                anchor_date=settings.anchor_date,
-                as_of=settings.as_of,
-                **runner_parameters(settings),
-            )
-    else:
+    def core() -> Any:
         from pipeline.build import build as build_core
 
-        result = build_core(settings)
+        return build_core(settings)
+
+    result = through_flow_or_core(settings, "flows.build:build", given(args), core)
     return summary.run_summary(settings, result.run_id, sample=False)
 
 
@@ -383,18 +340,9 @@ def status(args: argparse.Namespace, settings: Settings, replay: None) -> str:
 def serve(args: argparse.Namespace, settings: Settings, replay: None) -> str:
     from flows.serve import serve_daily
 
-    parameters = {
-        "data_dir": str(settings.data_dir),
-        "tickers": list(settings.tickers),
-        "benchmark": settings.benchmark,
-        "anchor_date": settings.anchor_date.isoformat(),
-    }
-    if settings.tickers_file:
-        parameters["tickers_file"] = str(settings.tickers_file.resolve())
-    if args.from_dir:
-        preflight.replay_folder(settings, args.from_dir)
-        parameters["replay_from"] = str(args.from_dir.resolve())
-    serve_daily(parameters)
+    if args.replay_from:
+        preflight.replay_folder(settings, args.replay_from)
+    serve_daily(flow_parameters(given(args)))
     return "stopped serving"
 
 
@@ -404,24 +352,6 @@ def orchestrated(settings: Settings) -> bool:
     from flows.server import configured_api_url
 
     return configured_api_url() is not None or settings.task_runner == "dask"
-
-
-def universe_parameters(settings: Settings) -> dict[str, Any]:
-    """The flows' parameters for where the data lies and which tickers it measures against what."""
-    return {
-        "data_dir": str(settings.data_dir),
-        "tickers": list(settings.tickers),
-        "tickers_file": str(settings.tickers_file) if settings.tickers_file else None,
-        "benchmark": settings.benchmark,
-    }
-
-
-def runner_parameters(settings: Settings) -> dict[str, Any]:
-    return {
-        "full_build": settings.full_build,
-        "task_runner": settings.task_runner,
-        "dask_address": settings.dask_address,
-    }
 
 
 @contextmanager

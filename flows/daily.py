@@ -6,28 +6,18 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.parameters import Day, Runner
+from flows.parameters import takes_run_parameters
 from flows.secrets import with_secret_user_agent
 from flows.tasks import steps_for
 from pipeline import daily as core
 from pipeline import preflight
+from pipeline.run_parameters import RunParameters
 from pipeline.settings import load_settings
 
 
 @flow(name="daily")
-def daily(
-    data_dir: str | None = None,
-    replay_from: str | None = None,
-    tickers: list[str] | None = None,
-    tickers_file: str | None = None,
-    benchmark: str | None = None,
-    anchor_date: Day | None = None,
-    as_of: Day | None = None,
-    full_build: bool | None = None,
-    task_runner: Runner | None = None,
-    dask_address: str | None = None,
-    sec_bulk: bool | None = None,
-) -> core.DailyResult:
+@takes_run_parameters("daily")
+def daily(parameters: RunParameters) -> core.DailyResult:
     """Fetch live (or replay `replay_from`, a folder with prices/ and sec/), load, validate, build,
     publish; with `sec_bulk`, every SEC filer from SEC's bulk archives (`replay_from`'s sec/bulk/).
     A parameter left empty takes its value from the THESIS_* settings; a live run's SEC
@@ -37,19 +27,8 @@ def daily(
 
     A run does the same on any day: a live one fetches what the warehouse lacks up to the last
     completed NYSE session."""
-    settings = load_settings(
-        data_dir=data_dir,
-        tickers=tickers,
-        tickers_file=tickers_file,
-        benchmark=benchmark,
-        anchor_date=anchor_date,
-        as_of=as_of,
-        full_build=full_build,
-        task_runner=task_runner,
-        dask_address=dask_address,
-        sec_bulk=sec_bulk,
-    )
-    replay = Path(replay_from) if replay_from else None
+    settings = load_settings(**parameters.settings_overrides())
+    replay = Path(parameters.replay_from) if parameters.replay_from else None
     if replay is None:
         settings = with_secret_user_agent(settings)
     preflight.run(settings, replay)
