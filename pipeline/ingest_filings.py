@@ -31,7 +31,7 @@ from pipeline.raw_zone import Loaded, PayloadFile, loaded_payloads, note_quarant
 from pipeline.runs import Outcome, check, log_warnings, record, recorded_run
 from pipeline.settings import Settings
 from pipeline.sources.filings import FilingSource, ReplaySecFilings, SecFilings, Validators
-from pipeline.sources.sec import LiveSecClient
+from pipeline.sources.sec import live_client
 from pipeline.steps import DIRECT, Steps
 from pipeline.summary import named
 from warehouse.connection import connect, transaction
@@ -54,14 +54,7 @@ log = logging.getLogger(__name__)
 
 def live_filings(settings: Settings) -> SecFilings:
     """The live source; fails at once, with no request made, when the User-Agent is not set."""
-    return SecFilings(
-        LiveSecClient(
-            settings.user_agent,
-            settings.sec_requests_per_second,
-            settings.sec_timeout_seconds,
-            settings.sec_max_wait_seconds,
-        )
-    )
+    return SecFilings(live_client(settings))
 
 
 def ingest_filings(
