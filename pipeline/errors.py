@@ -26,7 +26,11 @@ class TransientSourceError(SourceError):
 
 
 class Throttled(TransientSourceError):
-    pass
+    """The source asks us to slow down; `retry_after` is how many seconds it asked for, if it said."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class DeadlineExceeded(TransientSourceError):

@@ -27,11 +27,19 @@ from expectations.validate import WARNING, critical_summary, findings, flagged
 from pipeline import seeds
 from pipeline.errors import PayloadError, PipelineError, ValidationFailed, every_one_failed
 from pipeline.parsers.sec_payloads import read_companyfacts, read_submissions
-from pipeline.raw_zone import Loaded, PayloadFile, loaded_payloads, note_quarantined, quarantine, quarantine_note
+from pipeline.raw_zone import (
+    Loaded,
+    PayloadFile,
+    loaded_payloads,
+    note_quarantined,
+    quarantine,
+    quarantine_failing,
+    quarantine_note,
+)
 from pipeline.runs import Outcome, check, log_warnings, record, recorded_run
 from pipeline.settings import Settings
 from pipeline.sources.filings import FilingSource, ReplaySecFilings, SecFilings, Validators
-from pipeline.sources.sec import LiveSecClient
+from pipeline.sources.sec import live_client
 from pipeline.steps import DIRECT, Steps
 from pipeline.summary import named
 from warehouse.connection import connect, transaction
@@ -54,14 +62,7 @@ log = logging.getLogger(__name__)
 
 def live_filings(settings: Settings) -> SecFilings:
     """The live source; fails at once, with no request made, when the User-Agent is not set."""
-    return SecFilings(
-        LiveSecClient(
-            settings.user_agent,
-            settings.sec_requests_per_second,
-            settings.sec_timeout_seconds,
-            settings.sec_max_wait_seconds,
-        )
-    )
+    return SecFilings(live_client(settings))
 
 
 def ingest_filings(
@@ -213,19 +214,17 @@ def refuse_failing(
     if not all(f.rows for f in found):
         raise ValidationFailed(f"validation of {outcome.suite} failed: {outcome.summary}", outcome.report_path)
     columns = raw_xbrl_facts.ID_COLUMNS
-    failing = {tuple(r[c] for c in columns) for f in found for r in f.rows}
-    keys = zip(*(facts[c].astype(str) for c in columns), strict=True)
-    holding = {sha for sha, key in zip(facts["payload_sha256"], keys, strict=True) if key in failing}
     refused: dict[int, PipelineError] = {}
     for cik in sorted({int(r["cik"]) for f in found for r in f.rows}):
 
-        def theirs_only(row: Mapping[str, str], cik: int = cik) -> bool:
+        def theirs(row: Mapping[str, str], cik: int = cik) -> bool:
             return row["cik"] == str(cik)
 
-        reason = f"validation of {outcome.suite} failed: " + critical_summary(found, columns, theirs_only)
-        theirs = [p for p in payloads if p.sha256 in holding and company(p) == cik]
-        moved = quarantine(settings.raw_dir, theirs, reason, run_id, settings.clock.stamp())
-        refused[cik] = ValidationFailed(reason + quarantine_note(moved), outcome.report_path)
+        reason = f"validation of {outcome.suite} failed: " + critical_summary(found, columns, theirs)
+        failing = [r for f in found for r in f.rows if theirs(r)]
+        refused[cik] = quarantine_failing(
+            settings, run_id, reason, outcome.report_path, failing, facts, columns, payloads
+        )
     return refused
 
 

@@ -21,12 +21,12 @@ import duckdb
 import pandas as pd
 
 from expectations import raw_prices
-from expectations.validate import WARNING, Finding, findings, flagged
+from expectations.validate import WARNING, findings, flagged
 from pipeline import staged_prices, trading_calendar
-from pipeline.errors import PayloadError, ValidationFailed
+from pipeline.errors import PayloadError
 from pipeline.parsers.price_files import events
-from pipeline.raw_zone import PayloadFile, loaded_payloads, quarantine, quarantine_note
-from pipeline.runs import Outcome, check, log_warnings, record, recorded_run
+from pipeline.raw_zone import PayloadFile, loaded_payloads, quarantine, quarantine_failing, quarantine_note
+from pipeline.runs import check, log_warnings, record, recorded_run
 from pipeline.settings import Settings
 from pipeline.sources.prices import Held, PriceBatch, PriceSource, YahooPrices, run_date
 from pipeline.sources.yahoo import LiveYahooClient
@@ -105,7 +105,12 @@ def load_staged(settings: Settings, run_id: str, fetched: PriceBatch) -> IngestR
         outcome = check(settings, run_id, raw_prices, checked)
         record(con, run_id, outcome)
         found = findings(outcome.report_path)
-        require_or_quarantine(settings, run_id, outcome, found, batch, payloads)
+        if not outcome.success:
+            failing = [r for f in found if f.severity != WARNING for r in f.rows]
+            reason = f"validation of {outcome.suite} failed: {outcome.summary}"
+            raise quarantine_failing(
+                settings, run_id, reason, outcome.report_path, failing, batch, raw_prices.ID_COLUMNS, payloads
+            )
         load(con, flagged(batch, found, raw_prices.ID_COLUMNS), payloads, run_id, settings.clock.recorded())
     warn_missing_sessions(checked, outcome.report_path)
     log_warnings(found, outcome.report_path)
@@ -234,28 +239,6 @@ def check_identity(
     )
     moved = quarantine(settings.raw_dir, [payload], reason, run_id, settings.clock.stamp())
     raise PayloadError(reason + quarantine_note(moved))
-
-
-def require_or_quarantine(
-    settings: Settings,
-    run_id: str,
-    outcome: Outcome,
-    found: list[Finding],
-    batch: pd.DataFrame,
-    payloads: list[PayloadFile],
-) -> None:
-    """Nothing when no critical expectation failed. Otherwise the payloads holding a failing bar
-    are quarantined (those in this run's raw zone) and the batch fails."""
-    if outcome.success:
-        return
-    failing = {(r["ticker"], r["date"]) for f in found if f.severity != WARNING for r in f.rows}
-    keys = zip(batch["ticker"], batch["date"].astype(str), strict=True)
-    holding = {sha for sha, key in zip(batch["payload_sha256"], keys, strict=True) if key in failing}
-    reason = f"validation of {outcome.suite} failed: {outcome.summary}"
-    moved = quarantine(
-        settings.raw_dir, [p for p in payloads if p.sha256 in holding], reason, run_id, settings.clock.stamp()
-    )
-    raise ValidationFailed(reason + quarantine_note(moved), outcome.report_path)
 
 
 def limits(settings: Settings) -> raw_prices.Limits:

@@ -24,14 +24,15 @@ import io
 import json
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from pipeline.errors import PayloadError
+from pipeline.errors import PayloadError, ValidationFailed
+from pipeline.settings import Settings
 from warehouse.files import sha256_bytes, write_atomic
 
 META_SUFFIX = ".meta.json"
@@ -206,6 +207,29 @@ def quarantine(raw_dir: Path, payloads: Iterable[PayloadFile], reason: str, run_
         log.warning("quarantined %s: %s", target, reason)
         moved.append(target)
     return moved
+
+
+def quarantine_failing(
+    settings: Settings,
+    run_id: str,
+    reason: str,
+    report_path: Path,
+    rows: Iterable[Mapping[str, str]],
+    batch: pd.DataFrame,
+    columns: Sequence[str],
+    payloads: Iterable[PayloadFile],
+) -> ValidationFailed:
+    """The failure of a batch on critical expectations, `reason` saying which: the payloads holding
+    one of the failing `rows` (identified by `columns`; the batch's `payload_sha256` says which
+    payload holds each) are quarantined, those in this run's raw zone, and the error says where
+    they went. The one rule of both ingest paths, prices and SEC."""
+    failing = {tuple(str(r[c]) for c in columns) for r in rows}
+    keys = zip(*(batch[c].astype(str) for c in columns), strict=True)
+    holding = {sha for sha, key in zip(batch["payload_sha256"], keys, strict=True) if key in failing}
+    moved = quarantine(
+        settings.raw_dir, [p for p in payloads if p.sha256 in holding], reason, run_id, settings.clock.stamp()
+    )
+    return ValidationFailed(reason + quarantine_note(moved), report_path)
 
 
 def quarantine_note(moved: list[Path]) -> str:

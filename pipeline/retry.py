@@ -54,8 +54,8 @@ def retrying_each(
 ) -> dict[K, T | SourceError]:
     """`call(keys)` answers each key with a result or an error. The keys answered with a
     TransientSourceError are asked again, up to `retries` times, waiting `backoff_seconds` and
-    doubling; those still failing then get their error with how many attempts were made. Every
-    other answer is final at once."""
+    doubling, or longer when a source's Retry-After asks for it; those still failing then get their
+    error with how many attempts were made. Every other answer is final at once."""
     answers: dict[K, T | SourceError] = {}
     pending = list(keys)
     pause = backoff_seconds
@@ -66,8 +66,11 @@ def retrying_each(
             break
         first = answers[pending[0]]
         more = f" (and {len(pending) - 1} more)" if len(pending) > 1 else ""
-        log.warning("%s: %s%s; retrying in %g s (attempt %d of %d)", what, first, more, pause, attempt + 1, retries + 1)
-        sleep(pause)
+        # Never sooner than a source asked (Retry-After): asking early only meets the same refusal.
+        asked = [e.retry_after or 0.0 for k in pending if isinstance(e := answers[k], Throttled)]
+        wait = max([pause, *asked])
+        log.warning("%s: %s%s; retrying in %g s (attempt %d of %d)", what, first, more, wait, attempt + 1, retries + 1)
+        sleep(wait)
         pause *= 2
     for key in pending:
         exc = answers[key]

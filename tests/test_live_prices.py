@@ -179,13 +179,14 @@ CHART = "https://query2.finance.yahoo.com/v8/finance/chart/%5ESOX"
 )
 def test_each_answer_without_data_gets_its_error(status, body, content_type, error, words):
     with pytest.raises(error, match=re.escape(words)) as raised:
-        judge(CHART, status, body, content_type)
+        judge(CHART, status, {"Content-Type": content_type}, body)
     assert type(raised.value) is error  # a permanent answer must not pass for a transient one, nor the reverse
 
 
 @pytest.mark.parametrize("status", [200, 304, 401])
 def test_answers_yfinance_deals_with_pass(status):
-    judge(CHART, status, b'{"chart": {"result": []}}', "application/json")  # 401: yfinance fetches a new crumb
+    # 401: yfinance fetches a new crumb
+    judge(CHART, status, {"Content-Type": "application/json"}, b'{"chart": {"result": []}}')
 
 
 def test_yfinance_log_lines_go_to_the_run_log():

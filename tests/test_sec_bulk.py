@@ -23,6 +23,7 @@ from pipeline.bulk_members import Member
 from pipeline.ingest_bulk import groups, ingest_sec_bulk
 from pipeline.settings import Settings
 from pipeline.sources.bulk import LiveSecBulk, ReplaySecBulk
+from pipeline.sources.sec import LiveSecClient
 from sample.generate_bulk import FIRST_CIK, RECENT_FILINGS, write_bulk_zips
 
 COMPANIES = 20
@@ -275,7 +276,7 @@ def test_the_live_source_downloads_once_and_asks_conditionally(realdata, tmp_pat
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/bulk/companyfacts.zip"
-        source = LiveSecBulk(USER_AGENT, {"companyfacts.zip": url})
+        source = LiveSecBulk(LiveSecClient(USER_AGENT), {"companyfacts.zip": url})
         settings = Settings(data_dir=tmp_path / "var", fetch_retries=0)
         first = ingest_sec_bulk(settings, source)
         stored = settings.raw_dir / "sec" / "bulk" / "companyfacts.zip"

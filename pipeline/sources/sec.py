@@ -5,35 +5,46 @@ and is conditional when validators from an earlier fetch are known. SEC answers 
 403 "Request Rate Threshold Exceeded" or 429; retrying at once extends the block, so the client
 waits with growing pauses and fails after a bounded total wait.
 
-Each answer is judged here: a timeout, a dropped connection, a 5xx or a body that is not whole
-JSON is transient (the caller retries it); a 404, another 4xx, an empty body or a web page in
-place of JSON fails at once.
+Each answer is judged by pipeline/sources/http.py in SEC's words (`SecWording`): a timeout, a
+dropped connection, a 5xx or a body that is not whole JSON is transient (the caller retries it);
+a 404, another 4xx, an empty body or a web page in place of JSON fails at once. The nightly bulk
+archives (pipeline/sources/bulk.py) are streamed through the same client.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Protocol
 
 import requests
 
-from pipeline.errors import MissingData, MissingUserAgent, SourceError, Throttled, TransientSourceError
+from pipeline.errors import MissingUserAgent, SourceError, Throttled
 from pipeline.rate_limit import RateLimit, local_limiter
+from pipeline.settings import Settings
 from pipeline.sources.deadline import call_with_deadline
+from pipeline.sources.http import (
+    Answer,
+    BodyCheck,
+    conditional_headers,
+    json_body,
+    unanswered,
+    validate_response,
+    zip_start,
+)
 
 BASE_URL = "https://data.sec.gov"
 KINDS = ("companyfacts", "submissions")
 THROTTLE_FIRST_PAUSE_SECONDS = 60.0
-RATE_LIMIT_PAGE = "Request Rate Threshold Exceeded"
 SEC_RATE = "sec-edgar"  # the name of SEC's request rate, shared by every worker of a run
 USER_AGENT = re.compile(r"\S.*\s\S+@\S+\.\S+")  # "Name email"
+CIK_SEED = "the CIK in seeds/companies.csv"
+CHUNK_BYTES = 1 << 20  # a streamed body is read and written a MiB at a time
 
 
 def padded_cik(cik: int | str) -> str:
@@ -64,11 +75,59 @@ def require_user_agent(user_agent: str | None) -> str:
 
 
 @dataclass(frozen=True)
+class SecWording:
+    """SEC's one line for each verdict on `subject` (e.g. "companyfacts for NVDA (CIK 0001045810)").
+    `named_by` is what the user wrote that chose the URL, to check when SEC has nothing there;
+    None for a URL of the project's own."""
+
+    subject: str
+    named_by: str | None = CIK_SEED
+
+    @property
+    def check(self) -> str:
+        return "check THESIS_SEC_USER_AGENT" + (f" and {self.named_by}" if self.named_by else "")
+
+    def unanswered(self, url: str, exc: BaseException) -> str:
+        return f"SEC request for {self.subject} at {url} failed ({type(exc).__name__}): check the network connection"
+
+    def throttled(self, answer: Answer) -> str:
+        return f"SEC is rate-limiting this client (HTTP {answer.status}) while fetching {self.subject}"
+
+    def not_found(self, answer: Answer) -> str:
+        return f"SEC has no {self.subject} at {answer.url}" + (f": check {self.named_by}" if self.named_by else "")
+
+    def server_error(self, answer: Answer) -> str:
+        return f"SEC answered HTTP {answer.status} for {self.subject} at {answer.url}"
+
+    def refused(self, answer: Answer) -> str:
+        return f"SEC answered HTTP {answer.status} for {self.subject} at {answer.url}: {self.check}"
+
+    def empty(self, answer: Answer) -> str:
+        return f"SEC sent an empty body for {self.subject} at {answer.url}: nothing to load; try again later"
+
+    def web_page(self, answer: Answer) -> str:
+        return f"SEC sent a web page instead of JSON for {self.subject} at {answer.url}: {self.check}"
+
+    def unreadable(self, answer: Answer) -> str:
+        return f"SEC sent a truncated or invalid JSON body for {self.subject} at {answer.url}"
+
+
+@dataclass(frozen=True)
 class Fetched:
     """A 200 answer: the body as received (decompressed) and the validators for the next fetch."""
 
     url: str
     body: bytes
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """A 200 answer whose body is read as it is consumed: its chunks and the validators."""
+
+    url: str
+    chunks: Iterator[bytes]
     etag: str | None = None
     last_modified: str | None = None
 
@@ -87,7 +146,7 @@ class SecClient(Protocol):
 
 
 class LiveSecClient:
-    """requests against data.sec.gov, rate-limited, conditional, with throttling waited out."""
+    """requests against SEC, rate-limited, conditional, with throttling waited out."""
 
     def __init__(
         self,
@@ -114,26 +173,66 @@ class LiveSecClient:
         return limited
 
     def headers(self, validators: Mapping[str, str | None] | None) -> dict[str, str]:
-        headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"}
-        if validators and validators.get("etag"):
-            headers["If-None-Match"] = str(validators["etag"])
-        if validators and validators.get("last_modified"):
-            headers["If-Modified-Since"] = str(validators["last_modified"])
-        return headers
+        return {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"} | conditional_headers(validators)
 
     def get(self, url: str, subject: str, validators: Mapping[str, str | None] | None = None) -> Fetched | None:
+        answered = self.answered(url, SecWording(subject), validators, json_body, stream=False)
+        if answered is None:
+            return None
+        response, answer, _ = answered
+        return Fetched(url, answer.body, response.headers.get("ETag"), response.headers.get("Last-Modified"))
+
+    @contextmanager
+    def streamed(
+        self, url: str, wording: SecWording, validators: Mapping[str, str | None] | None = None
+    ) -> Iterator[Streamed | None]:
+        """A zip archive at `url` read as it is consumed, or None when unchanged since `validators`;
+        the connection is closed on leaving. The deadline bounds the answer and its first chunk; the
+        timeout then bounds each read, not the whole body (an archive takes minutes). A body cut
+        short is transient, in `wording`'s words."""
+        answered = self.answered(url, wording, validators, zip_start, stream=True)
+        if answered is None:
+            yield None
+            return
+        response, answer, rest = answered
+
+        def chunks() -> Iterator[bytes]:
+            yield answer.body
+            try:
+                yield from rest
+            except requests.RequestException as exc:
+                raise unanswered(url, exc, wording) from None
+
+        with response:
+            yield Streamed(url, chunks(), response.headers.get("ETag"), response.headers.get("Last-Modified"))
+
+    def answered(
+        self, url: str, wording: SecWording, validators: Mapping[str, str | None] | None, body: BodyCheck, stream: bool
+    ) -> tuple[requests.Response, Answer, Iterator[bytes]] | None:
+        """The usable answer at `url` (None for a 304), throttling waited out: never sooner than SEC
+        asks (Retry-After), since asking early extends its block, and at most `max_wait_seconds`."""
         waited, pause = 0.0, THROTTLE_FIRST_PAUSE_SECONDS
         while True:
             self.acquire(1)
-            response = self.fetch(url, subject, validators)
-            if not is_throttled(response):
-                return answer(response, url, subject)
-            # Never sooner than SEC asks (Retry-After): asking early extends its block.
-            wait = max(pause, retry_after(response) or 0.0)
+            response, answer, rest = self.fetch(url, wording, validators, stream)
+            try:
+                usable = validate_response(answer, wording, body)
+            except Throttled as exc:
+                throttled: Throttled | None = exc
+            except SourceError:
+                close(response, stream)
+                raise
+            else:
+                if usable is not None:
+                    return response, answer, rest
+                throttled = None
+            close(response, stream)
+            if throttled is None:
+                return None
+            wait = max(pause, throttled.retry_after or 0.0)
             if waited + wait > self.max_wait_seconds:
                 raise Throttled(
-                    f"SEC is rate-limiting this client (HTTP {response.status_code}) while fetching "
-                    f"{subject}; gave up after waiting {waited:g} s"
+                    f"{throttled}; gave up after waiting {waited:g} s"
                     + (f" (SEC asked for {wait:g} s more)" if wait > pause else "")
                     + ". Try again in about 10 minutes."
                 )
@@ -141,75 +240,41 @@ class LiveSecClient:
             waited += wait
             pause *= 2
 
-    def fetch(self, url: str, subject: str, validators: Mapping[str, str | None] | None) -> requests.Response:
-        """One GET, its body read whole within `timeout` seconds. requests' own timeout bounds each
-        socket read only: a server dripping a byte at a time would hold the request for minutes."""
+    def fetch(
+        self, url: str, wording: SecWording, validators: Mapping[str, str | None] | None, stream: bool
+    ) -> tuple[requests.Response, Answer, Iterator[bytes]]:
+        """One GET and its body (a streamed one's first chunk, the rest to follow), read within
+        `timeout` seconds. requests' own timeout bounds each socket read only: a server dripping
+        a byte at a time would hold the request for minutes."""
+
+        def request() -> tuple[requests.Response, Answer, Iterator[bytes]]:
+            response = self.session.get(url, headers=self.headers(validators), timeout=self.timeout, stream=stream)
+            rest = response.iter_content(CHUNK_BYTES) if stream else iter(())
+            body = next(rest, b"") if stream else response.content
+            return response, Answer(url, response.status_code, response.headers, body), rest
+
         try:
-            return call_with_deadline(
-                lambda: self.session.get(url, headers=self.headers(validators), timeout=self.timeout),
-                self.timeout,
-                f"SEC, asked for {subject} at {url},",
-            )
+            return call_with_deadline(request, self.timeout, f"SEC, asked for {wording.subject} at {url},")
         except requests.RequestException as exc:  # no answer, a dropped connection, a body cut short
-            raise TransientSourceError(
-                f"SEC request for {subject} at {url} failed ({type(exc).__name__}): check the network connection"
-            ) from None
+            raise unanswered(url, exc, wording) from None
 
 
-def retry_after(response: requests.Response) -> float | None:
-    """The seconds a `Retry-After` header asks for: a number, or an HTTP date measured from the
-    answer's own `Date` (no clock of ours is involved); None when absent or unreadable."""
-    value = response.headers.get("Retry-After", "").strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        until, sent = parsedate_to_datetime(value), parsedate_to_datetime(response.headers.get("Date", ""))
-    except (TypeError, ValueError):
-        return None
-    return max((until - sent).total_seconds(), 0.0)
+def close(response: requests.Response, stream: bool) -> None:
+    """A streamed answer not handed on is closed, its connection back in the pool (a whole one
+    already is)."""
+    if stream:
+        response.close()
 
 
-def is_throttled(response: requests.Response) -> bool:
-    return response.status_code == 429 or (
-        response.status_code == 403 and RATE_LIMIT_PAGE.lower() in response.text.lower()
+def live_client(settings: Settings) -> LiveSecClient:
+    """The live client as the settings configure it; fails at once, with no request made, when the
+    User-Agent is not set."""
+    return LiveSecClient(
+        settings.user_agent,
+        settings.sec_requests_per_second,
+        settings.sec_timeout_seconds,
+        settings.sec_max_wait_seconds,
     )
-
-
-def not_found(url: str, subject: str) -> MissingData:
-    return MissingData(f"SEC has no {subject} at {url}: check the CIK in seeds/companies.csv")
-
-
-def answer(response: requests.Response, url: str, subject: str) -> Fetched | None:
-    status = response.status_code
-    if status == 304:
-        return None
-    if status == 404:
-        raise not_found(url, subject)
-    if status >= 500:
-        raise TransientSourceError(f"SEC answered HTTP {status} for {subject} at {url}")
-    if status != 200:
-        raise SourceError(
-            f"SEC answered HTTP {status} for {subject} at {url}: check THESIS_SEC_USER_AGENT and the CIK "
-            "in seeds/companies.csv"
-        )
-    check_body(response, url, subject)
-    return Fetched(url, response.content, response.headers.get("ETag"), response.headers.get("Last-Modified"))
-
-
-def check_body(response: requests.Response, url: str, subject: str) -> None:
-    """A 200 whose body is whole JSON; one cut short is transient, an empty one or a web page is not."""
-    body = response.content
-    if not body.strip():
-        raise SourceError(f"SEC sent an empty body for {subject} at {url}: nothing to load; try again later")
-    if response.headers.get("Content-Type", "").startswith("text/html") or body.lstrip()[:1] == b"<":
-        raise SourceError(
-            f"SEC sent a web page instead of JSON for {subject} at {url}: check THESIS_SEC_USER_AGENT and the CIK "
-            "in seeds/companies.csv"
-        )
-    try:
-        json.loads(body)
-    except (ValueError, RecursionError):  # RecursionError: nested deeper than any SEC payload
-        raise TransientSourceError(f"SEC sent a truncated or invalid JSON body for {subject} at {url}") from None
 
 
 @dataclass
@@ -229,6 +294,6 @@ class RecordedSecClient:
         self.calls.append(url)
         kind = "companyfacts" if "/companyfacts/" in url else "submissions"
         path = self.directory / kind / url.rsplit("/", 1)[-1]
-        if not path.is_file():
-            raise not_found(url, subject)
+        if not path.is_file():  # judged as SEC's own 404 would be
+            validate_response(Answer(url, 404, {}, b""), SecWording(subject), json_body)
         return Fetched(url, path.read_bytes())

@@ -3,7 +3,8 @@
 yfinance reads Yahoo's HTTP status and body itself and, on an answer it cannot use, raises
 whatever its parsing trips over (a KeyError, a JSONDecodeError) or retries with another cookie.
 So the live client judges every answer from Yahoo's data endpoints where it arrives, in the
-HTTP session it hands yfinance, and raises the project's error there: transient ones (5xx, 429,
+HTTP session it hands yfinance, as pipeline/sources/http.py judges every source, and raises the
+project's error there: transient ones (5xx, 429,
 a truncated body, a dropped connection, a hang) are retried by the caller; the rest (404, other
 4xx, an empty body, a web page or JSON of another shape instead of prices) fail at once.
 yf.download() fetches many tickers at once and keeps what failed for each to its log, so the
@@ -14,11 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import logging
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,8 +29,9 @@ from curl_cffi import requests as curl
 from curl_cffi.requests import HttpMethod
 from curl_cffi.requests.exceptions import RequestException
 
-from pipeline.errors import DeadlineExceeded, MissingData, SourceError, Throttled, TransientSourceError
+from pipeline.errors import DeadlineExceeded, SourceError
 from pipeline.sources.deadline import call_with_deadline
+from pipeline.sources.http import Answer, Wording, json_body, unanswered, validate_response
 
 # What every live call asks for: unadjusted OHLC plus Adj Close, with dividends and splits.
 HISTORY_PARAMS = {"interval": "1d", "auto_adjust": False, "actions": True, "repair": False}
@@ -66,44 +67,66 @@ class YahooClient(Protocol):
         ...
 
 
-def judge(url: str, status: int, body: bytes, content_type: str) -> None:
-    """Raise the project's error for an answer from a Yahoo data endpoint that holds no usable data."""
-    symbol = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-    if status == 404:
-        raise MissingData(f"Yahoo Finance does not know {symbol} (HTTP 404): check the ticker")
-    if status == 429:
-        raise Throttled(f"Yahoo Finance is rate-limiting requests (while fetching {symbol})")
-    if status >= 500:
-        raise TransientSourceError(f"Yahoo Finance answered HTTP {status} for {symbol}")
-    # 401 ("Invalid Crumb") is yfinance's to answer: it fetches a new crumb and asks again.
-    if status >= 400 and status != 401:
-        raise SourceError(f"Yahoo Finance refused the request for {symbol} (HTTP {status}): check the ticker")
-    if status == 200:
-        path = urlsplit(url).path
-        judge_body(symbol, body, content_type, next(key for p, key in DATA_PATHS.items() if path.startswith(p)))
+@dataclass(frozen=True)
+class YahooWording:
+    """Yahoo Finance's one line for each verdict on the answer for `symbol`."""
 
+    symbol: str
 
-def judge_body(symbol: str, body: bytes, content_type: str, document: str) -> None:
-    if not body.strip():
-        raise SourceError(f"Yahoo Finance sent an empty answer for {symbol} (HTTP 200): try again later")
-    if content_type.startswith("text/html") or body.lstrip()[:1] == b"<":
-        raise SourceError(
-            f"Yahoo Finance sent a web page instead of prices for {symbol}: it may be blocking this client; "
+    def unanswered(self, url: str, exc: BaseException) -> str:
+        return f"Yahoo Finance request for {self.symbol} failed ({reason(exc)}): check the network connection"
+
+    def throttled(self, answer: Answer) -> str:
+        return f"Yahoo Finance is rate-limiting requests (while fetching {self.symbol})"
+
+    def not_found(self, answer: Answer) -> str:
+        return f"Yahoo Finance does not know {self.symbol} (HTTP 404): check the ticker"
+
+    def server_error(self, answer: Answer) -> str:
+        return f"Yahoo Finance answered HTTP {answer.status} for {self.symbol}"
+
+    def refused(self, answer: Answer) -> str:
+        return f"Yahoo Finance refused the request for {self.symbol} (HTTP {answer.status}): check the ticker"
+
+    def empty(self, answer: Answer) -> str:
+        return f"Yahoo Finance sent an empty answer for {self.symbol} (HTTP 200): try again later"
+
+    def web_page(self, answer: Answer) -> str:
+        return (
+            f"Yahoo Finance sent a web page instead of prices for {self.symbol}: it may be blocking this client; "
             "try again later"
         )
-    try:
-        answer = json.loads(body)
-    except (ValueError, RecursionError):
-        raise TransientSourceError(f"Yahoo Finance sent a truncated or invalid answer for {symbol}") from None
-    if not isinstance(answer, dict) or document not in answer:
+
+    def unreadable(self, answer: Answer) -> str:
+        return f"Yahoo Finance sent a truncated or invalid answer for {self.symbol}"
+
+
+def symbol_of(url: str) -> str:
+    return unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+
+
+def judge(url: str, status: int, headers: Mapping[str, str], body: bytes) -> None:
+    """Raise the project's error for an answer from a Yahoo data endpoint that holds no usable data.
+    401 ("Invalid Crumb") is yfinance's to answer: it fetches a new crumb and asks again."""
+    validate_response(Answer(url, status, headers, body), YahooWording(symbol_of(url)), prices, passes=frozenset({401}))
+
+
+def prices(answer: Answer, wording: Wording) -> None:
+    """A 200 from a data endpoint: whole JSON (http.json_body), the document the endpoint sends, and
+    for a chart the symbol asked for with arrays of one length each."""
+    symbol = symbol_of(answer.url)
+    path = urlsplit(answer.url).path
+    document = next(key for p, key in DATA_PATHS.items() if path.startswith(p))
+    body = json_body(answer, wording)
+    if not isinstance(body, dict) or document not in body:
         raise SourceError(f"Yahoo Finance answered {symbol} in a form yfinance could not read (no {document!r} in it)")
     if document == "chart":
-        answered = chart_symbol(answer["chart"])
+        answered = chart_symbol(body["chart"])
         if answered is not None and answered.upper() != symbol.upper():
             raise SourceError(
                 f"Yahoo Finance answered the request for {symbol} with {answered}'s prices: nothing of it loads"
             )
-        lengths = chart_lengths(answer["chart"])
+        lengths = chart_lengths(body["chart"])
         if len(set(lengths.values())) > 1:
             shown = ", ".join(f"{count} {name}" for name, count in lengths.items())
             raise SourceError(
@@ -149,17 +172,15 @@ class CheckedSession(curl.Session):
     def request(self, method: HttpMethod, url: str, *args: Any, **kwargs: Any) -> Any:
         if not urlsplit(url).path.startswith(tuple(DATA_PATHS)):
             return super().request(method, url, *args, **kwargs)
-        symbol = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        symbol = symbol_of(url)
         try:
             response = super().request(method, url, *args, **kwargs)
         except RequestException as exc:
-            failure: SourceError = TransientSourceError(
-                f"Yahoo Finance request for {symbol} failed ({reason(exc)}): check the network connection"
-            )
+            failure: SourceError = unanswered(url, exc, YahooWording(symbol))
             self._keep(symbol, failure)
             raise failure from None
         try:
-            judge(url, response.status_code, response.content, response.headers.get("Content-Type", ""))
+            judge(url, response.status_code, response.headers, response.content)
         except SourceError as exc:
             self._keep(symbol, exc)
             raise
