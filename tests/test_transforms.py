@@ -29,13 +29,13 @@ def test_every_published_table_and_column_has_a_comment(sample_run):
     with duckdb.connect(str(settings.analyst_db_path), read_only=True) as con:
         missing_tables = con.execute("""
             select schema_name || '.' || table_name from duckdb_tables()
-            where schema_name in ('raw', 'staging', 'marts', 'meta') and comment is null
+            where schema_name in ('raw', 'staging', 'intermediate', 'marts', 'meta') and comment is null
             union all
             select schema_name || '.' || view_name from duckdb_views()
-            where schema_name in ('staging', 'marts') and comment is null""").fetchall()
+            where schema_name in ('staging', 'intermediate', 'marts') and comment is null""").fetchall()
         missing_columns = con.execute("""
             select schema_name || '.' || table_name || '.' || column_name from duckdb_columns()
-            where schema_name in ('raw', 'staging', 'marts', 'meta') and comment is null""").fetchall()
+            where schema_name in ('raw', 'staging', 'intermediate', 'marts', 'meta') and comment is null""").fetchall()
     assert missing_tables == [] and missing_columns == []
 
 

@@ -1,12 +1,14 @@
-"""Builds staging.* and marts.* from the SQL files in this folder.
+"""Builds staging.*, intermediate.* and marts.* from the SQL files in this folder.
 
-One model per file: `staging/<name>.sql` becomes the view `staging.<name>`, `marts/<name>.sql`
-the table `marts.<name>`, and `macros/<name>.sql` the DuckDB macro `staging.<name>`: a rule used
+One model per file: `staging/<name>.sql` becomes the view `staging.<name>` (a source renamed and
+typed), `intermediate/<name>.sql` the view `intermediate.<name>` (what the marts derive from the
+sources in common: fiscal years, discrete quarters, metrics), `marts/<name>.sql` the table
+`marts.<name>`, and `macros/<name>.sql` the DuckDB macro `staging.<name>`: a rule used
 twice, or a function analysts call (`staging.xbrl_facts_as_of(date '2026-02-01')`). Each file is
 one query (a macro's: its body, an expression or, with `table: true`, a query); `<name>.yml`
 beside it documents the model and every column (a macro: its parameters), and becomes COMMENT ON
 statements. The run order comes from the references each file makes to other models
-(`staging.x`, `marts.y`); nobody keeps a list.
+(`staging.x`, `intermediate.y`, `marts.z`); nobody keeps a list.
 
 Queries read their parameters with `getvariable('name')`; the runner sets them as bound values.
 Views read `as_of` only through the macro `staging.known_by()`, which means "all the data" where
@@ -38,10 +40,10 @@ import duckdb
 import yaml
 
 ROOT = Path(__file__).parent
-LAYERS = {"macros": "macro", "staging": "view", "marts": "table"}
-SCHEMA = {"macros": "staging", "staging": "staging", "marts": "marts"}
+LAYERS = {"macros": "macro", "staging": "view", "intermediate": "view", "marts": "table"}
+SCHEMA = {"macros": "staging", "staging": "staging", "intermediate": "intermediate", "marts": "marts"}
 COMMENT = re.compile(r"--[^\n]*")
-RELATION = re.compile(r"\b(raw|staging|marts|meta)\.(\w+)\b")
+RELATION = re.compile(r"\b(raw|staging|intermediate|marts|meta)\.(\w+)\b")
 NAME = re.compile(r"[a-z_][a-z0-9_]*")  # a model's file name becomes its name in DDL, unquoted
 
 
@@ -269,7 +271,7 @@ def literal(text: object) -> str:
 
 
 def metric_periods(root: Path = ROOT) -> dict[str, str]:
-    """metric -> duration or instant: the metrics staging.metric_quarters derives from the concept
+    """metric -> duration or instant: the metrics intermediate.metric_quarters derives from the concept
     map, as its `.yml` declares them."""
-    [model] = [m for m in discover(root) if m.relation == "staging.metric_quarters"]
+    [model] = [m for m in discover(root) if m.relation == "intermediate.metric_quarters"]
     return dict(model.docs["periods"])  # type: ignore[arg-type]
