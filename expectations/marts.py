@@ -97,4 +97,7 @@ def mart_suite(
     """The suite of the mart `name` with this contract, and the rules of `expectations/<name>.py`."""
     module = f"{__package__}.{name}"
     rules = cast(Rules, importlib.import_module(module)) if importlib.util.find_spec(module) else None
+    if rules is not None and not callable(getattr(rules, "expectations", None)):
+        # A mart named like a module of another kind (validate, rules, raw_prices) would take its rules.
+        raise ValueError(f"expectations/{name}.py holds no expectations() for the mart {name}: rename the mart")
     return MartSuite(name, tuple(unique_key), tuple(not_null), dict(accepted_range or {}), rules)

@@ -101,3 +101,10 @@ def test_a_mart_without_a_grain_is_refused(tmp_path):
     (tmp_path / "marts" / "thing.yml").write_text("description: A thing.\ncolumns:\n  a: The a.\n")
     with pytest.raises(runner.ModelError, match=r"^thing.yml declares no unique_key"):
         runner.discover(tmp_path)
+
+
+def test_a_mart_named_like_another_expectations_module_is_refused():
+    from expectations.marts import mart_suite
+
+    with pytest.raises(ValueError, match=r"^expectations/validate.py holds no expectations\(\) for the mart validate"):
+        mart_suite("validate", ["a"])
