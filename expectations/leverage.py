@@ -1,18 +1,16 @@
-"""marts.leverage before it is published."""
+"""marts.leverage before it is published: the rules beyond its contract (leverage.yml)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-import great_expectations as gx
 import numpy as np
 import pandas as pd
 from great_expectations import expectations as gxe
 
 from expectations.rules import holds, within
 
-NAME = "leverage"
-ID_COLUMNS = ("ticker", "period_end")
+COLUMNS = None  # every column
 TOLERANCE = 0.5  # US dollars: the values are whole dollars
 
 
@@ -26,20 +24,11 @@ def prepare(mart: pd.DataFrame, variables: Mapping[str, object]) -> pd.DataFrame
     return frame.assign(free_cash_flow_gap=gap, debt_to_equity_finite=pd.Series(np.isfinite(ratio)).where(applies))
 
 
-def suite() -> gx.ExpectationSuite:
-    s = gx.ExpectationSuite(name=NAME)
-    s.add_expectation(
-        gxe.ExpectCompoundColumnsToBeUnique(
-            column_list=list(ID_COLUMNS), description="one row per (ticker, period_end)"
-        )
-    )
-    for column in ("ticker", "cik", "period_end", "fiscal_year", "fiscal_quarter", "calendar_quarter", "currency"):
-        s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is not null"))
-    s.add_expectation(within("free_cash_flow_gap", TOLERANCE, "free_cash_flow = operating_cash_flow - capex"))
-    s.add_expectation(holds("debt_to_equity_finite", "debt_to_equity is finite where equity > 0"))
-    s.add_expectation(
+def expectations() -> list[gxe.Expectation]:
+    return [
+        within("free_cash_flow_gap", TOLERANCE, "free_cash_flow = operating_cash_flow - capex"),
+        holds("debt_to_equity_finite", "debt_to_equity is finite where equity > 0"),
         gxe.ExpectColumnValuesToMatchRegex(
             column="calendar_quarter", regex=r"^\d{4}Q[1-4]$", description="calendar_quarter like 2025Q3"
-        )
-    )
-    return s
+        ),
+    ]

@@ -44,13 +44,16 @@ def suite() -> gx.ExpectationSuite:
     )
     s.add_expectation(holds("period_consistent", "a metric is all duration or all instant"))
     s.add_expectation(
-        holds("metric_known", "metric is one staging.metric_quarters derives (transforms/staging/metric_quarters.yml)")
+        holds(
+            "metric_known",
+            "metric is one intermediate.metric_quarters derives (transforms/intermediate/metric_quarters.yml)",
+        )
     )
     s.add_expectation(
         holds(
             "period_as_declared",
             "period is the metric's own: duration for a flow, instant for a balance "
-            "(transforms/staging/metric_quarters.yml)",
+            "(transforms/intermediate/metric_quarters.yml)",
         )
     )
     return s

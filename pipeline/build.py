@@ -11,12 +11,11 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import duckdb
 import pandas as pd
 
-from expectations import capex_guidance_mart, capex_slope, leverage, relative_performance
+from expectations.marts import MartSuite, mart_suite
 from pipeline import freshness, increments, repair, scorecard, timeline
 from pipeline.errors import PipelineError, ValidationFailed
 from pipeline.query_limits import Limits, build_models
@@ -30,10 +29,6 @@ from transforms import runner
 from warehouse.connection import connect, transaction
 from warehouse.publish import Publication, RunEnd, export_parquet, publish_analyst_copy, quoted, switch
 
-# The suite of each mart, validated before publishing. Each module has NAME (the mart),
-# ID_COLUMNS, prepare(frame, variables) and suite().
-MART_SUITES = (relative_performance, capex_guidance_mart, leverage, capex_slope)
-MART_NAMES = frozenset(suite.NAME for suite in MART_SUITES)
 log = logging.getLogger(__name__)
 
 
@@ -70,15 +65,16 @@ def transform_and_validate(
                 changes = increments.change_set(con, settings, print_)
                 built = build_models(con, settings, settings.variables(), incremental=not changes.full)
                 require_every_ticker(con, settings, excused)
-                for suite in MART_SUITES:
-                    mart = built_rows(con, suite, changes)
+                for contract, suite in mart_suites():
+                    mart = built_rows(con, contract, suite, changes)
                     outcomes.append(check(settings, run_id, suite, suite.prepare(mart, settings.variables())))
                     require(outcomes[-1])
                 increments.record(con, run_id, built_at, print_, changes)
                 log.info("%s", changes.describe())
         except ValidationFailed as exc:
             # A mart's suite failed on what the payloads loaded since the last published run made.
-            marts = [o for o in outcomes if o.suite in MART_NAMES and not o.success]
+            names = {contract.name for contract in runner.contracts()}
+            marts = [o for o in outcomes if o.suite in names and not o.success]
             taken_out = repair.quarantine_failing(con, settings, run_id, marts[0]) if marts else ""
             if not taken_out:
                 raise
@@ -89,15 +85,21 @@ def transform_and_validate(
     return seeded, built
 
 
-def built_rows(con: duckdb.DuckDBPyConnection, suite: ModuleType, changes: increments.ChangeSet) -> pd.DataFrame:
-    """The rows of the suite's mart this build derived: all of them, or those its incremental scope
-    reaches (with the rows the suite names in ALSO_CHECKED), in the columns it names in COLUMNS
-    (else all). Through Arrow: pandas' own conversion
-    of millions of rows takes far longer than the check."""
-    scope = None if changes.full else runner.incremental_scope(f"marts.{suite.NAME}")
-    where = f" where ({scope}) or {getattr(suite, 'ALSO_CHECKED', 'false')}" if scope else ""
-    columns = ", ".join(quoted(c) for c in getattr(suite, "COLUMNS", ())) or "*"
-    query = f"select {columns} from {quoted('marts', suite.NAME)} as m{where}"
+def mart_suites() -> list[tuple[runner.Contract, MartSuite]]:
+    """Every mart's contract (its `.yml`) and the suite checking it before it is published."""
+    return [(c, mart_suite(c.name, c.unique_key, c.not_null, c.accepted_range)) for c in runner.contracts()]
+
+
+def built_rows(
+    con: duckdb.DuckDBPyConnection, contract: runner.Contract, suite: MartSuite, changes: increments.ChangeSet
+) -> pd.DataFrame:
+    """The rows of the mart this build derived: all of them, or those its incremental scope reaches
+    (with the rows its contract names in also_checked), in the columns its suite reads. Through
+    Arrow: pandas' own conversion of millions of rows takes far longer than the check."""
+    scope = None if changes.full else contract.scope
+    where = f" where ({scope}) or ({contract.also_checked or 'false'})" if scope else ""
+    columns = ", ".join(quoted(c) for c in suite.columns or ()) or "*"
+    query = f"select {columns} from {quoted('marts', contract.name)} as m{where}"
     # self_destruct: each Arrow column is freed once converted, so the two never both fill memory.
     return con.sql(query).to_arrow_table().to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
 

@@ -24,6 +24,7 @@ from types import ModuleType
 import duckdb
 import pandas as pd
 
+from expectations.marts import MartSuite
 from expectations.validate import WARNING, Finding, run_suite
 from pipeline import run_lock
 from pipeline.clock import Clock
@@ -178,8 +179,8 @@ def finish(settings: Settings, end: RunEnd) -> None:
             discard_rows(con, [end.run_id])
 
 
-def check(settings: Settings, run_id: str, suite: ModuleType, frame: pd.DataFrame) -> Outcome:
-    """Run an expectations module's suite on `frame`; the full result goes to a JSON report."""
+def check(settings: Settings, run_id: str, suite: ModuleType | MartSuite, frame: pd.DataFrame) -> Outcome:
+    """Run a suite (an expectations module's, or a mart's) on `frame`; the full result goes to a JSON report."""
     result = run_suite(suite.suite, frame, suite.ID_COLUMNS)
     path = settings.reports_dir / "validation" / run_id / f"{suite.NAME}.json"
     write_atomic(path, json.dumps(result.report, indent=2, default=str).encode())

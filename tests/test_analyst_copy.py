@@ -74,7 +74,7 @@ def test_the_copy_keeps_its_comments_in_duckdb_1_5(sample_copy, duckdb_1_5):
         [
             "select database_name from pragma_database_size()",
             "select schema_name, table_name, column_name from duckdb_columns() "
-            "where schema_name in ('raw', 'staging', 'marts', 'meta') and comment is null",
+            "where schema_name in ('raw', 'staging', 'intermediate', 'marts', 'meta') and comment is null",
             "select count(*) from duckdb_columns() where schema_name = 'marts'",
             "select count(*) from duckdb_views() where schema_name = 'staging' and comment is not null",
         ],

@@ -19,7 +19,7 @@ QUARTERS = [f"{year}Q{q}" for year in (2023, 2024, 2025) for q in (1, 2, 3, 4)]
 
 
 def metric_quarters(rows: list[tuple]) -> pd.DataFrame:
-    """staging.metric_quarters rows for capex: (ticker, calendar_quarter, value[, currency]), never
+    """intermediate.metric_quarters rows for capex: (ticker, calendar_quarter, value[, currency]), never
     restated; in US dollars unless a currency is given."""
     return pd.DataFrame(
         [
@@ -43,9 +43,9 @@ def capex_slope(rows: list[tuple], hyperscalers: tuple[str, ...]) -> pd.DataFram
     """The capex_slope model alone, on the given input rows and no guidance."""
     models = {m.relation: m for m in runner.discover()}
     with duckdb.connect() as con:
-        con.execute("create schema staging; create schema marts")
+        con.execute("create schema staging; create schema intermediate; create schema marts")
         con.register("inputs", metric_quarters(rows))
-        con.execute("create table staging.metric_quarters as select * from inputs")
+        con.execute("create table intermediate.metric_quarters as select * from inputs")
         con.execute(
             "create table marts.capex_guidance (ticker varchar, fiscal_year integer, period_kind varchar, "
             "qualitative boolean, statement_date date, superseded_on date, basis varchar, "

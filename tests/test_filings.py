@@ -68,7 +68,7 @@ def nvidia(realdata, tmp_path_factory):
 
 
 def quarters(con, concept_or_metric: str, fiscal_year: int, column: str = "concept") -> list[tuple]:
-    view = "staging.xbrl_quarters" if column == "concept" else "staging.metric_quarters"
+    view = "intermediate.xbrl_quarters" if column == "concept" else "intermediate.metric_quarters"
     return con.execute(
         f"select fiscal_quarter, period_end, calendar_quarter, value, is_derived, concept from {view} "
         f"where cik = ? and {column} = ? and fiscal_year = ? order by period_end",
@@ -94,7 +94,7 @@ def test_nvidia_capex_comes_from_productive_assets_from_fy2022(nvidia):
     _, con = nvidia
     concepts = dict(
         con.execute(
-            "select fiscal_year, list_distinct(list(concept)) from staging.metric_quarters "
+            "select fiscal_year, list_distinct(list(concept)) from intermediate.metric_quarters "
             "where cik = ? and metric = 'capex' group by fiscal_year",
             [NVDA_CIK],
         ).fetchall()
@@ -145,7 +145,7 @@ def test_quarters_sum_to_the_year_less_their_gaps_for_every_concept(nvidia, real
     found = defaultdict(list)
     for taxonomy, concept, unit, start, end, value, gap in con.execute(
         "select taxonomy, concept, unit, period_start, period_end, value, coalesce(tagged_derived_gap, 0) "
-        "from staging.xbrl_quarters where cik = ?",
+        "from intermediate.xbrl_quarters where cik = ?",
         [NVDA_CIK],
     ).fetchall():
         found[(taxonomy, concept, unit)].append((start, end, value, gap))
@@ -169,8 +169,8 @@ def test_a_quarter_with_a_tagged_three_month_value_shows_exactly_that_value(nvid
     rows = {
         (t, c, u, str(s), str(e)): (v, derived)
         for t, c, u, s, e, v, derived in con.execute(
-            "select taxonomy, concept, unit, period_start, period_end, value, is_derived from staging.xbrl_quarters "
-            "where cik = ?",
+            "select taxonomy, concept, unit, period_start, period_end, value, is_derived "
+            "from intermediate.xbrl_quarters where cik = ?",
             [NVDA_CIK],
         ).fetchall()
     }
@@ -182,7 +182,7 @@ def test_a_quarter_with_a_tagged_three_month_value_shows_exactly_that_value(nvid
     # Operating income for the quarter ended 2024-10-27, from the JSON: tagged 21,869M; the 10-Qs'
     # year to date 57,419M - 35,551M = 21,868M. The reported figure wins; the gap is kept.
     row = con.execute(
-        "select value, derived_value, tagged_derived_gap, is_derived from staging.xbrl_quarters "
+        "select value, derived_value, tagged_derived_gap, is_derived from intermediate.xbrl_quarters "
         "where cik = ? and concept = 'OperatingIncomeLoss' and period_end = '2024-10-27'",
         [NVDA_CIK],
     ).fetchone()

@@ -18,7 +18,7 @@ from pipeline.settings import SAMPLE_DIR
 from pipeline.sources.filings import ReplaySecFilings
 from pipeline.sources.prices import ReplayPrices
 
-TABLES = ("marts.relative_performance", "marts.leverage", "marts.capex_slope", "staging.metric_quarters")
+TABLES = ("marts.relative_performance", "marts.leverage", "marts.capex_slope", "intermediate.metric_quarters")
 ORACLE = 1341439
 CUT = pd.Timestamp("2026-02-27")  # the first load ends here; the sample goes on to 2026-03-06
 

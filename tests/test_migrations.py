@@ -32,6 +32,7 @@ EVERY_VERSION = [
     (11, "run_partial"),
     (12, "xbrl_fact_flags"),
     (13, "payload_received"),
+    (14, "intermediate"),
 ]
 EVERY_NUMBER = [number for number, _ in EVERY_VERSION]
 FUTURE = len(EVERY_VERSION) + 1  # a migration this release does not know

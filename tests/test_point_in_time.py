@@ -159,7 +159,7 @@ def capex_quarters(settings, as_of: dt.date) -> list[tuple[int, float]]:
     """NVIDIA's FY2026 capex quarters (fiscal_quarter, value) as of a date."""
     with build(settings.replace(as_of=as_of)) as con:
         return con.execute(
-            "select fiscal_quarter, value from staging.metric_quarters "
+            "select fiscal_quarter, value from intermediate.metric_quarters "
             "where cik = ? and metric = 'capex' and fiscal_year = 2026 order by fiscal_quarter",
             [NVDA_CIK],
         ).fetchall()

@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from expectations import capex_slope, leverage
 from expectations.validate import run_suite
+from pipeline.build import mart_suites
 from pipeline.ingest_bulk import ingest_sec_bulk
 from pipeline.settings import Settings
 from pipeline.sources.bulk import ReplaySecBulk
@@ -272,7 +272,7 @@ def test_home_depot_fourth_quarter_of_fiscal_2020(corpus, realdata):
 @pytest.mark.parametrize("mart", ["leverage", "capex_slope"])
 def test_the_marts_built_on_every_filer_pass_their_suites(corpus, mart):
     settings, _, con = corpus
-    suite = {"leverage": leverage, "capex_slope": capex_slope}[mart]
+    [suite] = [suite for contract, suite in mart_suites() if contract.name == mart]
     frame = con.sql(f"select * from marts.{mart}").df()
     checked = run_suite(suite.suite, suite.prepare(frame, settings.variables()), suite.ID_COLUMNS)
     assert checked.success, checked.summary

@@ -28,7 +28,7 @@ COMPARED = (
     "raw.xbrl_facts",
     "raw.filings",
     "marts.relative_performance",
-    "staging.metric_quarters",
+    "intermediate.metric_quarters",
     "marts.leverage",
     "marts.capex_slope",
 )

@@ -1,12 +1,14 @@
-"""Builds staging.* and marts.* from the SQL files in this folder.
+"""Builds staging.*, intermediate.* and marts.* from the SQL files in this folder.
 
-One model per file: `staging/<name>.sql` becomes the view `staging.<name>`, `marts/<name>.sql`
-the table `marts.<name>`, and `macros/<name>.sql` the DuckDB macro `staging.<name>`: a rule used
+One model per file: `staging/<name>.sql` becomes the view `staging.<name>` (a source renamed and
+typed), `intermediate/<name>.sql` the view `intermediate.<name>` (what the marts derive from the
+sources in common: fiscal years, discrete quarters, metrics), `marts/<name>.sql` the table
+`marts.<name>`, and `macros/<name>.sql` the DuckDB macro `staging.<name>`: a rule used
 twice, or a function analysts call (`staging.xbrl_facts_as_of(date '2026-02-01')`). Each file is
 one query (a macro's: its body, an expression or, with `table: true`, a query); `<name>.yml`
 beside it documents the model and every column (a macro: its parameters), and becomes COMMENT ON
 statements. The run order comes from the references each file makes to other models
-(`staging.x`, `marts.y`); nobody keeps a list.
+(`staging.x`, `intermediate.y`, `marts.z`); nobody keeps a list.
 
 Queries read their parameters with `getvariable('name')`; the runner sets them as bound values.
 Views read `as_of` only through the macro `staging.known_by()`, which means "all the data" where
@@ -18,8 +20,11 @@ in the variables `changed` and `changed_ciks` reaches), and the runner replaces 
 no change set is given the predicate holds everywhere and the query returns every row, so a full
 build and an incremental one run the same SQL.
 
-A table whose `.yml` declares `unique_key: [columns]` (which its suite checks) is exported in that
-order; any other in the order of all its columns.
+A mart's `.yml` is its contract: its grain (`unique_key: [columns]`, which every mart declares and
+its export is ordered by), its `tests` (`not_null: [columns]`, `accepted_range: {column: {min, max}}`)
+and, for an incremental table, `incremental: {scope, also_checked}` (the rows of the mart, aliased `m`,
+its check reads beside those in scope). The build generates the expectations these state; any other
+rule of the mart lives in `expectations/<mart>.py`, found by the mart's name.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import graphlib
 import re
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +41,10 @@ import duckdb
 import yaml
 
 ROOT = Path(__file__).parent
-LAYERS = {"macros": "macro", "staging": "view", "marts": "table"}
-SCHEMA = {"macros": "staging", "staging": "staging", "marts": "marts"}
+LAYERS = {"macros": "macro", "staging": "view", "intermediate": "view", "marts": "table"}
+SCHEMA = {"macros": "staging", "staging": "staging", "intermediate": "intermediate", "marts": "marts"}
 COMMENT = re.compile(r"--[^\n]*")
-RELATION = re.compile(r"\b(raw|staging|marts|meta)\.(\w+)\b")
+RELATION = re.compile(r"\b(raw|staging|intermediate|marts|meta)\.(\w+)\b")
 NAME = re.compile(r"[a-z_][a-z0-9_]*")  # a model's file name becomes its name in DDL, unquoted
 
 
@@ -49,6 +54,18 @@ FULL = {"changed": None, "changed_ciks": None}
 
 class ModelError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What a mart's `.yml` declares that the build checks before publishing it."""
+
+    name: str
+    unique_key: tuple[str, ...]
+    not_null: tuple[str, ...] = ()
+    accepted_range: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    scope: str | None = None  # an incremental table's: the rows a build derives
+    also_checked: str | None = None  # the other rows its check reads in an incremental build
 
 
 @dataclass(frozen=True)
@@ -84,7 +101,41 @@ def discover(root: Path = ROOT) -> list[Model]:
             sql, docs = path.read_text().strip().rstrip(";"), yaml.safe_load(docs_path.read_text())
             # A view computed more than once per build (read by several marts) can ask to be a table.
             models.append(Model(SCHEMA[layer], path.stem, sql, docs, docs.get("materialized", kind)))
+            if layer == "marts":
+                contract(models[-1])  # refuses a contract naming no grain or a column it does not document
     return models
+
+
+def contract(model: Model) -> Contract:
+    """A mart's contract, from its `.yml`; ModelError where the grain is missing or a test names a
+    column the `.yml` does not document."""
+    docs = model.docs
+    tests = dict(docs.get("tests") or {})  # type: ignore[call-overload]
+    incremental = dict(docs.get("incremental") or {})  # type: ignore[call-overload]
+    if not docs.get("unique_key"):
+        raise ModelError(f"{model.name}.yml declares no unique_key: a mart's grain, one row per which columns")
+    ranges = {
+        column: (bounds.get("min"), bounds.get("max"))
+        for column, bounds in dict(tests.get("accepted_range") or {}).items()
+    }
+    declared = Contract(
+        model.name,
+        tuple(docs["unique_key"]),  # type: ignore[arg-type]
+        tuple(tests.get("not_null") or ()),
+        ranges,
+        incremental.get("scope"),
+        incremental.get("also_checked"),
+    )
+    named = {*declared.unique_key, *declared.not_null, *declared.accepted_range}
+    unknown = sorted(named - set(dict(docs.get("columns") or {})))  # type: ignore[call-overload]
+    if unknown:
+        raise ModelError(f"{model.name}.yml tests columns it does not document: {unknown}")
+    return declared
+
+
+def contracts(root: Path = ROOT) -> list[Contract]:
+    """Every mart's contract, by mart name."""
+    return [contract(m) for m in discover(root) if m.schema == "marts"]
 
 
 def run_order(models: list[Model]) -> list[Model]:
@@ -119,15 +170,9 @@ def build(
     return built
 
 
-def incremental_scope(relation: str, root: Path = ROOT) -> str | None:
-    """The scope predicate of an incremental table (None for any other model)."""
-    model = next(m for m in discover(root) if m.relation == relation)
-    return (model.docs.get("incremental") or {}).get("scope")
-
-
 def unique_keys(root: Path = ROOT) -> dict[str, tuple[str, ...]]:
-    """table name -> its unique key, for every mart that declares one."""
-    return {m.name: tuple(m.docs["unique_key"]) for m in discover(root) if m.docs.get("unique_key")}
+    """mart name -> its unique key."""
+    return {c.name: c.unique_key for c in contracts(root)}
 
 
 def exists(con: duckdb.DuckDBPyConnection, model: Model) -> bool:
@@ -227,7 +272,7 @@ def literal(text: object) -> str:
 
 
 def metric_periods(root: Path = ROOT) -> dict[str, str]:
-    """metric -> duration or instant: the metrics staging.metric_quarters derives from the concept
+    """metric -> duration or instant: the metrics intermediate.metric_quarters derives from the concept
     map, as its `.yml` declares them."""
-    [model] = [m for m in discover(root) if m.relation == "staging.metric_quarters"]
+    [model] = [m for m in discover(root) if m.relation == "intermediate.metric_quarters"]
     return dict(model.docs["periods"])

@@ -65,8 +65,8 @@ CASES = (
         "concept_map.csv",
         lambda p: edit(p, "capex,duration,1,", "capx,duration,1,"),
         (
-            "concept_map.csv: metric is one staging.metric_quarters derives "
-            "(transforms/staging/metric_quarters.yml) failed on 1 row: line 2 capx 1",
+            "concept_map.csv: metric is one intermediate.metric_quarters derives "
+            "(transforms/intermediate/metric_quarters.yml) failed on 1 row: line 2 capx 1",
         ),
     ),
     Case(
@@ -75,7 +75,7 @@ CASES = (
         lambda p: edit(p, "operating_cash_flow,duration,", "operating_cash_flow,instant,"),
         (
             "concept_map.csv: period is the metric's own: duration for a flow, instant for a balance "
-            "(transforms/staging/metric_quarters.yml) failed on 2 rows: "
+            "(transforms/intermediate/metric_quarters.yml) failed on 2 rows: "
             "line 6 operating_cash_flow 1, line 7 operating_cash_flow 2",
         ),
     ),

@@ -17,7 +17,7 @@ capex as (
         -- Calendar quarters as consecutive integers, so a year earlier is always 4 less.
         cast(left(calendar_quarter, 4) as integer) * 4 + cast(right(calendar_quarter, 1) as integer) - 1
             as quarter_number
-    from staging.metric_quarters
+    from intermediate.metric_quarters
     where metric = 'capex' and list_contains(getvariable('hyperscalers'), ticker)
 ),
 

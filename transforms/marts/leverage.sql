@@ -3,7 +3,7 @@
 with
 
 metrics as (
-    select * from staging.metric_quarters
+    select * from intermediate.metric_quarters
     where staging.cik_changed(cik)
       and metric in ('capex', 'operating_cash_flow', 'current_debt', 'noncurrent_debt', 'total_debt',
                      'stockholders_equity', 'rpo')

@@ -26,7 +26,7 @@ versions as (
 ),
 
 years as (
-    select cik, fiscal_year, fiscal_year_start from staging.fiscal_years
+    select cik, fiscal_year, fiscal_year_start from intermediate.fiscal_years
 ),
 
 placed as (

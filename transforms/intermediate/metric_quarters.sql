@@ -11,7 +11,7 @@ concept_map as (
 
 quarters as (
     -- Currency units only: xbrl_quarters holds nothing else.
-    select * from staging.xbrl_quarters where ticker is not null and staging.cik_changed(cik)
+    select * from intermediate.xbrl_quarters where ticker is not null and staging.cik_changed(cik)
 ),
 
 period_ends as (
@@ -19,7 +19,7 @@ period_ends as (
     select distinct cik, fiscal_year, fiscal_quarter, period_end, calendar_quarter from quarters
     union
     select cik, fiscal_year, 4, fiscal_year_end, staging.calendar_quarter(fiscal_year_end)
-    from staging.fiscal_years
+    from intermediate.fiscal_years
     where fiscal_year_end is not null and staging.cik_changed(cik)
 ),
 

@@ -1,4 +1,4 @@
-"""marts.capex_guidance before it is published.
+"""marts.capex_guidance before it is published: the rules beyond its contract (capex_guidance.yml).
 
 Statements are added in the ledger, seeds/capex_guidance.csv (read by pipeline/seeds.py);
 this suite checks what the mart derives from them.
@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import great_expectations as gx
 import pandas as pd
 from great_expectations import expectations as gxe
 
 from expectations.rules import holds, within
 
-NAME = "capex_guidance"
-ID_COLUMNS = ("statement_id",)
+COLUMNS = None  # every column
 TOLERANCE = 1e-9
 PERIOD_KINDS = ["fiscal_year", "fiscal_half", "fiscal_quarter", "calendar_year"]
 
@@ -30,27 +28,12 @@ def prepare(mart: pd.DataFrame, variables: Mapping[str, object]) -> pd.DataFrame
     )
 
 
-def suite() -> gx.ExpectationSuite:
-    s = gx.ExpectationSuite(name=NAME)
-    s.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="statement_id", description="statement_id is unique"))
-    for column in (
-        "statement_id",
-        "ticker",
-        "fiscal_period",
-        "fiscal_year",
-        "period_kind",
-        "statement_date",
-        "revision_number",
-        "source_url",
-    ):
-        s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is not null"))
-    s.add_expectation(
+def expectations() -> list[gxe.Expectation]:
+    return [
         gxe.ExpectColumnValuesToBeInSet(
             column="period_kind", value_set=PERIOD_KINDS, description=f"period_kind is one of {', '.join(PERIOD_KINDS)}"
-        )
-    )
-    for higher, lower in (("mid_usd_bn", "low_usd_bn"), ("high_usd_bn", "mid_usd_bn")):
-        s.add_expectation(
+        ),
+        *(
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
                 column_A=higher,
                 column_B=lower,
@@ -58,15 +41,14 @@ def suite() -> gx.ExpectationSuite:
                 ignore_row_if="either_value_is_missing",
                 description=f"{lower} <= {higher}",
             )
-        )
-    s.add_expectation(
+            for higher, lower in (("mid_usd_bn", "low_usd_bn"), ("high_usd_bn", "mid_usd_bn"))
+        ),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="statement_date",
             column_B="revises_statement_date",
             ignore_row_if="either_value_is_missing",
             description="a statement revises an earlier one",
-        )
-    )
-    s.add_expectation(holds("first_has_no_predecessor", "revision 0, and only it, revises no earlier statement"))
-    s.add_expectation(within("change_in_mid_gap", TOLERANCE, "change_in_mid_usd_bn = mid_usd_bn - previous_mid_usd_bn"))
-    return s
+        ),
+        holds("first_has_no_predecessor", "revision 0, and only it, revises no earlier statement"),
+        within("change_in_mid_gap", TOLERANCE, "change_in_mid_usd_bn = mid_usd_bn - previous_mid_usd_bn"),
+    ]
