@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.bulk_members import Member, MemberResult, list_members
-from pipeline.ingest_bulk import BATCH_MEMBERS, load_members, parse_members
-from pipeline.settings import Settings
-from pipeline.steps import DIRECT, Steps
+from pipeline.ingest.bulk import BATCH_MEMBERS, load_members, parse_members
+from pipeline.ingest.bulk_members import Member, MemberResult, list_members
+from pipeline.runtime.settings import Settings
+from pipeline.runtime.steps import DIRECT, Steps
 from sample.generate_bulk import write_bulk_zips
 from warehouse.connection import connect
 
@@ -44,7 +44,7 @@ def load(settings: Settings, results: list[MemberResult]) -> float:
     """Seconds to load every staged member, one transaction per BATCH_MEMBERS."""
     start = time.perf_counter()
     for first in range(0, len(results), BATCH_MEMBERS):
-        with connect(settings.warehouse_path) as con:
+        with connect(settings.paths.warehouse) as con:
             load_members(con, results[first : first + BATCH_MEMBERS], "benchmark", settings.clock.recorded())
     return time.perf_counter() - start
 
@@ -65,7 +65,7 @@ def load_only(handoff: Path) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # the imports and the results
     seconds = load(settings, results)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
-    with connect(settings.warehouse_path) as con:
+    with connect(settings.paths.warehouse) as con:
         facts = con.execute("select count(*) from raw.xbrl_facts").fetchone()[0]
         filings = con.execute("select count(*) from raw.filings").fetchone()[0]
     print(seconds, before, peak, facts, filings)

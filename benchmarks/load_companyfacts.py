@@ -41,11 +41,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from expectations import raw_xbrl_facts
 from expectations.validate import run_suite
-from pipeline import seeds
-from pipeline.ingest_filings import fact_limits, load, loaded_hashes, read_batch
-from pipeline.parsers.sec_payloads import identify
-from pipeline.raw_zone import PayloadFile, read_payload
-from pipeline.settings import Settings
+from pipeline.ingest.filings import fact_limits, load, loaded_hashes, read_batch
+from pipeline.payloads import seeds
+from pipeline.payloads.raw_zone import PayloadFile, read_payload
+from pipeline.payloads.sec_payloads import identify
+from pipeline.runtime.settings import Settings
 from warehouse.connection import connect
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "sec" / "companyfacts" / "CIK0001045810.json"

@@ -81,13 +81,13 @@ window
 def generate(folder: Path, tickers: int, years: int) -> None:
     """The warehouse with `tickers` tickers (the index among them) x `years` x 252 sessions of
     bars, and the tickers file."""
-    from pipeline.settings import Settings
+    from pipeline.runtime.settings import Settings
     from warehouse.connection import connect
 
     names = [f"S{i:04d}" for i in range(tickers - 1)]
     (folder / "tickers.csv").write_text("ticker,benchmark\n" + "".join(f"{n},{BENCHMARK}\n" for n in names))
     settings = Settings(data_dir=folder / "data")
-    with connect(settings.warehouse_path) as con:
+    with connect(settings.paths.warehouse) as con:
         con.execute(
             """
             insert into raw.prices by name
@@ -113,7 +113,7 @@ def generate(folder: Path, tickers: int, years: int) -> None:
 
 
 def settings_for(folder: Path):
-    from pipeline.settings import Settings
+    from pipeline.runtime.settings import Settings
 
     return Settings(
         data_dir=folder / "data", tickers_file=folder / "tickers.csv", benchmark=BENCHMARK, anchor_date=ANCHOR
@@ -137,7 +137,7 @@ def add_session(folder: Path) -> None:
 def build(folder: Path, run_id: str, full: bool) -> None:
     """What `thesis build` does to the marts and exports: seeds, models and checks in one
     transaction, then parquet of every mart and the analyst copy, made current."""
-    from pipeline.build import export, publish_version, transform_and_validate
+    from pipeline.build.run import export, publish_version, transform_and_validate
 
     settings = settings_for(folder).replace(full_build=full or None)
     transform_and_validate(settings, run_id)
@@ -151,13 +151,13 @@ def floor(folder: Path) -> None:
 
 
 def bulk_members(folder: Path) -> list:
-    from pipeline.bulk_members import list_members
+    from pipeline.ingest.bulk_members import list_members
 
     return [m for name in ("companyfacts.zip", "submissions.zip") for m in list_members(folder / "bulk" / name)[0]]
 
 
 def bulk_settings(folder: Path, workers: int):
-    from pipeline.settings import Settings
+    from pipeline.runtime.settings import Settings
 
     return Settings(data_dir=folder / f"var{workers}", task_runner="dask", dask_workers=workers)
 
@@ -193,7 +193,7 @@ def phase(name: str, folder: Path) -> None:
         "full": lambda: build(folder, "20990101T000000Z-full00", full=True),
         "increment": lambda: build(folder, "20990102T000000Z-incr00", full=False),
     }
-    import pipeline.build  # noqa: F401  (imports before the clock starts: a scheduled run has them loaded)
+    import pipeline.build.run  # noqa: F401  (imports before the clock starts: a scheduled run has them loaded)
 
     if name == "increment":
         add_session(folder)  # before the clock starts: loading is the ingest's cost, not the build's

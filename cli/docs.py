@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pipeline.run_parameters import RunParameters, exposed
-from pipeline.settings import PROJECT
+from pipeline.runtime.run_parameters import RunParameters, exposed
+from pipeline.runtime.settings import PROJECT
 
 README = PROJECT / "README.md"
 START = "<!-- run-parameters:start -->"

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from pipeline.settings import Settings
+from pipeline.runtime.settings import Settings
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 log = logging.getLogger("pipeline")
@@ -20,7 +20,7 @@ _installed: list[logging.Handler] = []
 def start(settings: Settings, verbose: bool) -> Path:
     """Log the core's progress to DATA_DIR/logs/thesis.log (and stderr with --verbose). A command
     run again in the same process (a notebook, a test) replaces the handlers of the one before."""
-    path = settings.logs_dir / "thesis.log"
+    path = settings.paths.logs / "thesis.log"
     path.parent.mkdir(parents=True, exist_ok=True)
     while _installed:
         handler = _installed.pop()

@@ -23,10 +23,10 @@ from typing import Any, TypeVar
 import flows
 from cli import logs
 from pipeline import preflight
-from pipeline.errors import PipelineError, storage_problem
-from pipeline.run_parameters import RunParameters, exposed, settings_overrides
-from pipeline.settings import SAMPLE_DIR, Settings, load_settings
-from pipeline.summary import failed_line
+from pipeline.runtime.errors import PipelineError, storage_problem
+from pipeline.runtime.run_parameters import RunParameters, exposed, settings_overrides
+from pipeline.runtime.run_status import failed_line
+from pipeline.runtime.settings import SAMPLE_DIR, Settings, load_settings
 from warehouse.connection import WarehouseBroken, WarehouseBusy
 from warehouse.migrate import NewerWarehouseError
 
@@ -271,7 +271,7 @@ def prepare_reading(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> str | Partial:
-    from pipeline import summary
+    from cli import summary
 
     def core() -> Any:
         from pipeline.daily import daily, sources
@@ -297,7 +297,7 @@ def rebuild(args: argparse.Namespace, settings: Settings, raw: Path) -> str | Pa
 
 def import_prices(args: argparse.Namespace, settings: Settings, replay: None) -> str:
     def core() -> Any:
-        from pipeline.ingest_prices import ingest_prices
+        from pipeline.ingest.prices import ingest_prices
         from pipeline.sources.prices import ImportedPrices
 
         return ingest_prices(settings, ImportedPrices(args.import_files, args.ticker))
@@ -307,10 +307,10 @@ def import_prices(args: argparse.Namespace, settings: Settings, replay: None) ->
 
 
 def build(args: argparse.Namespace, settings: Settings, replay: None) -> str:
-    from pipeline import summary
+    from cli import summary
 
     def core() -> Any:
-        from pipeline.build import build as build_core
+        from pipeline.build.run import build as build_core
 
         return build_core(settings)
 
@@ -319,12 +319,13 @@ def build(args: argparse.Namespace, settings: Settings, replay: None) -> str:
 
 
 def report(args: argparse.Namespace, settings: Settings, replay: None) -> str:
-    from pipeline import run_lock, summary
-    from pipeline.report import write_report
+    from cli import summary
+    from pipeline.build.report import write_report
+    from pipeline.runtime import run_lock
 
     found = summary.locate(settings, args.sample, explicit="data_dir" in settings.model_fields_set)
-    if not found.current_dir.is_symlink():
-        raise PipelineError(f"nothing is published in {found.publish_dir} yet: run `thesis build` first")
+    if not found.paths.current.is_symlink():
+        raise PipelineError(f"nothing is published in {found.paths.published} yet: run `thesis build` first")
     # It writes into the published version: not while a run publishes another.
     with run_lock.held(found, "report"):
         path = write_report(summary.as_built(found))
@@ -332,7 +333,7 @@ def report(args: argparse.Namespace, settings: Settings, replay: None) -> str:
 
 
 def status(args: argparse.Namespace, settings: Settings, replay: None) -> str:
-    from pipeline import summary
+    from cli import summary
 
     return summary.status(summary.locate(settings, args.sample, explicit="data_dir" in settings.model_fields_set))
 

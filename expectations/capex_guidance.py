@@ -1,6 +1,6 @@
 """marts.capex_guidance before it is published: the rules beyond its contract (capex_guidance.yml).
 
-Statements are added in the ledger, seeds/capex_guidance.csv (read by pipeline/seeds.py);
+Statements are added in the ledger, seeds/capex_guidance.csv (read by pipeline/payloads/seeds.py);
 this suite checks what the mart derives from them.
 """
 

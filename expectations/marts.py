@@ -34,7 +34,7 @@ class Rules(Protocol):
 
 @dataclass(frozen=True)
 class MartSuite:
-    """What pipeline.runs.check reads of a suite (NAME, ID_COLUMNS, suite()), for one mart."""
+    """What pipeline.runtime.runs.check reads of a suite (NAME, ID_COLUMNS, suite()), for one mart."""
 
     NAME: str
     ID_COLUMNS: tuple[str, ...]  # the grain: failing rows are named by it

@@ -23,7 +23,7 @@ NO_STORED = pd.DataFrame({"ticker": pd.Series(dtype=str), "date": pd.Series(dtyp
 
 @dataclass(frozen=True)
 class Limits:
-    """The plausibility bounds, from the settings of the same names (pipeline/settings.py says why)."""
+    """The plausibility bounds, from the settings of the same names (pipeline/runtime/settings.py says why)."""
 
     min_adj_close_ratio: float
     max_adj_close_ratio: float

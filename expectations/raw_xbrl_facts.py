@@ -37,7 +37,7 @@ MONEY_UNIT = r"[A-Z]{3}(?:/shares)?"  # a currency, or a currency per share
 
 @dataclass(frozen=True)
 class Limits:
-    """The plausibility bounds, from the settings of the same names (pipeline/settings.py says why)."""
+    """The plausibility bounds, from the settings of the same names (pipeline/runtime/settings.py says why)."""
 
     max_money: float
     earliest_date: dt.date
@@ -96,7 +96,7 @@ def suite() -> gx.ExpectationSuite:
             description="filed on or before the run date (today in New York)",
         )
     )
-    # Critical: values that cannot be true (bounds in pipeline/settings.py).
+    # Critical: values that cannot be true (bounds in pipeline/runtime/settings.py).
     s.add_expectation(never("implausible_money", "money within THESIS_MAX_MONEY"))
     s.add_expectation(
         never("implausible_date", "dated from THESIS_EARLIEST_DATE to THESIS_FACT_LOOKAHEAD_DAYS after the run date")

@@ -6,9 +6,9 @@ from prefect import flow
 
 from flows.parameters import takes_run_parameters
 from flows.tasks import steps_for
-from pipeline import build as core
-from pipeline.run_parameters import RunParameters
-from pipeline.settings import load_settings
+from pipeline.build import run as core
+from pipeline.runtime.run_parameters import RunParameters
+from pipeline.runtime.settings import load_settings
 
 
 @flow(name="build")

@@ -11,8 +11,8 @@ from flows.secrets import with_secret_user_agent
 from flows.tasks import steps_for
 from pipeline import daily as core
 from pipeline import preflight
-from pipeline.run_parameters import RunParameters
-from pipeline.settings import load_settings
+from pipeline.runtime.run_parameters import RunParameters
+from pipeline.runtime.settings import load_settings
 
 
 @flow(name="daily")

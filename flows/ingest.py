@@ -9,12 +9,12 @@ from prefect import flow
 from flows.parameters import takes_run_parameters
 from flows.tasks import steps_for
 from pipeline.daily import filing_source, ingest_sec, price_source
-from pipeline.ingest_bulk import BulkResult
-from pipeline.ingest_filings import FilingsResult
-from pipeline.ingest_prices import IngestResult
-from pipeline.ingest_prices import ingest_prices as ingest_prices_core
-from pipeline.run_parameters import RunParameters
-from pipeline.settings import load_settings
+from pipeline.ingest.bulk import BulkResult
+from pipeline.ingest.filings import FilingsResult
+from pipeline.ingest.prices import IngestResult
+from pipeline.ingest.prices import ingest_prices as ingest_prices_core
+from pipeline.runtime.run_parameters import RunParameters
+from pipeline.runtime.settings import load_settings
 from pipeline.sources.prices import ImportedPrices, PriceSource
 
 

@@ -1,4 +1,4 @@
-"""The flows' parameters, derived from `pipeline.run_parameters.RunParameters`.
+"""The flows' parameters, derived from `pipeline.runtime.run_parameters.RunParameters`.
 
 Prefect builds a flow's parameter schema, and validates a run's parameters, from the function's
 signature; a parameter whose default is a pydantic `Field` shows its description in the UI. So
@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import Field
 
-from pipeline.run_parameters import RunParameters, exposed
+from pipeline.runtime.run_parameters import RunParameters, exposed
 
 R = TypeVar("R")
 

@@ -3,7 +3,7 @@ settings (THESIS_SEC_USER_AGENT) have none. Never a flow parameter: those show i
 
 from __future__ import annotations
 
-from pipeline.settings import Settings
+from pipeline.runtime.settings import Settings
 
 SEC_USER_AGENT_BLOCK = "thesis-sec-user-agent"
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from flows.server import configured_api_url, temporary_server
-from pipeline.settings import PROJECT, load_settings
+from pipeline.runtime.settings import PROJECT, load_settings
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment

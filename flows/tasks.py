@@ -20,9 +20,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner
 
-from pipeline.errors import ClusterUnreachable
-from pipeline.rate_limit import RateLimit
-from pipeline.settings import Settings
+from pipeline.runtime.errors import ClusterUnreachable
+from pipeline.runtime.rate_limit import RateLimit
+from pipeline.runtime.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: Dask loads only in universe mode
     from prefect_dask import DaskTaskRunner
@@ -36,8 +36,8 @@ def name_of(fn: Callable) -> str:
 
 
 class PrefectSteps:
-    """A `pipeline.steps.Steps` whose steps show in Prefect as tasks. Retries are the core's own
-    (pipeline/retry.py), so a step runs the same with or without Prefect; nothing is cached.
+    """A `pipeline.runtime.steps.Steps` whose steps show in Prefect as tasks. Retries are the core's own
+    (pipeline/runtime/retry.py), so a step runs the same with or without Prefect; nothing is cached.
     `map` runs on `runner` where one is given, else on the flow's task runner."""
 
     def __init__(self, runner: TaskRunner | None = None):

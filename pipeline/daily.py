@@ -7,20 +7,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import edgar_calendar, seeds
-from pipeline.build import BuildResult, build, publish_version
-from pipeline.ingest_bulk import BulkResult, ingest_sec_bulk
-from pipeline.ingest_filings import FilingsResult, ingest_filings, live_filings
-from pipeline.ingest_prices import IngestResult, ingest_prices, live_prices
-from pipeline.run_status import FINISHED
-from pipeline.runs import recorded_run
-from pipeline.settings import SAMPLE_DIR, Settings
+from pipeline.build.run import BuildResult, build, publish_version
+from pipeline.ingest.bulk import BulkResult, ingest_sec_bulk
+from pipeline.ingest.filings import FilingsResult, ingest_filings, live_filings
+from pipeline.ingest.prices import IngestResult, ingest_prices, live_prices
+from pipeline.payloads import seeds
+from pipeline.runtime import edgar_calendar
+from pipeline.runtime.run_status import FINISHED, named
+from pipeline.runtime.runs import recorded_run
+from pipeline.runtime.settings import SAMPLE_DIR, Settings
+from pipeline.runtime.steps import DIRECT, Steps
 from pipeline.sources.bulk import BulkSource, ReplaySecBulk, live_bulk
 from pipeline.sources.filings import FilingSource, ReplaySecFilings
 from pipeline.sources.prices import PriceSource, ReplayPrices
 from pipeline.sources.sec import companyfacts_url, padded_cik
-from pipeline.steps import DIRECT, Steps
-from pipeline.summary import named
 from warehouse.connection import connect
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def edgar_quiet(settings: Settings, source: FilingSource | BulkSource) -> str | 
     None when SEC is to be asked (bulk mode asks: SEC says itself whether its archives changed)."""
     if source.mode != "live" or isinstance(source, BulkSource):
         return None
-    with connect(settings.warehouse_path) as con:
+    with connect(settings.paths.warehouse) as con:
         [[last]] = con.execute(
             "select max(worked_for) from meta.runs where flow = 'daily' and mode = 'live' and list_contains(?, status)",
             [list(FINISHED)],

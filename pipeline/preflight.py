@@ -8,13 +8,13 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.errors import PayloadError, SettingsError, path_problem
-from pipeline.parsers.price_files import declared_tickers
-from pipeline.raw_zone import payload_paths, read_meta, replay_parts
-from pipeline.settings import Settings
+from pipeline.payloads.price_files import declared_tickers
+from pipeline.payloads.raw_zone import payload_paths, read_meta, replay_parts
+from pipeline.payloads.staged_prices import ticker_names
+from pipeline.runtime.errors import PayloadError, SettingsError, path_problem
+from pipeline.runtime.settings import Settings
 from pipeline.sources.prices import PRICE_SUFFIXES
 from pipeline.sources.sec import require_user_agent
-from pipeline.staged_prices import ticker_names
 
 
 def writable_data_dir(settings: Settings) -> None:
@@ -36,10 +36,10 @@ def writable_data_dir(settings: Settings) -> None:
             f"the data directory {path} is not writable here{read_only(existing)}: check the path's permissions "
             "(--data-dir, THESIS_DATA_DIR)"
         )
-    for folder in (settings.raw_dir, settings.publish_dir, settings.logs_dir, settings.reports_dir):
+    for folder in (settings.paths.raw, settings.paths.published, settings.paths.logs, settings.paths.reports):
         if folder.exists() and not folder.is_dir():
             raise SettingsError(f"{folder} is a file, but `{folder.name}` must be a folder: move the file away")
-    for file in (settings.lock_path, settings.warehouse_path):
+    for file in (settings.paths.lock, settings.paths.warehouse):
         if file.is_dir():
             raise SettingsError(f"{file} is a folder, but `{file.name}` must be a file: move the folder away")
 

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline import run_lock
-from pipeline.errors import PayloadError
-from pipeline.raw_zone import PARTS
-from pipeline.settings import Settings
+from pipeline.payloads.raw_zone import PARTS
+from pipeline.runtime import run_lock
+from pipeline.runtime.errors import PayloadError
+from pipeline.runtime.settings import Settings
 
 ASIDE = "before-rebuild"  # warehouse.duckdb.before-rebuild-<UTC stamp>
 
 
 def raw_zone(settings: Settings) -> Path:
     """The raw zone to rebuild from; PayloadError when the data directory has none."""
-    raw = settings.raw_dir
+    raw = settings.paths.raw
     if not any((raw / part).is_dir() for part in PARTS):
         raise PayloadError(
             f"nothing to rebuild from: {raw} holds no prices/ or sec/ (a raw zone is written by `thesis run`)"
@@ -34,7 +34,7 @@ def set_aside(settings: Settings) -> list[Path]:
     """Move warehouse.duckdb and its WAL aside, under the run lock (no run has them open then);
     where they went. A run starting after the lock is let go begins a new, empty warehouse, which
     the rebuild then fills as any run would."""
-    warehouse = settings.warehouse_path
+    warehouse = settings.paths.warehouse
     with run_lock.held(settings, "rebuild"):
         suffix = f".{ASIDE}-{settings.clock.stamp():%Y%m%dT%H%M%SZ}"
         moved = []

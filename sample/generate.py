@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline import trading_calendar
+from pipeline.runtime import trading_calendar
 
 HERE = Path(__file__).parent
 RECEIVED_AT = dt.datetime(2026, 3, 6, 23, 0, tzinfo=dt.UTC)
@@ -105,7 +105,7 @@ def history(ticker: str, rng: np.random.Generator) -> pd.DataFrame:
 
 
 def main() -> None:
-    from pipeline.raw_zone import store
+    from pipeline.payloads.raw_zone import store
 
     out = HERE / "prices"
     out.mkdir(exist_ok=True)

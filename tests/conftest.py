@@ -106,7 +106,7 @@ def prefect_api(prefect_server) -> str:
 
 @pytest.fixture
 def settings(tmp_path):
-    from pipeline.settings import Settings
+    from pipeline.runtime.settings import Settings
 
     return Settings(data_dir=tmp_path / "var", fetch_retries=2, retry_backoff_seconds=0.01, fetch_timeout_seconds=5)
 
@@ -116,7 +116,7 @@ def sample_run(tmp_path_factory):
     """The bundled sample run once through the pipeline, for tests that only read what it made:
     (its settings, the daily result)."""
     from pipeline.daily import daily, replay_sources
-    from pipeline.settings import SAMPLE_DIR, Settings
+    from pipeline.runtime.settings import SAMPLE_DIR, Settings
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("sample-run") / "var")
     return settings, daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
@@ -127,7 +127,7 @@ def real_run(realdata, tmp_path_factory):
     """../shared/realdata replayed once through the pipeline, for tests that only read what it
     made: (its settings, the daily result)."""
     from pipeline.daily import daily, replay_sources
-    from pipeline.settings import Settings
+    from pipeline.runtime.settings import Settings
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("real-run") / "var")
     return settings, daily(settings, *replay_sources(realdata))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.settings import SEEDS
+from pipeline.runtime.settings import SEEDS
 
 
 def ledger_known_on(day: str, target: Path) -> Path:

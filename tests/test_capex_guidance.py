@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import seeds
-from pipeline.errors import PipelineError, SeedError
-from pipeline.settings import SAMPLE_DIR, Settings
+from pipeline.payloads import seeds
+from pipeline.runtime.errors import PipelineError, SeedError
+from pipeline.runtime.settings import SAMPLE_DIR, Settings
 from tests.conftest import PROJECT
 
 REFERENCE = PROJECT.parent / "shared" / "reference" / "capex_guidance.csv"
@@ -65,7 +65,7 @@ def test_ledger_keeps_every_reference_row_and_source():
 
 
 def test_meta_2025_outlook_reads_as_a_revision_chain(loaded):
-    with duckdb.connect(str(loaded.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(loaded.paths.warehouse), read_only=True) as con:
         chain = rows(
             con,
             """
@@ -83,7 +83,7 @@ def test_meta_2025_outlook_reads_as_a_revision_chain(loaded):
 
 
 def test_googl_fy2026_guidance_of_175_to_185_has_midpoint_180(loaded):
-    with duckdb.connect(str(loaded.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(loaded.paths.warehouse), read_only=True) as con:
         first = rows(
             con,
             """
@@ -138,13 +138,13 @@ BAD_ROWS = {
 
 @pytest.mark.parametrize("case", BAD_ROWS, ids=list(BAD_ROWS))
 def test_a_bad_row_names_file_line_and_reason_and_loads_nothing(loaded, tmp_path, case):
-    from pipeline.build import build
+    from pipeline.build.run import build
 
     (start, old, new), reason = BAD_ROWS[case]
     line = line_of(start)
     reason = reason.format(line=line)
     broken = loaded.replace(guidance_ledger=ledger_with(tmp_path, line, old, new))
-    with duckdb.connect(str(loaded.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(loaded.paths.warehouse), read_only=True) as con:
         before = rows(con, "select * from raw.capex_guidance order by all")
     with pytest.raises(PipelineError) as failure:
         build(broken)
@@ -152,7 +152,7 @@ def test_a_bad_row_names_file_line_and_reason_and_loads_nothing(loaded, tmp_path
     assert "\n" not in message
     assert message.startswith(f"{broken.guidance_ledger}")
     assert f"line {line}" in message and reason in message
-    with duckdb.connect(str(loaded.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(loaded.paths.warehouse), read_only=True) as con:
         assert rows(con, "select * from raw.capex_guidance order by all") == before
         assert rows(con, "select status, message from meta.runs order by started_at desc limit 1") == [
             ("failed", message)

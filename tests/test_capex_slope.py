@@ -8,8 +8,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.ingest_filings import ingest_filings
-from pipeline.settings import Settings
+from pipeline.ingest.filings import ingest_filings
+from pipeline.runtime.settings import Settings
 from pipeline.sources.filings import ReplaySecFilings
 from tests.test_filings import build, seeds_for
 from transforms import runner

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from cli.main import main
-from pipeline.settings import SAMPLE_DIR
+from pipeline.runtime.settings import SAMPLE_DIR
 from tests.conftest import FIXTURES
 
 THESIS = Path(sys.executable).with_name("thesis")

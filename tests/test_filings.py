@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.errors import MissingUserAgent, PayloadError, ValidationFailed
-from pipeline.ingest_filings import ingest_filings
-from pipeline.seeds import load_seeds
-from pipeline.settings import SAMPLE_DIR, Settings
+from pipeline.ingest.filings import ingest_filings
+from pipeline.payloads.seeds import load_seeds
+from pipeline.runtime.errors import MissingUserAgent, PayloadError, ValidationFailed
+from pipeline.runtime.settings import SAMPLE_DIR, Settings
 from pipeline.sources.filings import ReplaySecFilings, SecFilings
 from pipeline.sources.sec import RecordedSecClient
 from transforms import runner
@@ -36,7 +36,7 @@ AS_OF = (
 
 def build(settings: Settings) -> duckdb.DuckDBPyConnection:
     """The seeds loaded and the models built on what is ingested, without validating or publishing."""
-    con = duckdb.connect(str(settings.warehouse_path))
+    con = duckdb.connect(str(settings.paths.warehouse))
     with transaction(con):
         load_seeds(con, settings, "test", [])
     runner.build(con, settings.variables())
@@ -269,17 +269,17 @@ def test_a_live_run_fetches_the_archive_file_and_skips_unchanged_payloads(realda
 
     assert "https://data.sec.gov/submissions/CIK0001045810-submissions-001.json" in client.calls
     assert (first.payloads, first.filings) == (3, 1007 + 2)
-    with connect(settings.warehouse_path) as con:
+    with connect(settings.paths.warehouse) as con:
         assert con.execute(
             "select form from raw.filings where accession_number = '0001045810-19-000001'"
         ).fetchone() == ("10-Q",)
         assert con.execute("select count(*) from meta.sec_http").fetchone() == (3,)
-    assert len(list((settings.raw_dir / "sec" / "submissions").glob("*.json.meta.json"))) == 2
+    assert len(list((settings.paths.raw / "sec" / "submissions").glob("*.json.meta.json"))) == 2
 
     second = ingest_filings(settings, SecFilings(client))
     assert (second.payloads, second.facts, second.filings) == (0, 0, 0)
     assert sum("unchanged" in note for note in second.notes) == 2  # submissions and companyfacts
-    assert len(list((settings.raw_dir / "sec" / "companyfacts").glob("*.json.meta.json"))) == 1
+    assert len(list((settings.paths.raw / "sec" / "companyfacts").glob("*.json.meta.json"))) == 1
 
 
 def sample_counts() -> tuple[dict[int, int], dict[int, int]]:
@@ -304,12 +304,12 @@ def sample_counts() -> tuple[dict[int, int], dict[int, int]]:
 
 
 def per_company(settings: Settings, table: str) -> dict[int, int]:
-    with connect(settings.warehouse_path) as con:
+    with connect(settings.paths.warehouse) as con:
         return dict(con.execute(f"select cik, count(*) from {table} group by cik").fetchall())
 
 
 def run_row(settings: Settings, run_id: str) -> tuple[str, dict | None]:
-    with connect(settings.warehouse_path) as con:
+    with connect(settings.paths.warehouse) as con:
         status, failed = con.execute("select status, failed from meta.runs where run_id = ?", [run_id]).fetchone()
     return status, json.loads(failed) if failed else None
 
@@ -365,7 +365,7 @@ def test_a_company_failing_validation_costs_only_that_company(settings, tmp_path
     del facts[NVDA_CIK], filings[NVDA_CIK]
     assert per_company(settings, "raw.xbrl_facts") == facts
     assert per_company(settings, "raw.filings") == filings
-    with connect(settings.warehouse_path) as con:
+    with connect(settings.paths.warehouse) as con:
         assert con.execute("select success from meta.validations where suite = 'raw_xbrl_facts'").fetchall() == [
             (False,)
         ]
@@ -382,7 +382,7 @@ def test_a_live_run_without_a_user_agent_fails_before_any_request(settings):
 
     with pytest.raises(MissingUserAgent, match="THESIS_SEC_USER_AGENT"):
         sources(settings, None)
-    assert not (settings.raw_dir / "sec").exists()
+    assert not (settings.paths.raw / "sec").exists()
 
 
 def oracle_reference_facts() -> dict:
@@ -444,14 +444,14 @@ def test_oracle_leverage_at_fiscal_2025_year_end_and_across_the_retagging(settin
 
 
 def test_the_sample_builds_leverage_with_its_restatement_and_53_week_year(settings):
-    from pipeline.build import build as build_flow
-    from pipeline.ingest_prices import ingest_prices
+    from pipeline.build.run import build as build_flow
+    from pipeline.ingest.prices import ingest_prices
     from pipeline.sources.prices import ReplayPrices
 
     ingest_prices(settings, ReplayPrices(SAMPLE_DIR, mode="sample"))
     ingest_filings(settings, ReplaySecFilings(SAMPLE_DIR, mode="sample"))
     build_flow(settings)
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = duckdb.connect(str(settings.paths.warehouse), read_only=True)
     try:
         mart = {
             (t, e): (q, cq, ocf, capex)
@@ -577,7 +577,7 @@ def test_a_companyfacts_file_named_for_another_company_is_refused_either_way_rou
 
 
 def facts_count(settings) -> int:
-    with connect(settings.warehouse_path) as con:
+    with connect(settings.paths.warehouse) as con:
         return con.execute("select count(*) from raw.xbrl_facts").fetchone()[0]
 
 
@@ -599,8 +599,8 @@ def test_a_fetched_payload_that_fails_is_quarantined_and_a_later_good_one_loads(
     with pytest.raises(PayloadError) as refused:
         ingest_filings(settings, SecFilings(RecordedSecClient(bad)))
 
-    raw = settings.raw_dir / "sec" / "companyfacts"
-    quarantined = settings.raw_dir / "_quarantine" / "sec" / "companyfacts"
+    raw = settings.paths.raw / "sec" / "companyfacts"
+    quarantined = settings.paths.raw / "_quarantine" / "sec" / "companyfacts"
     [moved] = [p for p in quarantined.glob("CIK0001045810.*.json") if not p.name.endswith(".meta.json")]
     assert str(refused.value) == (
         f"{moved.name}: its name says CIK 1045810 but its `cik` says 1341439; moved to {quarantined}: "
@@ -613,9 +613,9 @@ def test_a_fetched_payload_that_fails_is_quarantined_and_a_later_good_one_loads(
     assert facts_count(settings) == 0
 
     # A replay of the raw zone skips the quarantined payload and says so in one line.
-    replayed = ingest_filings(settings, ReplaySecFilings(settings.raw_dir))
+    replayed = ingest_filings(settings, ReplaySecFilings(settings.paths.raw))
     assert [n for n in replayed.notes if "quarantined" in n] == [
-        f"skipped 1 quarantined payload(s) in {settings.raw_dir / '_quarantine' / 'sec'} (see each .why.txt): "
+        f"skipped 1 quarantined payload(s) in {settings.paths.raw / '_quarantine' / 'sec'} (see each .why.txt): "
         f"{moved.name}"
     ]
 
@@ -634,11 +634,11 @@ def test_a_fetched_fact_failing_a_critical_expectation_quarantines_its_payload(s
     bad = recorded_sample(tmp_path, with_fact("accn", "45810-25-101"))
     with pytest.raises(ValidationFailed, match=r"accession number is ##########-##-###### failed on 1 row") as failed:
         ingest_filings(settings, SecFilings(RecordedSecClient(bad)))
-    quarantined = settings.raw_dir / "_quarantine" / "sec" / "companyfacts"
+    quarantined = settings.paths.raw / "_quarantine" / "sec" / "companyfacts"
     [moved] = [p for p in quarantined.glob("*.json") if not p.name.endswith(".meta.json")]
     assert f"; moved to {quarantined}: {moved.name}; nothing was loaded (report: " in str(failed.value)
     # The submissions payload held no failing row: it stays, to load with the next good batch.
-    assert len(list((settings.raw_dir / "sec" / "submissions").glob("*.json.meta.json"))) == 1
+    assert len(list((settings.paths.raw / "sec" / "submissions").glob("*.json.meta.json"))) == 1
 
 
 def recorded_pair(tmp: Path, oracle_edit) -> Path:
@@ -661,7 +661,7 @@ def test_a_fetched_company_failing_validation_is_quarantined_alone_and_the_other
         settings, SecFilings(RecordedSecClient(recorded_pair(tmp_path, with_fact("accn", "41439-25-1"))))
     )
 
-    quarantined = settings.raw_dir / "_quarantine" / "sec" / "companyfacts"
+    quarantined = settings.paths.raw / "_quarantine" / "sec" / "companyfacts"
     [moved] = [p for p in quarantined.glob("CIK0001341439.*.json") if not p.name.endswith(".meta.json")]
     reason = (
         "validation of raw_xbrl_facts failed: accession number is ##########-##-###### failed on 1 row: "
@@ -669,14 +669,14 @@ def test_a_fetched_company_failing_validation_is_quarantined_alone_and_the_other
     )
     assert result.failed == {
         "CIK0001341439 ORCL": f"{reason}; moved to {quarantined}: {moved.name} (report: "
-        f"{settings.reports_dir / 'validation' / result.run_id / 'raw_xbrl_facts.json'})"
+        f"{settings.paths.reports / 'validation' / result.run_id / 'raw_xbrl_facts.json'})"
     }
     assert (quarantined / f"{moved.name}.why.txt").read_text().endswith(f": {reason}\n")
     facts, filings = sample_counts()
     assert per_company(settings, "raw.xbrl_facts") == {NVDA_CIK: facts[NVDA_CIK]}
     assert per_company(settings, "raw.filings") == {NVDA_CIK: filings[NVDA_CIK]}
     # Oracle's submissions held no failing row: they stay in the raw zone, unloaded, for the next good batch.
-    assert len(list((settings.raw_dir / "sec" / "submissions").glob("CIK0001341439.*.json.meta.json"))) == 1
+    assert len(list((settings.paths.raw / "sec" / "submissions").glob("CIK0001341439.*.json.meta.json"))) == 1
     assert run_row(settings, result.run_id) == ("partial", result.failed)
 
 

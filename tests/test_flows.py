@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.settings import SAMPLE_DIR
+from pipeline.runtime.settings import SAMPLE_DIR
 
 pytestmark = pytest.mark.xdist_group("prefect")  # one xdist worker, so one Prefect server, for these
 
@@ -108,7 +108,7 @@ def test_a_live_run_reads_the_sec_user_agent_from_the_secret_block(prefect_api, 
     import pipeline.daily
     from flows.daily import daily
     from flows.secrets import with_secret_user_agent
-    from pipeline.settings import load_settings
+    from pipeline.runtime.settings import load_settings
 
     agent = "Thesis Tests tests@example.com"
     seen = []
@@ -134,8 +134,8 @@ def test_a_live_run_reads_the_sec_user_agent_from_the_secret_block(prefect_api, 
 def test_a_live_run_without_the_block_or_the_variable_stops_with_one_line(prefect_api, tmp_path):
     from flows.daily import daily
     from flows.secrets import with_secret_user_agent
-    from pipeline.errors import PipelineError
-    from pipeline.settings import load_settings
+    from pipeline.runtime.errors import PipelineError
+    from pipeline.runtime.settings import load_settings
 
     assert with_secret_user_agent(load_settings()).user_agent is None
     with pytest.raises(PipelineError) as stopped:

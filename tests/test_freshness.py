@@ -9,11 +9,12 @@ import duckdb
 import pandas as pd
 import pytest
 
+from cli import summary
 from cli.main import main
-from pipeline import freshness, scorecard, summary
-from pipeline.errors import SettingsError
-from pipeline.report import sections
-from pipeline.settings import CLAIMS, Settings, load_settings
+from pipeline.build import freshness, scorecard
+from pipeline.build.report import sections
+from pipeline.runtime.errors import SettingsError
+from pipeline.runtime.settings import CLAIMS, Settings, load_settings
 from tests.ledger import ledger_known_on
 from tests.marts_by_hand import leverage
 from transforms import runner
@@ -246,7 +247,7 @@ def test_status_names_the_stale_benchmark_at_the_clock_reading_it(july, monkeypa
 @ON_JULY
 def test_the_claim_on_the_stale_benchmark_is_stale_and_the_fresh_ones_are_scored(july):
     settings, _ = july
-    scores = pd.read_parquet(settings.parquet_dir / "thesis_scorecard.parquet").set_index("claim_id")
+    scores = pd.read_parquet(settings.paths.parquet / "thesis_scorecard.parquet").set_index("claim_id")
     # ^SOX ends 2026-03-06: NVDA 173.4889 -> 177.6034, ^SOX 5527.61 -> 7514.74; -33.6 pp would hold,
     # but the evidence is 95 sessions older than the clock's last session.
     claim = scores.loc["nvda_vs_sox"]
@@ -260,7 +261,7 @@ def test_the_claim_on_the_stale_benchmark_is_stale_and_the_fresh_ones_are_scored
 
 def test_the_timeline_scores_the_weeks_after_the_benchmark_ends_stale(real_run):
     settings, _ = real_run
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         rows = con.execute(
             "select week, status, evidence from marts.thesis_timeline where claim_id = 'nvda_vs_sox' order by week"
         ).fetchall()
@@ -278,7 +279,7 @@ def test_the_timeline_scores_the_weeks_after_the_benchmark_ends_stale(real_run):
 @ON_JULY
 def test_the_report_says_stale_first_and_its_headline_names_the_oldest_as_of(july):
     settings, _ = july
-    html = settings.report_path.read_text()
+    html = settings.paths.report.read_text()
     top = html[html.index("<h1>") :].split("</p>")
     assert top[0] == (
         '<h1>Thesis report</h1><p class="stale-data">Stale data: prices of ^SOX (last bar 2026-03-06, '

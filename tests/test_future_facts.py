@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 from cli.main import main
-from pipeline.errors import ValidationFailed
-from pipeline.ingest_filings import ingest_filings
-from pipeline.settings import SAMPLE_DIR
+from pipeline.ingest.filings import ingest_filings
+from pipeline.runtime.errors import ValidationFailed
+from pipeline.runtime.settings import SAMPLE_DIR
 from pipeline.sources.filings import ReplaySecFilings
 
 ORCL_FACTS = Path("sec") / "companyfacts" / "CIK0001341439.json"
@@ -29,7 +29,7 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 def tomorrow() -> dt.date:
     """The day after the pipeline's run date (today in New York by the suite's clock, THESIS_TODAY)."""
-    from pipeline.settings import Settings
+    from pipeline.runtime.settings import Settings
 
     return Settings().clock.today() + dt.timedelta(days=1)
 
@@ -67,8 +67,8 @@ def test_a_fact_filed_after_the_run_date_fails_the_batch_and_loads_nothing(setti
     message = str(failed.value)
     assert "\n" not in message
     assert message.startswith(f"validation of raw_xbrl_facts failed: {EXPECTED_FAILURE}; nothing was loaded (report: ")
-    assert facts_loaded(settings.warehouse_path) == 0
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    assert facts_loaded(settings.paths.warehouse) == 0
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         assert con.execute("select count(*) from raw.filings").fetchone() == (0,)
         assert con.execute("select status from meta.runs").fetchall() == [("failed",)]
 
@@ -160,7 +160,7 @@ def test_the_sample_has_nothing_dated_after_its_as_of_date():
 
 def recent_bars(directory: Path, tickers: tuple[str, ...], today: dt.date) -> Path:
     """`history()` frames, as yfinance returns them, of flat bars on every NYSE session of the last 30 days."""
-    from pipeline import trading_calendar
+    from pipeline.runtime import trading_calendar
 
     days = trading_calendar.sessions(today - dt.timedelta(days=30), today)
     index = pd.DatetimeIndex([pd.Timestamp(d) for d in days], name="Date").tz_localize("America/New_York")
@@ -175,13 +175,13 @@ def recent_bars(directory: Path, tickers: tuple[str, ...], today: dt.date) -> Pa
 
 
 def test_a_stored_bar_from_the_future_does_not_move_the_next_fetch_past_today(settings, tmp_path):
-    from pipeline.ingest_prices import ingest_prices
+    from pipeline.ingest.prices import ingest_prices
     from pipeline.sources.prices import YahooPrices
     from pipeline.sources.yahoo import RecordedYahooClient
     from warehouse.connection import connect
 
     today = settings.clock.today()
-    with connect(settings.warehouse_path) as con:  # as an earlier release stored it
+    with connect(settings.paths.warehouse) as con:  # as an earlier release stored it
         con.execute(
             "insert into raw.prices (ticker, date, open, high, low, close, adj_close, volume, close_is_adjusted, "
             "payload_sha256, run_id, loaded_at) values ('NVDA', '2031-03-07', 100, 100, 100, 100, 100, 1000, "

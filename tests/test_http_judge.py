@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from pipeline.errors import MissingData, SourceError, Throttled, TransientSourceError
-from pipeline.retry import retrying_each
+from pipeline.runtime.errors import MissingData, SourceError, Throttled, TransientSourceError
+from pipeline.runtime.retry import retrying_each
 from pipeline.sources.bulk import ArchiveWording
 from pipeline.sources.http import Answer, conditional_headers, json_body, validate_response, zip_start
 from pipeline.sources.sec import LiveSecClient, SecWording

@@ -10,11 +10,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.build import build
+from pipeline.build.run import build
 from pipeline.daily import daily, replay_sources
-from pipeline.ingest_filings import ingest_filings
-from pipeline.ingest_prices import ingest_prices
-from pipeline.settings import SAMPLE_DIR
+from pipeline.ingest.filings import ingest_filings
+from pipeline.ingest.prices import ingest_prices
+from pipeline.runtime.settings import SAMPLE_DIR
 from pipeline.sources.filings import ReplaySecFilings
 from pipeline.sources.prices import ReplayPrices
 
@@ -35,12 +35,12 @@ def price_csvs(folder, keep) -> None:
 
 
 def marts(settings) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         return {table: con.sql(f"select * from {table} order by all").fetchall() for table in TABLES}
 
 
 def last_build(settings) -> tuple:
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         return con.execute(
             "select full_build, changed_tickers, changed_ciks from meta.builds order by built_at desc limit 1"
         ).fetchone()
@@ -90,7 +90,7 @@ def test_one_changed_company_derives_only_its_quarters(loaded_to_the_cut, tmp_pa
     build(settings)
     assert last_build(settings) == (False, 0, 1)
     incremental = marts(settings)
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         equity_now = con.execute(
             "select stockholders_equity from marts.leverage where cik = ? and period_end = ?",
             [ORACLE, latest["end"]],

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from pipeline.daily import daily, replay_sources
-from pipeline.errors import DeadlineExceeded, MissingData, SourceError, Throttled, TransientSourceError
-from pipeline.ingest_prices import ingest_prices
-from pipeline.settings import SAMPLE_DIR
+from pipeline.ingest.prices import ingest_prices
+from pipeline.runtime.errors import DeadlineExceeded, MissingData, SourceError, Throttled, TransientSourceError
+from pipeline.runtime.settings import SAMPLE_DIR
 from pipeline.sources.deadline import call_with_deadline
 from pipeline.sources.filings import ReplaySecFilings
 from pipeline.sources.prices import YahooPrices
@@ -35,7 +35,7 @@ def recorded(tmp_path):
 
 
 def stored(settings, sql):
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         return con.execute(sql).fetchall()
 
 
@@ -43,7 +43,7 @@ def test_first_fetch_from_history_start_then_incremental_with_revisions(settings
     client = RecordedYahooClient(recorded)
     daily(settings, YahooPrices(client), SAMPLE_FILINGS)
     assert client.calls == [(("NVDA", "ORCL", "^SOX"), settings.history_start)]  # one chunk
-    raw_zone = sorted(p.name for p in (settings.raw_dir / "prices").glob("*.parquet"))
+    raw_zone = sorted(p.name for p in (settings.paths.raw / "prices").glob("*.parquet"))
     assert [name.split(".")[0] for name in raw_zone] == ["NVDA", "ORCL", "^SOX"]
 
     # Yahoo revises the last bar (it was the partial intraday bar) and adds none.
@@ -66,11 +66,11 @@ def test_first_fetch_from_history_start_then_incremental_with_revisions(settings
 
 def test_raw_zone_alone_rebuilds_the_same_marts(settings, recorded):
     daily(settings, YahooPrices(RecordedYahooClient(recorded)), SAMPLE_FILINGS)
-    before = pd.read_parquet(settings.parquet_dir / "relative_performance.parquet")
-    settings.warehouse_path.unlink()
-    settings.analyst_db_path.unlink()
-    daily(settings, *replay_sources(settings.raw_dir))
-    pd.testing.assert_frame_equal(before, pd.read_parquet(settings.parquet_dir / "relative_performance.parquet"))
+    before = pd.read_parquet(settings.paths.parquet / "relative_performance.parquet")
+    settings.paths.warehouse.unlink()
+    settings.paths.analyst_copy.unlink()
+    daily(settings, *replay_sources(settings.paths.raw))
+    pd.testing.assert_frame_equal(before, pd.read_parquet(settings.paths.parquet / "relative_performance.parquet"))
 
 
 def test_a_misspelled_ticker_is_named_and_the_others_load(settings, recorded):

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 from pipeline.daily import daily, replay_sources
-from pipeline.errors import PayloadError, ValidationFailed
-from pipeline.settings import SAMPLE_DIR
+from pipeline.runtime.errors import PayloadError, ValidationFailed
+from pipeline.runtime.settings import SAMPLE_DIR
 
 
 def mart(settings, table="relative_performance"):
-    return pd.read_parquet(settings.parquet_dir / f"{table}.parquet")
+    return pd.read_parquet(settings.paths.parquet / f"{table}.parquet")
 
 
 def digest(path):
@@ -23,7 +23,9 @@ def digest(path):
 
 def published(settings):
     """What readers see: every published file and its hash."""
-    return {p.relative_to(settings.publish_dir): digest(p) for p in settings.publish_dir.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(settings.paths.published): digest(p) for p in settings.paths.published.rglob("*") if p.is_file()
+    }
 
 
 def test_real_prices_nvda_against_sox(real_run):
@@ -49,7 +51,7 @@ def test_manifest_describes_the_parquet(sample_run):
     import json
 
     settings, result = sample_run
-    manifest = json.loads((settings.parquet_dir / "manifest.json").read_text())
+    manifest = json.loads((settings.paths.parquet / "manifest.json").read_text())
     entry = manifest["tables"]["relative_performance"]
     assert manifest["run_id"] == result.run_id
     assert entry["rows"] == len(mart(settings)) == 2 * 294  # NVDA and ORCL on the sample's 294 sessions
@@ -70,8 +72,8 @@ def test_sample_twice_and_rebuilt_from_scratch_give_identical_marts(settings):
     ]
     assert len(runs[0]) == 8
     pd.testing.assert_frame_equal(*runs)
-    settings.warehouse_path.unlink()
-    settings.analyst_db_path.unlink()
+    settings.paths.warehouse.unlink()
+    settings.paths.analyst_copy.unlink()
     daily(settings, *sample)
     pd.testing.assert_frame_equal(first, mart(settings))
 
@@ -113,7 +115,7 @@ def test_bad_batch_fails_and_changes_nothing_published(settings, tmp_path, damag
         daily(settings, *replay_sources(damaged_sample(tmp_path, damage)))
     assert failure.value.report_path.exists()
     assert published(settings) == before
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         status, message = con.execute(
             "select status, message from meta.runs order by started_at desc limit 1"
         ).fetchone()
@@ -126,7 +128,7 @@ def test_a_high_below_its_low_loads_flagged(settings, tmp_path):
     # The sample's NVDA bar of 2025-05-29 (its 101st), its high put 1 below its low: three warnings.
     result = daily(settings, *replay_sources(damaged_sample(tmp_path, high_below_low)))
     assert result.prices.rows == 3 * 294
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         flagged = con.execute("select ticker, date::varchar, flags from raw.prices where flags is not null").fetchall()
         assert flagged == [("NVDA", "2025-05-29", "low <= high; open <= high; close <= high")]
         [summary] = con.execute("select summary from meta.validations where suite = 'raw_prices'").fetchone()
@@ -174,7 +176,7 @@ def test_analyst_copy_held_open_by_another_process_does_not_block_a_run(settings
             "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
             "print(con.execute('select count(*) from marts.relative_performance').fetchone()[0], flush=True); "
             "sys.stdin.read(); print(con.execute('select count(*) from marts.relative_performance').fetchone()[0])",
-            str(settings.analyst_db_path),
+            str(settings.paths.analyst_copy),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -187,7 +189,7 @@ def test_analyst_copy_held_open_by_another_process_does_not_block_a_run(settings
     finally:
         holder.kill()
     assert out.strip() == "588"  # the reader kept its snapshot
-    with duckdb.connect(str(settings.analyst_db_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.analyst_copy), read_only=True) as con:
         assert con.execute("select run_id, status from meta.runs order by started_at desc limit 1").fetchone() == (
             result.run_id,
             "succeeded",
@@ -220,7 +222,7 @@ def test_an_sec_only_replay_into_a_fresh_warehouse_builds_the_sec_marts(tmp_path
 def test_a_misspelled_benchmark_still_fails_the_build_when_the_tickers_have_prices(settings):
     """The sample replayed into a fresh warehouse with ^SOXX for ^SOX: NVDA and ORCL load their
     294 sessions, the benchmark none, and the build refuses to publish a mart without them."""
-    from pipeline.build import IncompleteMart
+    from pipeline.build.run import IncompleteMart
 
     settings = settings.replace(benchmark="^SOXX")
     with pytest.raises(IncompleteMart) as refused:
@@ -230,4 +232,4 @@ def test_a_misspelled_benchmark_still_fails_the_build_when_the_tickers_have_pric
         "ORCL 294 against ^SOXX 0; check --tickers and --benchmark (THESIS_TICKERS, THESIS_TICKERS_FILE, "
         "THESIS_BENCHMARK)"
     )
-    assert not settings.publish_dir.exists()
+    assert not settings.paths.published.exists()

@@ -10,7 +10,7 @@ import json
 import duckdb
 import pytest
 
-from pipeline.ingest_filings import ingest_filings
+from pipeline.ingest.filings import ingest_filings
 from pipeline.sources.filings import ReplaySecFilings
 from tests.test_filings import NVDA_CIK, build, oracle_reference_facts, seeds_for
 
@@ -148,7 +148,7 @@ def test_oracle_as_of_2025_09_01_sees_nothing_filed_later(settings, tmp_path):
 
 @pytest.fixture(scope="module")
 def nvidia_ingested(realdata, tmp_path_factory):
-    from pipeline.settings import Settings
+    from pipeline.runtime.settings import Settings
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("nvidia-pit") / "var")
     ingest_filings(settings, ReplaySecFilings(realdata))
@@ -187,7 +187,7 @@ def test_nvidia_fy2026_capex_as_of_a_date(nvidia_ingested, as_of, expected):
 def test_the_analysts_as_of_function_on_the_sample(sample_run):
     """docs/data.md's example: NVIDIA's capex facts as known on 2026-02-01, from the bundled sample."""
     settings, _ = sample_run
-    with duckdb.connect(str(settings.analyst_db_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.analyst_copy), read_only=True) as con:
         rows = con.execute(
             "select concept, period_end, value, first_value, versions_known "
             "from staging.xbrl_facts_as_of(date '2026-02-01') where ticker = 'NVDA' and concept in "

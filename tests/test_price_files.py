@@ -6,10 +6,10 @@ import shutil
 
 import pytest
 
-from pipeline.errors import PayloadError
-from pipeline.parsers.price_files import TickerNames, events, read_price_payload
-from pipeline.raw_zone import PayloadFile, meta_path, read_payload
-from pipeline.settings import SAMPLE_DIR
+from pipeline.payloads.price_files import TickerNames, events, read_price_payload
+from pipeline.payloads.raw_zone import PayloadFile, meta_path, read_payload
+from pipeline.runtime.errors import PayloadError
+from pipeline.runtime.settings import SAMPLE_DIR
 from tests.conftest import FIXTURES
 
 NAMES = TickerNames({"SOX_index": "^SOX"}, ("NVDA", "ORCL", "^SOX"))

@@ -1,5 +1,5 @@
 """The raw-prices suite on small batches, without the rest of the pipeline (and, for a batch that
-fails or warns, through pipeline.ingest_prices: what it loads and what its report lists)."""
+fails or warns, through pipeline.ingest.prices: what it loads and what its report lists)."""
 
 import datetime as dt
 import json
@@ -10,10 +10,10 @@ import pytest
 
 from expectations import raw_prices
 from expectations.validate import run_suite
-from pipeline import trading_calendar
-from pipeline.errors import ValidationFailed
-from pipeline.ingest_prices import ingest_prices, limits
-from pipeline.settings import Settings
+from pipeline.ingest.prices import ingest_prices, limits
+from pipeline.runtime import trading_calendar
+from pipeline.runtime.errors import ValidationFailed
+from pipeline.runtime.settings import Settings
 from pipeline.sources.prices import ImportedPrices
 
 RUN_DATE = dt.date(2026, 1, 30)  # a Friday, long after every bar below but the future ones
@@ -170,7 +170,7 @@ def test_ingest_refuses_a_bar_dated_tomorrow_and_loads_nothing(settings, tmp_pat
         f"validation of raw_prices failed: no bar dated after the run date (today in New York) failed on 1 row: "
         f"AAA {tomorrow.isoformat()}"
     )
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         assert con.execute("select count(*) from raw.prices").fetchone() == (0,)
 
 
@@ -180,7 +180,7 @@ def test_ingest_loads_a_batch_with_a_missing_session_and_reports_it(settings, tm
     with caplog.at_level("WARNING", logger="pipeline"):
         result = ingest_prices(settings, ImportedPrices(files))
     assert result.rows == 2
-    [report] = (settings.reports_dir / "validation" / result.run_id).glob("raw_prices.json")
+    [report] = (settings.paths.reports / "validation" / result.run_id).glob("raw_prices.json")
     listed = [
         r["result"]["unexpected_index_list"]
         for r in json.loads(report.read_text())["result"]["results"]
@@ -264,7 +264,7 @@ def test_ingest_loads_an_out_of_line_bar_flagged_and_lists_it(settings, tmp_path
     settings = settings.model_copy(update={"tickers": ("AAA",)})
     result = ingest_prices(settings, ImportedPrices([path]))
     assert result.rows == 3
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         assert con.execute("select date::varchar, flags from raw.prices order by date").fetchall() == [
             ("2025-03-03", None),
             ("2025-03-04", "low <= open"),
@@ -273,5 +273,5 @@ def test_ingest_loads_an_out_of_line_bar_flagged_and_lists_it(settings, tmp_path
         success, failed, summary = con.execute("select success, failed, summary from meta.validations").fetchone()
     assert (success, failed) == (True, 0)
     assert summary.endswith("; warning: low <= open flagged on 1 row: AAA 2025-03-04")
-    report = json.loads((settings.reports_dir / "validation" / result.run_id / "raw_prices.json").read_text())
+    report = json.loads((settings.paths.reports / "validation" / result.run_id / "raw_prices.json").read_text())
     assert [f["rows"] for f in report["findings"]] == [[{"ticker": "AAA", "date": "2025-03-04"}]]

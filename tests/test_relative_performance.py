@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from pipeline.settings import Settings
+from pipeline.runtime.settings import Settings
 from transforms import runner
 from warehouse.connection import connect
 from warehouse.load import upsert

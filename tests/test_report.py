@@ -8,10 +8,10 @@ import duckdb
 import pytest
 
 from cli.main import main
+from pipeline.build.report import write_report
+from pipeline.build.report.html import table
 from pipeline.daily import daily, replay_sources
-from pipeline.report import write_report
-from pipeline.report.html import table
-from pipeline.settings import SAMPLE_DIR, Settings
+from pipeline.runtime.settings import SAMPLE_DIR, Settings
 from tests import chromium
 from tests.marts_by_hand import CAPEX_SLOPE, REPORTED, leverage, slope_rows
 from tests.marts_by_hand import table as hand_set_table
@@ -44,12 +44,12 @@ def copy_of(sample, tmp_path_factory, name, change):
     publishes it: into a version folder that then becomes current."""
     settings = sample.replace(data_dir=tmp_path_factory.mktemp(name) / "var")
     settings.data_dir.mkdir(parents=True)
-    shutil.copy(sample.warehouse_path, settings.warehouse_path)
-    with duckdb.connect(str(settings.warehouse_path)) as con:
+    shutil.copy(sample.paths.warehouse, settings.paths.warehouse)
+    with duckdb.connect(str(settings.paths.warehouse)) as con:
         change(con)
-    version = settings.version_dir(name)
+    version = settings.paths.version(name)
     write_report(settings, version / "report.html")
-    switch(settings.publish_dir, version)
+    switch(settings.paths.published, version)
     return settings
 
 
@@ -88,7 +88,7 @@ def browser_installed():
 
 
 def chart_data(settings):
-    html = settings.report_path.read_text()
+    html = settings.paths.report.read_text()
     blocks = re.findall(
         r'<script type="application/json" class="chart-data" data-chart="([^"]+)">(.*?)</script>', html, re.S
     )
@@ -100,7 +100,7 @@ def test_report_renders_offline_in_chromium(request, browser_installed, tmp_path
     settings = request.getfixturevalue(which)
     screenshot = tmp_path / f"report-{which}.png"
     with chromium.browser() as page:
-        seen = chromium.render(page, settings.report_path, screenshot)
+        seen = chromium.render(page, settings.paths.report, screenshot)
     print(f"screenshot: {screenshot}")
     assert [c["id"] for c in seen["charts"]] == charts
     for chart in seen["charts"]:
@@ -122,7 +122,7 @@ def points(chart, name):
 def test_price_charts_plot_the_mart(sample):
     charts = chart_data(sample)
     assert sorted(charts) == sorted(ALL_CHARTS)
-    with duckdb.connect(str(sample.analyst_db_path), read_only=True) as con:
+    with duckdb.connect(str(sample.paths.analyst_copy), read_only=True) as con:
         rows = con.execute("""select strftime(date, '%Y-%m-%d'), ticker, rebased, benchmark_rebased, relative_strength
                               from marts.relative_performance where date >= '2025-08-01'""").fetchall()
     for ticker in ("NVDA", "ORCL"):
@@ -134,7 +134,7 @@ def test_price_charts_plot_the_mart(sample):
 
 
 def test_guidance_chart_plots_the_latest_ranges(sample, hand_set):
-    with duckdb.connect(str(sample.analyst_db_path), read_only=True) as con:
+    with duckdb.connect(str(sample.paths.analyst_copy), read_only=True) as con:
         meta = con.execute("""select low_usd_bn, high_usd_bn, mid_usd_bn from marts.capex_guidance
                               where ticker = 'META' and fiscal_period = 'FY2026' and superseded_on is null
                               """).fetchone()
@@ -163,7 +163,7 @@ def test_sec_and_capex_charts_plot_their_marts(hand_set):
 
 
 def test_sections_without_their_mart_say_why(bare):
-    html = bare.report_path.read_text()
+    html = bare.paths.report.read_text()
     assert "No data yet: marts.leverage is not built in this warehouse yet" in html
     assert "No data yet: marts.capex_slope is not built in this warehouse yet" in html
     assert "No data yet: reported capex for comparison: marts.capex_slope is not built" in html
@@ -178,21 +178,21 @@ def test_the_report_command_writes_it_again(sample, capsys):
     with pytest.raises(SystemExit) as done:
         main(["report", "--help"])
     assert done.value.code == 0 and "usage: thesis report" in capsys.readouterr().out
-    sample.report_path.unlink()
+    sample.paths.report.unlink()
     assert main(["report", "--data-dir", str(sample.data_dir)]) == 0
-    assert capsys.readouterr().out.startswith(f"Report: {sample.report_path} (")
-    assert sample.report_path.stat().st_size > 10_000
+    assert capsys.readouterr().out.startswith(f"Report: {sample.paths.report} (")
+    assert sample.paths.report.stat().st_size > 10_000
 
 
 def test_the_report_command_needs_a_published_version(sample, tmp_path, capsys):
     settings = sample.replace(data_dir=tmp_path / "var")
     settings.data_dir.mkdir()
-    shutil.copy(sample.warehouse_path, settings.warehouse_path)
+    shutil.copy(sample.paths.warehouse, settings.paths.warehouse)
     assert main(["report", "--data-dir", str(settings.data_dir)]) == 1
     assert capsys.readouterr().err == (
-        f"thesis: error: nothing is published in {settings.publish_dir} yet: run `thesis build` first\n"
+        f"thesis: error: nothing is published in {settings.paths.published} yet: run `thesis build` first\n"
     )
-    assert not settings.publish_dir.exists()
+    assert not settings.paths.published.exists()
 
 
 def test_text_is_escaped():
@@ -203,7 +203,7 @@ def test_text_is_escaped():
 
 
 def test_the_headline_tallies_the_latest_scores(sample):
-    with duckdb.connect(str(sample.analyst_db_path), read_only=True) as con:
+    with duckdb.connect(str(sample.paths.analyst_copy), read_only=True) as con:
         [statuses] = con.execute(
             "select list(status) from marts.thesis_scorecard "
             "where run_id = (select max(run_id) from marts.thesis_scorecard)"
@@ -213,11 +213,11 @@ def test_the_headline_tallies_the_latest_scores(sample):
     assert (
         f'<p class="headline">{supported} of {len(statuses)} claims supported and {stale} stale, '
         "as of 2026-03-06 (NVDA, ORCL, ^SOX).</p>"
-    ) in sample.report_path.read_text()
+    ) in sample.paths.report.read_text()
 
 
 def test_the_timeline_chart_plots_the_mart(sample):
-    with duckdb.connect(str(sample.analyst_db_path), read_only=True) as con:
+    with duckdb.connect(str(sample.paths.analyst_copy), read_only=True) as con:
         rows = con.execute(
             "select claim_id, strftime(week, '%Y-%m-%d'), status from marts.thesis_timeline order by all"
         ).fetchall()

@@ -24,11 +24,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline import trading_calendar
-from pipeline.clock import NEW_YORK, moment
 from pipeline.daily import daily
-from pipeline.errors import PipelineError
-from pipeline.settings import SAMPLE_DIR, Settings
+from pipeline.runtime import trading_calendar
+from pipeline.runtime.clock import NEW_YORK, moment
+from pipeline.runtime.errors import PipelineError
+from pipeline.runtime.settings import SAMPLE_DIR, Settings
 from pipeline.sources.filings import SecFilings
 from pipeline.sources.prices import YahooPrices
 from pipeline.sources.sec import RecordedSecClient
@@ -80,12 +80,12 @@ def live_run(settings: Settings, at: str, yahoo: Path, sec: RecordedSecClient | 
 
 
 def last_bars(settings: Settings) -> dict[str, dt.date]:
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         return dict(con.execute("select ticker, max(date) from raw.prices group by ticker").fetchall())
 
 
 def message(settings: Settings, run_id: str) -> str:
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         return con.execute("select message from meta.runs where run_id = ?", [run_id]).fetchone()[0]
 
 
@@ -98,7 +98,7 @@ def test_on_a_saturday_a_live_run_into_an_empty_data_directory_loads_friday(sett
     _, asked = live_run(settings, "2026-12-05", tmp_path / "yahoo")
     assert last_bars(settings) == dict.fromkeys(TICKERS, dt.date(2026, 12, 4))
     assert asked  # EDGAR was never asked before: it is asked on any day
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         [(day, close)] = con.execute(
             "select date, adj_close from marts.relative_performance where ticker = 'NVDA' order by date desc limit 1"
         ).fetchall()
@@ -129,14 +129,14 @@ def test_the_day_after_thanksgiving_the_bar_counts_only_after_the_13_00_close(se
     noon, _ = live_run(settings, "2026-11-27T12:00", tmp_path / "yahoo")
     assert last_bars(settings) == dict.fromkeys(TICKERS, dt.date(2026, 11, 25))  # Wednesday; Thursday was closed
     assert noon.prices.provisional == tuple(f"{t} 2026-11-27" for t in TICKERS)
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         assert con.execute("select count(*) from marts.relative_performance where date = ?", [friday]).fetchone() == (
             0,
         )
 
     later, _ = live_run(settings, "2026-11-27T14:00", tmp_path / "yahoo")
     assert later.prices.provisional == ()
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         closes = dict(con.execute("select ticker, close from raw.prices where date = ?", [friday]).fetchall())
         [(mart_close,)] = con.execute(
             "select adj_close from marts.relative_performance where ticker = 'NVDA' and date = ?", [friday]
@@ -188,6 +188,6 @@ def test_a_replay_of_the_noon_raw_zone_leaves_the_bar_out_whatever_the_clock(set
 
     live_run(settings, "2026-11-27T12:00", tmp_path / "yahoo")
     replayed = Settings(data_dir=tmp_path / "replayed", today="2026-11-28", tickers=("NVDA", "ORCL"))
-    result = daily(replayed, *replay_sources(settings.raw_dir))
+    result = daily(replayed, *replay_sources(settings.paths.raw))
     assert result.prices.provisional == tuple(f"{t} 2026-11-27" for t in TICKERS)
     assert last_bars(replayed) == dict.fromkeys(TICKERS, dt.date(2026, 11, 25))

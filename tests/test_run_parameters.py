@@ -1,4 +1,4 @@
-"""Run parameters declared once (pipeline/run_parameters.py): the flags, the flows' schema, the
+"""Run parameters declared once (pipeline/runtime/run_parameters.py): the flags, the flows' schema, the
 settings and README's table all follow the model."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pydantic import Field
 
 from cli.docs import README, table, with_table
 from cli.main import flow_parameters, given, parser, settings_from
-from pipeline.run_parameters import Exposed, RunParameters
+from pipeline.runtime.run_parameters import Exposed, RunParameters
 
 THE_DEPLOYMENTS_PARAMETERS = {
     "data_dir",

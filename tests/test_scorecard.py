@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from cli.main import main
-from pipeline import query_limits, scorecard
-from pipeline.settings import CLAIMS, SAMPLE_DIR, Settings
+from pipeline.build import query_limits, scorecard
+from pipeline.runtime.settings import CLAIMS, SAMPLE_DIR, Settings
 from tests.marts_by_hand import CAPEX_SLOPE, REPORTED, leverage, slope_rows, table
 from transforms import runner
 from warehouse.connection import create_schema
@@ -27,13 +27,13 @@ CLAIM_IDS = [
 
 
 def scores_of(settings, run_id):
-    frame = pd.read_parquet(settings.parquet_dir / "thesis_scorecard.parquet")
+    frame = pd.read_parquet(settings.paths.parquet / "thesis_scorecard.parquet")
     return frame[frame["run_id"] == run_id].set_index("claim_id")
 
 
 def scored_as_of(settings, as_of):
     """The claims evaluated on the working database as of a date, without a run."""
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         runner.set_variables(con, settings.variables())
         return {s.claim_id: s for s in scorecard.evaluate(con, scorecard.load_claims(CLAIMS), as_of)}
 

@@ -19,9 +19,9 @@ from typing import ClassVar
 import duckdb
 import pytest
 
-from pipeline.bulk_members import Member
-from pipeline.ingest_bulk import groups, ingest_sec_bulk
-from pipeline.settings import Settings
+from pipeline.ingest.bulk import groups, ingest_sec_bulk
+from pipeline.ingest.bulk_members import Member
+from pipeline.runtime.settings import Settings
 from pipeline.sources.bulk import LiveSecBulk, ReplaySecBulk
 from pipeline.sources.sec import LiveSecClient
 from sample.generate_bulk import FIRST_CIK, RECENT_FILINGS, write_bulk_zips
@@ -109,13 +109,13 @@ def with_new_version(body: bytes) -> bytes:
 
 
 def counts(settings: Settings, table: str) -> dict[int, int]:
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         return dict(con.execute(f"select cik, count(*) from {table} group by cik").fetchall())
 
 
 def manifest(settings: Settings) -> dict[tuple[str, str], str]:
     """(archive, member) -> the run that last loaded it."""
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         rows = con.execute("select archive, member, run_id from meta.bulk_members").fetchall()
     return {(archive, name): run_id for archive, name, run_id in rows}
 
@@ -128,7 +128,7 @@ def test_a_bulk_run_loads_every_company(first_run, realdata):
     assert (result.facts, result.filings, result.failed) == (sum(facts.values()), sum(filings.values()), {})
     # Every company's submissions outgrow `recent`, so each has an older-filings member too.
     assert result.members == len(manifest(settings)) == 3 * COMPANIES
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         # NVIDIA's FY2026 capex (the realdata README), under the second company's CIK.
         capex = con.execute(
             "select val, payload_sha256 from raw.xbrl_facts where cik = ? and concept = ? and period = ? and form = ?",
@@ -137,8 +137,8 @@ def test_a_bulk_run_loads_every_company(first_run, realdata):
     assert [val for val, _ in capex] == [6042e6]
     assert capex[0][1].startswith(f"bulk:companyfacts.zip/{member(FIRST_CIK + 1)}@")
     bucket = f"bucket={(FIRST_CIK + 1) % 100:02d}"
-    assert (settings.staged_dir / "xbrl_facts" / bucket / f"CIK{FIRST_CIK + 1:010d}.parquet").is_file()
-    assert (settings.staged_dir / "filings" / bucket / f"CIK{FIRST_CIK + 1:010d}-submissions-001.parquet").is_file()
+    assert (settings.paths.staged / "xbrl_facts" / bucket / f"CIK{FIRST_CIK + 1:010d}.parquet").is_file()
+    assert (settings.paths.staged / "filings" / bucket / f"CIK{FIRST_CIK + 1:010d}-submissions-001.parquet").is_file()
     assert filings[FIRST_CIK] > RECENT_FILINGS
 
 
@@ -153,7 +153,7 @@ def test_a_later_run_parses_only_the_changed_members(first_run, bulk_set, realda
     assert counts(settings, "raw.xbrl_facts") == {
         cik: n + (cik in (FIRST_CIK + 1, FIRST_CIK + 4)) for cik, n in facts.items()
     }
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         restated = con.execute("select cik, val from raw.xbrl_facts where accn = ? order by cik", [NEW_ACCN]).fetchall()
     assert restated == [(FIRST_CIK + 1, 123_456_789.0), (FIRST_CIK + 4, 123_456_789.0)]
     after = manifest(settings)
@@ -168,11 +168,11 @@ def test_an_unchanged_run_parses_nothing(first_run, bulk_set, tmp_path, monkeypa
     def unread(member):
         raise AssertionError(f"{member.name} was read")
 
-    monkeypatch.setattr("pipeline.bulk_members.read_member", unread)
+    monkeypatch.setattr("pipeline.ingest.bulk_members.read_member", unread)
     result = ingest_sec_bulk(settings, ReplaySecBulk(bulk_set))
     assert (result.parsed, result.facts, result.filings) == ((), 0, 0)
     assert counts(settings, "raw.xbrl_facts") == before
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         message = con.execute("select message from meta.runs where run_id = ?", [result.run_id]).fetchone()[0]
     assert message.endswith(f"; {3 * COMPANIES} unchanged member(s) skipped")
 
@@ -190,7 +190,7 @@ def test_a_broken_member_is_named_and_the_others_load(bulk_set, realdata, tmp_pa
     del facts[FIRST_CIK + 2]
     assert counts(settings, "raw.xbrl_facts") == facts
     assert ("companyfacts.zip", broken) not in manifest(settings)  # tried again next time
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         status, message, failed = con.execute(
             "select status, message, failed from meta.runs where run_id = ?", [result.run_id]
         ).fetchone()
@@ -232,11 +232,11 @@ def test_the_command_names_a_broken_member_and_exits_3(bulk_set, realdata, tmp_p
     facts, _ = expected_per_company(realdata, COMPANIES)
     del facts[FIRST_CIK + 5]
     assert counts(settings, "raw.xbrl_facts") == facts
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         [(status, failed)] = con.execute("select status, failed from meta.runs").fetchall()
     assert status == "partial" and list(json.loads(failed)) == [item]
     assert json.loads(failed)[item].startswith(why)
-    with duckdb.connect(str(settings.analyst_db_path), read_only=True) as con:  # the published copy says so too
+    with duckdb.connect(str(settings.paths.analyst_copy), read_only=True) as con:  # the published copy says so too
         assert con.execute("select status, failed from meta.runs").fetchall() == [(status, failed)]
 
 
@@ -279,7 +279,7 @@ def test_the_live_source_downloads_once_and_asks_conditionally(realdata, tmp_pat
         source = LiveSecBulk(LiveSecClient(USER_AGENT), {"companyfacts.zip": url})
         settings = Settings(data_dir=tmp_path / "var", fetch_retries=0)
         first = ingest_sec_bulk(settings, source)
-        stored = settings.raw_dir / "sec" / "bulk" / "companyfacts.zip"
+        stored = settings.paths.raw / "sec" / "bulk" / "companyfacts.zip"
         assert stored.read_bytes() == BulkServer.files["/bulk/companyfacts.zip"]
         assert json.loads((stored.parent / "companyfacts.zip.meta.json").read_text())["url"] == url
         stamp = stored.stat().st_mtime_ns
@@ -334,7 +334,7 @@ def test_a_staged_partition_has_its_tables_columns_and_types(tmp_path, schema_na
     and its types must be the table's, column for column (all but the load's run_id and loaded_at)."""
     import pyarrow as pa
 
-    from pipeline import bulk_members
+    from pipeline.ingest import bulk_members
     from warehouse.connection import connect
 
     with connect(tmp_path / "warehouse.duckdb") as con:
@@ -352,7 +352,7 @@ def test_a_staged_partition_has_its_tables_columns_and_types(tmp_path, schema_na
 def test_when_no_member_loads_the_run_fails_naming_them(tmp_path):
     """Two filers' companyfacts, both cut short: nothing to load, so the run fails in one line
     naming the first member's fault and the other member."""
-    from pipeline.errors import PayloadError
+    from pipeline.runtime.errors import PayloadError
 
     archive = tmp_path / "night" / "sec" / "bulk" / "companyfacts.zip"
     archive.parent.mkdir(parents=True)
@@ -366,7 +366,7 @@ def test_when_no_member_loads_the_run_fails_naming_them(tmp_path):
     assert str(failed.value).endswith(
         f"; no SEC bulk member was loaded (companyfacts.zip/{member(FIRST_CIK + 1)} failed too)"
     )
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         [(status, failed_items)] = con.execute("select status, failed from meta.runs").fetchall()
     assert status == "failed"
     assert sorted(json.loads(failed_items)) == [f"companyfacts.zip/{member(c)}" for c in (FIRST_CIK, FIRST_CIK + 1)]

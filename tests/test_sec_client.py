@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from pipeline.errors import (
+from pipeline.runtime.errors import (
     DeadlineExceeded,
     MissingData,
     MissingUserAgent,
@@ -18,7 +18,7 @@ from pipeline.errors import (
     Throttled,
     TransientSourceError,
 )
-from pipeline.rate_limit import RateLimiter
+from pipeline.runtime.rate_limit import RateLimiter
 from pipeline.sources.sec import LiveSecClient, companyfacts_url, padded_cik
 
 UA = "Thesis Pipeline research@example.com"

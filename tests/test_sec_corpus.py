@@ -18,12 +18,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cli.summary import warning_lines
 from expectations.validate import run_suite
-from pipeline.build import mart_suites
-from pipeline.ingest_bulk import ingest_sec_bulk
-from pipeline.settings import Settings
+from pipeline.build.run import mart_suites
+from pipeline.ingest.bulk import ingest_sec_bulk
+from pipeline.runtime.settings import Settings
 from pipeline.sources.bulk import ReplaySecBulk
-from pipeline.summary import warning_lines
 from tests.test_filings import build
 
 M = 1_000_000

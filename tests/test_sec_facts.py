@@ -18,13 +18,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.errors import PayloadError, ValidationFailed
-from pipeline.ingest_bulk import ingest_sec_bulk
-from pipeline.ingest_filings import ingest_filings
-from pipeline.settings import Settings
+from cli.summary import warning_lines
+from pipeline.ingest.bulk import ingest_sec_bulk
+from pipeline.ingest.filings import ingest_filings
+from pipeline.runtime.errors import PayloadError, ValidationFailed
+from pipeline.runtime.settings import Settings
 from pipeline.sources.bulk import ReplaySecBulk
 from pipeline.sources.filings import ReplaySecFilings
-from pipeline.summary import warning_lines
 from tests.test_filings import build
 
 B = 1_000_000_000
@@ -165,13 +165,13 @@ def load(settings: Settings, folder: Path, bodies: dict[str, dict | bytes], path
 
 
 def stored_flags(settings: Settings) -> dict[tuple, str | None]:
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         rows = con.execute("select taxonomy, concept, unit, period, accn, flags from raw.xbrl_facts").fetchall()
     return {row[:5]: row[5] for row in rows}
 
 
 def count_facts(settings: Settings) -> int:
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         return con.execute("select count(*) from raw.xbrl_facts").fetchone()[0]
 
 
@@ -184,7 +184,7 @@ def test_odd_facts_load_each_with_its_flag(settings, tmp_path, caplog, path):
     assert {key: flag for key, flag in flags.items() if flag} == FLAGS
     # Every ordinary fact loaded, unflagged: 1 + 1 + 1 + 1 + 2 (the 8-Ks) of them.
     assert len(flags) == len(FLAGS) + 6
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         assert con.execute(
             "select fy, fp, form from raw.xbrl_facts where taxonomy = 'ifrs-full' order by accn"
         ).fetchall() == [(0, "", "8-K"), (None, None, "8-K")]
@@ -206,7 +206,7 @@ def test_a_unit_the_warehouse_holds_is_not_flagged_again(settings, tmp_path):
     load(settings, tmp_path / "first", {NAME: companyfacts(segments)}, "filings")
     other = 9_990_009
     load(settings, tmp_path / "second", {f"CIK{other:010d}.json": companyfacts(segments, other)}, "bulk")
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         assert con.execute("select cik, flags from raw.xbrl_facts order by cik").fetchall() == [
             (CIK, "new unit"),
             (other, None),
@@ -308,7 +308,7 @@ def test_an_unusable_fact_refuses_its_member_alone_in_bulk_mode(settings, tmp_pa
     assert member == f"companyfacts.zip/{NAME}"
     assert error.startswith(f"{NAME}: ") and line in error and "\n" not in error
     assert "warning" not in error  # the reason names what refused the member, nothing else
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         assert con.execute("select distinct cik from raw.xbrl_facts").fetchall() == [(good,)]
 
 
@@ -316,7 +316,7 @@ def test_an_unusable_fact_refuses_its_member_alone_in_bulk_mode(settings, tmp_pa
 def test_a_cik_written_as_a_zero_padded_string_loads(settings, tmp_path, path):
     result = load(settings, tmp_path / "replay", {NAME: companyfacts(ordinary(), f"{CIK:010d}")}, path)
     assert result.facts == 6
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         assert con.execute("select distinct cik from raw.xbrl_facts").fetchall() == [(CIK,)]
 
 

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from cli.main import main
-from pipeline.settings import SEEDS
+from pipeline.runtime.settings import SEEDS
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import SettingsError
-from pipeline.settings import load_settings
+from pipeline.runtime.errors import SettingsError
+from pipeline.runtime.settings import load_settings
 
 
 def test_settings_from_the_environment(monkeypatch):

@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.build import build
+from pipeline.build.run import build
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def real(real_run):
 
 
 def timeline(settings, claim_id):
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         return con.execute(
             "select week, as_of_date, status, value from marts.thesis_timeline where claim_id = ? order by week",
             [claim_id],

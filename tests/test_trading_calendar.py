@@ -1,4 +1,4 @@
-"""NYSE sessions (pipeline.trading_calendar), the clock, and the daily flow on a day the exchange is closed.
+"""NYSE sessions (pipeline.runtime.trading_calendar), the clock, and the daily flow on a day the exchange is closed.
 
 The dates are worked out from the calendar of the year: in November 2026 the 1st is a Sunday, so
 the fourth Thursday, Thanksgiving, is the 26th; the Friday after it is a session (it closes early).
@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from pipeline import trading_calendar
+from pipeline.runtime import trading_calendar
 
 
 def day(text):
@@ -52,7 +52,7 @@ def test_an_empty_range_has_no_sessions():
 
 
 def test_the_clock_is_the_setting_and_a_date_alone_is_after_the_close():
-    from pipeline.settings import Settings
+    from pipeline.runtime.settings import Settings
 
     saturday = Settings(today="2026-12-05").clock
     assert saturday.today() == day("2026-12-05")
@@ -65,8 +65,8 @@ def test_the_clock_is_the_setting_and_a_date_alone_is_after_the_close():
 
 
 def test_a_clock_setting_that_is_not_a_moment_is_refused_in_one_line():
-    from pipeline.errors import SettingsError
-    from pipeline.settings import load_settings
+    from pipeline.runtime.errors import SettingsError
+    from pipeline.runtime.settings import load_settings
 
     with pytest.raises(SettingsError) as refused:
         load_settings(today="Saturday")

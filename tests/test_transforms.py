@@ -26,7 +26,7 @@ def test_a_model_without_column_docs_is_refused(tmp_path):
 
 def test_every_published_table_and_column_has_a_comment(sample_run):
     settings, _ = sample_run
-    with duckdb.connect(str(settings.analyst_db_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.analyst_copy), read_only=True) as con:
         missing_tables = con.execute("""
             select schema_name || '.' || table_name from duckdb_tables()
             where schema_name in ('raw', 'staging', 'intermediate', 'marts', 'meta') and comment is null
@@ -64,17 +64,17 @@ columns:
 
 def test_a_mart_added_as_one_sql_and_one_yml_is_validated_on_its_grain_and_published(settings, tmp_path, monkeypatch):
     from pipeline.daily import daily, replay_sources
-    from pipeline.settings import SAMPLE_DIR
+    from pipeline.runtime.settings import SAMPLE_DIR
 
     sql = "select ticker, count(*) as sessions from staging.prices group by ticker"
     transforms_with(tmp_path, monkeypatch, "sessions", sql, SESSIONS_YML)
     daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
 
-    published = pd.read_parquet(settings.parquet_dir / "sessions.parquet")
+    published = pd.read_parquet(settings.paths.parquet / "sessions.parquet")
     tickers = sorted({path.name.split(".")[0] for path in (SAMPLE_DIR / "prices").glob("*.parquet")})
     assert published["ticker"].tolist() == tickers  # exported in the order of its grain
     assert (published["sessions"] > 0).all()
-    with duckdb.connect(str(settings.analyst_db_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.analyst_copy), read_only=True) as con:
         # One row per ticker, ticker and sessions not null, sessions >= 1: four expectations.
         assert con.execute("select success, evaluated from meta.validations where suite = 'sessions'").fetchall() == [
             (True, 4)
@@ -83,8 +83,8 @@ def test_a_mart_added_as_one_sql_and_one_yml_is_validated_on_its_grain_and_publi
 
 def test_a_mart_breaking_its_declared_grain_fails_the_build_naming_it(settings, tmp_path, monkeypatch):
     from pipeline.daily import daily, replay_sources
-    from pipeline.errors import ValidationFailed
-    from pipeline.settings import SAMPLE_DIR
+    from pipeline.runtime.errors import ValidationFailed
+    from pipeline.runtime.settings import SAMPLE_DIR
 
     yml = SESSIONS_YML.replace("unique_key: [ticker]", "unique_key: [sessions]")
     sql = "select ticker, 1 as sessions from staging.prices group by ticker"

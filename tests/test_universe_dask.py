@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import trading_calendar
-from pipeline.bulk_members import list_members
-from pipeline.ingest_bulk import groups
+from pipeline.ingest.bulk import groups
+from pipeline.ingest.bulk_members import list_members
+from pipeline.runtime import trading_calendar
 from sample.generate_bulk import write_bulk_zips
 from tests.test_flows import task_runs
 

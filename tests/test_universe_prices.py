@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 
 from pipeline.daily import replay_sources
-from pipeline.ingest_prices import ingest_prices
-from pipeline.rate_limit import RateLimit
-from pipeline.settings import SAMPLE_DIR
+from pipeline.ingest.prices import ingest_prices
+from pipeline.runtime.rate_limit import RateLimit
+from pipeline.runtime.settings import SAMPLE_DIR
+from pipeline.runtime.steps import Direct
 from pipeline.sources.filings import ReplaySecFilings
 from pipeline.sources.prices import YahooPrices
 from pipeline.sources.yahoo import LiveYahooClient, RecordedYahooClient
-from pipeline.steps import Direct
 from tests.faults.network_servers import FaultServer, aim, forget_time_zones, yahoo_answer
 from tests.ledger import ledger_known_on
 
@@ -34,7 +34,7 @@ def flat_history(days: list[pd.Timestamp], price: float) -> pd.DataFrame:
 
 
 def stored(settings, sql):
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         return con.execute(sql).fetchall()
 
 
@@ -137,7 +137,7 @@ def test_an_unchanged_replay_skips_every_payload_by_hash(settings):
     assert (again.payloads, again.rows, again.skipped) == (0, 0, 3)
     [(message,)] = stored(settings, f"select message from meta.runs where run_id = '{again.run_id}'")
     assert message == "no new price payloads to load; 3 unchanged payload(s) skipped"
-    assert not (settings.staged_dir / "prices" / again.run_id).exists()
+    assert not (settings.paths.staged / "prices" / again.run_id).exists()
 
 
 MSFT_BARS, AAPL_BARS = 252, 49  # counted in ../shared/realdata/README.md
@@ -155,7 +155,7 @@ def yahoo(realdata, monkeypatch, tmp_path):
 
 
 def test_the_live_client_downloads_many_tickers_and_names_an_unknown_one(settings, yahoo):
-    client = LiveYahooClient(settings.cache_dir / "yfinance", deadline_seconds=10)
+    client = LiveYahooClient(settings.paths.cache / "yfinance", deadline_seconds=10)
     answers = client.download(["MSFT", "AAPL", "NVDX"], dt.date(2020, 1, 1))
     assert {t: len(a) for t, a in answers.items() if isinstance(a, pd.DataFrame)} == {
         "MSFT": MSFT_BARS,

@@ -22,9 +22,9 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from pipeline.raw_zone import meta_path, read_meta
-from pipeline.retry import retrying
-from pipeline.settings import Settings
+from pipeline.payloads.raw_zone import meta_path, read_meta
+from pipeline.runtime.retry import retrying
+from pipeline.runtime.settings import Settings
 from pipeline.sources.http import Answer
 from pipeline.sources.sec import LiveSecClient, SecWording, live_client
 from warehouse.files import write_atomic, write_atomic_stream
@@ -95,7 +95,7 @@ class LiveSecBulk:
     def archives(self, settings: Settings) -> BulkArchives:
         found = BulkArchives()
         for name, url in self.urls.items():
-            path = bulk_folder(settings.raw_dir) / name
+            path = bulk_folder(settings.paths.raw) / name
             fresh = retrying(
                 partial(self.download, url, path, settings),
                 settings.fetch_retries,

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from pipeline.errors import DeadlineExceeded
+from pipeline.runtime.errors import DeadlineExceeded
 
 T = TypeVar("T")
 

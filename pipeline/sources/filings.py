@@ -15,12 +15,13 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 import pandas as pd
 
-from pipeline.errors import MissingData, SourceError
-from pipeline.parsers.sec_payloads import archive_names, identify
-from pipeline.rate_limit import RateLimit
-from pipeline.raw_zone import PayloadFile, list_payloads, store
-from pipeline.retry import retrying
-from pipeline.settings import Settings
+from pipeline.payloads.raw_zone import PayloadFile, list_payloads, store
+from pipeline.payloads.sec_payloads import archive_names, identify
+from pipeline.runtime.errors import MissingData, SourceError
+from pipeline.runtime.rate_limit import RateLimit
+from pipeline.runtime.retry import retrying
+from pipeline.runtime.settings import Settings
+from pipeline.runtime.steps import DIRECT, Steps
 from pipeline.sources.sec import (
     KINDS,
     SEC_RATE,
@@ -30,7 +31,6 @@ from pipeline.sources.sec import (
     padded_cik,
     submissions_url,
 )
-from pipeline.steps import DIRECT, Steps
 from warehouse.files import sha256_bytes
 
 # url -> {"etag", "last_modified", "sha256"} of the last payload loaded from it (meta.sec_http).
@@ -99,7 +99,7 @@ def fetch_company(client: SecClient, settings: Settings, known: Validators, comp
         }
         stem = f"{url.rsplit('/', 1)[-1].removesuffix('.json')}.{received_at:%Y%m%dT%H%M%SZ}"
         folder = "companyfacts" if kind == "companyfacts" else "submissions"
-        payload = store(settings.raw_dir / "sec" / folder, stem, ".json", fetched.body, meta)
+        payload = store(settings.paths.raw / "sec" / folder, stem, ".json", fetched.body, meta)
         batch.payloads.append(payload)
         return payload
 

@@ -4,7 +4,7 @@ The shape is the meltano SDK's RESTStream.validate_response: one function takes 
 status, headers and body) and returns it when it is usable, or raises the project's error:
 TransientSourceError when asking again may succeed (a 5xx, a body cut short, no answer at all),
 Throttled when the source asks us to slow down (carrying the Retry-After it asked for, which
-pipeline/retry.py and the SEC client honour), and SourceError or MissingData, the one line saying
+pipeline/runtime/retry.py and the SEC client honour), and SourceError or MissingData, the one line saying
 what to do, when asking again would only bring the same answer. What differs between Yahoo, the
 SEC API and the SEC bulk archives is only how each words a verdict (`Wording`) and what its body
 must be (`json_body`, `zip_start`, or a source's own check built on them).
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Protocol
 
-from pipeline.errors import MissingData, SourceError, Throttled, TransientSourceError
+from pipeline.runtime.errors import MissingData, SourceError, Throttled, TransientSourceError
 
 # SEC answers overload with a 403 carrying this page as often as with a 429.
 RATE_LIMIT_PAGE = "Request Rate Threshold Exceeded"

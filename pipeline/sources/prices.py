@@ -1,6 +1,6 @@
 """Where a batch of prices comes from: Yahoo live, a replayed folder, or imported files.
 
-Each source hands the ingest step staged payloads (pipeline/staged_prices.py), parsed where they
+Each source hands the ingest step staged payloads (pipeline/payloads/staged_prices.py), parsed where they
 were fetched or read; everything after that is one code path.
 """
 
@@ -16,10 +16,8 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-from pipeline.errors import MissingData, PayloadError, SourceError, every_one_failed
-from pipeline.parsers.price_files import check_ticker
-from pipeline.rate_limit import RateLimit
-from pipeline.raw_zone import (
+from pipeline.payloads.price_files import check_ticker
+from pipeline.payloads.raw_zone import (
     Loaded,
     note_quarantined,
     parquet_bytes,
@@ -28,11 +26,13 @@ from pipeline.raw_zone import (
     store_copy,
     store_frame,
 )
-from pipeline.retry import retrying_each
-from pipeline.settings import Settings
+from pipeline.payloads.staged_prices import Staged, in_replay_order, stage, stage_files, ticker_names
+from pipeline.runtime.errors import MissingData, PayloadError, SourceError, every_one_failed
+from pipeline.runtime.rate_limit import RateLimit
+from pipeline.runtime.retry import retrying_each
+from pipeline.runtime.settings import Settings
+from pipeline.runtime.steps import DIRECT, Steps
 from pipeline.sources.yahoo import HISTORY_PARAMS, YahooClient
-from pipeline.staged_prices import Staged, in_replay_order, stage, stage_files, ticker_names
-from pipeline.steps import DIRECT, Steps
 
 PRICE_SUFFIXES = (".csv", ".parquet")
 YAHOO = "yahoo-finance"  # the name Yahoo's request rate is shared under
@@ -156,7 +156,7 @@ def fetch_chunk(
             "final_through": final,
             "run_date": run_day,
         }
-        payload = store_frame(settings.raw_dir / "prices", ticker, data, meta, settings.clock.stamp())
+        payload = store_frame(settings.paths.raw / "prices", ticker, data, meta, settings.clock.stamp())
         staged.append(stage(settings, run_id, chunk.loaded, payload, data))
     return Fetched(staged, failed)
 
@@ -237,7 +237,7 @@ class ImportedPrices:
         received = settings.clock.stamp()  # files imported together: none of them is the later one
         for f in self.files:
             data = Path(f).read_bytes()
-            payload = store_copy(settings.raw_dir / "prices", Path(f), data, meta, received)
+            payload = store_copy(settings.paths.raw / "prices", Path(f), data, meta, received)
             staged.append(stage(settings, run_id, held.loaded, payload, data))
-        log.info("copied %d file(s) into %s", len(staged), settings.raw_dir / "prices")
+        log.info("copied %d file(s) into %s", len(staged), settings.paths.raw / "prices")
         return PriceBatch(staged)

@@ -24,9 +24,9 @@ from typing import Protocol
 
 import requests
 
-from pipeline.errors import MissingUserAgent, SourceError, Throttled
-from pipeline.rate_limit import RateLimit, local_limiter
-from pipeline.settings import Settings
+from pipeline.runtime.errors import MissingUserAgent, SourceError, Throttled
+from pipeline.runtime.rate_limit import RateLimit, local_limiter
+from pipeline.runtime.settings import Settings
 from pipeline.sources.deadline import call_with_deadline
 from pipeline.sources.http import (
     Answer,
@@ -167,7 +167,7 @@ class LiveSecClient:
         self.sleep = sleep
 
     def rate_limited(self, acquire: Callable[[int], None]) -> LiveSecClient:
-        """This client, its requests taken from `acquire` (a run's shared rate: pipeline/steps.py)."""
+        """This client, its requests taken from `acquire` (a run's shared rate: pipeline/runtime/steps.py)."""
         limited = copy.copy(self)
         limited.acquire = acquire
         return limited

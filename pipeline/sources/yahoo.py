@@ -29,7 +29,7 @@ from curl_cffi import requests as curl
 from curl_cffi.requests import HttpMethod
 from curl_cffi.requests.exceptions import RequestException
 
-from pipeline.errors import DeadlineExceeded, SourceError
+from pipeline.runtime.errors import DeadlineExceeded, SourceError
 from pipeline.sources.deadline import call_with_deadline
 from pipeline.sources.http import Answer, Wording, json_body, unanswered, validate_response
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.settings import SAMPLE_DIR
+from pipeline.runtime.settings import SAMPLE_DIR
 
 HISTORY_HEADER = ["Date", "Open", "High", "Low", "Close", "Adj Close", "Volume", "Dividends", "Stock Splits"]
 BOM = "\ufeff"

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.settings import SAMPLE_DIR
+from pipeline.runtime.settings import SAMPLE_DIR
 from tests.faults.bad_inputs_prices import Case
 
 FACTS = "sec/companyfacts"

@@ -20,7 +20,7 @@ def _counted(request: pytest.FixtureRequest) -> None:
 def good_run(tmp_path_factory) -> Path:
     """A data directory the bundled sample was run and published into, once per module."""
     from cli.main import main
-    from pipeline.settings import SAMPLE_DIR
+    from pipeline.runtime.settings import SAMPLE_DIR
 
     data_dir = tmp_path_factory.mktemp("good") / "var"
     assert main(["run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir)]) == 0

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from cli.main import main
-from pipeline.settings import SAMPLE_DIR
+from pipeline.runtime.settings import SAMPLE_DIR
 from tests.faults import harness
 from tests.faults.bad_inputs_prices import CASES as PRICE_CASES
 from tests.faults.bad_inputs_prices import Case, real_table, sample_payload, sample_table

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from cli.main import main
-from pipeline.settings import SAMPLE_DIR
+from pipeline.runtime.settings import SAMPLE_DIR
 from tests.faults.harness import PROJECT, refused, snapshot, thesis, unchanged
 from tests.faults.test_crash import current_version, go, leftovers, warm_run, whole
 from warehouse.publish import switch

@@ -32,7 +32,7 @@ import pandas as pd
 import pytest
 
 from cli.main import main
-from pipeline.settings import SAMPLE_DIR
+from pipeline.runtime.settings import SAMPLE_DIR
 from tests.faults.harness import PROJECT, record, snapshot, unchanged
 from warehouse.files import TEMPORARY, sha256_file
 from warehouse.publish import KEEP
@@ -42,7 +42,7 @@ pytestmark = pytest.mark.xdist_group("crash")  # one worker: the cases share the
 WARM = """
 import sys
 import cli.main
-import pipeline.daily, pipeline.summary  # what a run imports, so that it starts when told to
+import pipeline.daily, cli.summary  # what a run imports, so that it starts when told to
 print("ready", flush=True)
 sys.argv = ["thesis", "run", "--from", sys.argv[1], "--data-dir", sys.stdin.readline().strip()]
 cli.main.entry()

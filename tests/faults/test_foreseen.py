@@ -28,7 +28,7 @@ import duckdb
 import pytest
 
 from cli.main import main
-from pipeline.settings import SAMPLE_DIR
+from pipeline.runtime.settings import SAMPLE_DIR
 from tests.faults.bad_inputs_sec import FIRST_ROW, NVDA, fact, facts
 from tests.faults.harness import in_process, next_run_completes, refused, snapshot, thesis, unchanged
 from tests.faults.network_servers import REALDATA, FaultServer, aim, forget_time_zones, sec_answer, yahoo_answer

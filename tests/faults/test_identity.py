@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.settings import SAMPLE_DIR
+from pipeline.runtime.settings import SAMPLE_DIR
 from tests.faults.bad_inputs_prices import real_table, replay, sample_table
 from tests.faults.harness import in_process, next_run_completes, one_clean_line, refused, snapshot, unchanged
 from tests.faults.network_servers import FaultServer, aim, forget_time_zones, sec_answer, yahoo_answer

@@ -29,9 +29,9 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
-from pipeline.ingest_filings import ingest_filings, live_filings
-from pipeline.ingest_prices import ingest_prices, live_prices
-from pipeline.settings import Settings, load_settings
+from pipeline.ingest.filings import ingest_filings, live_filings
+from pipeline.ingest.prices import ingest_prices, live_prices
+from pipeline.runtime.settings import Settings, load_settings
 from tests.faults.harness import PROJECT, one_clean_line, refused, snapshot, thesis, unchanged
 from tests.faults.network_servers import (
     REALDATA,

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.settings import SAMPLE_DIR
+from pipeline.runtime.settings import SAMPLE_DIR
 from tests.faults import harness
 from tests.faults.bad_inputs_prices import Table, replay, sample_table
 from tests.faults.bad_inputs_sec import FIRST_ROW, fact, facts

@@ -20,11 +20,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.build import build
-from pipeline.settings import SAMPLE_DIR, load_settings
+from pipeline.build.run import build
+from pipeline.runtime.settings import SAMPLE_DIR, load_settings
 from tests.faults.harness import args_for, in_process, next_run_completes, refused, snapshot, thesis, unchanged
 
-# A build's steps, in order (pipeline/build.py, build): a holder of the working database starts
+# A build's steps, in order (pipeline/build/run.py, build): a holder of the working database starts
 # before step N.
 BUILD_STEPS = 7
 HOLD = "import duckdb, sys\ncon = duckdb.connect(sys.argv[1])\nprint('held', flush=True)\nsys.stdin.read()\n"
@@ -142,8 +142,8 @@ def test_a_run_killed_between_its_record_and_its_switch_is_abandoned_by_the_next
     def killed(*_: object) -> None:
         raise SystemExit("killed")
 
-    monkeypatch.setattr("pipeline.build.switch", killed)
-    monkeypatch.setattr("pipeline.runs.end_failed", lambda *_: None)  # a kill records nothing
+    monkeypatch.setattr("pipeline.build.run.switch", killed)
+    monkeypatch.setattr("pipeline.runtime.runs.end_failed", lambda *_: None)  # a kill records nothing
     with pytest.raises(SystemExit):
         build(settings)
     monkeypatch.undo()
@@ -208,8 +208,8 @@ def report_full(*_: object, **__: object) -> None:
 INJECTED = {
     "the analyst copy": ("warehouse.publish.shutil.copyfile", half_then_full, "thesis.duckdb"),
     "the parquet export": ("warehouse.publish.export_table", parquet_full, "marts.parquet"),
-    "the report": ("pipeline.build.write_report", report_full, "report.html"),
-    "the working database": ("pipeline.build.scorecard.append", commit_full, "warehouse.duckdb.wal"),
+    "the report": ("pipeline.build.run.write_report", report_full, "report.html"),
+    "the working database": ("pipeline.build.run.scorecard.append", commit_full, "warehouse.duckdb.wal"),
 }
 
 

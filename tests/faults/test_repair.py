@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipeline.settings import SAMPLE_DIR
+from pipeline.runtime.settings import SAMPLE_DIR
 from tests.faults.bad_inputs_prices import replay, sample_table
 from tests.faults.harness import in_process, next_run_completes, refused, snapshot, unchanged
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.settings import SEEDS
+from pipeline.runtime.settings import SEEDS
 from tests.faults import harness
 from tests.faults.harness import in_process, next_run_completes, refused, snapshot, unchanged
 

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from cli.main import main
-from pipeline.settings import SAMPLE_DIR
+from pipeline.runtime.settings import SAMPLE_DIR
 from tests.faults.harness import refused, snapshot, thesis, unchanged
 
 REBUILD = "rebuild it from the raw zone with `thesis rebuild`"

@@ -272,7 +272,7 @@ comment on column meta.sec_http.run_id is 'The run that loaded it.';
 comment on column meta.sec_http.loaded_at is 'When it was loaded.';
 
 -- Not a model in transforms/: the runner rebuilds those from scratch, and the scorecard keeps its
--- history. pipeline/scorecard.py appends each run's rows after the marts are validated.
+-- history. pipeline/build/scorecard.py appends each run's rows after the marts are validated.
 create table if not exists marts.thesis_scorecard (
     claim_id varchar not null,
     statement varchar not null,

@@ -1,5 +1,5 @@
 -- What each build derived its marts from, so the next build can derive only what changed since
--- (pipeline/increments.py).
+-- (pipeline/build/increments.py).
 create table if not exists meta.builds (
     run_id varchar primary key,
     built_at timestamptz not null,

@@ -1,5 +1,5 @@
 -- A claim whose evidence is older than a freshness bound of the sources it reads is scored `stale`
--- (pipeline/freshness.py), in the scorecard and in the timeline. DuckDB cannot change a CHECK
+-- (pipeline/build/freshness.py), in the scorecard and in the timeline. DuckDB cannot change a CHECK
 -- constraint in place: each table is made again with the new one, and its rows copied over.
 create table marts.thesis_scorecard_0010 (
     claim_id varchar not null,

@@ -1,4 +1,4 @@
 -- A run that finished without some items (a ticker, an SEC company, a bulk member) is `partial`,
--- not `succeeded`: succeeded means everything asked for was loaded (pipeline/runs.py).
+-- not `succeeded`: succeeded means everything asked for was loaded (pipeline/runtime/runs.py).
 comment on column meta.runs.status is 'running; succeeded (everything asked for loaded; a build: once its exports are published); partial (finished and published like succeeded, without the items named in failed); failed; or abandoned (killed before it finished, marked by the next run).';
 comment on column meta.runs.failed is 'The items that failed while the rest loaded, as a JSON object of item -> why in one line: a ticker (e.g. {"NVDX": "Yahoo Finance does not know NVDX (HTTP 404): check the ticker"}), an SEC company of the per-company path as "CIK########## TICKER", a bulk member as "companyfacts.zip/CIK##########.json"; NULL when none failed (the run is then not partial).';
