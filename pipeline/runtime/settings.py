@@ -22,7 +22,7 @@ from pipeline.runtime.data_dir import DataDir
 from pipeline.runtime.errors import SettingsError
 
 ENV_PREFIX = "THESIS_"
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 SEEDS = PROJECT / "seeds"
 CLAIMS = SEEDS / "claims.yml"
 SAMPLE_DIR = PROJECT / "sample"  # the bundled sample raw zone
