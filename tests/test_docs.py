@@ -24,7 +24,9 @@ def test_a_model_and_a_macro_render_with_their_description_grain_and_columns(tmp
     (tmp_path / "macros" / "twice.sql").write_text("2 * x")
     (tmp_path / "macros" / "twice.yml").write_text("description: Doubles x.\nparameters:\n  x: A number.\n")
     page = render(tmp_path)
-    marts = page[page.index("## Marts") : page.index("## Staging")]
+    # No staging or intermediate model here: their sections are left out.
+    assert "## Staging" not in page and "## Intermediate" not in page
+    marts = page[page.index("## Marts") : page.index("## Macros")]
     assert marts == (
         "## Marts (tables)\n\n"
         "### `marts.quotes`\n\n"
@@ -34,9 +36,8 @@ def test_a_model_and_a_macro_render_with_their_description_grain_and_columns(tmp
         "| `day` | The day. |\n"
         "| `ticker` | A symbol: A\\|B means either. |\n\n"
     )
-    assert page[page.index("## Staging") :] == (
-        "## Staging\n\n## Macros\n\n### `staging.twice(x)`\n\nDoubles x.\n\n"
-        "| parameter | meaning |\n|---|---|\n| `x` | A number. |\n"
+    assert page[page.index("## Macros") :] == (
+        "## Macros\n\n### `staging.twice(x)`\n\nDoubles x.\n\n| parameter | meaning |\n|---|---|\n| `x` | A number. |\n"
     )
 
 

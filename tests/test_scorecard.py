@@ -342,7 +342,8 @@ def test_a_runaway_model_is_stopped_and_named(tmp_path):
     }.items():
         (tmp_path / "marts").mkdir(exist_ok=True)
         (tmp_path / "marts" / f"{name}.sql").write_text(sql)
-        (tmp_path / "marts" / f"{name}.yml").write_text("description: a model\ncolumns:\n  i: a number\n")
+        contract = "description: a model\nunique_key: [i]\ncolumns:\n  i: a number\n"
+        (tmp_path / "marts" / f"{name}.yml").write_text(contract)
     settings = Settings(model_timeout_seconds=0.5)
     with duckdb.connect() as con:
         con.execute("create schema marts")

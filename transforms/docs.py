@@ -17,6 +17,7 @@ from transforms.runner import ROOT, Model, discover
 PAGE = ROOT.parent / "docs" / "tables.md"
 SECTIONS = {
     "marts": "Marts (tables)",
+    "intermediate": "Intermediate",
     "staging": "Staging",
     "macros": "Macros",
 }
@@ -35,10 +36,11 @@ def render(root: Path = ROOT) -> str:
         "described in [Querying the data](data.md).",
     ]
     for layer, title in SECTIONS.items():
-        lines += ["", f"## {title}"]
-        for model in models:
-            if ("macros" if model.kind == "macro" else model.schema) == layer:
-                lines += ["", *_model(model)]
+        held = [m for m in models if ("macros" if m.kind == "macro" else m.schema) == layer]
+        if held:
+            lines += ["", f"## {title}"]
+        for model in held:
+            lines += ["", *_model(model)]
     return "\n".join(lines) + "\n"
 
 

@@ -248,7 +248,12 @@ class LiveSecClient:
         a byte at a time would hold the request for minutes."""
 
         def request() -> tuple[requests.Response, Answer, Iterator[bytes]]:
-            response = self.session.get(url, headers=self.headers(validators), timeout=self.timeout, stream=stream)
+            headers = self.headers(validators)
+            response = (
+                self.session.get(url, headers=headers, timeout=self.timeout, stream=True)
+                if stream
+                else self.session.get(url, headers=headers, timeout=self.timeout)
+            )
             rest = response.iter_content(CHUNK_BYTES) if stream else iter(())
             body = next(rest, b"") if stream else response.content
             return response, Answer(url, response.status_code, response.headers, body), rest
