@@ -9,6 +9,7 @@ the flows so that the run shows in Prefect's UI.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib
 import importlib.metadata
 import inspect
@@ -23,7 +24,7 @@ from typing import Any, TypeVar
 import flows
 from cli import logs
 from pipeline import preflight
-from pipeline.runtime.errors import PipelineError, storage_problem
+from pipeline.runtime.errors import PipelineError, SettingsError, storage_problem
 from pipeline.runtime.run_parameters import RunParameters, exposed, settings_overrides
 from pipeline.runtime.run_status import failed_line
 from pipeline.runtime.settings import SAMPLE_DIR, Settings, load_settings
@@ -141,6 +142,26 @@ def parser(model: type[RunParameters] = RunParameters) -> argparse.ArgumentParse
         "PREFECT_API_URL, or starts a temporary one.",
     )
     add_flags(serve, "serve", model)
+    alerts = commands.add_parser(
+        "alerts",
+        help="notify when a run of the daily deployment fails, crashes or is late",
+        description="Create or update, on the Prefect server in PREFECT_API_URL, the automations that notify "
+        "when a run of the `daily` deployment fails or crashes (naming the run, the step that failed and why), "
+        "and when one has not finished a while after it was due. Running it again updates them.",
+    )
+    to = alerts.add_mutually_exclusive_group(required=True)
+    to.add_argument("--webhook", metavar="URL", help="post each message as JSON to this URL (a Custom Webhook block)")
+    to.add_argument(
+        "--block",
+        metavar="TYPE/NAME",
+        help="send through this saved notification block instead, e.g. slack-webhook/on-call (`prefect block ls`)",
+    )
+    alerts.add_argument(
+        "--late-after",
+        metavar="MINUTES",
+        help="a run not finished this many minutes after it was due notifies (THESIS_ALERT_LATE_AFTER_MINUTES)",
+    )
+    alerts.add_argument("-v", "--verbose", action="store_true", help="on failure, the traceback on the terminal")
     return top
 
 
@@ -347,6 +368,26 @@ def serve(args: argparse.Namespace, settings: Settings, replay: None) -> str:
     return "stopped serving"
 
 
+def alerts(args: argparse.Namespace, settings: Settings, replay: None) -> str:
+    from flows.alerts import WEBHOOK_BLOCK, registered, saved_block, set_up, webhook_block
+    from flows.server import configured_api_url
+
+    try:
+        settings = settings.replace(alert_late_after_minutes=args.late_after)
+    except SettingsError as exc:  # named as the command spells it
+        raise SettingsError(str(exc).replace("--alert-late-after-minutes", "--late-after")) from None
+    if configured_api_url() is None:
+        raise SettingsError(
+            "set PREFECT_API_URL to the Prefect server the `daily` deployment runs on (alerts live there)"
+        )
+    registered()  # before any block is made on a server that is not the deployment's
+    if args.webhook:
+        block, name = webhook_block(args.webhook), f"custom-webhook/{WEBHOOK_BLOCK}"
+    else:
+        block, name = saved_block(args.block), args.block
+    return str(set_up(block, name, dt.timedelta(minutes=settings.alert_late_after_minutes)))
+
+
 def orchestrated(settings: Settings) -> bool:
     """Whether runs go through the flows: where a Prefect API is configured (environment or
     profile), or the work fans out on Dask, which Prefect drives."""
@@ -378,6 +419,7 @@ COMMANDS: dict[str, Command] = {
     "report": (prepare_reading, report),
     "status": (prepare_reading, status),
     "serve": (prepare_build, serve),
+    "alerts": (prepare_reading, alerts),
 }
 
 

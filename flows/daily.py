@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prefect import flow
+from prefect import flow, get_run_logger
+from prefect.states import State
 
+from flows.failure import Where, failed
 from flows.parameters import takes_run_parameters
 from flows.secrets import with_secret_user_agent
 from flows.tasks import steps_for
@@ -17,7 +19,7 @@ from pipeline.runtime.settings import load_settings
 
 @flow(name="daily")
 @takes_run_parameters("daily")
-def daily(parameters: RunParameters) -> core.DailyResult:
+def daily(parameters: RunParameters) -> core.DailyResult | State:
     """Fetch live (or replay `replay_from`, a folder with prices/ and sec/), load, validate, build,
     publish; with `sec_bulk`, every SEC filer from SEC's bulk archives (`replay_from`'s sec/bulk/).
     A parameter left empty takes its value from the THESIS_* settings; a live run's SEC
@@ -26,11 +28,19 @@ def daily(parameters: RunParameters) -> core.DailyResult:
     cluster); the warehouse is written by this flow's process alone.
 
     A run does the same on any day: a live one fetches what the warehouse lacks up to the last
-    completed NYSE session."""
-    settings = load_settings(**parameters.settings_overrides())
-    replay = Path(parameters.replay_from) if parameters.replay_from else None
-    if replay is None:
-        settings = with_secret_user_agent(settings)
-    preflight.run(settings, replay)
-    with steps_for(settings) as steps:
-        return core.daily(settings, *core.sources(settings, replay), steps)
+    completed NYSE session.
+
+    A failed run's state says the step that failed (`preflight`: the settings and checks made before
+    anything is written; a task's name; `daily`: the flow's own code between tasks) and why."""
+    where = Where("preflight")
+    try:
+        settings = load_settings(**parameters.settings_overrides())
+        replay = Path(parameters.replay_from) if parameters.replay_from else None
+        if replay is None:
+            settings = with_secret_user_agent(settings)
+        preflight.run(settings, replay)
+        with steps_for(settings, where) as steps:
+            where.phase = "daily"
+            return core.daily(settings, *core.sources(settings, replay), steps)
+    except Exception as exc:
+        return failed(exc, where, get_run_logger())

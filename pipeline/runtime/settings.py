@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     # A scheduler that answers at all does so in well under a second; Dask's own 30 s default
     # leaves a run with a wrong or stopped address silent for half a minute before it says so.
     dask_connect_timeout_seconds: float = Field(10.0, gt=0, le=600)
+    # `thesis alerts`: a run of `daily` not ended this long after it was due notifies. A run takes
+    # 1-2 minutes on the real data; a live one that meets Yahoo's throttling (3 retries from 20 s,
+    # doubling) or SEC's 10-minute block takes a quarter of an hour: an hour is surely stuck or never
+    # started, and still leaves the evening to fix it. Prefect's lateness triggers need 10 s at least.
+    alert_late_after_minutes: float = Field(60.0, ge=1, le=1440)
     # Tickers per yfinance multi-ticker download (one task each), and Yahoo's request rate shared
     # by every worker of a run: Yahoo throttles a client that asks much faster.
     price_chunk_size: int = Field(100, ge=1, le=2000)
