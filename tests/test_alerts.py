@@ -167,3 +167,35 @@ def test_a_lateness_bound_under_a_minute_is_refused_naming_the_flag(capsys):
     assert capsys.readouterr().err == (
         "thesis: error: --late-after='0.5' is not valid: Input should be greater than or equal to 1\n"
     )
+
+
+def stage_files(item: str) -> None:
+    from pipeline.runtime.errors import PayloadError
+
+    raise PayloadError(f"prices/{item}.csv has no header\nrow")
+
+
+def load_staged(item: str) -> None:
+    raise KeyError(item)
+
+
+@pytest.mark.parametrize(
+    ("ingest", "message"),
+    [
+        # A task's failure: its name, and the pipeline's line made one line.
+        (lambda steps: steps.map(stage_files, ["NVDA"]), "step stage_files: prices/NVDA.csv has no header row"),
+        # An unforeseen one: its type too, as the command line says it.
+        (lambda steps: steps.run(load_staged, "NVDA"), "step load_staged: KeyError: 'NVDA'"),
+        # The flow's own code between tasks.
+        (lambda steps: stage_files("ORCL"), "step daily: prices/ORCL.csv has no header row"),
+    ],
+    ids=["task", "unforeseen", "flow"],
+)
+def test_a_failed_run_s_state_names_the_step_that_failed(prefect_api, tmp_path, monkeypatch, ingest, message):
+    import pipeline.daily
+    from flows.daily import daily
+
+    monkeypatch.setattr(pipeline.daily, "ingest_prices", lambda settings, source, run_id, steps: ingest(steps))
+    state = daily(replay_from=str(SAMPLE_DIR), data_dir=str(tmp_path / "var"), return_state=True)
+    assert state.is_failed()
+    assert state.message == message
