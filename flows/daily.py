@@ -6,6 +6,7 @@ from pathlib import Path
 
 from prefect import flow
 
+from flows.artifacts import run_artifacts
 from flows.parameters import takes_run_parameters
 from flows.secrets import with_secret_user_agent
 from flows.tasks import steps_for
@@ -25,6 +26,8 @@ def daily(parameters: RunParameters) -> core.DailyResult:
     `task_runner` `dask` fans the fetching and parsing out on Dask (`dask_address`, or a local
     cluster); the warehouse is written by this flow's process alone.
 
+    Each run leaves Prefect artifacts: its summary, its validations, and a link to its report.
+
     A run does the same on any day: a live one fetches what the warehouse lacks up to the last
     completed NYSE session."""
     settings = load_settings(**parameters.settings_overrides())
@@ -32,5 +35,6 @@ def daily(parameters: RunParameters) -> core.DailyResult:
     if replay is None:
         settings = with_secret_user_agent(settings)
     preflight.run(settings, replay)
-    with steps_for(settings) as steps:
+    sample = replay is not None and core.replay_mode(replay) == "sample"
+    with run_artifacts(settings, sample), steps_for(settings) as steps:
         return core.daily(settings, *core.sources(settings, replay), steps)
