@@ -292,7 +292,7 @@ def prepare_reading(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> str | Partial:
-    from cli import summary
+    from pipeline.build.summary import run_summary
 
     def core() -> Any:
         from pipeline.daily import daily, sources
@@ -302,7 +302,7 @@ def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> st
     # The folders the run uses: --sample's, or DATA_DIR/raw for `rebuild`.
     parameters = {**given(args), "data_dir": settings.data_dir, "replay_from": replay}
     result = through_flow_or_core(settings, "flows.daily:daily", parameters, core)
-    text = summary.run_summary(settings, result.run_id, sample=args.sample)
+    text = run_summary(settings, result.run_id, sample=args.sample)
     return Partial(text, result.failed) if result.failed else text
 
 
@@ -328,7 +328,7 @@ def import_prices(args: argparse.Namespace, settings: Settings, replay: None) ->
 
 
 def build(args: argparse.Namespace, settings: Settings, replay: None) -> str:
-    from cli import summary
+    from pipeline.build.summary import run_summary
 
     def core() -> Any:
         from pipeline.build.run import build as build_core
@@ -336,7 +336,7 @@ def build(args: argparse.Namespace, settings: Settings, replay: None) -> str:
         return build_core(settings)
 
     result = through_flow_or_core(settings, "flows.build:build", given(args), core)
-    return summary.run_summary(settings, result.run_id, sample=False)
+    return run_summary(settings, result.run_id, sample=False)
 
 
 def report(args: argparse.Namespace, settings: Settings, replay: None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 
+from flows.artifacts import run_artifacts
 from flows.parameters import takes_run_parameters
 from flows.tasks import steps_for
 from pipeline.build import run as core
@@ -15,7 +16,8 @@ from pipeline.runtime.settings import load_settings
 @takes_run_parameters("build")
 def build(parameters: RunParameters) -> core.BuildResult:
     """Build and publish what is loaded: only what new rows change, or everything with
-    `full_build`. A parameter left empty takes its value from the settings."""
+    `full_build`. A parameter left empty takes its value from the settings. Each run leaves Prefect
+    artifacts: its summary, its validations, and a link to its report."""
     settings = load_settings(**parameters.settings_overrides())
-    with steps_for(settings) as steps:
+    with run_artifacts(settings), steps_for(settings) as steps:
         return core.build(settings, steps=steps)

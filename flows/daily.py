@@ -7,6 +7,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.states import State
 
+from flows.artifacts import run_artifacts
 from flows.failure import Where, failed
 from flows.parameters import takes_run_parameters
 from flows.secrets import with_secret_user_agent
@@ -27,6 +28,8 @@ def daily(parameters: RunParameters) -> core.DailyResult | State:
     `task_runner` `dask` fans the fetching and parsing out on Dask (`dask_address`, or a local
     cluster); the warehouse is written by this flow's process alone.
 
+    Each run leaves Prefect artifacts: its summary, its validations, and a link to its report.
+
     A run does the same on any day: a live one fetches what the warehouse lacks up to the last
     completed NYSE session.
 
@@ -39,7 +42,8 @@ def daily(parameters: RunParameters) -> core.DailyResult | State:
         if replay is None:
             settings = with_secret_user_agent(settings)
         preflight.run(settings, replay)
-        with steps_for(settings, where) as steps:
+        sample = replay is not None and core.replay_mode(replay) == "sample"
+        with run_artifacts(settings, sample), steps_for(settings, where) as steps:
             where.phase = "daily"
             return core.daily(settings, *core.sources(settings, replay), steps)
     except Exception as exc:

@@ -104,6 +104,20 @@ def prefect_api(prefect_server) -> str:
         yield prefect_server
 
 
+@pytest.fixture(scope="session")
+def sample_flow_run(prefect_server, tmp_path_factory):
+    """The daily flow run once on the bundled sample against the test Prefect server, for the tests
+    (of the xdist group "prefect") that read what it left: (its data directory, its final state)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.daily import daily
+    from pipeline.runtime.settings import SAMPLE_DIR
+
+    data_dir = tmp_path_factory.mktemp("sample-flow") / "var"
+    with temporary_settings(updates={PREFECT_API_URL: prefect_server}):
+        return data_dir, daily(replay_from=str(SAMPLE_DIR), data_dir=str(data_dir), return_state=True)
+
+
 @pytest.fixture
 def settings(tmp_path):
     from pipeline.runtime.settings import Settings

@@ -42,13 +42,10 @@ def task_runs(flow_run_id, expected: int):
             time.sleep(0.2)
 
 
-def test_daily_flow_records_its_run_in_the_warehouse_and_in_prefect(prefect_api, tmp_path):
+def test_daily_flow_records_its_run_in_the_warehouse_and_in_prefect(prefect_api, sample_flow_run):
     from prefect.client.orchestration import get_client
 
-    from flows.daily import daily
-
-    data_dir = tmp_path / "var"
-    state = daily(replay_from=str(SAMPLE_DIR), data_dir=str(data_dir), return_state=True)
+    data_dir, state = sample_flow_run
     result = state.result()
 
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:

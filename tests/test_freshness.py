@@ -9,9 +9,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cli import summary
 from cli.main import main
-from pipeline.build import freshness, scorecard
+from pipeline.build import freshness, scorecard, summary
 from pipeline.build.report import sections
 from pipeline.runtime.errors import SettingsError
 from pipeline.runtime.settings import CLAIMS, Settings, load_settings

@@ -17,6 +17,7 @@ import logging
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -40,6 +41,8 @@ RUN_ROWS = ("marts.thesis_scorecard", "marts.thesis_timeline")
 # The flows whose outermost run publishes a version.
 PUBLISHING = ("daily", "build")
 log = logging.getLogger(__name__)
+# The runs started in this context while someone watches (`started_runs`).
+_started: ContextVar[list[str] | None] = ContextVar("started_runs", default=None)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,18 @@ class RunRecord:
 
 
 @contextmanager
+def started_runs() -> Iterator[list[str]]:
+    """The ids of the runs that record themselves (the outermost ones) started in the body, as they
+    start: how a caller names a run that raised, and so returned no result to read its id from."""
+    started: list[str] = []
+    token = _started.set(started)
+    try:
+        yield started
+    finally:
+        _started.reset(token)
+
+
+@contextmanager
 def recorded_run(settings: Settings, flow: str, mode: str, run_id: str | None) -> Iterator[RunRecord]:
     """The run lock and a row in meta.runs around the body. A nested step passes its parent's
     run_id and records nothing: its parent holds the lock."""
@@ -89,6 +104,8 @@ def recorded_run(settings: Settings, flow: str, mode: str, run_id: str | None) -
                 "values (?, ?, ?, ?, ?, 'running', ?)",
                 [record.run_id, flow, mode, settings.clock.recorded(), settings.clock.now(), settings.parameters()],
             )
+        if (watching := _started.get()) is not None:
+            watching.append(record.run_id)
         try:
             sweep(settings)
             yield record
