@@ -13,7 +13,6 @@ import inspect
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from prefect import task
@@ -23,16 +22,13 @@ from prefect.task_runners import TaskRunner
 from pipeline.runtime.errors import ClusterUnreachable
 from pipeline.runtime.rate_limit import RateLimit
 from pipeline.runtime.settings import Settings
+from pipeline.runtime.steps import step_name
 
 if TYPE_CHECKING:  # imported where used: Dask loads only in universe mode
     from prefect_dask import DaskTaskRunner
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-def name_of(fn: Callable) -> str:
-    return name_of(fn.func) if isinstance(fn, partial) else fn.__name__
 
 
 class PrefectSteps:
@@ -44,10 +40,10 @@ class PrefectSteps:
         self.runner = runner
 
     def run(self, fn: Callable[..., R], *args: object) -> R:
-        return task(name=name_of(fn), cache_policy=NO_CACHE)(fn)(*args)
+        return task(name=step_name(fn), cache_policy=NO_CACHE)(fn)(*args)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        mapped = task(name=name_of(fn), cache_policy=NO_CACHE)(fn)
+        mapped = task(name=step_name(fn), cache_policy=NO_CACHE)(fn)
         if self.runner is None:
             return mapped.map(list(items)).result()
         parameter = next(iter(inspect.signature(fn).parameters))
