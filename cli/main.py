@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import flows
-from cli import logs
+from cli import logs, progress
 from pipeline import preflight
 from pipeline.runtime.errors import PipelineError, SettingsError, storage_problem
 from pipeline.runtime.run_parameters import RunParameters, exposed, settings_overrides
 from pipeline.runtime.run_status import failed_line
 from pipeline.runtime.settings import SAMPLE_DIR, Settings, load_settings
+from pipeline.runtime.steps import Steps
 from warehouse.connection import WarehouseBroken, WarehouseBusy
 from warehouse.migrate import NewerWarehouseError
 
@@ -72,7 +73,7 @@ def add_flags(
             options.update(type=Path if where.path else str, metavar=where.metavar)
         target.add_argument(flag, **options)
     command.add_argument(
-        "-v", "--verbose", action="store_true", help="show progress and, on failure, the traceback on the terminal"
+        "-v", "--verbose", action="store_true", help="show the log and, on failure, the traceback on the terminal"
     )
 
 
@@ -197,16 +198,28 @@ def flow_parameters(values: Mapping[str, Any], model: type[RunParameters] = RunP
     return model.model_validate({k: plain(v) for k, v in values.items()}).model_dump(mode="json", exclude_none=True)
 
 
-def through_flow_or_core(settings: Settings, flow: str, parameters: Mapping[str, Any], core: Callable[[], R]) -> R:
-    """`core()` in this process, or, where runs are orchestrated, the flow `flow` (module:name) with
-    those of `parameters` it takes, so that the run shows in Prefect's UI."""
+def through_flow_or_core(
+    args: argparse.Namespace, settings: Settings, flow: str, parameters: Mapping[str, Any], core: Callable[[Steps], R]
+) -> R:
+    """`core(steps)` in this process, each step shown as it runs (cli/progress.py), or, where runs
+    are orchestrated, the flow `flow` (module:name) with those of `parameters` it takes, so that the
+    run shows in Prefect's UI: its name and address printed first."""
     if not orchestrated(settings):
-        return core()
+        with progress.shown(args.command, args.verbose) as steps:
+            return core(steps)
     module, name = flow.split(":")
     chosen = getattr(importlib.import_module(module), name)
     takes = inspect.signature(chosen.fn).parameters
     with prefect_api(settings):
-        return chosen(**{k: v for k, v in flow_parameters(parameters).items() if k in takes})
+        announced = chosen.with_options(on_running=[*chosen.on_running_hooks, announce])
+        return announced(**{k: v for k, v in flow_parameters(parameters).items() if k in takes})
+
+
+def announce(flow: Any, flow_run: Any, state: Any) -> None:
+    """The flow run's name and where the UI shows it, before it does anything: the run's log is there."""
+    from prefect.utilities.urls import url_for
+
+    print(f"Prefect flow run {flow_run.name}: {url_for(flow_run) or flow_run.id}", flush=True)
 
 
 def entry() -> None:
@@ -294,14 +307,14 @@ def prepare_reading(args: argparse.Namespace, settings: Settings) -> None:
 def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> str | Partial:
     from pipeline.build.summary import run_summary
 
-    def core() -> Any:
+    def core(steps: Steps) -> Any:
         from pipeline.daily import daily, sources
 
-        return daily(settings, *sources(settings, replay))
+        return daily(settings, *sources(settings, replay), steps)
 
     # The folders the run uses: --sample's, or DATA_DIR/raw for `rebuild`.
     parameters = {**given(args), "data_dir": settings.data_dir, "replay_from": replay}
-    result = through_flow_or_core(settings, "flows.daily:daily", parameters, core)
+    result = through_flow_or_core(args, settings, "flows.daily:daily", parameters, core)
     text = run_summary(settings, result.run_id, sample=args.sample)
     return Partial(text, result.failed) if result.failed else text
 
@@ -317,25 +330,25 @@ def rebuild(args: argparse.Namespace, settings: Settings, raw: Path) -> str | Pa
 
 
 def import_prices(args: argparse.Namespace, settings: Settings, replay: None) -> str:
-    def core() -> Any:
+    def core(steps: Steps) -> Any:
         from pipeline.ingest.prices import ingest_prices
         from pipeline.sources.prices import ImportedPrices
 
-        return ingest_prices(settings, ImportedPrices(args.import_files, args.ticker))
+        return ingest_prices(settings, ImportedPrices(args.import_files, args.ticker), steps=steps)
 
-    result = through_flow_or_core(settings, "flows.ingest:ingest_prices", given(args), core)
+    result = through_flow_or_core(args, settings, "flows.ingest:ingest_prices", given(args), core)
     return f"Loaded {result.rows} bars for {', '.join(result.tickers)}. Run `thesis build` to publish."
 
 
 def build(args: argparse.Namespace, settings: Settings, replay: None) -> str:
     from pipeline.build.summary import run_summary
 
-    def core() -> Any:
+    def core(steps: Steps) -> Any:
         from pipeline.build.run import build as build_core
 
-        return build_core(settings)
+        return build_core(settings, steps=steps)
 
-    result = through_flow_or_core(settings, "flows.build:build", given(args), core)
+    result = through_flow_or_core(args, settings, "flows.build:build", given(args), core)
     return run_summary(settings, result.run_id, sample=False)
 
 

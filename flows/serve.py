@@ -1,25 +1,34 @@
 """`thesis serve`: the `daily` flow served on the schedule prefect.yaml declares, without a work pool.
 
-The deployment's name, description, schedules, tags, concurrency limit and parameters come from
-the `daily` entry of prefect.yaml, so `serve` and `prefect deploy` schedule the same thing; the
-command's flags override the yaml's parameters.
+The deployment's description, schedules, tags, concurrency limit and parameters come from the
+`daily` entry of prefect.yaml, so `serve` and `prefect deploy` schedule the same thing; the
+command's flags override the yaml's parameters. Its name is its own, `daily-serve`: registering a
+deployment updates whichever one has its flow and name, and `daily/daily` is the one a work pool
+serves, whose defaults and pull steps `thesis serve` must never rewrite.
 """
 
 from __future__ import annotations
 
+import asyncio
+import shlex
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import yaml
 
 from flows.server import configured_api_url, temporary_server
+from pipeline.runtime.errors import PipelineError
 from pipeline.runtime.settings import PROJECT, load_settings
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
+    from prefect.runner import Runner
 
 PREFECT_YAML = PROJECT / "prefect.yaml"
-DEPLOYMENT = "daily"
+DEPLOYMENT = "daily"  # the entry of prefect.yaml that `thesis serve` reads
+SERVED = "daily-serve"  # the name it serves under: none of prefect.yaml's, so no pool's deployment
 SCHEDULE_KEYS = ("timezone", "day_or", "active", "parameters", "slug")
 
 
@@ -47,7 +56,7 @@ def daily_deployment(parameters: dict[str, Any], prefect_yaml: Path = PREFECT_YA
         schedules.append(Cron(entry["cron"], **{k: entry[k] for k in SCHEDULE_KEYS if k in entry}))
     # Prefect types to_deployment() as maybe-async; called outside an event loop it returns the deployment.
     return daily.to_deployment(  # type: ignore[return-value]
-        name=spec["name"],
+        name=SERVED,
         description=spec.get("description"),
         schedules=schedules,
         tags=spec.get("tags"),
@@ -69,21 +78,69 @@ def serve_daily(parameters: dict[str, Any]) -> None:
     deployment = daily_deployment(parameters)
     api_url = configured_api_url()
     if api_url is not None:
-        print(f"Serving `daily` with the Prefect API at {api_url}; data in {data_dir}.", flush=True)
-        serve(deployment)
+        print(f"Prefect API: {api_url}; data in {data_dir}.", flush=True)
+        serve(deployment, api_url)
         return
     home = data_dir / "prefect"
     with temporary_server(home) as api_url:
         print(
             f"No PREFECT_API_URL: started a Prefect server at {api_url} (its database and log in {home}), "
-            f"stopped with this command. Serving `daily`; data in {data_dir}.",
+            f"stopped with this command. Data in {data_dir}.",
             flush=True,
         )
-        serve(deployment)
+        serve(deployment, api_url)
 
 
-def serve(deployment: RunnerDeployment) -> None:
-    """Run `deployment`'s scheduled runs until interrupted (Ctrl-C)."""
-    from prefect import serve as prefect_serve
+def serve(deployment: RunnerDeployment, api_url: str) -> None:
+    """Register `deployment`, say how to trigger a run of it, and run its runs (scheduled or
+    triggered) until interrupted (Ctrl-C); its schedule is paused then."""
+    from prefect.runner import Runner
 
-    prefect_serve(deployment)
+    runner = Runner(pause_on_shutdown=True)
+    register(deployment, runner)
+    print(
+        f"Serving {deployment.full_name} until Ctrl-C. Trigger a run from another terminal:\n"
+        f"  {trigger_command(deployment, api_url)}",
+        flush=True,
+    )
+    until_interrupted(runner)
+
+
+def register(deployment: RunnerDeployment, runner: Runner) -> UUID:
+    """Register `deployment` with the API for `runner`; refused, with nothing changed, where a
+    deployment of that flow and name already belongs to a work pool (a worker's, not ours)."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    name = deployment.full_name
+    with get_client(sync_client=True) as client:
+        try:
+            existing = client.read_deployment_by_name(name)
+        except ObjectNotFound:
+            existing = None
+    if existing is not None and existing.work_pool_name:
+        raise PipelineError(
+            f"the deployment {name} belongs to the work pool {existing.work_pool_name!r}: `thesis serve` "
+            "changes no deployment a work pool serves; delete or rename that one"
+        )
+    # Prefect types add_deployment() as maybe-async; called outside an event loop it returns the id.
+    return runner.add_deployment(deployment)  # type: ignore[return-value]
+
+
+def trigger_command(deployment: RunnerDeployment, api_url: str) -> str:
+    """The shell command that starts a run of `deployment` now, from any directory and shell: the
+    API named (without it, `prefect` would look in a database of its own and not find the
+    deployment), and this environment's `prefect`."""
+    prefect = Path(sys.executable).with_name("prefect")
+    name = deployment.full_name
+    # The assignment unquoted, or the shell would take it for the command's name.
+    return f"PREFECT_API_URL={shlex.quote(api_url)} " + shlex.join([str(prefect), "deployment", "run", name])
+
+
+def until_interrupted(runner: Runner) -> None:
+    from prefect.exceptions import TerminationSignal
+
+    try:
+        asyncio.run(runner.start())
+    except (KeyboardInterrupt, TerminationSignal):
+        return

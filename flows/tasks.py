@@ -13,7 +13,6 @@ import inspect
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from prefect import task
@@ -24,16 +23,13 @@ from flows.failure import Where
 from pipeline.runtime.errors import ClusterUnreachable
 from pipeline.runtime.rate_limit import RateLimit
 from pipeline.runtime.settings import Settings
+from pipeline.runtime.steps import step_name
 
 if TYPE_CHECKING:  # imported where used: Dask loads only in universe mode
     from prefect_dask import DaskTaskRunner
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-def name_of(fn: Callable) -> str:
-    return name_of(fn.func) if isinstance(fn, partial) else fn.__name__
 
 
 class PrefectSteps:
@@ -48,10 +44,10 @@ class PrefectSteps:
 
     def run(self, fn: Callable[..., R], *args: object) -> R:
         with self.step(fn):
-            return task(name=name_of(fn), cache_policy=NO_CACHE)(fn)(*args)
+            return task(name=step_name(fn), cache_policy=NO_CACHE)(fn)(*args)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        mapped = task(name=name_of(fn), cache_policy=NO_CACHE)(fn)
+        mapped = task(name=step_name(fn), cache_policy=NO_CACHE)(fn)
         with self.step(fn):
             if self.runner is None:
                 return mapped.map(list(items)).result()
@@ -65,7 +61,7 @@ class PrefectSteps:
             yield
         except Exception as exc:
             if self.where is not None:
-                self.where.task = (name_of(fn), exc)
+                self.where.task = (step_name(fn), exc)
             raise
 
     def limiter(self, limit: RateLimit) -> Callable[[int], None]:

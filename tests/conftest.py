@@ -31,6 +31,13 @@ for name in [n for n in os.environ if n.startswith("THESIS_")]:
 os.environ["THESIS_TODAY"] = "2026-12-01"
 
 
+def summary_lines(out: str) -> list[str]:
+    """What a run printed on stdout from its summary's blank first line on: before it, without a
+    terminal, come the lines of its steps (cli/progress.py)."""
+    lines = out.splitlines()
+    return lines[lines.index("") :]
+
+
 class NetworkBlocked(RuntimeError):
     pass
 

@@ -156,7 +156,7 @@ def test_the_served_deployment_is_prefect_yaml_s_with_the_given_parameters(tmp_p
 
     deployment = daily_deployment({"data_dir": str(tmp_path), "tickers": ["NVDA"], "anchor_date": "2025-08-01"})
     spec = deployment_spec("daily")
-    assert deployment.name == "daily" and deployment.description == spec["description"]
+    assert deployment.name == "daily-serve" and deployment.description == spec["description"]
     assert deployment.parameters == {
         "data_dir": str(tmp_path),
         "replay_from": None,
@@ -189,7 +189,7 @@ def serving(monkeypatch):
 
     monkeypatch.setattr(flows.serve, "configured_api_url", lambda: None)
     monkeypatch.setattr(flows.serve, "temporary_server", temporary_server)
-    monkeypatch.setattr(flows.serve, "serve", lambda deployment: seen.setdefault("deployment", deployment))
+    monkeypatch.setattr(flows.serve, "serve", lambda deployment, api_url: seen.setdefault("deployment", deployment))
     return seen
 
 

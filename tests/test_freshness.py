@@ -14,6 +14,7 @@ from pipeline.build import freshness, scorecard, summary
 from pipeline.build.report import sections
 from pipeline.runtime.errors import SettingsError
 from pipeline.runtime.settings import CLAIMS, Settings, load_settings
+from tests.conftest import summary_lines
 from tests.ledger import ledger_known_on
 from tests.marts_by_hand import leverage
 from transforms import runner
@@ -200,7 +201,7 @@ def july(realdata, tmp_path_factory):
 @ON_JULY
 def test_the_run_summary_names_the_stale_benchmark(july):
     _, printed = july
-    lines = printed.splitlines()
+    lines = summary_lines(printed)
     # The real companyfacts: MSFT's last 10-K was filed 2025-07-30, 365 - 7 = 358 days before; NVDA's
     # last 10-Q 2026-05-20, 11 + 30 + 23 = 64 days before (fresh); the other companies have none.
     assert lines[2:10] == [

@@ -11,6 +11,7 @@ import pytest
 from pipeline.daily import daily, replay_sources
 from pipeline.runtime.errors import PayloadError, ValidationFailed
 from pipeline.runtime.settings import SAMPLE_DIR
+from tests.conftest import summary_lines
 
 
 def mart(settings, table="relative_performance"):
@@ -207,7 +208,7 @@ def test_an_sec_only_replay_into_a_fresh_warehouse_builds_the_sec_marts(tmp_path
     assert main(["run", "--from", str(tmp_path / "sec-only"), "--data-dir", str(data_dir)]) == 0
     out, err = capsys.readouterr()
     assert err == ""
-    lines = out.splitlines()
+    lines = summary_lines(out)
     assert lines[1].endswith(" succeeded.")
     [performance] = [line for line in lines if line.startswith("  marts.relative_performance")]
     assert performance.split() == ["marts.relative_performance", "0", "rows", "(no", "prices", "loaded", "yet)"]

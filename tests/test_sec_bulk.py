@@ -25,6 +25,7 @@ from pipeline.runtime.settings import Settings
 from pipeline.sources.bulk import LiveSecBulk, ReplaySecBulk
 from pipeline.sources.sec import LiveSecClient
 from sample.generate_bulk import FIRST_CIK, RECENT_FILINGS, write_bulk_zips
+from tests.conftest import summary_lines
 
 COMPANIES = 20
 USER_AGENT = "Bulk Test bulk-test@example.com"
@@ -225,7 +226,7 @@ def test_the_command_names_a_broken_member_and_exits_3(bulk_set, realdata, tmp_p
     why = f"{broken}: a fact's `val` is inf, not a finite number ("
     [line] = err.splitlines()
     assert line.startswith(f"failed: {item} ({why}")
-    lines = out.splitlines()
+    lines = summary_lines(out)
     assert lines[1].endswith(" loaded with 1 failure (see Failed below).")
     assert lines[lines.index("Failed (not loaded; the rest was):") + 1].startswith(f"  {item} {why}")
     settings = Settings(data_dir=data_dir)

@@ -19,6 +19,7 @@ from pipeline.runtime.steps import Direct
 from pipeline.sources.filings import ReplaySecFilings
 from pipeline.sources.prices import YahooPrices
 from pipeline.sources.yahoo import LiveYahooClient, RecordedYahooClient
+from tests.conftest import summary_lines
 from tests.faults.network_servers import FaultServer, aim, forget_time_zones, yahoo_answer
 from tests.ledger import ledger_known_on
 
@@ -124,7 +125,7 @@ def test_the_command_names_a_failed_ticker_in_its_exit_status(published, tmp_pat
     assert err.splitlines() == [
         "failed: ORCL (Yahoo Finance returned no prices for ORCL (misspelled or delisted ticker?))"
     ]
-    lines = out.splitlines()
+    lines = summary_lines(out)
     assert lines[1].endswith(" loaded with 1 failure (see Failed below).")
     assert "Failed (not loaded; the rest was):" in lines
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -42,9 +43,9 @@ def ticker_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     )
 
 
-def mart_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Rows per mart; an empty marts.relative_performance says why when no price is loaded (an
-    SEC-only replay builds the SEC marts without it)."""
+def mart_lines(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
+    """Rows per mart; an empty mart says why (an SEC-only replay builds the SEC marts without prices,
+    a replay of some companies' filings may hold no hyperscaler's capex)."""
     names = [
         r[0]
         for r in con.execute(
@@ -52,12 +53,41 @@ def mart_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         ).fetchall()
     ]
     counts = [con.execute(f"select count(*) from {quoted('marts', name)}").fetchall()[0][0] for name in names]
-    [[prices]] = con.execute("select count(*) from raw.prices").fetchall()
-    why = {"relative_performance": " (no prices loaded yet)"} if not prices else {}
     return ["Marts:"] + [
-        f"  marts.{name:<22} {count:>7,} rows{why.get(name, '') if not count else ''}"
+        f"  marts.{name:<22} {count:>7,} rows" + ("" if count else f" ({empty_reason(con, settings, name)})")
         for name, count in zip(names, counts, strict=True)
     ]
+
+
+def empty_reason(con: duckdb.DuckDBPyConnection, settings: Settings, mart: str) -> str:
+    """Why `mart` has no row: the first of its inputs, from the raw tables up, that holds nothing
+    for the build's settings."""
+    as_of = settings.as_of
+    by = f" by the as-of date {as_of}" if as_of else ""
+
+    def first(query: str) -> Any:
+        return con.execute(query).fetchall()[0][0]
+
+    if mart == "relative_performance":
+        earliest = first("select min(date) from raw.prices")
+        if earliest is None:
+            return "no prices loaded yet"
+        if as_of and earliest > as_of:
+            return f"the as-of date {as_of} is before the first bar stored, {earliest}"
+        return f"no session with bars of both {', '.join(settings.tickers)} and the benchmark {settings.benchmark}{by}"
+    if mart in ("leverage", "capex_slope"):
+        earliest = first("select min(filed) from raw.xbrl_facts")
+        if earliest is None:
+            return "no SEC facts loaded yet"
+        if as_of and earliest > as_of:
+            return f"the as-of date {as_of} is before the first SEC filing stored, {earliest}"
+        if mart == "capex_slope":
+            companies, concepts = ", ".join(settings.hyperscalers), settings.concept_map_csv
+            return f"no quarter of capex for {companies} in the SEC facts loaded{by}, read through {concepts}"
+        return f"no quarter of a listed company's debt, equity or cash flow in the SEC facts loaded{by}"
+    if mart == "capex_guidance":
+        return f"no statement in the guidance ledger {settings.guidance_ledger}{by}"
+    return f"its inputs hold no row for these settings{by}"
 
 
 def scorecard_line(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
@@ -141,7 +171,7 @@ def run_summary(settings: Settings, run_id: str, sample: bool) -> str:
             *this_run_lines(message),
             *performance_lines(con, settings),
             *ticker_lines(con),
-            *mart_lines(con),
+            *mart_lines(con, settings),
             scorecard_line(con, run_id),
             *warning_lines(con, run_id),
             *failed_lines(failed),

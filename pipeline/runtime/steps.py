@@ -8,6 +8,7 @@ the core.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Protocol, TypeVar
 
 from pipeline.runtime.rate_limit import RateLimit, local_limiter
@@ -30,6 +31,11 @@ class Steps(Protocol):
         """A picklable callable, `acquire(n)`, that blocks until n more requests fit `limit` across
         every worker the steps run on. Called where the steps are set up, before `map`."""
         ...
+
+
+def step_name(fn: Callable) -> str:
+    """A step's name (its function's, through `functools.partial`): how it shows, in Prefect and on the terminal."""
+    return step_name(fn.func) if isinstance(fn, partial) else fn.__name__
 
 
 class Direct:
