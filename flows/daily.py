@@ -6,18 +6,20 @@ from pathlib import Path
 
 from prefect import flow
 
+from flows import run_log
 from flows.parameters import takes_run_parameters
 from flows.secrets import with_secret_user_agent
 from flows.tasks import steps_for
 from pipeline import daily as core
 from pipeline import preflight
 from pipeline.runtime.run_parameters import RunParameters
-from pipeline.runtime.settings import load_settings
+from pipeline.runtime.settings import Settings
 
 
 @flow(name="daily")
 @takes_run_parameters("daily")
-def daily(parameters: RunParameters) -> core.DailyResult:
+@run_log.told
+def daily(parameters: RunParameters, settings: Settings) -> core.DailyResult:
     """Fetch live (or replay `replay_from`, a folder with prices/ and sec/), load, validate, build,
     publish; with `sec_bulk`, every SEC filer from SEC's bulk archives (`replay_from`'s sec/bulk/).
     A parameter left empty takes its value from the THESIS_* settings; a live run's SEC
@@ -27,7 +29,6 @@ def daily(parameters: RunParameters) -> core.DailyResult:
 
     A run does the same on any day: a live one fetches what the warehouse lacks up to the last
     completed NYSE session."""
-    settings = load_settings(**parameters.settings_overrides())
     replay = Path(parameters.replay_from) if parameters.replay_from else None
     if replay is None:
         settings = with_secret_user_agent(settings)

@@ -20,6 +20,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner
 
+from flows import run_log
 from pipeline.runtime.errors import ClusterUnreachable
 from pipeline.runtime.rate_limit import RateLimit
 from pipeline.runtime.settings import Settings
@@ -44,15 +45,17 @@ class PrefectSteps:
         self.runner = runner
 
     def run(self, fn: Callable[..., R], *args: object) -> R:
-        return task(name=name_of(fn), cache_policy=NO_CACHE)(fn)(*args)
+        with run_log.failed_step():
+            return task(name=name_of(fn), cache_policy=NO_CACHE)(fn)(*args)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         mapped = task(name=name_of(fn), cache_policy=NO_CACHE)(fn)
-        if self.runner is None:
-            return mapped.map(list(items)).result()
-        parameter = next(iter(inspect.signature(fn).parameters))
-        futures = [self.runner.submit(mapped, parameters={parameter: item}) for item in items]
-        return [future.result() for future in futures]
+        with run_log.failed_step():
+            if self.runner is None:
+                return mapped.map(list(items)).result()
+            parameter = next(iter(inspect.signature(fn).parameters))
+            futures = [self.runner.submit(mapped, parameters={parameter: item}) for item in items]
+            return [future.result() for future in futures]
 
     def limiter(self, limit: RateLimit) -> Callable[[int], None]:
         ensure_rate_limit(limit)
