@@ -8,11 +8,9 @@ import os
 import sys
 from pathlib import Path
 
+from pipeline.runtime import log_file
+from pipeline.runtime.log_file import log
 from pipeline.runtime.settings import Settings
-
-FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-log = logging.getLogger("pipeline")
-
 
 _installed: list[logging.Handler] = []
 
@@ -20,23 +18,22 @@ _installed: list[logging.Handler] = []
 def start(settings: Settings, verbose: bool) -> Path:
     """Log the core's progress to DATA_DIR/logs/thesis.log (and stderr with --verbose). A command
     run again in the same process (a notebook, a test) replaces the handlers of the one before."""
-    path = settings.paths.logs / "thesis.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
     while _installed:
         handler = _installed.pop()
         log.removeHandler(handler)
         warnings_log.removeHandler(handler)
         handler.close()
-    handlers: list[logging.Handler] = [logging.FileHandler(path, encoding="utf-8")]
+    handlers: list[logging.Handler] = [log_file.handler(settings)]
     if verbose:
-        handlers.append(logging.StreamHandler(sys.stderr))
+        terminal = logging.StreamHandler(sys.stderr)
+        terminal.setFormatter(logging.Formatter(log_file.FORMAT))
+        handlers.append(terminal)
     _installed.extend(handlers)
     for handler in handlers:
-        handler.setFormatter(logging.Formatter(FORMAT))
         log.addHandler(handler)
         warnings_log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    return path
+    log_file.telling()
+    return log_file.path(settings)
 
 
 # Library warnings (pandas on a date it guesses, GX on a deprecation) go where the log goes: the

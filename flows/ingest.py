@@ -6,6 +6,7 @@ from pathlib import Path
 
 from prefect import flow
 
+from flows import failure, run_log
 from flows.parameters import takes_run_parameters
 from flows.tasks import steps_for
 from pipeline.daily import filing_source, ingest_sec, price_source
@@ -14,7 +15,7 @@ from pipeline.ingest.filings import FilingsResult
 from pipeline.ingest.prices import IngestResult
 from pipeline.ingest.prices import ingest_prices as ingest_prices_core
 from pipeline.runtime.run_parameters import RunParameters
-from pipeline.runtime.settings import load_settings
+from pipeline.runtime.settings import Settings
 from pipeline.sources.prices import ImportedPrices, PriceSource
 
 
@@ -24,25 +25,27 @@ def replay_folder(parameters: RunParameters) -> Path | None:
 
 @flow(name="ingest_prices")
 @takes_run_parameters("ingest_prices")
-def ingest_prices(parameters: RunParameters) -> IngestResult:
+@run_log.told
+def ingest_prices(parameters: RunParameters, settings: Settings) -> IngestResult:
     """Prices from Yahoo (or `replay_from`'s prices/, or the CSV exports in `import_files`, whose
     ticker `ticker` names where the files do not) into raw.prices."""
-    settings = load_settings(**parameters.settings_overrides())
     source: PriceSource
     if parameters.import_files:
         source = ImportedPrices([Path(f) for f in parameters.import_files], parameters.ticker)
     else:
         source = price_source(settings, replay_folder(parameters))
+    failure.phase("ingest_prices")
     with steps_for(settings) as steps:
         return ingest_prices_core(settings, source, steps=steps)
 
 
 @flow(name="ingest_filings")
 @takes_run_parameters("ingest_filings")
-def ingest_filings(parameters: RunParameters) -> FilingsResult | BulkResult:
+@run_log.told
+def ingest_filings(parameters: RunParameters, settings: Settings) -> FilingsResult | BulkResult:
     """SEC submissions and companyfacts (or `replay_from`'s sec/) into raw.filings and raw.xbrl_facts;
     with `sec_bulk`, every filer's from SEC's bulk archives (or `replay_from`'s sec/bulk/)."""
-    settings = load_settings(**parameters.settings_overrides())
     source = filing_source(settings, replay_folder(parameters))
+    failure.phase("ingest_filings")
     with steps_for(settings) as steps:
         return ingest_sec(settings, source, steps=steps)

@@ -19,7 +19,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner
 
-from flows.failure import Where
+from flows import failure
 from pipeline.runtime.errors import ClusterUnreachable
 from pipeline.runtime.rate_limit import RateLimit
 from pipeline.runtime.settings import Settings
@@ -36,33 +36,23 @@ class PrefectSteps:
     """A `pipeline.runtime.steps.Steps` whose steps show in Prefect as tasks. Retries are the core's own
     (pipeline/runtime/retry.py), so a step runs the same with or without Prefect; nothing is cached.
     `map` runs on `runner` where one is given, else on the flow's task runner. A task whose
-    exception leaves it is recorded in `where`, for the run's failed state (flows/failure.py)."""
+    exception leaves it is the run's failing step (flows/failure.py)."""
 
-    def __init__(self, runner: TaskRunner | None = None, where: Where | None = None):
+    def __init__(self, runner: TaskRunner | None = None):
         self.runner = runner
-        self.where = where
 
     def run(self, fn: Callable[..., R], *args: object) -> R:
-        with self.step(fn):
+        with failure.in_task(step_name(fn)):
             return task(name=step_name(fn), cache_policy=NO_CACHE)(fn)(*args)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         mapped = task(name=step_name(fn), cache_policy=NO_CACHE)(fn)
-        with self.step(fn):
+        with failure.in_task(step_name(fn)):
             if self.runner is None:
                 return mapped.map(list(items)).result()
             parameter = next(iter(inspect.signature(fn).parameters))
             futures = [self.runner.submit(mapped, parameters={parameter: item}) for item in items]
             return [future.result() for future in futures]
-
-    @contextmanager
-    def step(self, fn: Callable) -> Iterator[None]:
-        try:
-            yield
-        except Exception as exc:
-            if self.where is not None:
-                self.where.task = (step_name(fn), exc)
-            raise
 
     def limiter(self, limit: RateLimit) -> Callable[[int], None]:
         ensure_rate_limit(limit)
@@ -118,11 +108,10 @@ def dask_runner(settings: Settings) -> DaskTaskRunner:
 
 
 @contextmanager
-def steps_for(settings: Settings, where: Where | None = None) -> Iterator[PrefectSteps]:
-    """The steps of one flow run on the runner `settings.task_runner` names; `where` records a task
-    that fails."""
+def steps_for(settings: Settings) -> Iterator[PrefectSteps]:
+    """The steps of one flow run on the runner `settings.task_runner` names."""
     if settings.task_runner == "threads":
-        yield PrefectSteps(where=where)
+        yield PrefectSteps()
         return
     with ExitStack() as stack:
         stack.enter_context(dask_connect_timeout(settings))
@@ -137,7 +126,7 @@ def steps_for(settings: Settings, where: Where | None = None) -> Iterator[Prefec
                 f"the Dask scheduler at {settings.dask_address} did not answer ({exc}): start it, or check "
                 "--dask-address (THESIS_DASK_ADDRESS)"
             ) from None
-        yield PrefectSteps(runner, where)
+        yield PrefectSteps(runner)
 
 
 def dask_connect_timeout(settings: Settings) -> AbstractContextManager[object]:

@@ -70,9 +70,10 @@ def test_a_malformed_parameter_is_refused_before_the_flow_body(prefect_api, tmp_
     from prefect.exceptions import ParameterTypeError
 
     import flows.daily
+    import flows.run_log
 
     called = []
-    monkeypatch.setattr(flows.daily, "load_settings", lambda **flags: called.append(flags))
+    monkeypatch.setattr(flows.run_log, "load_settings", lambda **flags: called.append(flags))
     with pytest.raises(ParameterTypeError) as refused:
         flows.daily.daily(anchor_date="soon", data_dir=str(tmp_path / "never"))
     assert "anchor_date: Input should be a valid date" in str(refused.value)

@@ -83,11 +83,12 @@ class Started(Exception):
 def daily_flow(monkeypatch):
     """The daily flow's function with its settings refused, so a flow that goes on to work stops at once."""
     import flows.daily
+    import flows.run_log
 
     def refuse(**flags):
         raise Started(flags)
 
-    monkeypatch.setattr(flows.daily, "load_settings", refuse)
+    monkeypatch.setattr(flows.run_log, "load_settings", refuse)
     return flows.daily.daily.fn
 
 
