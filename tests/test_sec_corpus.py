@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cli.summary import warning_lines
 from expectations.validate import run_suite
 from pipeline.build.run import mart_suites
+from pipeline.build.summary import warning_lines
 from pipeline.ingest.bulk import ingest_sec_bulk
 from pipeline.runtime.settings import Settings
 from pipeline.sources.bulk import ReplaySecBulk

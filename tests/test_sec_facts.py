@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cli.summary import warning_lines
+from pipeline.build.summary import warning_lines
 from pipeline.ingest.bulk import ingest_sec_bulk
 from pipeline.ingest.filings import ingest_filings
 from pipeline.runtime.errors import PayloadError, ValidationFailed
