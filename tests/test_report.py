@@ -80,6 +80,34 @@ def hand_set(sample, tmp_path_factory):
     return copy_of(sample, tmp_path_factory, "hand-set", hand_set_marts)
 
 
+# A screen of 60 tickers, S00 to S59: on its last session (2025-08-05) S<i>'s excess return since
+# the anchor is ((7 i) mod 60 - 30) / 100, and the opposite on the sessions before, so only the last
+# session's ranks count. 7 i mod 60 is 59, 58, 57, 56, 55 for i = 17, 34, 51, 8, 25 (the top five)
+# and 0, 1, 2, 3, 4 for i = 0, 43, 26, 9, 52 (the bottom five).
+SCREEN = tuple(f"S{i:02d}" for i in range(60))
+TOP, BOTTOM = ["S17", "S34", "S51", "S08", "S25"], ["S52", "S09", "S26", "S43", "S00"]
+
+
+def screen_of_60(con):
+    con.execute("delete from marts.relative_performance")
+    con.execute(
+        """
+        insert into marts.relative_performance by name
+        select day as date, 'S' || lpad(i::varchar, 2, '0') as ticker, '^SOX' as benchmark,
+               10 + i + d as adj_close, 50 + d as benchmark_adj_close,
+               100 + i + d as rebased, 100 + d as benchmark_rebased, 100 + i as relative_strength,
+               (case when d = 2 then 1 else -1 end) * ((7 * i) % 60 - 30) / 100 as excess_return_since_anchor
+        from range(60) as t(i),
+             (values (0, date '2025-08-01'), (1, date '2025-08-04'), (2, date '2025-08-05')) as s(d, day)"""
+    )
+
+
+@pytest.fixture(scope="module")
+def screened(sample, tmp_path_factory):
+    """The sample's warehouse with marts.relative_performance holding the 60 tickers of SCREEN, all configured."""
+    return copy_of(sample.replace(tickers=SCREEN), tmp_path_factory, "screen", screen_of_60)
+
+
 @pytest.fixture(scope="session")
 def browser_installed():
     why = chromium.install()
@@ -95,7 +123,7 @@ def chart_data(settings):
     return {chart_id: json.loads(text) for chart_id, text in blocks}
 
 
-@pytest.mark.parametrize("which, charts", [("sample", ALL_CHARTS), ("hand_set", ALL_CHARTS)])
+@pytest.mark.parametrize("which, charts", [("sample", ALL_CHARTS), ("hand_set", ALL_CHARTS), ("screened", ALL_CHARTS)])
 def test_report_renders_offline_in_chromium(request, browser_installed, tmp_path, which, charts):
     settings = request.getfixturevalue(which)
     screenshot = tmp_path / f"report-{which}.png"
@@ -233,3 +261,23 @@ def test_oracle_charts_start_where_their_data_starts(sample):
         next(s for s in chart["series"] if s["name"] == n)["points"] for n in ("total debt", "stockholders' equity")
     )
     assert debt[0][1] is not None or equity[0][1] is not None
+
+
+def test_a_screen_charts_its_top_and_bottom_tickers(screened):
+    charts = chart_data(screened)
+    assert [s["name"] for s in charts["chart-relative-strength"]["series"]] == TOP + BOTTOM
+    assert [s["name"] for s in charts["chart-rebased"]["series"]] == [*TOP, *BOTTOM, "^SOX"]
+    assert points(charts["chart-rebased"], "S17") == {"2025-08-01": 117, "2025-08-04": 118, "2025-08-05": 119}
+    assert points(charts["chart-rebased"], "^SOX") == {"2025-08-01": 100, "2025-08-04": 101, "2025-08-05": 102}
+    assert points(charts["chart-relative-strength"], "S00") == {
+        d: 100 for d in ("2025-08-01", "2025-08-04", "2025-08-05")
+    }
+    html = screened.paths.report.read_text()
+    assert "marts.relative_performance holds 60 tickers; a screen: the charts draw its top and bottom 5" in html
+    # The table of the ten: S17's excess is (59 - 30) %, S00's (0 - 30) %.
+    assert '<td>S17</td><td class="num">29.00</td>' in html and '<td>S00</td><td class="num">-30.00</td>' in html
+    section = re.search(r'<section id="relative-performance">.*?</section>', html, re.S).group()
+    assert "S12" not in section  # 7 x 12 mod 60 = 24: in the middle, neither drawn nor listed
+    # The freshness table lists 40 of the 61 tickers priced (the 60 and ^SOX), the 60 with no bars first.
+    assert "<td>S39</td><td>none loaded</td>" in html and "<td>S40</td>" not in html
+    assert "And 21 more, " in html

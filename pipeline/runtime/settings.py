@@ -124,6 +124,10 @@ class Settings(BaseSettings):
     # order is unknown, above which they disagree: vendors' rounding moves a close by far less
     # than 0.1%, another day's or another vendor's revised close by more.
     disagreement_tolerance: float = Field(0.001, gt=0, le=1)
+    # The report draws every configured ticker up to twice this many; more is a screen, whose charts
+    # draw its top and bottom this many by excess return since the anchor: a chart of thousands of
+    # lines says nothing, and the whole universe is in the parquet and the analyst copy.
+    report_top_bottom: int = Field(5, ge=1, le=50)
     filing_warn_after_days: int = Field(100, ge=1, le=3660)
     filing_error_after_days: int = Field(140, ge=1, le=3660)
     # A guidance figure (US$ billions) above which the ledger line loads flagged, and above which it

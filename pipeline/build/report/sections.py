@@ -7,15 +7,27 @@ from collections.abc import Sequence
 
 import duckdb
 
-from pipeline.build.freshness import FILINGS, PRICES, Freshness, reference, stale
+from pipeline.build.freshness import FILINGS, FRESH, PRICES, Freshness, reference, stale
 from pipeline.build.report.html import Section, escape, no_data, paragraph, table
-from pipeline.build.report.svg import Chart, Range, Series, bar_chart, line_chart, range_chart, status_grid
+from pipeline.build.report.svg import (
+    Chart,
+    Range,
+    Series,
+    bar_chart,
+    line_chart,
+    plot_width,
+    range_chart,
+    status_grid,
+)
 from pipeline.runtime.settings import Settings
 from warehouse.publish import quoted
 
 HYPERSCALERS = "HYPERSCALERS"
-# Items a headline names of one kind before it says how many more there are (the freshness section lists all).
+# Items a headline names of one kind before it says how many more there are.
 NAMED = 5
+# Rows of a freshness table, the oldest first, before it counts the rest: a universe of thousands of
+# tickers would otherwise list them all on every build.
+LISTED = 40
 
 
 def missing(con: duckdb.DuckDBPyConnection, relation: str) -> str | None:
@@ -31,6 +43,14 @@ def missing(con: duckdb.DuckDBPyConnection, relation: str) -> str | None:
     return None
 
 
+def fetch(
+    con: duckdb.DuckDBPyConnection, relation: str, sql: str, parameters: object = None
+) -> tuple[str | None, list[tuple]]:
+    """Why `relation` cannot be drawn and no rows, or None and `sql`'s rows."""
+    why = missing(con, relation)
+    return why, [] if why else con.execute(sql, parameters).fetchall()
+
+
 def grouped(rows: Sequence[tuple], key: int, x: int, y: int, scale: float = 1.0) -> list[Series]:
     """Series per distinct rows[key], in order of appearance, of (rows[x], rows[y] * scale)."""
     series: dict[str, list] = {}
@@ -40,70 +60,151 @@ def grouped(rows: Sequence[tuple], key: int, x: int, y: int, scale: float = 1.0)
     return [Series(name, points) for name, points in series.items()]
 
 
-def relative_performance(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
-    title = f"{', '.join(settings.tickers)} against {settings.benchmark}"
-    why = missing(con, "marts.relative_performance")
-    rows = (
-        []
-        if why
-        else con.execute(
-            """
-        select date, ticker, benchmark, rebased, benchmark_rebased, relative_strength
-        from marts.relative_performance where date >= ? order by ticker, date""",
-            [settings.anchor_date],
-        ).fetchall()
-    )
-    if not rows:
-        return Section("relative-performance", title, no_data(why or f"no rows on or after {settings.anchor_date}"))
-    as_of = str(max(r[0] for r in rows))
-    benchmark = rows[0][2]
-    first_ticker = rows[0][1]
-    rebased = [*grouped(rows, 1, 0, 3), Series(benchmark, [(str(r[0]), r[4]) for r in rows if r[1] == first_ticker])]
-    anchor = f"first session on or after {settings.anchor_date} = 100"
-    return Section(
-        "relative-performance",
-        title,
-        "".join(
-            [
-                paragraph(
-                    f"Adjusted closes rebased to 100 at the anchor ({anchor}). Relative strength is the ticker's "
-                    f"rebased level over {benchmark}'s, times 100: below 100 it has lagged {benchmark} since then."
-                ),
-                line_chart(
-                    Chart(
-                        "chart-rebased",
-                        f"Rebased adjusted close against {benchmark}",
-                        "trading day",
-                        f"index ({anchor})",
-                        as_of,
-                        rebased,
-                    )
-                ),
-                line_chart(
-                    Chart(
-                        "chart-relative-strength",
-                        f"Relative strength against {benchmark}",
-                        "trading day",
-                        f"relative strength (100 = level with {benchmark})",
-                        as_of,
-                        grouped(rows, 1, 0, 5),
-                    )
-                ),
-            ]
+# The coarser steps a long daily series is thinned to, each to its last session, until a line has
+# no more points than the chart has pixels across.
+STEPS = ("day", "week", "month", "quarter", "year")
+
+
+def screen(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[tuple[str, float]]:
+    """The top and bottom `report_top_bottom` configured tickers by excess return since the anchor,
+    on each one's last session, best first (ties by ticker)."""
+    return con.execute(
+        """
+        with latest as (
+            select ticker, arg_max(excess_return_since_anchor, date) as excess
+            from marts.relative_performance
+            where date >= $anchor and ticker in (select unnest($tickers))
+            group by ticker
         ),
+        ranked as (
+            select ticker, excess,
+                   row_number() over (order by excess desc, ticker) as from_top,
+                   row_number() over (order by excess, ticker desc) as from_bottom
+            from latest where excess is not null
+        )
+        select ticker, excess from ranked where from_top <= $n or from_bottom <= $n order by from_top""",
+        {"anchor": settings.anchor_date, "tickers": list(settings.tickers), "n": settings.report_top_bottom},
+    ).fetchall()
+
+
+def chart_rows(
+    con: duckdb.DuckDBPyConnection, settings: Settings, tickers: Sequence[str]
+) -> tuple[str, int, list[tuple]]:
+    """The step, the sessions since the anchor, and `tickers`' rows since the anchor in their order,
+    each series thinned to the step's last session when it has more sessions than pixels across."""
+    where = "date >= $anchor and ticker in (select unnest($tickers))"
+    chosen = {"anchor": settings.anchor_date, "tickers": list(tickers)}
+    counts = con.execute(
+        "select "
+        + ", ".join(f"count(distinct date_trunc('{step}', date))" for step in STEPS)
+        + f" from marts.relative_performance where {where}",
+        chosen,
+    ).fetchall()[0]
+    step = next((s for s, n in zip(STEPS, counts, strict=True) if n <= plot_width()), STEPS[-1])
+    rows = con.execute(
+        f"""
+        select date, ticker, benchmark, rebased, benchmark_rebased, relative_strength
+        from marts.relative_performance where {where}
+        qualify date = max(date) over (partition by ticker, date_trunc($step, date))
+        order by list_position($tickers, ticker), date""",
+        {**chosen, "step": step},
+    ).fetchall()
+    return step, counts[0], rows
+
+
+def relative_performance(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
+    n = settings.report_top_bottom
+    screened = len(settings.tickers) > 2 * n
+    title = (
+        f"The top and bottom {n} tickers against {settings.benchmark}"
+        if screened
+        else f"{', '.join(settings.tickers)} against {settings.benchmark}"
     )
+    why, counted = fetch(
+        con, "marts.relative_performance", "select count(distinct ticker) from marts.relative_performance"
+    )
+    if why:
+        return Section("relative-performance", title, no_data(why))
+    held = counted[0][0]
+    ranked = screen(con, settings) if screened else []
+    step, sessions, rows = chart_rows(con, settings, [t for t, _ in ranked] if screened else settings.tickers)
+    if not rows:
+        return Section("relative-performance", title, no_data(f"no rows on or after {settings.anchor_date}"))
+    as_of = str(max(r[0] for r in rows))
+    # Each benchmark's line, from the first ticker drawn against it (every ticker's rows hold it).
+    first_of: dict[str, str] = {}
+    for r in rows:
+        first_of.setdefault(r[2], r[1])
+    benchmark = ", ".join(first_of)
+    rebased = [
+        *grouped(rows, 1, 0, 3),
+        *(Series(index, [(str(r[0]), r[4]) for r in rows if r[1] == ticker]) for index, ticker in first_of.items()),
+    ]
+    anchor = f"first session on or after {settings.anchor_date} = 100"
+    drawn = (
+        f"a screen: the charts draw its top and bottom {n} by excess return since the anchor (the table below)"
+        if screened
+        else f"the charts draw the {len(settings.tickers)} the settings name"
+    )
+    body = [
+        paragraph(
+            f"Adjusted closes rebased to 100 at the anchor ({anchor}). Relative strength is the ticker's "
+            f"rebased level over {benchmark}'s, times 100: below 100 it has lagged {benchmark} since then."
+        ),
+        paragraph(
+            f"marts.relative_performance holds {held:,} tickers; {drawn}. Every ticker is in "
+            "parquet/relative_performance.parquet and the analyst copy, thesis.duckdb, beside this report."
+        ),
+    ]
+    if step != "day":
+        body.append(
+            paragraph(
+                f"{sessions:,} sessions since the anchor are more than the chart is pixels wide: "
+                f"each line shows the last session of each {step}."
+            )
+        )
+    body += [
+        line_chart(
+            Chart(
+                "chart-rebased",
+                f"Rebased adjusted close against {benchmark}",
+                "trading day",
+                f"index ({anchor})",
+                as_of,
+                rebased,
+            )
+        ),
+        line_chart(
+            Chart(
+                "chart-relative-strength",
+                f"Relative strength against {benchmark}",
+                "trading day",
+                f"relative strength (100 = level with {benchmark})",
+                as_of,
+                grouped(rows, 1, 0, 5),
+            )
+        ),
+    ]
+    if ranked:
+        body.append(
+            table(
+                ["ticker", "excess return since the anchor (%)"],
+                [(ticker, excess * 100) for ticker, excess in ranked],
+                ["", "num"],
+            )
+        )
+    return Section("relative-performance", title, "".join(body))
 
 
 def leverage(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
     title = "Oracle's debt, equity and free cash flow"
-    why = missing(con, "marts.leverage")
-    rows = (
-        []
-        if why
-        else con.execute("""
+    why, rows = fetch(
+        con,
+        "marts.leverage",
+        """
         select 'FY' || fiscal_year || ' Q' || fiscal_quarter as quarter, period_end, total_debt, stockholders_equity,
                debt_to_equity, free_cash_flow, free_cash_flow_ttm
-        from marts.leverage where ticker = 'ORCL' order by period_end""").fetchall()
+        from marts.leverage where ticker = 'ORCL' order by period_end""",
     )
     # The charts start at the first quarter with a figure they draw (earlier quarters may hold capex alone).
     first = next((i for i, r in enumerate(rows) if any(v is not None for v in r[2:])), len(rows))
@@ -159,13 +260,12 @@ def leverage(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
 
 def capex(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
     title = "Hyperscaler capex"
-    why = missing(con, "marts.capex_slope")
-    rows = (
-        []
-        if why
-        else con.execute("""
+    why, rows = fetch(
+        con,
+        "marts.capex_slope",
+        """
         select ticker, calendar_quarter, period_end, capex, capex_ttm_yoy_growth, ttm_growth_change
-        from marts.capex_slope order by ticker, calendar_quarter""").fetchall()
+        from marts.capex_slope order by ticker, calendar_quarter""",
     )
     if not rows:
         return Section("capex", title, no_data(why or "marts.capex_slope has no rows"))
@@ -221,18 +321,19 @@ def capex(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
 
 def guidance(con: duckdb.DuckDBPyConnection, settings: Settings) -> Section:
     title = "Capex guidance against reported capex"
-    why = missing(con, "marts.capex_guidance")
-    if why:
-        return Section("guidance", title, no_data(why))
-    latest = con.execute("""
+    why, latest = fetch(
+        con,
+        "marts.capex_guidance",
+        """
         select ticker, fiscal_period, fiscal_year, statement_date, low_usd_bn, high_usd_bn, mid_usd_bn, basis
         from marts.capex_guidance
         where period_kind in ('fiscal_year', 'calendar_year') and superseded_on is null and not qualitative
           and coalesce(low_usd_bn, mid_usd_bn) is not null
         qualify row_number() over (partition by ticker order by fiscal_year desc, statement_date desc) = 1
-        order by ticker""").fetchall()
+        order by ticker""",
+    )
     if not latest:
-        return Section("guidance", title, no_data("marts.capex_guidance has no year guidance with a figure"))
+        return Section("guidance", title, no_data(why or "marts.capex_guidance has no year guidance with a figure"))
     reported_why = missing(con, "marts.capex_slope")
     ranges = [
         Range(f"{t} {period}", low, high, mid, None if reported_why else reported_capex(con, t, year - 1))
@@ -283,17 +384,16 @@ def reported_capex(con: duckdb.DuckDBPyConnection, ticker: str, fiscal_year: int
 
 def scorecard(con: duckdb.DuckDBPyConnection, settings: Settings, claim_order: Sequence[str]) -> Section:
     title = "The thesis scorecard"
-    why = missing(con, "marts.thesis_scorecard")
-    rows = (
-        []
-        if why
-        else con.execute("""
+    why, rows = fetch(
+        con,
+        "marts.thesis_scorecard",
+        """
         with history as (
             select *, lag(status) over (partition by claim_id order by run_id) as previous_status
             from marts.thesis_scorecard
         )
         select claim_id, statement, status, previous_status, value, threshold, as_of, evidence
-        from history where run_id = (select max(run_id) from marts.thesis_scorecard)""").fetchall()
+        from history where run_id = (select max(run_id) from marts.thesis_scorecard)""",
     )
     if not rows:
         return Section("scorecard", title, no_data(why or "no claim scored yet"))
@@ -322,13 +422,16 @@ def scorecard(con: duckdb.DuckDBPyConnection, settings: Settings, claim_order: S
 def tally(con: duckdb.DuckDBPyConnection, fresh: Sequence[Freshness]) -> str | None:
     """The headline: how many claims the latest run found supported (and stale), and as of when: the
     oldest last bar of the prices, so a stale series is not hidden behind a fresh one."""
-    if missing(con, "marts.thesis_scorecard"):
-        return None
-    supported, stale, claims = con.execute("""
+    why, counts = fetch(
+        con,
+        "marts.thesis_scorecard",
+        """
         select count(*) filter (where status = 'supported'), count(*) filter (where status = 'stale'), count(*)
-        from marts.thesis_scorecard where run_id = (select max(run_id) from marts.thesis_scorecard)""").fetchall()[0]
-    if not claims:
+        from marts.thesis_scorecard where run_id = (select max(run_id) from marts.thesis_scorecard)""",
+    )
+    if why:
         return None
+    [(supported, stale, claims)] = counts
     counted = f"{supported} of {claims} claims supported" + (f" and {stale} stale" if stale else "")
     bars = sorted((f.last, f.item) for f in fresh if f.source == PRICES and f.last)
     if not bars:
@@ -360,12 +463,13 @@ def named(items: Sequence[str]) -> str:
 
 def timeline_chart(con: duckdb.DuckDBPyConnection, claim_order: Sequence[str]) -> str:
     """Each claim's status week by week (marts.thesis_timeline), or why there is none."""
-    why = missing(con, "marts.thesis_timeline")
+    why, rows = fetch(
+        con,
+        "marts.thesis_timeline",
+        "select claim_id, strftime(week, '%Y-%m-%d'), status, as_of_date from marts.thesis_timeline order by week",
+    )
     if why:
         return no_data(why)
-    rows = con.execute(
-        "select claim_id, strftime(week, '%Y-%m-%d'), status, as_of_date from marts.thesis_timeline order by week"
-    ).fetchall()
     rank = {claim_id: i for i, claim_id in enumerate(claim_order)}
     claims = sorted({r[0] for r in rows}, key=lambda c: (rank.get(c, len(rank)), c))
     return status_grid(
@@ -384,8 +488,8 @@ def mart_table(
     classes: Sequence[str] = (),
 ) -> list[str]:
     """A heading and `sql`'s rows as a table, or why `mart` has none to show."""
-    why = missing(con, mart)
-    return [f"<h3>{escape(title)}</h3>", no_data(why) if why else table(headers, con.execute(sql).fetchall(), classes)]
+    why, rows = fetch(con, mart, sql)
+    return [f"<h3>{escape(title)}</h3>", no_data(why) if why else table(headers, rows, classes)]
 
 
 def freshness(con: duckdb.DuckDBPyConnection, settings: Settings, fresh: Sequence[Freshness]) -> Section:
@@ -409,9 +513,14 @@ def freshness(con: duckdb.DuckDBPyConnection, settings: Settings, fresh: Sequenc
             "raw.companies has no rows",
         ),
     ):
-        rows = [(f.item, f.last or "none loaded", f.age, f.state) for f in fresh if f.source == source]
+        items = [f for f in fresh if f.source == source]
+        rows = [(f.item, f.last or "none loaded", f.age, f.state) for f in items[:LISTED]]
         body.append(f"<h3>{escape(title)}</h3>")
         body.append(table(headers, rows, ["", "", "num", "status"]) if rows else no_data(none))
+        if len(items) > LISTED:
+            unlisted = items[LISTED:]
+            current = sum(1 for f in unlisted if f.state == FRESH)
+            body.append(paragraph(f"And {len(unlisted):,} more, {current:,} of them fresh."))
     body += mart_table(
         con,
         "Capex guidance ledger",
