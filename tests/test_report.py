@@ -1,5 +1,6 @@
 """The HTML report: rendered in headless Chromium, offline, and its charts checked against the marts."""
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -8,7 +9,7 @@ import duckdb
 import pytest
 
 from cli.main import main
-from pipeline.build.report import write_report
+from pipeline.build.report import sections, write_report
 from pipeline.build.report.html import table
 from pipeline.daily import daily, replay_sources
 from pipeline.runtime.settings import SAMPLE_DIR, Settings
@@ -281,3 +282,25 @@ def test_a_screen_charts_its_top_and_bottom_tickers(screened):
     # The freshness table lists 40 of the 61 tickers priced (the 60 and ^SOX), the 60 with no bars first.
     assert "<td>S39</td><td>none loaded</td>" in html and "<td>S40</td>" not in html
     assert "And 21 more, " in html
+
+
+def test_a_long_series_is_thinned_to_the_last_session_of_each_week(tmp_path):
+    """1,000 weekdays from Monday 2020-01-06 are 200 whole weeks, more sessions than the chart's 870
+    pixels across: each line keeps the Fridays, session 5 k + 4 of week k."""
+    con = duckdb.connect()
+    con.execute("""
+        create schema marts;
+        create table marts.relative_performance as
+        select day::date as date, ticker, '^SOX' as benchmark, n::double as rebased, 100.0 as benchmark_rebased,
+               n::double as relative_strength
+        from (
+            select day, row_number() over (order by day) - 1 as n
+            from range(date '2020-01-06', date '2024-01-01', interval 1 day) as t(day)
+            where dayofweek(day) between 1 and 5 qualify n < 1000
+            union all select date '2020-01-03', -1  -- before the anchor: not drawn
+        ), (values ('AAA'), ('BBB'), ('CCC')) as tickers(ticker)""")
+    settings = Settings(data_dir=tmp_path, tickers=("BBB", "AAA"), anchor_date="2020-01-06")
+    step, sessions, rows = sections.chart_rows(con, settings, settings.tickers)
+    assert (step, sessions) == ("week", 1000)
+    fridays = [(dt.date(2020, 1, 10) + dt.timedelta(weeks=k), 5.0 * k + 4) for k in range(200)]
+    assert [(r[1], r[0], r[3]) for r in rows] == [(t, d, v) for t in ("BBB", "AAA") for d, v in fridays]
