@@ -16,7 +16,20 @@ from html import escape
 
 WIDTH, HEIGHT = 960, 320  # the card's width at a desktop window; the chart scales to its card
 LEFT, RIGHT, TOP, BOTTOM = 70, 20, 58, 52
-PALETTE = ("#1f5fa8", "#d2691e", "#5a5a5a", "#2e8b57", "#8e44ad", "#b22222")
+# Eleven colours: a screen's top and bottom five and their benchmark each have their own.
+PALETTE = (
+    "#1f5fa8",
+    "#d2691e",
+    "#5a5a5a",
+    "#2e8b57",
+    "#8e44ad",
+    "#b22222",
+    "#0e9aa7",
+    "#c71585",
+    "#8b5a2b",
+    "#808000",
+    "#e6a800",
+)
 
 
 @dataclass(frozen=True)
@@ -275,10 +288,11 @@ def nice_step(rough: float) -> float:
 
 
 def date_ticks(first: int, last: int, scale_x: Callable[[str], float]) -> list[str]:
-    """A tick on the first of every month, or of every second or third month when they crowd."""
+    """A tick on the first of every month, or of every second, third, sixth or twelfth month when
+    they crowd (about ten labels fit across)."""
     start, end = dt.date.fromordinal(first), dt.date.fromordinal(last)
     months = (end.year - start.year) * 12 + end.month - start.month
-    every = 1 if months <= 8 else 2 if months <= 16 else 3
+    every = next((e for e, most in ((1, 8), (2, 16), (3, 30), (6, 60)) if months <= most), 12)
     ticks: list[str] = []
     year, month = start.year, start.month
     while True:
