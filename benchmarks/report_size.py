@@ -92,18 +92,28 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--against", type=Path, help="another checkout whose report to compare")
-    parser.add_argument("--phase", choices=["render"], help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=["prepare", "render"], help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.phase:
+    if args.phase == "prepare":
+        prepare(args.dir, args.tickers, args.years)
+        return
+    if args.phase == "render":
         render(args.dir, args.code)
         return
     codes = {"this checkout": HERE, **({f"{args.against}": args.against.resolve()} if args.against else {})}
     with tempfile.TemporaryDirectory(prefix="report-size-") as tmp:
         folder = Path(tmp)
         start = time.perf_counter()
-        prepare(folder, args.tickers, args.years)
+        # In a child: a process forked from one that grew to gigabytes generating the data starts
+        # with that peak resident memory, and the renders' peaks would read it.
+        size = ["--tickers", str(args.tickers), "--years", str(args.years)]
+        subprocess.run(
+            [sys.executable, __file__, "--phase", "prepare", "--dir", tmp, *size],
+            check=True,
+            capture_output=True,
+        )
         import duckdb
 
         with duckdb.connect(str(folder / "data" / "warehouse.duckdb"), read_only=True) as con:
@@ -121,8 +131,9 @@ def main() -> None:
         print(f"report process CPU (user + sys), {name}: {statistics.median(f['process_cpu'] for f in runs):.2f} s")
         print(f"peak RSS report process, {name}: {max(f['peak_bytes'] for f in runs) / 2**20:,.0f} MiB")
     if args.against:
-        this, other = (statistics.median(f["process_cpu"] for f in figures[name]) for name in codes)
-        print(f"report process CPU, this checkout / {args.against}: {this / other:.3f}x")
+        for key, label in (("cpu", "render"), ("process_cpu", "process")):
+            this, other = (statistics.median(f[key] for f in figures[name]) for name in codes)
+            print(f"report {label} CPU, this checkout / {args.against}: {this / other:.3f}x")
 
 
 if __name__ == "__main__":
