@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib
-import importlib.metadata
 import inspect
 import sys
 import traceback
@@ -19,18 +18,18 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import flows
-from cli import logs, progress
-from pipeline import preflight
 from pipeline.runtime.errors import PipelineError, SettingsError, storage_problem
-from pipeline.runtime.run_parameters import RunParameters, exposed, settings_overrides
 from pipeline.runtime.run_status import failed_line
-from pipeline.runtime.settings import SAMPLE_DIR, Settings, load_settings
-from pipeline.runtime.steps import Steps
-from warehouse.connection import WarehouseBroken, WarehouseBusy
-from warehouse.migrate import NewerWarehouseError
+
+# Each command imports what it uses when it runs: `thesis --version` imports none of it, and a
+# run that is not orchestrated never imports Prefect.
+if TYPE_CHECKING:
+    from pipeline.runtime.run_parameters import RunParameters
+    from pipeline.runtime.settings import Settings
+    from pipeline.runtime.steps import Steps
 
 SAMPLE = "sample"  # the bundled sample replays into DATA_DIR/sample, apart from real data
 # The exit status of a run that loaded and built without some items (a ticker, an SEC company, a
@@ -55,6 +54,8 @@ def add_flags(
 ) -> None:
     """The flags of command `name`: each run parameter of `model` that it takes (`into`: a group a
     parameter's flag joins), and -v."""
+    from pipeline.runtime.run_parameters import exposed
+
     group = command.add_argument_group("settings (override THESIS_* environment variables)")
     for parameter, (info, where) in exposed(model).items():
         if name not in where.commands:
@@ -77,13 +78,15 @@ def add_flags(
     )
 
 
-def parser(model: type[RunParameters] = RunParameters) -> argparse.ArgumentParser:
+def parser(model: type[RunParameters] | None = None) -> argparse.ArgumentParser:
+    """The command line; `model`: the run parameters its flags come from (RunParameters)."""
+    model = model or run_parameters()
     top = argparse.ArgumentParser(
         prog="thesis",
         description="The thesis pipeline: prices, SEC filings and capex "
         "guidance into DuckDB, validated, transformed and published.",
     )
-    top.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    top.add_argument("--version", action="version", version=version_line())
     commands = top.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser(
@@ -166,27 +169,42 @@ def parser(model: type[RunParameters] = RunParameters) -> argparse.ArgumentParse
     return top
 
 
+def run_parameters() -> type[RunParameters]:
+    from pipeline.runtime.run_parameters import RunParameters
+
+    return RunParameters
+
+
 def version() -> str:
+    import importlib.metadata
+
     try:
         return importlib.metadata.version("thesis-pipeline")
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
 
 
-def given(args: argparse.Namespace, model: type[RunParameters] = RunParameters) -> dict[str, Any]:
+def version_line() -> str:
+    return f"thesis {version()}"
+
+
+def given(args: argparse.Namespace, model: type[RunParameters] | None = None) -> dict[str, Any]:
     """The run parameters given on the command line, by name."""
-    values = {name: getattr(args, name, None) for name in model.model_fields}
+    values = {name: getattr(args, name, None) for name in (model or run_parameters()).model_fields}
     return {name: value for name, value in values.items() if value is not None}
 
 
-def settings_from(args: argparse.Namespace, model: type[RunParameters] = RunParameters) -> Settings:
+def settings_from(args: argparse.Namespace, model: type[RunParameters] | None = None) -> Settings:
+    from pipeline.runtime.run_parameters import settings_overrides
+    from pipeline.runtime.settings import load_settings
+
     settings = load_settings(**settings_overrides(given(args, model)))
     if getattr(args, "sample", False) and args.command == "run":
         settings = settings.replace(data_dir=settings.data_dir / SAMPLE)
     return settings
 
 
-def flow_parameters(values: Mapping[str, Any], model: type[RunParameters] = RunParameters) -> dict[str, Any]:
+def flow_parameters(values: Mapping[str, Any], model: type[RunParameters] | None = None) -> dict[str, Any]:
     """`values` (parameters by name, as the command line gives them) as a flow's JSON parameters;
     paths absolute, so a run means the same folders whatever directory it is started in."""
 
@@ -195,7 +213,8 @@ def flow_parameters(values: Mapping[str, Any], model: type[RunParameters] = RunP
             return str(value.resolve())
         return [plain(v) for v in value] if isinstance(value, list) else value
 
-    return model.model_validate({k: plain(v) for k, v in values.items()}).model_dump(mode="json", exclude_none=True)
+    checked = (model or run_parameters()).model_validate({k: plain(v) for k, v in values.items()})
+    return checked.model_dump(mode="json", exclude_none=True)
 
 
 def through_flow_or_core(
@@ -205,6 +224,8 @@ def through_flow_or_core(
     are orchestrated, the flow `flow` (module:name) with those of `parameters` it takes, so that the
     run shows in Prefect's UI: its name and address printed first."""
     if not orchestrated(settings):
+        from cli import progress
+
         with progress.shown(args.command, args.verbose) as steps:
             return core(steps)
     module, name = flow.split(":")
@@ -226,12 +247,24 @@ def entry() -> None:
     """The `thesis` command: main(), then an exit that adds nothing to the terminal but under --verbose."""
     code = main()
     if not {"-v", "--verbose"} & set(sys.argv[1:]):
+        from cli import logs
+
         logs.quiet_exit()
     sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
+    if (sys.argv[1:] if argv is None else argv) == ["--version"]:
+        # Before the parser, which reads the run parameters' model: printed, and exited, as
+        # argparse's version action does (the parser's still answers `--vers` and the like).
+        print(version_line())
+        sys.exit(0)
+    from cli import logs  # first: it sends library warnings to the log
+
     args = parser().parse_args(argv)
+    from warehouse.connection import WarehouseBroken, WarehouseBusy
+    from warehouse.migrate import NewerWarehouseError
+
     log_file: Path | None = None
     try:
         settings = settings_from(args)
@@ -264,6 +297,8 @@ def unexpected(exc: BaseException, log_file: Path | None) -> str:
 
 def fail(message: str, exc: BaseException, verbose: bool, log_file: Path | None) -> int:
     if log_file is not None:
+        from cli import logs
+
         logs.failure(exc)  # to the log file, and to the terminal under --verbose
     elif verbose:
         traceback.print_exception(exc, file=sys.stderr)
@@ -277,21 +312,29 @@ def fail(message: str, exc: BaseException, verbose: bool, log_file: Path | None)
 # Each command: a check made before anything is written (returns the folder to replay, if any),
 # then the work.
 def prepare_run(args: argparse.Namespace, settings: Settings) -> Path | None:
+    from pipeline import preflight
+    from pipeline.runtime.settings import SAMPLE_DIR
+
     replay = SAMPLE_DIR if args.sample else args.replay_from
     preflight.run(settings, replay)
     return replay
 
 
 def prepare_import(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline import preflight
+
     preflight.writable_data_dir(settings)
     preflight.imported_files(args.import_files)
 
 
 def prepare_build(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline import preflight
+
     preflight.writable_data_dir(settings)
 
 
 def prepare_rebuild(args: argparse.Namespace, settings: Settings) -> Path:
+    from pipeline import preflight
     from pipeline.rebuild import raw_zone
 
     preflight.writable_data_dir(settings)
@@ -374,6 +417,7 @@ def status(args: argparse.Namespace, settings: Settings, replay: None) -> str:
 
 def serve(args: argparse.Namespace, settings: Settings, replay: None) -> str:
     from flows.serve import serve_daily
+    from pipeline import preflight
 
     if args.replay_from:
         preflight.replay_folder(settings, args.replay_from)
@@ -423,7 +467,7 @@ def prefect_api(settings: Settings) -> Iterator[None]:
 
 
 WRITING = {"run", "rebuild", "import-prices", "build", "serve"}  # these keep a log under the data directory
-Command = tuple[Callable[[argparse.Namespace, Settings], Path | None], Callable[..., str | Partial]]
+Command = tuple[Callable[[argparse.Namespace, "Settings"], Path | None], Callable[..., str | Partial]]
 COMMANDS: dict[str, Command] = {
     "run": (prepare_run, run),
     "import-prices": (prepare_import, import_prices),

@@ -17,12 +17,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipeline.runtime.settings import PrefectApi
+
 STARTUP_TIMEOUT_SECONDS = 120.0
 ATTEMPTS = 2
 
 
 def configured_api_url() -> str | None:
-    """PREFECT_API_URL as Prefect reads it: the environment, or the active profile."""
+    """PREFECT_API_URL as Prefect reads it: the environment, or the active profile. Once Prefect is
+    imported, a temporary_settings context (a temporary server's, a test's) may override both, so
+    Prefect answers; before, none can, and the value is read without importing Prefect (a second)."""
+    if "prefect.settings" not in sys.modules:
+        return PrefectApi().url()
     from prefect.settings import PREFECT_API_URL
 
     return PREFECT_API_URL.value()

@@ -78,6 +78,18 @@ def test_version():
     assert done.returncode == 0 and done.stdout.strip() == "thesis 0.2.0"
 
 
+HEAVY = ("pydantic", "pandas", "duckdb", "prefect", "great_expectations", "yfinance", "requests")
+
+
+def test_version_imports_none_of_the_pipeline():
+    script = (
+        "import sys; from cli.main import main\ntry: main(['--version'])\n"
+        f"except SystemExit as exit: print(exit.code, [m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.splitlines() == ["thesis 0.2.0", "0 []"], done.stderr
+
+
 def test_a_flag_a_command_does_not_use_is_refused():
     done = thesis("status", "--as-of", "2026-01-01")
     assert done.returncode == 2 and "unrecognized arguments: --as-of 2026-01-01" in done.stderr

@@ -29,12 +29,14 @@ rule of the mart lives in `expectations/<mart>.py`, found by the mart's name.
 
 from __future__ import annotations
 
+import functools
 import graphlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import duckdb
@@ -73,7 +75,7 @@ class Model:
     schema: str
     name: str
     sql: str
-    docs: Mapping[str, Any]  # the model's .yml as parsed: its shape is checked where it is read
+    docs: Mapping[str, Any]  # the model's .yml as parsed, read-only: its shape is checked where it is read
     kind: str = "view"
 
     @property
@@ -89,7 +91,10 @@ def relations(sql: str) -> set[str]:
     return {f"{s}.{n}" for s, n in RELATION.findall(COMMENT.sub("", sql))}
 
 
-def discover(root: Path = ROOT) -> list[Model]:
+# Models do not change while a process runs, and a build asks for them many times (each week the
+# timeline scores, each contract): read and parsed once per root, and handed out read-only.
+@functools.cache
+def discover(root: Path = ROOT) -> tuple[Model, ...]:
     models = []
     for layer, kind in LAYERS.items():
         for path in sorted((root / layer).glob("*.sql")):
@@ -98,12 +103,22 @@ def discover(root: Path = ROOT) -> list[Model]:
             docs_path = path.with_suffix(".yml")
             if not docs_path.exists():
                 raise ModelError(f"{path.name} has no {docs_path.name} documenting its columns")
-            sql, docs = path.read_text().strip().rstrip(";"), yaml.safe_load(docs_path.read_text())
+            sql = path.read_text().strip().rstrip(";")
+            docs = read_only(yaml.load(docs_path.read_text(), Loader=yaml.CSafeLoader))
             # A view computed more than once per build (read by several marts) can ask to be a table.
             models.append(Model(SCHEMA[layer], path.stem, sql, docs, docs.get("materialized", kind)))
             if layer == "marts":
                 contract(models[-1])  # refuses a contract naming no grain or a column it does not document
-    return models
+    return tuple(models)
+
+
+def read_only(value: Any) -> Any:
+    """Parsed YAML with every mapping read-only and every list a tuple: shared by every caller."""
+    if isinstance(value, dict):
+        return MappingProxyType({k: read_only(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(read_only(v) for v in value)
+    return value
 
 
 def contract(model: Model) -> Contract:
@@ -138,7 +153,7 @@ def contracts(root: Path = ROOT) -> list[Contract]:
     return [contract(m) for m in discover(root) if m.schema == "marts"]
 
 
-def run_order(models: list[Model]) -> list[Model]:
+def run_order(models: Sequence[Model]) -> list[Model]:
     by_relation = {m.relation: m for m in models}
     graph = {m.relation: m.references(set(by_relation)) for m in models}
     return [by_relation[r] for r in graphlib.TopologicalSorter(graph).static_order()]

@@ -3,13 +3,16 @@
 Only `Settings` reads the environment (`THESIS_*` variables); everything else receives a
 `Settings`. Command-line flags and flow parameters are passed to it as keyword arguments and
 win over the environment. A bad value is refused with one line naming the variable or flag.
+`PrefectApi` reads the PREFECT_* variables that say whether a Prefect API is configured.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 import re
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -312,6 +315,57 @@ class Settings(BaseSettings):
         """A validated copy with `changes` applied; None values are ignored, so flags can pass through."""
         given = {k: v for k, v in changes.items() if v is not None}
         return settings_from(lambda: type(self).model_validate({**dict(self), **given}), flags=given)
+
+
+class PrefectApi(BaseSettings):
+    """PREFECT_API_URL as Prefect 3 resolves it (prefect/settings/sources.py), read without importing
+    Prefect, which takes about a second: the variable, else the active profile's. The profile is
+    PREFECT_PROFILE, else the profiles file's `active`; the file is PREFECT_PROFILES_PATH, else
+    PREFECT_HOME/profiles.toml, else ~/.prefect/profiles.toml where it exists, else the one bundled
+    with Prefect; where the file is missing or lacks the profile, the bundled file's active one.
+    Prefect's other sources (./.env, ./prefect.toml, pyproject.toml's [tool.prefect]) are not read:
+    this project uses none of them."""
+
+    model_config = SettingsConfigDict(env_prefix="PREFECT_", extra="ignore", frozen=True)
+
+    api_url: str | None = None
+    # Prefect reads these three with os.getenv: an empty one counts as unset.
+    profile: str | None = None
+    profiles_path: str | None = None
+    home: str | None = None
+
+    def url(self) -> str | None:
+        if self.api_url is not None:  # even empty, as Prefect takes it
+            return self.api_url
+        bundled = toml_file(prefect_profiles())
+        default = bundled["profiles"].get(bundled["active"], {})
+        path = self.profiles_file()
+        try:
+            chosen = toml_file(path) if path.exists() else {}
+        except tomllib.TOMLDecodeError:  # Prefect warns and reads no profile at all
+            return None
+        found = chosen.get("profiles", {}).get(self.profile or chosen.get("active"), default)
+        url = found.get("PREFECT_API_URL")
+        return None if url is None else str(url)
+
+    def profiles_file(self) -> Path:
+        if self.profiles_path:
+            return Path(self.profiles_path)
+        if self.home:
+            return Path(self.home) / "profiles.toml"
+        default = Path.home() / ".prefect" / "profiles.toml"
+        return default if default.exists() else prefect_profiles()
+
+
+def toml_file(path: Path) -> dict[str, Any]:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def prefect_profiles() -> Path:
+    """The profiles file Prefect ships, found without importing Prefect."""
+    spec = importlib.util.find_spec("prefect")
+    assert spec is not None and spec.origin is not None, "Prefect is a dependency"
+    return Path(spec.origin).parent / "settings" / "profiles.toml"
 
 
 def symbol(text: str) -> str:
