@@ -1,13 +1,17 @@
 """The thesis over time: every claim scored point in time at each week's last session.
 
 Each week from the anchor date to the latest data is scored as a build as of that week's last
-session would score it: the marts that read filings or guidance are rebuilt as of that date
-(inside a transaction that is rolled back, so the build's own marts stay as they were), and the
-claims see no price, filing or statement dated later. A claim whose prices end before the week
-starts, or whose filed figures are older than the filings' error bound at its last session, is
-`stale` that week (pipeline/build/freshness.py). A week is rebuilt only when something became known
-since the week before. Rows are kept across builds: a build scores the weeks it has not scored,
-the week in progress again, and every week of a claim whose definition changed.
+session would score it: the marts that read filings or guidance, and that a claim reads, are
+rebuilt as of that date (inside a transaction that is rolled back, so the build's own marts stay
+as they were), and the claims see no price, filing or statement dated later. A claim whose prices
+end before the week starts, or whose filed figures are older than the filings' error bound at its
+last session, is `stale` that week (pipeline/build/freshness.py).
+
+The weeks are scored in runs that know the same filings and guidance: the marts are rebuilt once
+per run, only when something became known since the run before, and each claim's metric runs
+once per run, for all its weeks at once (scorecard.score_weeks); a claim that reads no filing or
+guidance runs once for all the weeks. Rows are kept across builds: a build scores the weeks it has
+not scored, the week in progress again, and every week of a claim whose definition changed.
 """
 
 from __future__ import annotations
@@ -84,13 +88,15 @@ def update(con: duckdb.DuckDBPyConnection, settings: Settings, claims: Sequence[
     # weeks in one query; the others once per group of weeks that know the same filings.
     steady = [c for c in claims if not scorecard.reads(c.metric) & VERSIONED]
     versioned = [c for c in claims if c not in steady]
+    read = set().union(*(scorecard.reads(c.metric) for c in versioned))  # no other table is rebuilt
     depending: dict[frozenset[str], set[str]] = {}
     scores: list[tuple[dt.date, dt.date, scorecard.Score]] = []
+    groups = knowing_alike(todo, knowledge_dates(con)) if versioned else []
     con.execute("begin transaction")
     try:
-        for changed, as_of, group in knowing_alike(todo, knowledge_dates(con)):
+        for changed, as_of, group in groups:
             if changed not in depending:
-                depending[changed] = runner.tables_depending_on(set(changed))
+                depending[changed] = runner.tables_depending_on(set(changed)) & read
             variables = settings.replace(as_of=as_of).variables()
             build_models(con, settings, variables, only=depending[changed], comments=False)
             scores += score_group(con, versioned, group, bounds, limits)
