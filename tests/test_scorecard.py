@@ -1,5 +1,6 @@
 """The thesis scorecard: claims as data, scored on real prices, the sample, and hand-set marts."""
 
+import dataclasses
 import datetime as dt
 import importlib.util
 
@@ -370,6 +371,7 @@ def test_weeks_scored_in_one_query_score_as_each_week_alone(con):
     (523). A week is stale by its own bound, not another week's."""
     leverage(con)
     [claim] = [c for c in scorecard.load_claims(CLAIMS) if c.id == "orcl_rpo_above_500b"]
+    claim = dataclasses.replace(claim, metric=claim.metric + "\n-- a metric may end with a comment")
     weeks = [
         (dt.date(2024, 12, 30), dt.date(2025, 1, 3)),
         (dt.date(2025, 10, 13), dt.date(2025, 10, 17)),

@@ -252,7 +252,8 @@ def score_weeks(
     query = (
         f"select timeline_week.week as timeline_week_, metric.*\n"
         f"from (select unnest(?::date[]) as week, unnest(?::date[]) as as_of) as timeline_week,\n"
-        f"lateral ({AS_OF.sub('timeline_week.as_of', claim.metric)}) as metric"
+        # The newline ends a `--` comment the metric may end with.
+        f"lateral ({AS_OF.sub('timeline_week.as_of', claim.metric)}\n) as metric"
     )
     columns, rows = run_metric(con, claim, query, limits, [[w for w, _ in sessions], [last for _, last in sessions]])
     by_week: dict[dt.date, list[tuple]] = {week: [] for week, _ in sessions}
