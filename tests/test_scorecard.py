@@ -1,5 +1,6 @@
 """The thesis scorecard: claims as data, scored on real prices, the sample, and hand-set marts."""
 
+import dataclasses
 import datetime as dt
 import importlib.util
 
@@ -8,7 +9,7 @@ import pandas as pd
 import pytest
 
 from cli.main import main
-from pipeline.build import query_limits, scorecard
+from pipeline.build import freshness, query_limits, scorecard
 from pipeline.runtime.settings import CLAIMS, SAMPLE_DIR, Settings
 from tests.marts_by_hand import CAPEX_SLOPE, REPORTED, leverage, slope_rows, table
 from transforms import runner
@@ -361,3 +362,58 @@ def test_the_model_limits_come_from_their_own_settings():
         7.0, "512MB", "THESIS_MODEL_TIMEOUT_SECONDS", "THESIS_MODEL_MEMORY_LIMIT"
     )
     assert query_limits.Limits.of(settings) == query_limits.Limits(60.0, "1GB")
+
+
+def test_weeks_scored_in_one_query_score_as_each_week_alone(con):
+    """The timeline's path: the metric runs once, joined to the weeks, each week's last session in
+    place of getvariable('as_of'). From the hand-set mart: before the August quarter there is no
+    row; by mid-October the August quarter (RPO 455) is the latest; by December the November one
+    (523). A week is stale by its own bound, not another week's."""
+    leverage(con)
+    [claim] = [c for c in scorecard.load_claims(CLAIMS) if c.id == "orcl_rpo_above_500b"]
+    claim = dataclasses.replace(claim, metric=claim.metric + "\n-- a metric may end with a comment")
+    weeks = [
+        (dt.date(2024, 12, 30), dt.date(2025, 1, 3)),
+        (dt.date(2025, 10, 13), dt.date(2025, 10, 17)),
+        (dt.date(2025, 12, 8), dt.date(2025, 12, 12)),
+    ]
+    stale_after_november = freshness.Bound(dt.date(2025, 12, 1), "a bound of the test")
+    bounds = {week: {} for week, _ in weeks} | {dt.date(2025, 12, 8): {"raw.xbrl_facts": stale_after_november}}
+    # The bound applies through the lineage of marts.leverage, the model, down to raw.xbrl_facts.
+    scores = scorecard.score_weeks(con, claim, weeks, scorecard.present_relations(con), bounds, None)
+    assert [(s.status, s.value, s.as_of) for s in scores.values()] == [
+        ("insufficient_data", None, None),
+        ("not_supported", 455, dt.date(2025, 8, 31)),
+        ("stale", 523, dt.date(2025, 11, 30)),
+    ]
+    assert list(scores) == [week for week, _ in weeks]
+    assert scores[dt.date(2024, 12, 30)].evidence == "no rows in marts.leverage for this claim"
+    assert scores[dt.date(2025, 12, 8)].evidence.endswith(
+        "; stale: the evidence ends 2025-11-30, and a bound of the test"
+    )
+
+
+def test_a_metric_that_never_names_the_as_of_date_is_scored_week_by_week(tmp_path, con):
+    """Such a metric leaves the date to the views (staging.known_by()), which read the session's
+    as_of: each week is then run alone, so a week sees no bar after its last session."""
+    con.execute("create macro staging.known_by() as coalesce(getvariable('as_of'), date '9999-12-31')")
+    con.execute(
+        "create table raw.bars as "
+        "select * from (values (date '2025-01-03', 10.0), (date '2025-01-10', 12.0)) as bars(date, close)"
+    )
+    con.execute("create view staging.bars as select * from raw.bars where date <= staging.known_by()")
+    path = tmp_path / "claims.yml"
+    path.write_text(
+        "claims:\n  - id: last_close\n    statement: s\n    window: w\n    comparator: '>'\n    threshold: 11\n"
+        "    metric: select arg_max(close, date) as value, max(date) as as_of, 'staging.bars' as evidence"
+        " from staging.bars\n"
+    )
+    [claim] = scorecard.load_claims(path)
+    weeks = [(dt.date(2024, 12, 30), dt.date(2025, 1, 3)), (dt.date(2025, 1, 6), dt.date(2025, 1, 10))]
+    scores = scorecard.score_weeks(
+        con, claim, weeks, scorecard.present_relations(con), {week: {} for week, _ in weeks}, None
+    )
+    assert [(s.status, s.value, s.as_of) for s in scores.values()] == [
+        ("not_supported", 10, dt.date(2025, 1, 3)),
+        ("supported", 12, dt.date(2025, 1, 10)),
+    ]

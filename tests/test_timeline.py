@@ -90,3 +90,50 @@ def test_scoring_as_of_a_date_reads_only_what_was_filed_by_then(sample_run, tmp_
     assert "2025-08-31" not in claim.evidence
     unfiltered = next(s for s in build(copy).scores if s.claim_id == "orcl_debt_to_equity")
     assert unfiltered.as_of > dt.date(2025, 5, 31)
+
+
+def sample_week(settings, week):
+    """claim_id -> (as_of_date, status, value, evidence) of one week of the timeline."""
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select claim_id, as_of_date, status, value, evidence from marts.thesis_timeline where week = ?", [week]
+        ).fetchall()
+    return {claim: tuple(rest) for claim, *rest in rows}
+
+
+def test_each_week_reads_the_filings_known_at_its_last_session(sample_run):
+    """From sample/generate_sec.py: the Oracle-like 10-K of 2025-06-20 (year ending 2025-05-31) is
+    the latest filing in the week of 2025-09-01 (last session 2025-09-05): debt 6,500 + 83,000
+    over equity 18,000, RPO 160,000 (millions). The 10-Q of 2025-09-10 (quarter ending 2025-08-31)
+    is known in the next week: debt 7,000 + 88,000 over equity 20,000, RPO 250,000."""
+    settings, _ = sample_run
+    before, after = sample_week(settings, dt.date(2025, 9, 1)), sample_week(settings, dt.date(2025, 9, 8))
+    assert before["orcl_debt_to_equity"][:3] == (dt.date(2025, 9, 5), "supported", pytest.approx(89_500 / 18_000))
+    assert "ending 2025-05-31" in before["orcl_debt_to_equity"][3]
+    assert before["orcl_rpo_above_500b"][1:3] == ("not_supported", pytest.approx(160))
+    assert after["orcl_debt_to_equity"][:3] == (dt.date(2025, 9, 12), "supported", pytest.approx(95_000 / 20_000))
+    assert "ending 2025-08-31" in after["orcl_debt_to_equity"][3]
+    assert after["orcl_rpo_above_500b"][1:3] == ("not_supported", pytest.approx(250))
+
+
+def test_a_week_scores_as_a_build_as_of_its_last_session_does(sample_run, tmp_path):
+    """The old per-week way, through the whole build: the sample built as of a week's last session
+    scores every claim with the same value, date and evidence as the timeline's week (the status
+    may differ by staleness alone: the timeline ages prices by the week, the build by sessions).
+    The weeks: one that learns of a 10-Q (2025-09-10) and the one after."""
+    import shutil
+
+    settings, _ = sample_run
+    copy = settings.replace(data_dir=tmp_path / "var")
+    shutil.copytree(settings.data_dir, copy.data_dir)
+    for week, last in [(dt.date(2025, 9, 8), dt.date(2025, 9, 12)), (dt.date(2025, 9, 15), dt.date(2025, 9, 19))]:
+        timeline_week = sample_week(settings, week)
+        scores = build(copy.replace(as_of=last)).scores
+        assert len(scores) == len(timeline_week) == 8
+        for score in scores:
+            as_of_date, status, value, evidence = timeline_week[score.claim_id]
+            assert as_of_date == last
+            assert value == score.value
+            assert evidence.split("; stale:")[0] == score.evidence.split("; stale:")[0]
+            if "stale" not in (status, score.status):
+                assert status == score.status

@@ -166,10 +166,12 @@ def build(
     only: set[str] | None = None,
     incremental: bool = False,
     within: Callable[[str], AbstractContextManager[object]] | None = None,
+    comments: bool = True,
 ) -> list[str]:
     """Build every model (or those in `only`) in dependency order; returns the relations built.
     `incremental`: the caller has set the change set, and incremental tables that exist are updated.
-    `within(relation)`: the bound each model's queries run inside (none: unbounded)."""
+    `within(relation)`: the bound each model's queries run inside (none: unbounded). `comments`:
+    False for a build that is rolled back, whose COMMENT ON statements nobody would read."""
     set_variables(con, variables)
     if not incremental:
         set_variables(con, FULL)
@@ -181,7 +183,7 @@ def build(
             if incremental and model.docs.get("incremental") and exists(con, model):
                 built.append(update(con, model))
             else:
-                built.append(materialize(con, model))
+                built.append(materialize(con, model, comments))
     return built
 
 
@@ -232,13 +234,14 @@ def lineage(names: set[str], root: Path = ROOT) -> set[str]:
     return reached
 
 
-def materialize(con: duckdb.DuckDBPyConnection, model: Model) -> str:
-    """Create or replace one model's view, table or macro, with its comments."""
+def materialize(con: duckdb.DuckDBPyConnection, model: Model, comments: bool = True) -> str:
+    """Create or replace one model's view, table or macro, with its comments (unless `comments` is False)."""
     if model.kind == "macro":
         table = bool(model.docs.get("table"))
         parameters = ", ".join(model.docs.get("parameters") or {})
         con.execute(f"create or replace macro {model.relation}({parameters}) as {'table ' if table else ''}{model.sql}")
-        con.execute(f"comment on macro {'table ' if table else ''}{model.relation} is {literal(macro_doc(model))}")
+        if comments:
+            con.execute(f"comment on macro {'table ' if table else ''}{model.relation} is {literal(macro_doc(model))}")
         return model.relation
     other = "view" if model.kind == "table" else "table"
     if con.execute(
@@ -246,7 +249,8 @@ def materialize(con: duckdb.DuckDBPyConnection, model: Model) -> str:
     ).fetchall()[0][0]:
         con.execute(f"drop {other} {model.relation}")  # a model whose materialization changed
     con.execute(f"create or replace {model.kind} {model.relation} as\n{model.sql}")
-    comment(con, model, model.kind)
+    if comments:
+        comment(con, model, model.kind)
     return model.relation
 
 

@@ -14,6 +14,7 @@ import functools
 import json
 import math
 import operator
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,8 @@ STATUSES = ("supported", "not_supported", "stale", "insufficient_data")
 # select ...` and even a COPY in a CTE as a SELECT statement: each such CTE is a node of its own
 # kind (DELETE_QUERY_NODE, COPY_QUERY_NODE, ...), which this list leaves out.
 READING_NODES = {"SELECT_NODE", "SET_OPERATION_NODE", "RECURSIVE_CTE_NODE", "CTE_NODE"}
+# How a metric reads the evaluation date; the timeline puts each week's last session in its place.
+AS_OF = re.compile(r"getvariable\s*\(\s*'as_of'\s*\)", re.IGNORECASE)
 
 
 class ClaimError(PipelineError):
@@ -191,17 +194,22 @@ def evaluate(
     table, the date before which evidence read from it is stale (none: no claim is judged stale).
     Each metric runs within `limits` (none: unbounded)."""
     con.execute("set variable as_of = ?", [as_of or ALL_DATA])
-    present = {
+    present = present_relations(con)
+    if limits is None:
+        return [score(con, claim, present, bounds or {}, None) for claim in claims]
+    with memory_limited(con, limits):
+        return [score(con, claim, present, bounds or {}, limits) for claim in claims]
+
+
+def present_relations(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every table and view in the warehouse, as `schema.name`."""
+    return {
         r[0]
         for r in con.execute(
             "select schema_name || '.' || table_name from duckdb_tables() "
             "union all select schema_name || '.' || view_name from duckdb_views()"
         ).fetchall()
     }
-    if limits is None:
-        return [score(con, claim, present, bounds or {}, None) for claim in claims]
-    with memory_limited(con, limits):
-        return [score(con, claim, present, bounds or {}, limits) for claim in claims]
 
 
 def score(
@@ -211,20 +219,84 @@ def score(
     bounds: Mapping[str, Bound],
     limits: Limits | None,
 ) -> Score:
+    absent = absent_inputs(claim, present)
+    if absent:
+        return absent
+    columns, rows = run_metric(con, claim, claim.metric, limits)
+    return judged(claim, columns, rows, bounds)
+
+
+def score_weeks(
+    con: duckdb.DuckDBPyConnection,
+    claim: Claim,
+    sessions: Sequence[tuple[dt.date, dt.date]],
+    present: set[str],
+    bounds: Mapping[dt.date, Mapping[str, Bound]],
+    limits: Limits | None,
+) -> dict[dt.date, Score]:
+    """The claim at each (week, its last session) of `sessions`, as `score` would score it with
+    `as_of` set to that session, from one query: the metric joined laterally to the weeks, the
+    week's last session in place of getvariable('as_of'). The views' own as-of filter stays at the
+    session variable (set by the caller, at or after every session here), so the metric must
+    filter rows by getvariable('as_of') itself, as seeds/claims.yml asks; one that never names it
+    is scored week by week, the views then filtering for it. `bounds`: by week."""
+    absent = absent_inputs(claim, present)
+    if absent:
+        return {week: absent for week, _ in sessions}
+    if not AS_OF.search(claim.metric):
+        scores = {}
+        for week, last in sessions:
+            con.execute("set variable as_of = ?", [last])
+            scores[week] = score(con, claim, present, bounds[week], limits)
+        return scores
+    query = (
+        f"select timeline_week.week as timeline_week_, metric.*\n"
+        f"from (select unnest(?::date[]) as week, unnest(?::date[]) as as_of) as timeline_week,\n"
+        # The newline ends a `--` comment the metric may end with.
+        f"lateral ({AS_OF.sub('timeline_week.as_of', claim.metric)}\n) as metric"
+    )
+    columns, rows = run_metric(con, claim, query, limits, [[w for w, _ in sessions], [last for _, last in sessions]])
+    by_week: dict[dt.date, list[tuple]] = {week: [] for week, _ in sessions}
+    for row in rows:
+        by_week[row[0]].append(row[1:])
+    return {week: judged(claim, columns[1:], found, bounds[week]) for week, found in by_week.items()}
+
+
+def absent_inputs(claim: Claim, present: set[str]) -> Score | None:
+    """insufficient_data where a relation the metric reads is not built yet."""
+    absent = [name for name in sorted(relations(claim.metric)) if name not in present]
+    if not absent:
+        return None
+    return Score(
+        claim.id,
+        claim.statement,
+        None,
+        claim.threshold_text,
+        "insufficient_data",
+        None,
+        f"{', '.join(absent)} not in the warehouse yet (not built)",
+    )
+
+
+def run_metric(
+    con: duckdb.DuckDBPyConnection, claim: Claim, query: str, limits: Limits | None, parameters: list | None = None
+) -> tuple[list[str], list[tuple]]:
+    """The query's column names and rows, within `limits`; ClaimError where it fails or runs over."""
+    try:
+        with stopped_after(con, limits, f"claim {claim.id}: its metric query", ClaimError):
+            cursor = con.execute(query, parameters)
+            return [d[0] for d in cursor.description], cursor.fetchall()
+    except duckdb.Error as exc:
+        raise ClaimError(f"claim {claim.id}: metric failed: {one_line(str(exc))}") from None
+
+
+def judged(claim: Claim, columns: list[str], rows: list[tuple], bounds: Mapping[str, Bound]) -> Score:
+    """The score the metric's rows give the claim."""
+    inputs = sorted(relations(claim.metric))
+
     def insufficient(evidence: str, as_of: dt.date | None = None) -> Score:
         return Score(claim.id, claim.statement, None, claim.threshold_text, "insufficient_data", as_of, evidence)
 
-    inputs = sorted(relations(claim.metric))
-    absent = [name for name in inputs if name not in present]
-    if absent:
-        return insufficient(f"{', '.join(absent)} not in the warehouse yet (not built)")
-    try:
-        with stopped_after(con, limits, f"claim {claim.id}: its metric query", ClaimError):
-            cursor = con.execute(claim.metric)
-            columns = [d[0] for d in cursor.description]
-            rows = cursor.fetchall()
-    except duckdb.Error as exc:
-        raise ClaimError(f"claim {claim.id}: metric failed: {one_line(str(exc))}") from None
     if sorted(columns) != sorted(METRIC_COLUMNS):
         raise ClaimError(
             f"claim {claim.id}: metric returns columns {', '.join(columns)}; expected {', '.join(METRIC_COLUMNS)}"
