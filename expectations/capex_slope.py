@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from great_expectations import expectations as gxe
 
 from expectations.rules import never
+
+if TYPE_CHECKING:  # Great Expectations is imported by the functions that build a suite
+    from great_expectations import expectations as gxe
 
 COLUMNS = None  # every column
 
@@ -19,6 +22,8 @@ def prepare(mart: pd.DataFrame, variables: Mapping[str, object]) -> pd.DataFrame
 
 
 def expectations() -> list[gxe.Expectation]:
+    from great_expectations import expectations as gxe
+
     return [
         gxe.ExpectColumnValuesToMatchRegex(
             column="calendar_quarter", regex=r"^\d{4}Q[1-4]$", description="calendar_quarter like 2025Q3"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from great_expectations import expectations as gxe
 
 from expectations.rules import holds, within
+
+if TYPE_CHECKING:  # Great Expectations is imported by the functions that build a suite
+    from great_expectations import expectations as gxe
 
 COLUMNS = None  # every column
 TOLERANCE = 0.5  # US dollars: the values are whole dollars
@@ -25,6 +28,8 @@ def prepare(mart: pd.DataFrame, variables: Mapping[str, object]) -> pd.DataFrame
 
 
 def expectations() -> list[gxe.Expectation]:
+    from great_expectations import expectations as gxe
+
     return [
         within("free_cash_flow_gap", TOLERANCE, "free_cash_flow = operating_cash_flow - capex"),
         holds("debt_to_equity_finite", "debt_to_equity is finite where equity > 0"),

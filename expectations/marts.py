@@ -11,11 +11,13 @@ import importlib
 import importlib.util
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
-import great_expectations as gx
 import pandas as pd
-from great_expectations import expectations as gxe
+
+if TYPE_CHECKING:  # Great Expectations is imported by the functions that build a suite
+    import great_expectations as gx
+    from great_expectations import expectations as gxe
 
 
 class Rules(Protocol):
@@ -43,6 +45,9 @@ class MartSuite:
     rules: Rules | None = None
 
     def suite(self) -> gx.ExpectationSuite:
+        import great_expectations as gx
+        from great_expectations import expectations as gxe
+
         s = gx.ExpectationSuite(name=self.NAME)
         if len(self.ID_COLUMNS) == 1:  # GX's compound check wants two columns or more
             [key] = self.ID_COLUMNS

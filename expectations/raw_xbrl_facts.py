@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import great_expectations as gx
 import pandas as pd
-from great_expectations import expectations as gxe
-from great_expectations.expectations.metadata_types import FailureSeverity
 
 from expectations.rules import never
+
+if TYPE_CHECKING:  # Great Expectations is imported by the functions that build a suite
+    import great_expectations as gx
 
 NAME = "raw_xbrl_facts"
 ID_COLUMNS = ("cik", "taxonomy", "concept", "unit", "period", "accn")
@@ -74,6 +75,10 @@ def _days(values: pd.Series) -> pd.Series:
 
 
 def suite() -> gx.ExpectationSuite:
+    import great_expectations as gx
+    from great_expectations import expectations as gxe
+    from great_expectations.expectations.metadata_types import FailureSeverity
+
     s = gx.ExpectationSuite(name=NAME)
     for column in ("cik", "taxonomy", "concept", "unit", "end", "val", "accn", "form", "filed"):
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is not null"))

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from great_expectations import expectations as gxe
 
 from expectations.rules import within
+
+if TYPE_CHECKING:  # Great Expectations is imported by the functions that build a suite
+    from great_expectations import expectations as gxe
 
 # Beside the contract's columns. An incremental build checks each ticker's anchor row too, which
 # the anchor checks need (relative_performance.yml, incremental.also_checked).
@@ -30,6 +33,8 @@ def prepare(mart: pd.DataFrame, variables: Mapping[str, object]) -> pd.DataFrame
 
 
 def expectations() -> list[gxe.Expectation]:
+    from great_expectations import expectations as gxe
+
     return [
         *(
             gxe.ExpectColumnValuesToBeBetween(

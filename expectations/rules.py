@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from great_expectations import expectations as gxe
-from great_expectations.expectations.metadata_types import FailureSeverity
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Great Expectations is imported by the functions that build a suite
+    from great_expectations import expectations as gxe
 
 
 def within(column: str, bound: float, description: str) -> gxe.ExpectColumnValuesToBeBetween:
     """`column` (computed in the suite's prepare: a gap between a figure and what it should equal,
     or a one-day move) is within ±`bound`."""
+    from great_expectations import expectations as gxe
+
     return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=-bound, max_value=bound, description=description)
 
 
@@ -23,5 +27,8 @@ def never(column: str, description: str, *, warning: bool = False) -> gxe.Expect
 
 
 def verdict(column: str, good: bool, description: str, warning: bool) -> gxe.ExpectColumnValuesToBeInSet:
+    from great_expectations import expectations as gxe
+    from great_expectations.expectations.metadata_types import FailureSeverity
+
     severity = FailureSeverity.WARNING if warning else FailureSeverity.CRITICAL  # CRITICAL: GX's default
     return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[good], description=description, severity=severity)
