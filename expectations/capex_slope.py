@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from expectations.rules import never
 
 if TYPE_CHECKING:  # Great Expectations is imported by the functions that build a suite
@@ -15,10 +13,9 @@ if TYPE_CHECKING:  # Great Expectations is imported by the functions that build 
 COLUMNS = None  # every column
 
 
-def prepare(mart: pd.DataFrame, variables: Mapping[str, object]) -> pd.DataFrame:
-    """The mart plus `summed_short`: an incomplete aggregate quarter that carries a sum anyway."""
-    frame = mart.reset_index(drop=True)
-    return frame.assign(summed_short=~frame["is_complete"] & frame["capex"].notna())
+def derived(variables: Mapping[str, object]) -> dict[str, str]:
+    """`summed_short`: an incomplete aggregate quarter that carries a sum anyway, as SQL over the mart's rows."""
+    return {"summed_short": "not is_complete and capex is not null"}
 
 
 def expectations() -> list[gxe.Expectation]:
