@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 if TYPE_CHECKING:  # Great Expectations takes seconds to import: only a run that validates loads it
     import great_expectations as gx
@@ -78,12 +79,27 @@ def run_suite(
         suite = build_suite()
     if isinstance(rows, pd.DataFrame):
         con = duckdb.connect()
-        relation = con.from_df(rows.assign(**{ROW: np.arange(len(rows))}))
+        # Through Arrow: DuckDB's own scan of a frame converts each date object in Python.
+        relation = con.from_arrow(
+            pa.Table.from_pandas(rows.assign(**{ROW: np.arange(len(rows))}), preserve_index=False)
+        )
         order: Sequence[str] = (ROW,)
     else:
         relation, order = rows, id_columns
     results, count = evaluate(suite.expectations, relation, id_columns, order)
+    if isinstance(rows, pd.DataFrame):
+        named_as_in_frame(results, rows, id_columns)
     return summarised(suite, results, count, id_columns)
+
+
+def named_as_in_frame(results: list, frame: pd.DataFrame, id_columns: Sequence[str]) -> None:
+    """A missing ID named as the frame holds it (`nan`, `None`, `NaT`): how callers match rows back."""
+    for r in results:
+        for row in (r.result or {}).get("unexpected_index_list") or ():
+            position = row.pop(ROW)
+            for c in id_columns:
+                if row[c] is None:
+                    row[c] = frame[c].iat[position]
 
 
 def summarised(suite: gx.ExpectationSuite, results: list, count: int, id_columns: Sequence[str]) -> Result:
@@ -131,47 +147,56 @@ class Condition:
 def evaluate(
     expectations: Sequence, relation: duckdb.DuckDBPyRelation, id_columns: Sequence[str], order: Sequence[str]
 ) -> tuple[list, int]:
-    """Each expectation's GX validation result over `relation`, from one aggregate query; and the
-    number of rows. An expectation whose SQL does not run is reported as one that could not run."""
+    """Each expectation's GX validation result over `relation`; and the number of rows. An
+    expectation whose SQL does not run is reported as one that could not run."""
     conditions = [condition(e, i) for i, e in enumerate(expectations)]
     try:
-        [row] = query(relation, conditions, id_columns, order)
-        count, columns = row[0], row[1:]
-        return [result(e, columns[3 * i : 3 * i + 3], count) for i, e in enumerate(expectations)], count
+        return evaluated(expectations, conditions, relation, id_columns, order)
     except duckdb.Error:
         pass
     # One of them does not run (a column missing, a type it cannot compare): each on its own.
     results, count = [], 0
     for e, c in zip(expectations, conditions, strict=True):
         try:
-            [row] = query(relation, [c], id_columns, order)
+            [result], count = evaluated([e], [c], relation, id_columns, order)
         except duckdb.Error as exc:
-            results.append(could_not_run(e, str(exc).splitlines()[0]))
-            continue
-        count = row[0]
-        results.append(result(e, row[1:], count))
+            result = could_not_run(e, str(exc).splitlines()[0])
+        results.append(result)
     return results, count
 
 
-def query(
-    relation: duckdb.DuckDBPyRelation, conditions: Sequence[Condition], id_columns: Sequence[str], order: Sequence[str]
-) -> list[tuple]:
+def evaluated(
+    expectations: Sequence,
+    conditions: Sequence[Condition],
+    relation: duckdb.DuckDBPyRelation,
+    id_columns: Sequence[str],
+    order: Sequence[str],
+) -> tuple[list, int]:
+    """Two queries: one pass counting each expectation's rows and failing rows, then the failing
+    rows' IDs, fetched only where some failed (listing them in the first pass costs more than it)."""
     windows = ", ".join(f"{sql} as {name}" for c in conditions for name, sql in c.windows.items())
-    ordered = ", ".join(quote(c) for c in order)
-    aggregates = []
-    for c in conditions:
-        named = dict.fromkeys((*id_columns, *c.columns))
-        ids = ", ".join(f"{quote(n)} := {quote(n)}" for n in named)
-        aggregates += [
-            f"count(*) filter (where {c.domain})",
-            f"count(*) filter (where {c.failing})",
-            f"coalesce(list(struct_pack({ids}) order by {ordered}) filter (where {c.failing}), [])",
-        ]
-    sql = (
-        f"with checked as (select *{', ' + windows if windows else ''} from rows) "
-        f"select count(*){''.join(', ' + a for a in aggregates)} from checked"
-    )
-    return relation.query("rows", sql).fetchall()
+    checked = f"with checked as (select *{', ' + windows if windows else ''} from rows)"
+    counts = ", ".join(f"count(*) filter (where {c.domain}), count(*) filter (where {c.failing})" for c in conditions)
+    [[count, *tallies]] = relation.query("rows", f"{checked} select count(*), {counts} from checked").fetchall()
+    failing = [i for i, c in enumerate(conditions) if tallies[2 * i + 1]]
+    listed: dict[int, list[dict]] = {i: [] for i in range(len(conditions))}
+    if failing:
+        extra = [ROW] if ROW in order else []  # a frame's row position, to name a missing ID as the frame does
+        named = list(dict.fromkeys((*id_columns, *(n for i in failing for n in conditions[i].columns), *extra)))
+        flags = ", ".join(f"coalesce({conditions[i].failing}, false)" for i in failing)
+        rows = relation.query(
+            "rows",
+            f"{checked} select {', '.join(quote(n) for n in named)}, {flags} from checked "
+            f"where {' or '.join(conditions[i].failing for i in failing)} "
+            f"order by {', '.join(quote(c) for c in order)}",
+        ).fetchall()
+        for row in rows:
+            values = dict(zip(named, row, strict=False))
+            for i, failed in zip(failing, row[len(named) :], strict=True):
+                if failed:
+                    listed[i].append({n: values[n] for n in (*id_columns, *conditions[i].columns, *extra)})
+    results = [result(e, (tallies[2 * i], tallies[2 * i + 1], listed[i]), count) for i, e in enumerate(expectations)]
+    return results, count
 
 
 def condition(expectation, index: int) -> Condition:
@@ -314,8 +339,15 @@ def flagged(frame: pd.DataFrame, found: Sequence[Finding], id_columns: Sequence[
                 flags.setdefault(tuple(row[c] for c in id_columns), []).append(f.expectation)
     if not flags:
         return frame.assign(flags=None)
-    keys = zip(*(frame[c].astype(str) for c in id_columns), strict=True)
-    return frame.assign(flags=["; ".join(flags[k]) if k in flags else None for k in keys])
+    # Only the rows whose every ID is among the flagged ones' are looked at one by one.
+    ids = [frame[c].astype(str) for c in id_columns]
+    maybe = np.logical_and.reduce([column.isin({k[i] for k in flags}) for i, column in enumerate(ids)])
+    marked = pd.Series(None, index=frame.index, dtype=object)
+    for position in np.flatnonzero(maybe):
+        key = tuple(column.iat[position] for column in ids)
+        if key in flags:
+            marked.iat[position] = "; ".join(flags[key])
+    return frame.assign(flags=marked)
 
 
 def finding(result, id_columns: Sequence[str]) -> Finding:
