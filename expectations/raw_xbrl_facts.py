@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import pyarrow as pa
 
 from expectations.rules import never
 
@@ -71,7 +72,9 @@ def prepare(batch: pd.DataFrame, run_date: dt.date, known_units: Collection[str]
 
 def _days(values: pd.Series) -> pd.Series:
     """A column of dates (None where missing) as datetime64 in seconds: year 1 and year 9999 fit."""
-    return pd.Series(values.to_numpy(dtype="datetime64[D]"), index=values.index).astype("datetime64[s]")
+    # Through Arrow: numpy converts date objects one by one in Python, four times slower.
+    days = pa.array(values, type=pa.date32()).to_numpy(zero_copy_only=False)
+    return pd.Series(days.astype("datetime64[s]"), index=values.index)
 
 
 def suite() -> gx.ExpectationSuite:

@@ -136,12 +136,13 @@ def summarised(suite: gx.ExpectationSuite, results: list, count: int, id_columns
 @dataclass(frozen=True)
 class Condition:
     """An expectation as SQL: the rows it applies to (`domain`), the rows that fail it (`failing`,
-    within the domain), and the window columns it needs first (name -> expression)."""
+    within the domain), and the window columns `failing` reads (name -> expression)."""
 
     domain: str
     failing: str
     windows: Mapping[str, str]
     columns: tuple[str, ...]  # the checked columns, listed with each failing row's IDs
+    tally: str | None = None  # the failing rows' count, where a query counts them faster than `failing`
 
 
 def evaluate(
@@ -174,10 +175,10 @@ def evaluated(
 ) -> tuple[list, int]:
     """Two queries: one pass counting each expectation's rows and failing rows, then the failing
     rows' IDs, fetched only where some failed (listing them in the first pass costs more than it)."""
-    windows = ", ".join(f"{sql} as {name}" for c in conditions for name, sql in c.windows.items())
-    checked = f"with checked as (select *{', ' + windows if windows else ''} from rows)"
-    counts = ", ".join(f"count(*) filter (where {c.domain}), count(*) filter (where {c.failing})" for c in conditions)
-    [[count, *tallies]] = relation.query("rows", f"{checked} select count(*), {counts} from checked").fetchall()
+    counts = ", ".join(
+        f"count(*) filter (where {c.domain}), {c.tally or f'count(*) filter (where {c.failing})'}" for c in conditions
+    )
+    [[count, *tallies]] = relation.query("rows", f"select count(*), {counts} from rows").fetchall()
     failing = [i for i, c in enumerate(conditions) if tallies[2 * i + 1]]
     listed: dict[int, list[dict]] = {i: [] for i in range(len(conditions))}
     if failing:
@@ -186,7 +187,8 @@ def evaluated(
         flags = ", ".join(f"coalesce({conditions[i].failing}, false)" for i in failing)
         rows = relation.query(
             "rows",
-            f"{checked} select {', '.join(quote(n) for n in named)}, {flags} from checked "
+            f"{checked([conditions[i] for i in failing])} select {', '.join(quote(n) for n in named)}, {flags} "
+            "from checked "
             f"where {' or '.join(conditions[i].failing for i in failing)} "
             f"order by {', '.join(quote(c) for c in order)}",
         ).fetchall()
@@ -197,6 +199,12 @@ def evaluated(
                     listed[i].append({n: values[n] for n in (*id_columns, *conditions[i].columns, *extra)})
     results = [result(e, (tallies[2 * i], tallies[2 * i + 1], listed[i]), count) for i, e in enumerate(expectations)]
     return results, count
+
+
+def checked(conditions: Sequence[Condition]) -> str:
+    """The rows, with the window columns `conditions` read."""
+    windows = "".join(f", {sql} as {name}" for c in conditions for name, sql in c.windows.items())
+    return f"with checked as (select *{windows} from rows)"
 
 
 def condition(expectation, index: int) -> Condition:
@@ -221,12 +229,12 @@ def condition(expectation, index: int) -> Condition:
         # GX: a single column's nulls are skipped; a compound key's row only when all of it is null.
         joined = " and " if kind == "expect_column_values_to_be_unique" else " or "
         domain = "(" + joined.join(f"{c} is not null" for c in columns) + ")"
-        window = f"__rows_{index}"
+        window, key = f"__rows_{index}", ", ".join(columns)
+        # Counted by grouping, which takes half the time of the window that names the rows.
+        groups = f"select count(*) as n from rows where {domain} group by {key}"
+        tally = f"(select coalesce(sum(n), 0) from ({groups}) where n > 1)"
         return Condition(
-            domain,
-            f"{domain} and {window} > 1",
-            {window: f"count(*) over (partition by {', '.join(columns)})"},
-            tuple(names),
+            domain, f"{domain} and {window} > 1", {window: f"count(*) over (partition by {key})"}, tuple(names), tally
         )
     if kind == "expect_column_pair_values_a_to_be_greater_than_b":
         a, b = quote(expectation.column_A), quote(expectation.column_B)
