@@ -184,20 +184,20 @@ def evaluated(
     counts = ", ".join(
         f"count(*) filter (where {c.domain}), {c.tally or f'count(*) filter (where {c.failing})'}" for c in conditions
     )
-    [[count, *tallies]] = relation.query("rows", f"select count(*), {counts} from rows").fetchall()
+    [[count, *tallies]] = fetch(relation, f"select count(*), {counts} from rows")
     failing = [i for i, c in enumerate(conditions) if tallies[2 * i + 1]]
     listed: dict[int, list[dict]] = {i: [] for i in range(len(conditions))}
     if failing:
         extra = [ROW] if ROW in order else []  # a frame's row position, to name a missing ID as the frame does
         named = list(dict.fromkeys((*id_columns, *(n for i in failing for n in conditions[i].columns), *extra)))
         flags = ", ".join(f"coalesce({conditions[i].failing}, false)" for i in failing)
-        rows = relation.query(
-            "rows",
+        rows = fetch(
+            relation,
             f"{checked([conditions[i] for i in failing])} select {', '.join(quote(n) for n in named)}, {flags} "
             "from checked "
             f"where {' or '.join(conditions[i].failing for i in failing)} "
             f"order by {', '.join(quote(c) for c in order)}",
-        ).fetchall()
+        )
         for row in rows:
             values = dict(zip(named, row, strict=False))
             for i, failed in zip(failing, row[len(named) :], strict=True):
@@ -205,6 +205,14 @@ def evaluated(
                     listed[i].append({n: values[n] for n in (*id_columns, *conditions[i].columns, *extra)})
     results = [result(e, (tallies[2 * i], tallies[2 * i + 1], listed[i]), count) for i, e in enumerate(expectations)]
     return results, count
+
+
+def fetch(relation: duckdb.DuckDBPyRelation, sql: str) -> list[tuple]:
+    """The rows of `sql`, which reads `relation` as `rows`."""
+    answer = relation.query("rows", sql)
+    if answer is None:  # only a statement that returns nothing has no relation
+        raise duckdb.InvalidInputException(f"{sql}: returned no rows")
+    return answer.fetchall()
 
 
 def checked(conditions: Sequence[Condition]) -> str:
