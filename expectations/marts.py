@@ -11,22 +11,24 @@ import importlib
 import importlib.util
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
-import great_expectations as gx
-import pandas as pd
-from great_expectations import expectations as gxe
+import duckdb
+
+if TYPE_CHECKING:  # Great Expectations is imported by the functions that build a suite
+    import great_expectations as gx
+    from great_expectations import expectations as gxe
 
 
 class Rules(Protocol):
     """`expectations/<mart>.py`."""
 
-    # The columns prepare() and expectations() read beside the contract's (None: every column):
+    # The columns derived() and expectations() read beside the contract's (None: every column):
     # the mart's other columns are not fetched for the check.
     COLUMNS: tuple[str, ...] | None
 
-    def prepare(self, mart: pd.DataFrame, variables: Mapping[str, object]) -> pd.DataFrame:
-        """The mart plus the columns the expectations read that it does not hold."""
+    def derived(self, variables: Mapping[str, object]) -> dict[str, str]:
+        """The columns the expectations read that the mart does not hold: name -> SQL over its rows."""
         ...
 
     def expectations(self) -> list[gxe.Expectation]: ...
@@ -43,6 +45,9 @@ class MartSuite:
     rules: Rules | None = None
 
     def suite(self) -> gx.ExpectationSuite:
+        import great_expectations as gx
+        from great_expectations import expectations as gxe
+
         s = gx.ExpectationSuite(name=self.NAME)
         if len(self.ID_COLUMNS) == 1:  # GX's compound check wants two columns or more
             [key] = self.ID_COLUMNS
@@ -65,8 +70,14 @@ class MartSuite:
             s.add_expectation(expectation)
         return s
 
-    def prepare(self, mart: pd.DataFrame, variables: Mapping[str, object]) -> pd.DataFrame:
-        return self.rules.prepare(mart, variables) if self.rules else mart.reset_index(drop=True)
+    def rows(
+        self, con: duckdb.DuckDBPyConnection, query: str, variables: Mapping[str, object]
+    ) -> duckdb.DuckDBPyRelation:
+        """The rows of `query` (the mart's, in the columns the suite reads) with the rules' derived
+        columns: a relation the suite runs over where it is, no frame pulled from it."""
+        derived = self.rules.derived(variables) if self.rules else {}
+        extra = "".join(f", {sql} as {name}" for name, sql in derived.items())
+        return con.sql(f"select *{extra} from ({query})")
 
     @property
     def columns(self) -> tuple[str, ...] | None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
-import great_expectations as gx
 import pandas as pd
-from great_expectations import expectations as gxe
 
 from expectations.rules import holds
+
+if TYPE_CHECKING:  # Great Expectations is imported by the functions that build a suite
+    import great_expectations as gx
 
 NAME = "raw_capex_guidance"
 ID_COLUMNS = ("line", "ticker", "fiscal_period", "statement_date")
@@ -59,6 +61,9 @@ def prepare(
 
 
 def suite() -> gx.ExpectationSuite:
+    import great_expectations as gx
+    from great_expectations import expectations as gxe
+
     s = gx.ExpectationSuite(name=NAME)
     for column in REQUIRED:
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is present"))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import great_expectations as gx
+from typing import TYPE_CHECKING
+
 import pandas as pd
-from great_expectations import expectations as gxe
+
+if TYPE_CHECKING:  # Great Expectations is imported by the functions that build a suite
+    import great_expectations as gx
 
 NAME = "raw_companies"
 ID_COLUMNS = ("line", "ticker")
@@ -17,6 +20,9 @@ def prepare(companies: pd.DataFrame) -> pd.DataFrame:
 
 
 def suite() -> gx.ExpectationSuite:
+    import great_expectations as gx
+    from great_expectations import expectations as gxe
+
     s = gx.ExpectationSuite(name=NAME)
     for column in ("ticker", "cik", "name", "fiscal_year_end"):
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is present"))

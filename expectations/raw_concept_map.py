@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import great_expectations as gx
 import pandas as pd
-from great_expectations import expectations as gxe
 
 from expectations.rules import holds
+
+if TYPE_CHECKING:  # Great Expectations is imported by the functions that build a suite
+    import great_expectations as gx
 
 NAME = "raw_concept_map"
 ID_COLUMNS = ("line", "metric", "priority")
@@ -31,6 +33,9 @@ def prepare(concept_map: pd.DataFrame, periods: Mapping[str, str]) -> pd.DataFra
 
 
 def suite() -> gx.ExpectationSuite:
+    import great_expectations as gx
+    from great_expectations import expectations as gxe
+
     s = gx.ExpectationSuite(name=NAME)
     for column in ("metric", "period", "priority", "taxonomy", "concept"):
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is present"))

@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import great_expectations as gx
 import numpy as np
 import pandas as pd
-from great_expectations import expectations as gxe
-from great_expectations.expectations.metadata_types import FailureSeverity
 
 from expectations.rules import never, within
+
+if TYPE_CHECKING:  # Great Expectations is imported by the functions that build a suite
+    import great_expectations as gx
 
 NAME = "raw_prices"
 ID_COLUMNS = ("ticker", "date")
@@ -141,6 +142,10 @@ def _gap(missing: np.ndarray) -> str:
 
 
 def suite() -> gx.ExpectationSuite:
+    import great_expectations as gx
+    from great_expectations import expectations as gxe
+    from great_expectations.expectations.metadata_types import FailureSeverity
+
     s = gx.ExpectationSuite(name=NAME)
     for column in ("ticker", "date", *PRICES, "volume"):
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is not null"))

@@ -14,13 +14,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import great_expectations as gx
 import pandas as pd
-from great_expectations import expectations as gxe
-from great_expectations.expectations.metadata_types import FailureSeverity
+import pyarrow as pa
 
 from expectations.rules import never
+
+if TYPE_CHECKING:  # Great Expectations is imported by the functions that build a suite
+    import great_expectations as gx
 
 NAME = "raw_xbrl_facts"
 ID_COLUMNS = ("cik", "taxonomy", "concept", "unit", "period", "accn")
@@ -70,10 +72,16 @@ def prepare(batch: pd.DataFrame, run_date: dt.date, known_units: Collection[str]
 
 def _days(values: pd.Series) -> pd.Series:
     """A column of dates (None where missing) as datetime64 in seconds: year 1 and year 9999 fit."""
-    return pd.Series(values.to_numpy(dtype="datetime64[D]"), index=values.index).astype("datetime64[s]")
+    # Through Arrow: numpy converts date objects one by one in Python, four times slower.
+    days = pa.array(values, type=pa.date32()).to_numpy(zero_copy_only=False)
+    return pd.Series(days.astype("datetime64[s]"), index=values.index)
 
 
 def suite() -> gx.ExpectationSuite:
+    import great_expectations as gx
+    from great_expectations import expectations as gxe
+    from great_expectations.expectations.metadata_types import FailureSeverity
+
     s = gx.ExpectationSuite(name=NAME)
     for column in ("cik", "taxonomy", "concept", "unit", "end", "val", "accn", "form", "filed"):
         s.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column, description=f"{column} is not null"))

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-import pandas as pd
-from great_expectations import expectations as gxe
+from typing import TYPE_CHECKING
 
 from expectations.rules import within
+
+if TYPE_CHECKING:  # Great Expectations is imported by the functions that build a suite
+    from great_expectations import expectations as gxe
 
 # Beside the contract's columns. An incremental build checks each ticker's anchor row too, which
 # the anchor checks need (relative_performance.yml, incremental.also_checked).
@@ -16,20 +17,20 @@ COLUMNS = ("rebased", "benchmark_rebased", "relative_strength")
 TOLERANCE = 1e-9
 
 
-def prepare(mart: pd.DataFrame, variables: Mapping[str, object]) -> pd.DataFrame:
-    """The mart plus the anchor rows' rebased values and relative strength recomputed from its inputs."""
-    frame = mart.reset_index(drop=True)
-    dates = pd.to_datetime(frame["date"])
-    after = dates.where(dates >= pd.Timestamp(variables["anchor_date"]))
-    is_anchor = dates == after.groupby(frame["ticker"]).transform("min")
-    return frame.assign(
-        anchor_rebased=frame["rebased"].where(is_anchor),
-        anchor_benchmark_rebased=frame["benchmark_rebased"].where(is_anchor),
-        relative_strength_gap=frame["relative_strength"] - 100 * frame["rebased"] / frame["benchmark_rebased"],
-    )
+def derived(variables: Mapping[str, object]) -> dict[str, str]:
+    """The anchor rows' rebased values, and relative strength's gap from its inputs, as SQL over the mart's rows."""
+    anchor = f"date '{variables['anchor_date']}'"
+    is_anchor = f"date = min(date) filter (where date >= {anchor}) over (partition by ticker)"
+    return {
+        "anchor_rebased": f"case when {is_anchor} then rebased end",
+        "anchor_benchmark_rebased": f"case when {is_anchor} then benchmark_rebased end",
+        "relative_strength_gap": "relative_strength - 100 * rebased / benchmark_rebased",
+    }
 
 
 def expectations() -> list[gxe.Expectation]:
+    from great_expectations import expectations as gxe
+
     return [
         *(
             gxe.ExpectColumnValuesToBeBetween(

@@ -196,9 +196,12 @@ def finish(settings: Settings, end: RunEnd) -> None:
             discard_rows(con, [end.run_id])
 
 
-def check(settings: Settings, run_id: str, suite: ModuleType | MartSuite, frame: pd.DataFrame) -> Outcome:
-    """Run a suite (an expectations module's, or a mart's) on `frame`; the full result goes to a JSON report."""
-    result = run_suite(suite.suite, frame, suite.ID_COLUMNS)
+def check(
+    settings: Settings, run_id: str, suite: ModuleType | MartSuite, rows: pd.DataFrame | duckdb.DuckDBPyRelation
+) -> Outcome:
+    """Run a suite (an expectations module's, or a mart's) on `rows` (a batch's frame, or a mart's
+    relation); the full result goes to a JSON report."""
+    result = run_suite(suite.suite, rows, suite.ID_COLUMNS)
     path = settings.paths.reports / "validation" / run_id / f"{suite.NAME}.json"
     write_atomic(path, json.dumps(result.report, indent=2, default=str).encode())
     return Outcome(
