@@ -76,10 +76,22 @@ peak as (
     group by ticker
 ),
 
+counted as (
+    -- How many of each ticker's rows precede `since`, and so how many of the last ones its windows
+    -- read: 252 for the lagged returns, and up to 15 more so that they start at a multiple of 16 rows
+    -- from its first. DuckDB combines a sliding window's aggregate (beta_60d, corr_60d) in blocks of
+    -- 16 rows counted from the partition's start: started elsewhere, its last bits differ from a full
+    -- build's.
+    select
+        ticker,
+        case when count(*) >= 252 then 252 + (count(*) - 252) % 16 else count(*) end as kept
+    from previous
+    group by ticker
+),
+
 recent as (
-    -- The rows within 550 days before `since`: the last 252 sessions the lagged returns need, where
-    -- a ticker has them there.
-    select previous.*
+    -- The rows within 550 days before `since`, where the kept ones are for a ticker trading daily.
+    select previous.*, row_number() over (partition by previous.ticker order by previous.date desc) as back
     from previous
     inner join scope using (ticker)
     where previous.date >= (select since from earliest) - interval 550 day
@@ -87,15 +99,23 @@ recent as (
 ),
 
 enough as (
-    select ticker from recent group by ticker having count(*) >= 252
+    select recent.ticker from recent inner join counted using (ticker)
+    group by recent.ticker, counted.kept having count(*) >= counted.kept
 ),
 
 lookback as (
-    -- The earlier rows each derived row's window reads: the recent ones, or every one where fewer
-    -- than 252 are recent.
-    select ticker, date, adj_close, benchmark_adj_close from recent semi join enough using (ticker)
+    -- The kept rows: among the recent ones, or among all of a ticker's where too few are recent.
+    select recent.ticker, recent.date, recent.adj_close, recent.benchmark_adj_close
+    from recent semi join enough using (ticker) inner join counted using (ticker)
+    where recent.back <= counted.kept
     union all
-    select ticker, date, adj_close, benchmark_adj_close from previous anti join enough using (ticker)
+    select ticker, date, adj_close, benchmark_adj_close
+    from (
+        select *, row_number() over (partition by ticker order by date desc) as back
+        from previous anti join enough using (ticker)
+    ) as sparse
+    inner join counted using (ticker)
+    where sparse.back <= counted.kept
 ),
 
 windowed as (
