@@ -161,9 +161,10 @@ def full_rebuild_equals_the_increment(settings, tmp_path, run_id: str) -> int:
         assert con.sql(f"select * from {mart} except all select * from {full}").fetchall() == []
         assert con.sql(f"select * from {full} except all select * from {mart}").fetchall() == []
         describe = "select column_name, data_type from duckdb_columns() where table_name = 'relative_performance'"
-        assert con.sql(f"{describe} and database_name = 'rebuilt' order by column_index").fetchall() == con.sql(
-            f"{describe} and database_name <> 'rebuilt' order by column_index"
-        ).fetchall()
+        assert (
+            con.sql(f"{describe} and database_name = 'rebuilt' order by column_index").fetchall()
+            == con.sql(f"{describe} and database_name <> 'rebuilt' order by column_index").fetchall()
+        )
         [[rows]] = con.execute(f"select count(*) from {mart}").fetchall()
         return rows
 
