@@ -1,27 +1,30 @@
 """Universe-scale figures: 5,000 tickers x 10 years of bars, built in full and by one new session.
 
     .venv/bin/python benchmarks/scale.py [--tickers 5000] [--years 10] [--runs 3] [--companies 500]
-                                         [--skip-prices]
+                                         [--skip-prices] [--skip-bulk]
 
 It generates the bars straight into raw.prices with DuckDB (a random walk per ticker, every bar
-valid), with a tickers file measuring each against one index, then prints one figure per line as
-`<figure>: <value>`:
+valid), with a tickers file measuring each against one index, builds them once through the CLI,
+then loads one new session for every ticker. On copies of that warehouse, run after run with the
+four steps interleaved (A B C D A B C D, so a busy spell of the machine hits each alike), each its
+own process timed whole:
 
-- the floor: one hand-written DuckDB query with the mart's window functions, creating a table
-  from raw.prices;
-- the full build: seeds, every model, the mart checks (Great Expectations) and publishing
-  (parquet of every mart and the analyst copy), as `thesis build --full` does them;
-- the daily increment: one new session for every ticker loaded, then the same build, which
-  derives only the rows the new bars reach;
-- the bulk SEC parse of a synthetic companyfacts.zip and submissions.zip of --companies companies
-  (the real payloads in ../shared/realdata, CIKs rewritten) on a local Dask cluster of 1, 2 and 4
-  worker processes, each member a Prefect task run, and the single writer's load of what they
-  staged into raw.xbrl_facts;
-- peak resident memory of each, each measured in a process of its own.
+- `thesis build`: the daily increment, deriving only the rows the new bars reach, then validating,
+  exporting, publishing, the report and the timeline, as the CLI does;
+- `thesis build --full`: the same, every mart derived from scratch;
+- the append floor: one hand-written query inserting only the new session's rows into
+  marts.relative_performance, from the mart's own earlier rows; the mart it leaves is checked equal,
+  bit for bit, to the one `thesis build` leaves;
+- the full floor: one hand-written query with the mart's window functions, creating a table from
+  raw.prices.
 
-Each price figure is the median of --runs runs, each on a fresh copy of the generated warehouse;
-each bulk figure the median of --runs parses. The bulk parse talks to a temporary Prefect server
-started for the benchmark.
+Each figure is the median over --runs of the CPU time (user + system) of the whole process and what
+it waited for, as RUSAGE_CHILDREN counts it (os.wait4), and each peak the largest resident set.
+Then the bulk SEC parse of a synthetic companyfacts.zip and submissions.zip of --companies
+companies (the real payloads in ../shared/realdata, CIKs rewritten) on a local Dask cluster of 1, 2
+and 4 worker processes, each member a Prefect task run, and the single writer's load of what they
+staged into raw.xbrl_facts, each the median of --runs parses; the bulk parse talks to a temporary
+Prefect server started for the benchmark.
 """
 
 from __future__ import annotations
@@ -36,14 +39,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import duckdb
-
-from benchmarks.bulk_sec import load_in_child, parse_seconds
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 BENCHMARK = "^SYN"
@@ -75,6 +75,55 @@ from returns
 window
     w as (partition by ticker order by date),
     l as (partition by ticker order by date rows between 59 preceding and current row)
+"""
+APPEND = """
+insert into marts.relative_performance by name
+with
+day as (select max(date) as d from raw.prices where ticker = '^SYN'),
+-- Every ticker trades every session of the index: its last 252 rows before the new day, and up to
+-- 15 more so that its windows start where a full build's blocks of 16 rows do (bit-equal betas).
+counted as (select count(*) as n from raw.prices where ticker = '^SYN' and date < (select d from day)),
+start as (
+    select date from (
+        select date, row_number() over (order by date desc) as back
+        from raw.prices where ticker = '^SYN' and date < (select d from day)
+    )
+    where back = (select 252 + (n - 252) % 16 from counted)
+),
+kept as (
+    select date, ticker, benchmark, adj_close, benchmark_adj_close from marts.relative_performance
+    where date >= (select date from start)
+),
+anchor as (
+    select ticker, adj_close as a0, benchmark_adj_close as b0 from marts.relative_performance
+    where date = (select min(date) from raw.prices where ticker = '^SYN' and date >= date '2020-01-02')
+),
+peak as (select ticker, max(adj_close) as peak from marts.relative_performance group by ticker),
+new as (
+    select p.date, p.ticker, '^SYN' as benchmark, p.adj_close, b.adj_close as benchmark_adj_close
+    from raw.prices as p join raw.prices as b on b.ticker = '^SYN' and b.date = p.date
+    where p.date = (select d from day) and p.ticker <> '^SYN'
+),
+returns as (
+    select *, adj_close / lag(adj_close) over w - 1 as ra,
+        benchmark_adj_close / lag(benchmark_adj_close) over w - 1 as rb
+    from (from kept union all from new) window w as (partition by ticker order by date)
+)
+select date, ticker, benchmark, adj_close, benchmark_adj_close,
+    100 * adj_close / a0 as rebased, 100 * benchmark_adj_close / b0 as benchmark_rebased,
+    100 * (adj_close / a0) / (benchmark_adj_close / b0) as relative_strength,
+    adj_close / a0 - benchmark_adj_close / b0 as excess_return_since_anchor,
+    adj_close / lag(adj_close, 21) over w - 1 as return_21d, adj_close / lag(adj_close, 63) over w - 1 as return_63d,
+    adj_close / lag(adj_close, 126) over w - 1 as return_126d,
+    adj_close / lag(adj_close, 252) over w - 1 as return_252d,
+    adj_close / greatest(peak, adj_close) - 1 as drawdown,
+    case when regr_count(ra, rb) over l = 60 then regr_slope(ra, rb) over l end as beta_60d,
+    case when regr_count(ra, rb) over l = 60 then corr(ra, rb) over l end as corr_60d
+from returns join anchor using (ticker) join peak using (ticker)
+window
+    w as (partition by ticker order by date),
+    l as (partition by ticker order by date rows between 59 preceding and current row)
+qualify date = (select d from day)
 """
 
 
@@ -112,14 +161,6 @@ def generate(folder: Path, tickers: int, years: int) -> None:
         )
 
 
-def settings_for(folder: Path):
-    from pipeline.runtime.settings import Settings
-
-    return Settings(
-        data_dir=folder / "data", tickers_file=folder / "tickers.csv", benchmark=BENCHMARK, anchor_date=ANCHOR
-    )
-
-
 def add_session(folder: Path) -> None:
     """One new session for every ticker, loaded now: what a day's fetch brings."""
     with duckdb.connect(str(folder / "data" / "warehouse.duckdb")) as con:
@@ -134,20 +175,14 @@ def add_session(folder: Path) -> None:
         )
 
 
-def build(folder: Path, run_id: str, full: bool) -> None:
-    """What `thesis build` does to the marts and exports: seeds, models and checks in one
-    transaction, then parquet of every mart and the analyst copy, made current."""
-    from pipeline.build.run import export, publish_version, transform_and_validate
-
-    settings = settings_for(folder).replace(full_build=full or None)
-    transform_and_validate(settings, run_id)
-    export(settings, run_id)
-    publish_version(settings, run_id, "scale benchmark")
-
-
 def floor(folder: Path) -> None:
     with duckdb.connect(str(folder / "data" / "warehouse.duckdb")) as con:
         con.execute(FLOOR)
+
+
+def append_floor(folder: Path) -> None:
+    with duckdb.connect(str(folder / "data" / "warehouse.duckdb")) as con:
+        con.execute(APPEND)
 
 
 def bulk_members(folder: Path) -> list:
@@ -168,6 +203,7 @@ def bulk_parse(folder: Path, workers: int) -> None:
     RSS and the largest worker's, as JSON. The staged results are left for the load."""
     from prefect import flow
 
+    from benchmarks.bulk_sec import parse_seconds
     from flows.tasks import steps_for
 
     settings, members = bulk_settings(folder, workers), bulk_members(folder)
@@ -187,21 +223,37 @@ def bulk_parse(folder: Path, workers: int) -> None:
 
 
 def phase(name: str, folder: Path) -> None:
-    """One measured step in this process; prints its seconds and peak resident memory as JSON."""
-    steps = {
-        "floor": lambda: floor(folder),
-        "full": lambda: build(folder, "20990101T000000Z-full00", full=True),
-        "increment": lambda: build(folder, "20990102T000000Z-incr00", full=False),
-    }
-    import pipeline.build.run  # noqa: F401  (imports before the clock starts: a scheduled run has them loaded)
+    """One floor step, in a process of its own so that it is timed as the CLI's are."""
+    {"floor": floor, "append": append_floor}[name](folder)
 
-    if name == "increment":
-        add_session(folder)  # before the clock starts: loading is the ingest's cost, not the build's
-    start = time.perf_counter()
-    steps[name]()
-    seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"seconds": seconds, "peak_bytes": peak}))
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> dict:
+    """Runs `command` to its end; its CPU seconds (user + system, with what it waited for) and peak
+    resident set, from the kernel's accounting of the child (what RUSAGE_CHILDREN adds up)."""
+    with tempfile.TemporaryFile() as out:
+        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            out.seek(0)
+            sys.exit(f"scale benchmark: {' '.join(command)} failed:\n{out.read().decode()[-3000:]}")
+    return {"cpu": usage.ru_utime + usage.ru_stime, "peak_bytes": usage.ru_maxrss * 1024}
+
+
+def thesis(folder: Path, *flags: str) -> dict:
+    """`thesis build` on the generated warehouse in `folder`, run locally (no Prefect server)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("THESIS_", "PREFECT_API_URL"))}
+    env |= {
+        "THESIS_DATA_DIR": str(folder / "data"),
+        "THESIS_TICKERS_FILE": str(folder / "tickers.csv"),
+        "THESIS_BENCHMARK": BENCHMARK,
+        "THESIS_ANCHOR_DATE": ANCHOR,
+    }
+    return timed([str(Path(sys.executable).with_name("thesis")), "build", *flags], env)
+
+
+def floor_step(name: str, folder: Path) -> dict:
+    return timed([sys.executable, __file__, "--phase", name, "--dir", str(folder)])
 
 
 def measure(name: str, folder: Path, *extra: str) -> dict:
@@ -211,6 +263,19 @@ def measure(name: str, folder: Path, *extra: str) -> dict:
     if done.returncode != 0:
         sys.exit(f"scale benchmark: the {name} step failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def same_mart(left: Path, right: Path) -> int:
+    """The rows of marts.relative_performance, checked equal in both warehouses both ways, bit for bit."""
+    with duckdb.connect(str(left / "data" / "warehouse.duckdb"), read_only=True) as con:
+        con.execute(f"attach '{right / 'data' / 'warehouse.duckdb'}' as other (read_only)")
+        mart = "marts.relative_performance"
+        for a, b in ((mart, f"other.{mart}"), (f"other.{mart}", mart)):
+            [[extra]] = con.execute(f"select count(*) from (from {a} except all from {b})").fetchall()
+            if extra:
+                sys.exit(f"scale benchmark: {extra} row(s) of {a} differ from {b}")
+        [[rows]] = con.execute(f"select count(*) from {mart}").fetchall()
+    return rows
 
 
 def gib(n: float) -> str:
@@ -225,7 +290,8 @@ def main() -> None:
     parser.add_argument("--companies", type=int, default=500)
     parser.add_argument("--realdata", type=Path, default=REALDATA)
     parser.add_argument("--skip-prices", action="store_true", help="only the bulk SEC figures")
-    parser.add_argument("--phase", choices=["floor", "full", "increment", "bulk"], help=argparse.SUPPRESS)
+    parser.add_argument("--skip-bulk", action="store_true", help="only the relative_performance figures")
+    parser.add_argument("--phase", choices=["floor", "append", "bulk"], help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -237,11 +303,13 @@ def main() -> None:
         return
     if not args.skip_prices:
         prices(args)
-    bulk(args)
+    if not args.skip_bulk:
+        bulk(args)
 
 
 def bulk(args: argparse.Namespace) -> None:
     """The bulk SEC figures: parse on 1, 2 and 4 workers, then the load of what one of them staged."""
+    from benchmarks.bulk_sec import load_in_child
     from flows.server import temporary_server
     from sample.generate_bulk import write_bulk_zips
 
@@ -273,34 +341,50 @@ def bulk(args: argparse.Namespace) -> None:
 
 
 def prices(args: argparse.Namespace) -> None:
-    """The relative_performance figures: floor, full build, daily increment."""
-
+    """The relative_performance figures: the increment against the full build and the append
+    floor, the full build against the full floor, and the peaks."""
     with tempfile.TemporaryDirectory(prefix="scale-") as tmp:
-        generated = Path(tmp) / "generated"
-        generated.mkdir()
-        generate(generated, args.tickers, args.years)
-        with duckdb.connect(str(generated / "data" / "warehouse.duckdb"), read_only=True) as con:
+        base = Path(tmp) / "base"
+        base.mkdir()
+        generate(base, args.tickers, args.years)
+        with duckdb.connect(str(base / "data" / "warehouse.duckdb"), read_only=True) as con:
             [[rows]] = con.execute("select count(*) from raw.prices").fetchall()
         print(f"bars in raw.prices: {rows:,} ({args.tickers:,} tickers x {args.years} years)")
-        figures: dict[str, list[dict]] = {"floor": [], "full": [], "increment": []}
+        thesis(base)  # the first build, untimed: what the night before left
+        add_session(base)  # loading is the ingest's cost, not the build's
+        steps = {
+            "increment": lambda work: thesis(work),
+            "full": lambda work: thesis(work, "--full"),
+            "append floor": lambda work: floor_step("append", work),
+            "full floor": lambda work: floor_step("floor", work),
+        }
+        figures: dict[str, list[dict]] = {name: [] for name in steps}
         for run in range(args.runs):
-            work = Path(tmp) / f"run{run}"
-            shutil.copytree(generated, work)
-            figures["floor"].append(measure("floor", work))
-            figures["full"].append(measure("full", work))  # the first build of this copy
-            figures["increment"].append(measure("increment", work))  # the next day's, on top of it
-            shutil.rmtree(work)
+            for name, step in steps.items():
+                work = Path(tmp) / name.replace(" ", "-")
+                shutil.copytree(base, work)
+                figures[name].append(step(work))
+                if name == "append floor":
+                    compared = same_mart(work, Path(tmp) / "increment")
+                    if run == 0:
+                        print(f"append floor and increment leave the same mart: {compared:,} rows, bit for bit")
+                if name != "increment":
+                    shutil.rmtree(work)
+            shutil.rmtree(Path(tmp) / "increment")
 
-    def median(name: str, key: str = "seconds") -> float:
-        return statistics.median(f[key] for f in figures[name])
+    def median(name: str) -> float:
+        return statistics.median(f["cpu"] for f in figures[name])
 
-    print(f"relative_performance floor (hand-written query): {median('floor'):.1f} s")
-    print(f"relative_performance full build (transform, validation, publishing): {median('full'):.1f} s")
-    print(f"relative_performance full build / floor: {median('full') / median('floor'):.2f}x")
-    print(f"daily increment (one new session for every ticker): {median('increment'):.1f} s")
-    print(f"daily increment / full build: {median('increment') / median('full'):.2f}x")
-    for name, label in (("floor", "floor"), ("full", "full build"), ("increment", "daily increment")):
-        print(f"peak RSS {label}: {gib(max(f['peak_bytes'] for f in figures[name]))}")
+    rows_ = (
+        ("daily increment, thesis build", "thesis build --full", "increment", "full"),
+        ("daily increment, thesis build", "hand-written append", "increment", "append floor"),
+        ("full build, thesis build --full", "hand-written full query", "full", "full floor"),
+    )
+    print(f"CPU seconds, median of {args.runs} interleaved runs (user + system, whole processes):")
+    for work, against, a, b in rows_:
+        print(f"{work} vs {against}: {median(a):.1f} s / {median(b):.1f} s = {median(a) / median(b):.3f}x")
+    for name in steps:
+        print(f"peak RSS {name}: {gib(max(f['peak_bytes'] for f in figures[name]))}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.build.run import build
+from pipeline.build.run import build, transform_and_validate
 from pipeline.daily import daily, replay_sources
 from pipeline.ingest.filings import ingest_filings
 from pipeline.ingest.prices import ingest_prices
@@ -99,3 +99,100 @@ def test_one_changed_company_derives_only_its_quarters(loaded_to_the_cut, tmp_pa
 
     build(settings.replace(full_build=True))
     assert marts(settings) == incremental
+
+
+# A generated multi-year universe: two benchmarks, tickers at new highs and in drawdowns, one listed
+# after the anchor (fewer than 252 sessions before each increment), and one whose benchmark lags it.
+UNIVERSE = {"AAA": "^IDX", "BBB": "^IDX", "LATE": "^IDX", "LAGS": "^IDX2"}
+ANCHOR = "2022-01-03"
+LISTED = "2023-05-01"  # LATE's first bar
+FIRST_LOAD_TO = "2024-03-01"
+
+
+def load_bars(settings, where: str, bump: float = 1.0) -> None:
+    """Bars of the generated universe (random walks, every weekday from 2021) where `where` holds
+    for (ticker, date), loaded now; an existing bar is replaced, as a revised bar is. `bump`
+    scales adj_close: a correction."""
+    from warehouse.connection import connect
+
+    with connect(settings.paths.warehouse) as con:
+        con.execute(
+            f"""
+            insert or replace into raw.prices by name
+            select ticker, date, adj_close as open, adj_close as high, adj_close as low, adj_close as close,
+                   adj_close * $bump as adj_close, 1000 as volume, false as close_is_adjusted,
+                   'generated' as payload_sha256, 'generated' as run_id, now() as loaded_at
+            from (
+                select ticker, date,
+                       round(50 * exp(sum(0.04 * (hash(ticker, date) % 1000 / 1000.0 - 0.5))
+                           over (partition by ticker order by date)), 4) as adj_close
+                from (select unnest($tickers) as ticker),
+                     (select d::date as date from range(date '2021-01-04', date '2024-07-01', interval 1 day) t(d)
+                      where dayofweek(d) between 1 and 5)
+                where ticker <> 'LATE' or date >= date '{LISTED}'
+            )
+            where {where}
+            """,
+            {"tickers": [*UNIVERSE, "^IDX", "^IDX2"], "bump": bump},
+        )
+
+
+@pytest.fixture
+def universe(settings, tmp_path):
+    tickers = tmp_path / "tickers.csv"
+    tickers.write_text("ticker,benchmark\n" + "".join(f"{t},{b}\n" for t, b in UNIVERSE.items()))
+    settings = settings.replace(tickers_file=tickers, benchmark="^IDX", anchor_date=ANCHOR)
+    # LAGS's bar of the next session is already loaded; its benchmark's comes in a later load.
+    load_bars(settings, f"date <= date '{FIRST_LOAD_TO}' or (ticker = 'LAGS' and date = date '2024-03-04')")
+    transform_and_validate(settings, "20990101T000000Z-first")
+    return settings
+
+
+def full_rebuild_equals_the_increment(settings, tmp_path, run_id: str) -> int:
+    """Rebuilds a copy of the warehouse in full and compares its relative_performance with the
+    increment's, bit for bit both ways; returns the rows compared."""
+    copy = settings.replace(data_dir=tmp_path / run_id, full_build=True)
+    copy.paths.warehouse.parent.mkdir(parents=True)
+    shutil.copy(settings.paths.warehouse, copy.paths.warehouse)
+    transform_and_validate(copy, f"{run_id}-full")
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
+        con.execute(f"attach '{copy.paths.warehouse}' as rebuilt (read_only)")
+        mart, full = "marts.relative_performance", "rebuilt.marts.relative_performance"
+        assert con.sql(f"select * from {mart} except all select * from {full}").fetchall() == []
+        assert con.sql(f"select * from {full} except all select * from {mart}").fetchall() == []
+        describe = "select column_name, data_type from duckdb_columns() where table_name = 'relative_performance'"
+        assert (
+            con.sql(f"{describe} and database_name = 'rebuilt' order by column_index").fetchall()
+            == con.sql(f"{describe} and database_name <> 'rebuilt' order by column_index").fetchall()
+        )
+        [[rows]] = con.execute(f"select count(*) from {mart}").fetchall()
+        return rows
+
+
+def test_increments_of_a_multi_year_universe_equal_full_builds_bit_for_bit(universe, tmp_path):
+
+    settings = universe
+    before = full_rebuild_equals_the_increment(settings, tmp_path, "first")
+
+    # The next session for every ticker (LAGS's benchmark included): one new row each.
+    load_bars(settings, "date = date '2024-03-04' and ticker <> 'LAGS'")
+    transform_and_validate(settings, "20990102T000000Z-day")
+    assert last_build(settings)[0] is False
+    assert full_rebuild_equals_the_increment(settings, tmp_path, "day") == before + 4
+
+    # A week of sessions, then a bar of 2022 corrected: every row of AAA from it on is derived again.
+    load_bars(settings, "date between date '2024-03-05' and date '2024-03-11'")
+    transform_and_validate(settings, "20990103T000000Z-week")
+    assert full_rebuild_equals_the_increment(settings, tmp_path, "week") == before + 4 + 4 * 5
+    load_bars(settings, "ticker = 'AAA' and date = date '2022-06-01'", bump=1.5)
+    transform_and_validate(settings, "20990104T000000Z-fix")
+    assert last_build(settings) == (False, 1, 0)
+    full_rebuild_equals_the_increment(settings, tmp_path, "fix")
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
+        # The correction reached AAA's later rows: its anchor is before it, its 21-day return after it.
+        [[corrected, new_highs, in_drawdown]] = con.sql(
+            "select count(*) filter (where ticker = 'AAA' and date = '2022-06-01'), "
+            "count(*) filter (where drawdown = 0 and date > '2024-03-01'), "
+            "count(*) filter (where drawdown < 0 and date > '2024-03-01') from marts.relative_performance"
+        ).fetchall()
+    assert corrected == 1 and new_highs + in_drawdown == 4 + 4 * 5

@@ -18,7 +18,9 @@ A table whose `.yml` declares `incremental: {scope: <predicate>}` can be updated
 rebuilt: its query then returns exactly the rows the predicate holds for (the rows the change set
 in the variables `changed` and `changed_ciks` reaches), and the runner replaces those rows. Where
 no change set is given the predicate holds everywhere and the query returns every row, so a full
-build and an incremental one run the same SQL.
+build and an incremental one run the same SQL. Its query may read its own earlier rows as
+`{{ this }}` (as in dbt): the table itself in an incremental build, and in a full build an empty
+relation of its documented columns, so a full build derives everything from its sources.
 
 A mart's `.yml` is its contract: its grain (`unique_key: [columns]`, which every mart declares and
 its export is ordered by), its `tests` (`not_null: [columns]`, `accepted_range: {column: {min, max}}`)
@@ -48,6 +50,7 @@ SCHEMA = {"macros": "staging", "staging": "staging", "intermediate": "intermedia
 COMMENT = re.compile(r"--[^\n]*")
 RELATION = re.compile(r"\b(raw|staging|intermediate|marts|meta)\.(\w+)\b")
 NAME = re.compile(r"[a-z_][a-z0-9_]*")  # a model's file name becomes its name in DDL, unquoted
+THIS = "{{ this }}"  # an incremental table's own rows, read by its query
 
 
 # The change set of a full build: every row of every incremental table.
@@ -204,9 +207,19 @@ def update(con: duckdb.DuckDBPyConnection, model: Model) -> str:
     """Replace the rows of an incremental table its scope predicate reaches with what its query
     derives now; the other rows stay as they are."""
     scope = model.docs["incremental"]["scope"]
+    # The query reads (as `{{ this }}`) only rows outside its scope, which the delete keeps.
     con.execute(f"delete from {model.relation} where {scope}")
-    con.execute(f"insert into {model.relation} by name\n{model.sql}")
+    con.execute(f"insert into {model.relation} by name\n{query(model, incremental=True)}")
     return model.relation
+
+
+def query(model: Model, incremental: bool) -> str:
+    """The model's query, its `{{ this }}` read as the table itself in an incremental build and as
+    an empty relation of its documented columns in a full one."""
+    if incremental:
+        return model.sql.replace(THIS, model.relation)
+    columns = ", ".join(f'null as "{c}"' for c in dict(model.docs.get("columns") or {}))  # type: ignore[call-overload]
+    return model.sql.replace(THIS, f"(select {columns} where false)")
 
 
 def tables_depending_on(sources: set[str], root: Path = ROOT) -> set[str]:
@@ -248,7 +261,7 @@ def materialize(con: duckdb.DuckDBPyConnection, model: Model, comments: bool = T
         f"select count(*) from duckdb_{other}s() where schema_name = ? and {other}_name = ?", [model.schema, model.name]
     ).fetchall()[0][0]:
         con.execute(f"drop {other} {model.relation}")  # a model whose materialization changed
-    con.execute(f"create or replace {model.kind} {model.relation} as\n{model.sql}")
+    con.execute(f"create or replace {model.kind} {model.relation} as\n{query(model, incremental=False)}")
     if comments:
         comment(con, model, model.kind)
     return model.relation

@@ -1,29 +1,14 @@
 -- Each configured ticker against its benchmark, one row per session both traded.
 -- Parameters: measured (each ticker and its benchmark), anchor_date, and the change scope
 -- (staging.rederive_since): in an incremental build only the rows from the first changed session
--- on are derived, from the history they need; in a full build, every row.
+-- on are derived, from the mart's own earlier rows ({{ this }}) and the new bars; in a full build,
+-- every row, from the bars alone ({{ this }} is then empty).
 with
 
 measured as (
     select measured.ticker, measured.benchmark
     from (select unnest(getvariable('measured'), recursive := true)) as measured
     where measured.ticker <> measured.benchmark
-),
-
-prices as (
-    select ticker, date, adj_close from staging.prices
-),
-
-paired as (
-    select
-        prices.date,
-        prices.ticker,
-        measured.benchmark,
-        prices.adj_close,
-        benchmark.adj_close as benchmark_adj_close
-    from prices
-    inner join measured on measured.ticker = prices.ticker
-    inner join prices as benchmark on benchmark.ticker = measured.benchmark and benchmark.date = prices.date
 ),
 
 scope as (
@@ -36,40 +21,136 @@ scope as (
     where since is not null
 ),
 
-history as (
-    -- What a derived row needs from before `since`: the anchor, the running peak, and the last
-    -- 252 sessions for the lagged returns; `lookback_from` is null where only all of it will do.
+earliest as (
+    -- The first changed session of any ticker: a constant, so the scans below skip what precedes
+    -- it (and its lookback) by the zonemaps on `date`.
+    select coalesce(list_min(map_values(getvariable('changed'))), date '0001-01-01') as since
+),
+
+prices as (
+    select ticker, date, adj_close from staging.prices
+    where date >= (select since from earliest)
+),
+
+paired as (
+    -- The bars from `since` on, the rows to derive.
     select
-        paired.ticker,
-        scope.since,
-        arg_min(paired.adj_close, paired.date) filter (where paired.date >= getvariable('anchor_date'))
-            as anchor_adj_close,
-        arg_min(paired.benchmark_adj_close, paired.date) filter (where paired.date >= getvariable('anchor_date'))
-            as anchor_benchmark_adj_close,
-        case
-            when count(*) filter (where paired.date < scope.since - interval 550 day) = 0 then null
-            when count(*) filter (where paired.date >= scope.since - interval 550 day and paired.date < scope.since)
-                >= 252 then scope.since - interval 550 day
-        end as lookback_from,
-        max(paired.adj_close) filter (where paired.date < scope.since - interval 550 day) as earlier_peak
-    from paired
+        prices.date,
+        prices.ticker,
+        measured.benchmark,
+        prices.adj_close,
+        benchmark.adj_close as benchmark_adj_close
+    from prices
+    inner join measured on measured.ticker = prices.ticker
+    inner join prices as benchmark on benchmark.ticker = measured.benchmark and benchmark.date = prices.date
+    inner join scope on scope.ticker = prices.ticker
+    where prices.date >= scope.since
+),
+
+previous as not materialized (
+    -- The mart's rows before `since`, which no changed bar reaches: the same values a full build
+    -- derives, and all that is read of the earlier history.
+    select previous.ticker, previous.date, previous.adj_close, previous.benchmark_adj_close, previous.drawdown
+    from {{ this }} as previous
     inner join scope using (ticker)
-    group by paired.ticker, scope.since
+    where previous.date < scope.since
+),
+
+anchor as (
+    -- The anchor row itself where it precedes `since`: its closes as stored, not derived back.
+    select
+        ticker,
+        arg_min(adj_close, date) as anchor_adj_close,
+        arg_min(benchmark_adj_close, date) as anchor_benchmark_adj_close
+    from previous
+    where date >= getvariable('anchor_date')
+    group by ticker
+),
+
+peak as (
+    -- The running peak before `since`: the close of the last new high, where drawdown is exactly 0
+    -- (a / a - 1) and only there.
+    select ticker, arg_max(adj_close, date) as earlier_peak
+    from previous
+    where drawdown = 0
+    group by ticker
+),
+
+counted as (
+    -- How many of each ticker's rows precede `since`, and so how many of the last ones its windows
+    -- read: 252 for the lagged returns, and up to 15 more so that they start at a multiple of 16 rows
+    -- from its first. DuckDB combines a sliding window's aggregate (beta_60d, corr_60d) in blocks of
+    -- 16 rows counted from the partition's start: started elsewhere, its last bits differ from a full
+    -- build's.
+    select
+        ticker,
+        case when count(*) >= 252 then 252 + (count(*) - 252) % 16 else count(*) end as kept
+    from previous
+    group by ticker
+),
+
+recent as (
+    -- The rows within 550 days before `since`, where the kept ones are for a ticker trading daily.
+    select previous.*, row_number() over (partition by previous.ticker order by previous.date desc) as back
+    from previous
+    inner join scope using (ticker)
+    where previous.date >= (select since from earliest) - interval 550 day
+        and previous.date >= scope.since - interval 550 day
+),
+
+enough as (
+    select recent.ticker from recent inner join counted using (ticker)
+    group by recent.ticker, counted.kept having count(*) >= counted.kept
+),
+
+lookback as (
+    -- The kept rows: among the recent ones, or among all of a ticker's where too few are recent.
+    select recent.ticker, recent.date, recent.adj_close, recent.benchmark_adj_close
+    from recent semi join enough using (ticker) inner join counted using (ticker)
+    where recent.back <= counted.kept
+    union all
+    select ticker, date, adj_close, benchmark_adj_close
+    from (
+        select *, row_number() over (partition by ticker order by date desc) as back
+        from previous anti join enough using (ticker)
+    ) as sparse
+    inner join counted using (ticker)
+    where sparse.back <= counted.kept
+),
+
+windowed as (
+    select scope.ticker, measured.benchmark, scope.since, rows.date, rows.adj_close, rows.benchmark_adj_close
+    from (
+        select ticker, date, adj_close, benchmark_adj_close from lookback
+        union all
+        select ticker, date, adj_close, benchmark_adj_close from paired
+    ) as rows
+    inner join scope using (ticker)
+    inner join measured using (ticker)
 ),
 
 daily_returns as (
     select
-        paired.*,
-        history.since,
-        history.anchor_adj_close,
-        history.anchor_benchmark_adj_close,
-        case when history.lookback_from is not null then history.earlier_peak end as earlier_peak,
+        windowed.*,
+        coalesce(
+            anchor.anchor_adj_close,
+            arg_min(windowed.adj_close, windowed.date) filter (where windowed.date >= getvariable('anchor_date'))
+                over ticker_rows
+        ) as anchor_adj_close,
+        coalesce(
+            anchor.anchor_benchmark_adj_close,
+            arg_min(windowed.benchmark_adj_close, windowed.date) filter (where windowed.date >= getvariable('anchor_date'))
+                over ticker_rows
+        ) as anchor_benchmark_adj_close,
+        peak.earlier_peak,
         adj_close / lag(adj_close) over session - 1 as daily_return,
         benchmark_adj_close / lag(benchmark_adj_close) over session - 1 as benchmark_daily_return
-    from paired
-    inner join history using (ticker)
-    where history.lookback_from is null or paired.date >= history.lookback_from
-    window session as (partition by paired.ticker order by paired.date)
+    from windowed
+    left join anchor using (ticker)
+    left join peak using (ticker)
+    window
+        session as (partition by windowed.ticker order by windowed.date),
+        ticker_rows as (partition by windowed.ticker)
 ),
 
 derived as (
@@ -105,7 +186,9 @@ derived as (
 ),
 
 final as (
+    -- Ordered by date, so the zonemaps on `date` let the next increment read only its window.
     select * exclude (since) from derived where date >= since
+    order by date, ticker
 )
 
 select * from final
