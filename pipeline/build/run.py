@@ -28,7 +28,15 @@ from pipeline.runtime.settings import Settings
 from pipeline.runtime.steps import DIRECT, Steps
 from transforms import runner
 from warehouse.connection import connect, transaction
-from warehouse.publish import Publication, RunEnd, export_parquet, publish_analyst_copy, quoted, switch
+from warehouse.publish import (
+    Publication,
+    RunEnd,
+    current_version,
+    export_parquet,
+    publish_analyst_copy,
+    quoted,
+    switch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -162,14 +170,21 @@ def score_timeline(settings: Settings, run_id: str, claims: list[scorecard.Claim
 
 
 def export(settings: Settings, run_id: str) -> Publication:
-    """The marts as parquet, with their manifest, into this run's version folder."""
-    return export_parquet(
+    """The marts as parquet, with their manifest, into this run's version folder; the files whose
+    rows the current version already holds are hard links to its own."""
+    current = current_version(settings.paths.published)
+    publication = export_parquet(
         settings.paths.warehouse,
         settings.paths.version(run_id) / "parquet",
         run_id,
         settings.clock.stamp(),
         runner.unique_keys(),
+        runner.partitions(),
+        current / "parquet" if current is not None else None,
     )
+    if publication.linked:
+        log.info("%d parquet file(s) unchanged: hard links to the current version's", publication.linked)
+    return publication
 
 
 def report(settings: Settings, run_id: str) -> Path:
