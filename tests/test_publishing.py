@@ -51,7 +51,7 @@ def sample_until(tmp_path, last):
 
 
 def test_relative_performance_is_one_parquet_per_year_listed_in_the_manifest(sample_run):
-    settings, result = sample_run
+    settings, _ = sample_run
     manifest = json.loads((settings.paths.parquet / "manifest.json").read_text())
     entry = manifest["tables"]["relative_performance"]
     assert entry["partition_by"] == {"year": "date"}
@@ -66,8 +66,8 @@ def test_relative_performance_is_one_parquet_per_year_listed_in_the_manifest(sam
     assert [f["file"] for f in manifest["tables"]["leverage"]["files"]] == ["leverage.parquet"]
     with duckdb.connect() as con:
         years = con.execute(
-            "select year, count(*), min(date)::varchar, max(date)::varchar from read_parquet(?, hive_partitioning = true) "
-            "group by year order by year",
+            "select year, count(*), min(date)::varchar, max(date)::varchar "
+            "from read_parquet(?, hive_partitioning = true) group by year order by year",
             [str(settings.paths.parquet / "relative_performance" / "*" / "*.parquet")],
         ).fetchall()
     assert years == [(2025, ROWS_2025, "2025-01-02", "2025-12-31"), (2026, ROWS_2026, "2026-01-02", "2026-03-06")]
