@@ -358,6 +358,8 @@ def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> st
     # The folders the run uses: --sample's, or DATA_DIR/raw for `rebuild`.
     parameters = {**given(args), "data_dir": settings.data_dir, "replay_from": replay}
     result = through_flow_or_core(args, settings, "flows.daily:daily", parameters, core)
+    if result.build is None:  # nothing new: no version to summarise, the current one stands
+        return Partial(result.message, result.failed) if result.failed else result.message
     text = run_summary(settings, result.run_id, sample=args.sample)
     return Partial(text, result.failed) if result.failed else text
 

@@ -12,6 +12,7 @@ from pipeline.runtime.errors import PipelineError
 from pipeline.runtime.run_status import FINISHED
 from pipeline.runtime.settings import Settings
 from warehouse.connection import WarehouseBusy, connect_read_only, damaged, open_waiting
+from warehouse.publish import current_version
 
 
 def filing_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -49,7 +50,10 @@ def status(settings: Settings) -> str:
                                   from meta.runs order by started_at desc limit 10""").fetchall()
             # The tickers and companies the last build was asked for, aged to the clock with all the data.
             built = settings.replace(**{k: v for k, v in built_parameters(con).items() if k != "as_of"})
-            lines = [f"Warehouse: {path}{note}", *stale_lines(con, built), "Last runs:"]
+            current = current_version(settings.paths.published)
+            # A run that found nothing new publishes no version: the one readers see is named here.
+            shown = f"Published: {current.name} ({settings.paths.current})" if current else "Published: nothing yet"
+            lines = [f"Warehouse: {path}{note}", shown, *stale_lines(con, built), "Last runs:"]
             lines += [f"  {r[0]}  {r[1]:<13} {r[2]:<8} {r[3]:<9} {r[4]}" for r in runs] or ["  none yet"]
             return "\n".join(lines + ticker_lines(con) + filing_lines(con))
         except duckdb.IOException as exc:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.build.run import BuildResult, build, publish_version
+from pipeline.build.run import BuildResult, build, publish_version, unchanged
 from pipeline.ingest.bulk import BulkResult, ingest_sec_bulk
 from pipeline.ingest.filings import FilingsResult, ingest_filings, live_filings
 from pipeline.ingest.prices import IngestResult, ingest_prices, live_prices
@@ -31,7 +31,8 @@ class DailyResult:
     run_id: str
     prices: IngestResult
     filings: FilingsResult | BulkResult
-    build: BuildResult
+    build: BuildResult | None  # None: nothing new, the current version stands (`message` says so)
+    message: str = ""
 
     @property
     def failed(self) -> Mapping[str, str]:
@@ -115,6 +116,11 @@ def daily(
         else:
             filed = ingest_sec(settings, filings, run.run_id, steps)
         run.failed |= filed.failed
+        if stands := unchanged(settings):
+            # Nothing is built or published: not a byte of the current version is rewritten.
+            log.info(stands)
+            run.message = stands + (f"; {len(run.failed)} not loaded: {named(run.failed)}" if run.failed else "")
+            return DailyResult(run.run_id, ingested, filed, None, run.message)
         built = build(settings, run.run_id, steps, excused=tuple(ingested.failed))
         run.message = (
             f"{ingested.rows} bars, {filed.facts} XBRL facts and {built.seeds['capex_guidance']} "
@@ -124,4 +130,4 @@ def daily(
         )
         steps.run(publish_version, settings, run.run_id, run.message, run.failed)
         run.finished = True
-    return DailyResult(run.run_id, ingested, filed, built)
+    return DailyResult(run.run_id, ingested, filed, built, run.message)

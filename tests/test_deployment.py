@@ -176,7 +176,7 @@ def test_a_worker_runs_the_deployment_on_the_real_payloads(realdata, deployed, w
     assert flow_run.state.is_completed(), f"{flow_run.state}\n{worker.read_text()[-5000:]}"
     assert set(flow_run.tags) >= {"thesis", "daily"}
 
-    rows = pd.read_parquet(data_dir / "published" / "current" / "parquet" / "relative_performance.parquet")
+    rows = pd.read_parquet(data_dir / "published" / "current" / "parquet" / "relative_performance")
     nvda = rows.set_index(["ticker", "date"]).loc[("NVDA", dt.date(2026, 2, 27))]
     # From the CSVs: NVDA 173.4889 -> 176.9742, ^SOX 5527.61 -> 8098.37 since the 2025-08-01 anchor.
     assert nvda["excess_return_since_anchor"] == pytest.approx(-0.445, abs=0.001)

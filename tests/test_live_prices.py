@@ -66,11 +66,11 @@ def test_first_fetch_from_history_start_then_incremental_with_revisions(settings
 
 def test_raw_zone_alone_rebuilds_the_same_marts(settings, recorded):
     daily(settings, YahooPrices(RecordedYahooClient(recorded)), SAMPLE_FILINGS)
-    before = pd.read_parquet(settings.paths.parquet / "relative_performance.parquet")
+    before = pd.read_parquet(settings.paths.parquet / "relative_performance")
     settings.paths.warehouse.unlink()
     settings.paths.analyst_copy.unlink()
     daily(settings, *replay_sources(settings.paths.raw))
-    pd.testing.assert_frame_equal(before, pd.read_parquet(settings.paths.parquet / "relative_performance.parquet"))
+    pd.testing.assert_frame_equal(before, pd.read_parquet(settings.paths.parquet / "relative_performance"))
 
 
 def test_a_misspelled_ticker_is_named_and_the_others_load(settings, recorded):

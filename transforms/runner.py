@@ -25,7 +25,8 @@ relation of its documented columns, so a full build derives everything from its 
 A mart's `.yml` is its contract: its grain (`unique_key: [columns]`, which every mart declares and
 its export is ordered by), its `tests` (`not_null: [columns]`, `accepted_range: {column: {min, max}}`)
 and, for an incremental table, `incremental: {scope, also_checked}` (the rows of the mart, aliased `m`,
-its check reads beside those in scope). The build generates the expectations these state; any other
+its check reads beside those in scope). `partition_by: {year: date}` exports a mart that grows with
+time as one parquet file per year of that column. The build generates the expectations these state; any other
 rule of the mart lives in `expectations/<mart>.py`, found by the mart's name.
 """
 
@@ -53,6 +54,9 @@ NAME = re.compile(r"[a-z_][a-z0-9_]*")  # a model's file name becomes its name i
 THIS = "{{ this }}"  # an incremental table's own rows, read by its query
 
 
+# What a mart's parquet can be partitioned by: a part of a date column (date_part), as hive keys.
+PARTS = ("year", "month")
+
 # The change set of a full build: every row of every incremental table.
 FULL = {"changed": None, "changed_ciks": None}
 
@@ -71,6 +75,9 @@ class Contract:
     accepted_range: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
     scope: str | None = None  # an incremental table's: the rows a build derives
     also_checked: str | None = None  # the other rows its check reads in an incremental build
+    # Its parquet export as one file per (part, column) value, e.g. ("year", "date"): a mart that
+    # grows with time, so an export rewrites only the partitions whose rows changed.
+    partition_by: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +139,9 @@ def contract(model: Model) -> Contract:
     incremental = dict(docs.get("incremental") or {})  # type: ignore[call-overload]
     if not docs.get("unique_key"):
         raise ModelError(f"{model.name}.yml declares no unique_key: a mart's grain, one row per which columns")
+    partition = dict(docs.get("partition_by") or {})  # type: ignore[call-overload]
+    if len(partition) > 1 or not set(partition) <= set(PARTS):
+        raise ModelError(f"{model.name}.yml: partition_by takes one of {', '.join(PARTS)} and a date column")
     ranges = {
         column: (bounds.get("min"), bounds.get("max"))
         for column, bounds in dict(tests.get("accepted_range") or {}).items()
@@ -143,8 +153,9 @@ def contract(model: Model) -> Contract:
         ranges,
         incremental.get("scope"),
         incremental.get("also_checked"),
+        next(iter(partition.items()), None),
     )
-    named = {*declared.unique_key, *declared.not_null, *declared.accepted_range}
+    named = {*declared.unique_key, *declared.not_null, *declared.accepted_range, *partition.values()}
     unknown = sorted(named - set(dict(docs.get("columns") or {})))  # type: ignore[call-overload]
     if unknown:
         raise ModelError(f"{model.name}.yml tests columns it does not document: {unknown}")
@@ -193,6 +204,11 @@ def build(
 def unique_keys(root: Path = ROOT) -> dict[str, tuple[str, ...]]:
     """mart name -> its unique key."""
     return {c.name: c.unique_key for c in contracts(root)}
+
+
+def partitions(root: Path = ROOT) -> dict[str, tuple[str, str]]:
+    """mart name -> how its parquet is partitioned, (part, column), for those that declare it."""
+    return {c.name: c.partition_by for c in contracts(root) if c.partition_by is not None}
 
 
 def exists(con: duckdb.DuckDBPyConnection, model: Model) -> bool:

@@ -12,6 +12,7 @@ copy never meets another copy.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import shutil
@@ -37,8 +38,9 @@ THROUGH_CURRENT = ("thesis.duckdb", "parquet", "report.html")
 @dataclass(frozen=True)
 class Publication:
     manifest_path: Path
-    parquet_files: dict[str, Path]
+    parquet_files: dict[str, list[Path]]
     rows: dict[str, int]
+    linked: int  # files hard-linked from the previous version: their rows had not changed
 
 
 def quoted(*parts: str) -> str:
@@ -57,11 +59,20 @@ def export_parquet(
     run_id: str,
     published_at: dt.datetime,
     keys: Mapping[str, Sequence[str]] | None = None,
+    partitions: Mapping[str, tuple[str, str]] | None = None,
+    previous: Path | None = None,
 ) -> Publication:
-    """Every mart as a parquet file in `parquet_dir` (a new version's, no reader sees it yet),
-    then the manifest: run, row counts, sha256 and schema of each file. A mart with a unique key
-    in `keys` is written in its order."""
+    """Every mart as parquet in `parquet_dir` (a new version's, no reader sees it yet), then the
+    manifest: the run, and per mart its rows, schema and files (each with its rows, sha256 and
+    digest). A mart with a unique key in `keys` is written in its order; one in `partitions` (mart
+    -> (part, column), e.g. ("year", "date")) as one file per value, hive style
+    (`<mart>/year=2025/data.parquet`), any other as `<mart>.parquet`. A file whose rows and schema
+    are those of the same file in `previous` (the current version's parquet folder) is a hard link
+    to it, not a rewrite."""
     parquet_dir.mkdir(parents=True, exist_ok=True)
+    before = published_tables(previous)
+    linked = 0
+    entries = {}
     with connect_read_only(warehouse_path) as con:
         tables = [
             r[0]
@@ -69,38 +80,127 @@ def export_parquet(
                 "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name"
             ).fetchall()
         ]
-        entries = {
-            table: export_table(con, table, parquet_dir / f"{table}.parquet", (keys or {}).get(table, ()))
-            for table in tables
-        }
+        for table in tables:
+            entries[table], reused = export_table(
+                con,
+                table,
+                parquet_dir,
+                (keys or {}).get(table, ()),
+                (partitions or {}).get(table),
+                Previous(previous, before.get(table)) if previous is not None else None,
+            )
+            linked += reused
     manifest = {"run_id": run_id, "published_at": published_at.isoformat(), "tables": entries}
     manifest_path = parquet_dir / "manifest.json"
     write_atomic(manifest_path, json.dumps(manifest, indent=2).encode())
-    files = {table: parquet_dir / entry["file"] for table, entry in entries.items()}
-    return Publication(manifest_path, files, {table: entry["rows"] for table, entry in entries.items()})
+    return Publication(
+        manifest_path,
+        {table: [parquet_dir / f["file"] for f in entry["files"]] for table, entry in entries.items()},
+        {table: entry["rows"] for table, entry in entries.items()},
+        linked,
+    )
 
 
-def export_table(con: duckdb.DuckDBPyConnection, table: str, target: Path, key: Sequence[str] = ()) -> dict[str, Any]:
-    """One mart to `target`, ordered by its unique `key` or else by all its columns, so the same
-    rows always give the same file (a sort on every column of millions of rows costs more than
-    twice one on the key); its manifest entry."""
-    # The relational API takes the path as a value, never spliced into SQL.
+@dataclass(frozen=True)
+class Previous:
+    """The current version's parquet folder and its manifest entry for one mart (None: it had none)."""
+
+    folder: Path
+    entry: Mapping[str, Any] | None
+
+
+def published_tables(parquet_dir: Path | None) -> dict[str, Any]:
+    """The manifest's entries of a published parquet folder; none where it has no manifest, or one
+    from before files were listed per mart (nothing of it is then reused)."""
+    try:
+        tables = json.loads((parquet_dir / "manifest.json").read_text())["tables"] if parquet_dir else {}
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {table: entry for table, entry in tables.items() if isinstance(entry, dict) and "files" in entry}
+
+
+def export_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    parquet_dir: Path,
+    key: Sequence[str] = (),
+    partition: tuple[str, str] | None = None,
+    previous: Previous | None = None,
+) -> tuple[dict[str, Any], int]:
+    """One mart into `parquet_dir`, its manifest entry and how many of its files were hard links.
+
+    Each file is ordered by the unique `key` or else by all columns, so the same rows always give
+    the same file (a sort on every column of millions of rows costs more than twice one on the
+    key). Whether a file's rows changed is told by a digest DuckDB computes in one scan (the count,
+    and the XOR and the sum of every row's hash, with the order): equal digests, and an equal
+    schema, and the previous version's file is linked instead of written."""
+    name = quoted("marts", table)
     order = ", ".join(quoted(c) for c in key) if key else "all"
-    relation = con.sql(f"select * from {quoted('marts', table)} order by {order}")
-    relation.write_parquet(str(target))
-    # fetchall, not fetchone: DuckDB refuses the next query on a connection with rows left unread.
-    [[rows]] = con.execute(f"select count(*) from {quoted('marts', table)}").fetchall()
     columns = con.execute(
         "select column_name, data_type, comment from duckdb_columns() "
         "where schema_name = 'marts' and table_name = ? order by column_index",
         [table],
     ).fetchall()
-    return {
-        "file": target.name,
-        "rows": rows,
-        "sha256": sha256_file(target),
-        "schema": [{"name": name, "type": dtype, "description": comment} for name, dtype, comment in columns],
-    }
+    schema = [{"name": column, "type": dtype, "description": comment} for column, dtype, comment in columns]
+    digest = f"count(*), bit_xor(hash(m)), sum(hash(m)::hugeint)::varchar, {sql_string(order)}"
+    if partition is None:
+        # fetchall, not fetchone: DuckDB refuses the next query on a connection with rows left unread.
+        [[rows, *print_]] = con.execute(f"select {digest} from {name} as m").fetchall()
+        parts = [(f"{table}.parquet", "true", rows, print_)]
+    else:
+        part, column = partition
+        value = f"date_part({sql_string(part)}, {quoted(column)})"
+        parts = [
+            (
+                f"{table}/{part}={HIVE_NULL if at is None else at}/data.parquet",
+                f"{value} is not distinct from {'null' if at is None else at}",
+                rows,
+                print_,
+            )
+            for at, rows, *print_ in con.execute(
+                f"select {value} as part_value, {digest} from {name} as m group by part_value order by part_value"
+            ).fetchall()
+        ]
+    reusable: dict[str, tuple[Path, Mapping[str, Any]]] = {}
+    if previous is not None and previous.entry is not None and same_columns(previous.entry["schema"], schema):
+        reusable = {f["file"]: (previous.folder / f["file"], f) for f in previous.entry["files"]}
+    files: list[dict[str, Any]] = []
+    linked = 0
+    for file, where, rows, print_ in parts:
+        target, digest_text = parquet_dir / file, ":".join(map(str, [rows, *print_]))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source, before = reusable.get(file, (None, None))
+        if before is not None and before.get("digest") == digest_text and source and link(source, target):
+            files.append(dict(before))
+            linked += 1
+            continue
+        # The relational API takes the path as a value, never spliced into SQL.
+        con.sql(f"select * from {name} where {where} order by {order}").write_parquet(str(target))
+        files.append({"file": file, "rows": rows, "sha256": sha256_file(target), "digest": digest_text})
+    entry: dict[str, Any] = {"rows": sum(f["rows"] for f in files), "files": files, "schema": schema}
+    if partition is not None:
+        entry["partition_by"] = {partition[0]: partition[1]}
+    return entry, linked
+
+
+# The partition name of NULL values, as Hive, Spark and pyarrow spell it.
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+
+
+def same_columns(before: Sequence[Mapping[str, Any]], now: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether two manifest schemas name the same columns of the same types (descriptions are not
+    in the parquet files)."""
+    return [(c["name"], c["type"]) for c in before] == [(c["name"], c["type"]) for c in now]
+
+
+def link(source: Path, target: Path) -> bool:
+    """`target` made a hard link to `source`; False where it cannot be (gone, another filesystem),
+    and the caller writes it."""
+    try:
+        os.link(source, target)
+    except OSError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -128,7 +228,7 @@ def publish_analyst_copy(warehouse_path: Path, target: Path, ended: RunEnd) -> N
     with connect_read_only(warehouse_path) as src:
         if in_analyst_format(src, warehouse_path):
             # The file as it is: a copy of its bytes costs a fraction of copying it table by table.
-            shutil.copyfile(warehouse_path, target)
+            clone(warehouse_path, target)
             with duckdb.connect(str(target)) as con:
                 end_run(con, "", ended)
             return
@@ -138,6 +238,24 @@ def publish_analyst_copy(warehouse_path: Path, target: Path, ended: RunEnd) -> N
         src.execute(f"copy from database {quoted(name)} to dst")
         end_run(src, "dst.", ended)
         src.execute("detach dst")  # checkpoints: the file is whole, with no WAL beside it
+
+
+# ioctl FICLONE (linux/fs.h): the target shares the source's blocks until either is written.
+FICLONE = 0x40049409
+
+
+def clone(source: Path, target: Path) -> bool:
+    """`target` a reflink of `source` where the filesystem has them (btrfs, XFS, bcachefs...): no
+    unchanged byte is written, and the blocks the run then changes are copied on write. Elsewhere
+    (ext4, tmpfs, another filesystem) a byte copy. True when it was a reflink."""
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        try:
+            fcntl.ioctl(dst.fileno(), FICLONE, src.fileno())
+            return True
+        except OSError:
+            pass
+    shutil.copyfile(source, target)  # in the kernel (sendfile), never through Python's memory
+    return False
 
 
 def in_analyst_format(con: duckdb.DuckDBPyConnection, warehouse_path: Path) -> bool:

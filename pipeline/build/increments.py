@@ -46,11 +46,12 @@ class ChangeSet:
 
 
 def fingerprint(settings: Settings) -> str:
-    """sha256 of what every mart is derived from, besides the raw tables."""
+    """sha256 of what every mart (and the scorecard) is derived from, besides the raw tables."""
     digest = hashlib.sha256()
     digest.update(json.dumps(settings.variables(), default=str, sort_keys=True).encode())
     files = [*sorted(MODELS.rglob("*.sql")), *sorted(MODELS.rglob("*.yml"))]
-    files += [settings.companies_csv, settings.concept_map_csv, settings.guidance_ledger]
+    # The claims too: what is scored from the marts, so a changed claim is not "nothing new".
+    files += [settings.companies_csv, settings.concept_map_csv, settings.guidance_ledger, settings.claims]
     for path in files:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())

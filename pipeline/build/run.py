@@ -26,8 +26,16 @@ from pipeline.runtime.runs import Outcome, check, finish, record, recorded_run, 
 from pipeline.runtime.settings import Settings
 from pipeline.runtime.steps import DIRECT, Steps
 from transforms import runner
-from warehouse.connection import connect, transaction
-from warehouse.publish import Publication, RunEnd, export_parquet, publish_analyst_copy, quoted, switch
+from warehouse.connection import connect, connect_read_only, transaction
+from warehouse.publish import (
+    Publication,
+    RunEnd,
+    current_version,
+    export_parquet,
+    publish_analyst_copy,
+    quoted,
+    switch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -163,14 +171,21 @@ def score_timeline(settings: Settings, run_id: str, claims: list[scorecard.Claim
 
 
 def export(settings: Settings, run_id: str) -> Publication:
-    """The marts as parquet, with their manifest, into this run's version folder."""
-    return export_parquet(
+    """The marts as parquet, with their manifest, into this run's version folder; the files whose
+    rows the current version already holds are hard links to its own."""
+    current = current_version(settings.paths.published)
+    publication = export_parquet(
         settings.paths.warehouse,
         settings.paths.version(run_id) / "parquet",
         run_id,
         settings.clock.stamp(),
         runner.unique_keys(),
+        runner.partitions(),
+        current / "parquet" if current is not None else None,
     )
+    if publication.linked:
+        log.info("%d parquet file(s) unchanged: hard links to the current version's", publication.linked)
+    return publication
 
 
 def report(settings: Settings, run_id: str) -> Path:
@@ -191,6 +206,30 @@ def publish_version(settings: Settings, run_id: str, message: str, failed: Mappi
     finish(settings, end)
     switch(settings.paths.published, version)
     return settings.paths.analyst_copy
+
+
+def unchanged(settings: Settings) -> str | None:
+    """Why the current version stands as it is, or None where a build is due. It stands when it is
+    the last build's, nothing was loaded since that build, the fingerprint (settings, models,
+    seeds, claims) is the same, and the clock's last session and day are those that build worked
+    for: a day later, with no new data, the claims' freshness can change, and the scorecard and
+    the report say so only if the build runs."""
+    current = current_version(settings.paths.published)
+    if current is None or not settings.paths.warehouse.exists():
+        return None
+    with connect_read_only(settings.paths.warehouse) as con:
+        last = con.execute(
+            "select b.run_id, r.worked_for from meta.builds as b join meta.runs as r using (run_id) "
+            "order by b.built_at desc limit 1"
+        ).fetchall()
+        if not last or last[0][0] != current.name or last[0][1] is None:
+            return None
+        changes = increments.change_set(con, settings, increments.fingerprint(settings))
+    if changes.full or changes.tickers or changes.ciks:
+        return None
+    if freshness.reference(settings) != freshness.reference(settings.replace(today=last[0][1])):
+        return None
+    return f"nothing new since run {current.name}: its published version stands"
 
 
 def build(

@@ -34,7 +34,7 @@ from pipeline.runtime.run_status import FINISHED, finished_status
 from pipeline.runtime.settings import Settings
 from warehouse.connection import connect, transaction
 from warehouse.files import remove_temporaries, write_atomic
-from warehouse.publish import RunEnd, current_version, discard, end_run, prune
+from warehouse.publish import VERSIONS, RunEnd, current_version, discard, end_run, prune
 
 # The marts that keep rows across runs, each row naming the run that wrote it.
 RUN_ROWS = ("marts.thesis_scorecard", "marts.thesis_timeline")
@@ -155,7 +155,8 @@ def abandon_unpublished(con: duckdb.DuckDBPyConnection, publish_dir: Path, found
     current = current_version(publish_dir)
     if current is None:
         return
-    # Run ids start with their UTC start time: a later id started later.
+    # Run ids start with their UTC start time: a later id started later. A run that wrote no
+    # version (it found nothing new) published nothing to be killed before.
     unseen = [
         r[0]
         for r in con.execute(
@@ -163,6 +164,7 @@ def abandon_unpublished(con: duckdb.DuckDBPyConnection, publish_dir: Path, found
             "order by run_id",
             [list(PUBLISHING), list(FINISHED), current.name],
         ).fetchall()
+        if (publish_dir / VERSIONS / r[0]).exists()
     ]
     if not unseen:
         return

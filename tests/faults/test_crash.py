@@ -2,7 +2,8 @@
 rerun publishes what an uninterrupted run publishes.
 
 Every case starts from a copy of one data directory the sample was published into (the baseline)
-and kills `thesis run --from sample` in a fresh interpreter: 8 kills timed across a run's measured
+and kills `thesis run --full --from sample` in a fresh interpreter (--full: the same sample again
+is otherwise nothing new, and publishes nothing): 8 kills timed across a run's measured
 length, one aimed at the parquet export (files written, manifest not yet) and one at the analyst
 copy (the database file being written). After the kill, the version readers see is whole (its
 manifest agrees with its files, every file opens) and, unless the run got as far as switching,
@@ -44,7 +45,7 @@ import sys
 import cli.main
 import pipeline.daily, cli.summary  # what a run imports, so that it starts when told to
 print("ready", flush=True)
-sys.argv = ["thesis", "run", "--from", sys.argv[1], "--data-dir", sys.stdin.readline().strip()]
+sys.argv = ["thesis", "run", "--full", "--from", sys.argv[1], "--data-dir", sys.stdin.readline().strip()]
 cli.main.entry()
 """
 # Fractions of an uninterrupted run, from its start in the warm interpreter to its exit. Measured
@@ -145,13 +146,14 @@ def whole(data_dir: Path) -> str:
     version = data_dir / "published" / "versions" / current_version(data_dir)
     manifest = json.loads((version / "parquet" / "manifest.json").read_text())
     assert manifest["run_id"] == version.name
-    listed = sorted(entry["file"] for entry in manifest["tables"].values())
-    assert sorted(p.name for p in (version / "parquet").iterdir()) == sorted([*listed, "manifest.json"])
+    files = [file for entry in manifest["tables"].values() for file in entry["files"]]
+    held = sorted(str(p.relative_to(version / "parquet")) for p in (version / "parquet").rglob("*") if p.is_file())
+    assert held == sorted([*(file["file"] for file in files), "manifest.json"])
     with duckdb.connect() as con:
-        for entry in manifest["tables"].values():
-            path = version / "parquet" / entry["file"]
-            assert sha256_file(path) == entry["sha256"], f"{path} disagrees with the manifest"
-            assert con.execute("select count(*) from read_parquet(?)", [str(path)]).fetchone()[0] == entry["rows"]
+        for file in files:
+            path = version / "parquet" / file["file"]
+            assert sha256_file(path) == file["sha256"], f"{path} disagrees with the manifest"
+            assert con.execute("select count(*) from read_parquet(?)", [str(path)]).fetchone()[0] == file["rows"]
     with duckdb.connect(str(version / "thesis.duckdb"), read_only=True) as con:
         status = con.execute("select status from meta.runs where run_id = ?", [version.name]).fetchall()
     assert status == [("succeeded",)]
@@ -165,11 +167,15 @@ def contents(data_dir: Path) -> dict[str, pd.DataFrame]:
     of rows per successful run: compared as distinct rows here, and by run in runs_scored."""
     tables = {}
     with duckdb.connect() as con:
-        for path in sorted((data_dir / "published" / "current" / "parquet").glob("*.parquet")):
-            columns = [r[0] for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()]
+        for path in sorted((data_dir / "published" / "current" / "parquet").iterdir()):
+            if path.name == "manifest.json":
+                continue
+            # A mart partitioned by year is a folder of year=YYYY/data.parquet.
+            files = str(path / "*" / "*.parquet") if path.is_dir() else str(path)
+            columns = [r[0] for r in con.execute("describe select * from read_parquet(?)", [files]).fetchall()]
             without = " exclude (run_id)" if "run_id" in columns else ""
-            tables[path.stem] = con.execute(
-                f"select distinct *{without} from read_parquet(?) order by all", [str(path)]
+            tables[path.name.removesuffix(".parquet")] = con.execute(
+                f"select distinct *{without} from read_parquet(?) order by all", [files]
             ).df()
     return tables
 
@@ -261,7 +267,7 @@ def test_a_killed_run_leaves_the_export_whole_and_a_rerun_converges(request, bas
     if seen == baseline.version:
         unchanged(request, baseline.files, data_dir / "published" / "versions" / seen)
 
-    assert main(["run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir)]) == 0
+    assert main(["run", "--full", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir)]) == 0
     assert_converged(data_dir, baseline)
     CONVERGED.append(point)
     if len(CONVERGED) == len(POINTS):
@@ -307,7 +313,7 @@ def test_what_a_killed_run_left_is_swept_by_the_next(request, baseline, tmp_path
     (published / ".current.tmp-4242").symlink_to("versions/99991231T235959Z-killed")
     (data_dir / "run.lock").write_text('{"pid": 4242, "host": "gone", "command": "daily", "started_at": "x"}')
 
-    assert main(["run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir)]) == 0
+    assert main(["run", "--full", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir)]) == 0
 
     assert leftovers(data_dir) == []
     assert not (published / "versions" / "99991231T235959Z-killed").exists()
