@@ -3,10 +3,12 @@
 import datetime as dt
 
 import duckdb
+import pandas as pd
 import pytest
 
 from warehouse import connection
-from warehouse.connection import connect, connect_read_only, create_schema
+from warehouse.connection import connect, connect_read_only, create_schema, transaction
+from warehouse.load import upsert
 from warehouse.migrate import (
     MIGRATIONS_DIR,
     SCHEMA_VERSION,
@@ -33,6 +35,7 @@ EVERY_VERSION = [
     (12, "xbrl_fact_flags"),
     (13, "payload_received"),
     (14, "intermediate"),
+    (15, "xbrl_facts_unindexed"),
 ]
 EVERY_NUMBER = [number for number, _ in EVERY_VERSION]
 FUTURE = len(EVERY_VERSION) + 1  # a migration this release does not know
@@ -146,6 +149,67 @@ def test_scores_made_before_the_stale_status_keep_their_rows_and_stale_is_allowe
         con.execute("update marts.thesis_timeline set status = 'stale'")
         with pytest.raises(duckdb.ConstraintException):
             con.execute("update marts.thesis_timeline set status = 'old'")
+
+
+# Two versions of NVIDIA's FY2026 capex fact (the 10-K, and a restatement in a later filing),
+# as a warehouse before 0015 holds them: cik .. accn, end, val, form, filed, payload, run, loaded.
+CAPEX = [
+    (
+        1045810,
+        "us-gaap",
+        "PaymentsToAcquireProductiveAssets",
+        "USD",
+        "2025-01-27/2026-01-25",
+        dt.date(2026, 1, 25),
+        6042e6,
+        "0001045810-26-000021",
+        "10-K",
+        dt.date(2026, 2, 25),
+        "ab" * 32,
+        RUN[0],
+        RUN[3],
+    ),
+    (
+        1045810,
+        "us-gaap",
+        "PaymentsToAcquireProductiveAssets",
+        "USD",
+        "2025-01-27/2026-01-25",
+        dt.date(2026, 1, 25),
+        6100e6,
+        "0001045810-26-000099",
+        "10-K/A",
+        dt.date(2026, 6, 1),
+        "cd" * 32,
+        RUN[0],
+        RUN[3],
+    ),
+]
+FACT_COLUMNS = 'cik, taxonomy, concept, unit, period, "end", val, accn, form, filed, payload_sha256, run_id, loaded_at'
+
+
+def test_xbrl_facts_lose_their_index_and_keep_every_version_and_a_load_still_replaces_by_key(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        migrate(con, migrations()[:14])
+        con.executemany(f"insert into raw.xbrl_facts ({FACT_COLUMNS}) values ({', '.join('?' * 13)})", CAPEX)
+    with connect(path) as con:
+        assert con.execute(f"select {FACT_COLUMNS} from raw.xbrl_facts order by filed").fetchall() == CAPEX
+        assert (
+            con.execute(
+                "select count(*) from duckdb_constraints() where schema_name = 'raw' and table_name = 'xbrl_facts' "
+                "and constraint_type in ('PRIMARY KEY', 'UNIQUE')"
+            ).fetchone()[0]
+            == 0
+        )
+        # The 10-K/A loaded again with a corrected value replaces its row; the 10-K's stays.
+        corrected = pd.DataFrame([dict(zip(FACT_COLUMNS.replace('"', "").split(", "), CAPEX[1], strict=True))])
+        with transaction(con):
+            upsert(con, "raw.xbrl_facts", corrected.assign(val=6150e6))
+        assert con.execute("select accn, val from raw.xbrl_facts order by filed").fetchall() == [
+            ("0001045810-26-000021", 6042e6),
+            ("0001045810-26-000099", 6150e6),
+        ]
 
 
 def test_create_schema_builds_an_in_memory_warehouse():

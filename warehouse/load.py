@@ -1,4 +1,7 @@
-"""Generic loading: upsert a frame (or staged parquet files) into a table on the table's primary key, by column name."""
+"""Generic loading: upsert a frame (or staged parquet files) into a table on the table's key, by column name.
+
+A table's key is its primary key, or for a table too large for one, its entry in UNINDEXED_KEYS.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,12 @@ from collections.abc import Mapping, Sequence
 import duckdb
 import pandas as pd
 import pyarrow as pa
+
+# Keys no index enforces. At every filer, raw.xbrl_facts holds several hundred million fact
+# versions, and the ART index of a primary key on them would not fit in the writer's memory
+# (migration 0015, docs/scaling.md). A load deletes the rows whose key it brings, then inserts
+# them; callers load inside a transaction, so nothing is seen half replaced.
+UNINDEXED_KEYS = {"raw.xbrl_facts": ("cik", "taxonomy", "concept", "unit", "period", "accn")}
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -35,7 +44,7 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> i
     # read value by value; on a companyfacts payload that is a good part of the load.
     con.register("upsert_batch", pa.Table.from_pandas(frame, preserve_index=False))
     try:
-        con.execute(f"insert or replace into {table} by name select {selected} from upsert_batch")
+        replace_rows(con, table, selected, [], "upsert_batch", [])
     finally:
         con.unregister("upsert_batch")
     return len(frame)
@@ -51,7 +60,30 @@ def upsert_parquet(
     if unknown:
         raise ValueError(f"{table} has no column(s) {sorted(unknown)}")
     selected = [f'"{c}"' for c in columns if c not in constants] + [f'? as "{c}"' for c in constants]
+    replace_rows(con, table, ", ".join(selected), list(constants.values()), "read_parquet(?)", [list(paths)])
+
+
+def replace_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    selected: str,
+    selected_params: list[object],
+    source: str,
+    source_params: list[object],
+) -> None:
+    """Insert `select {selected} from {source}` into `table`, replacing the rows with the same key."""
+    key = UNINDEXED_KEYS.get(table)
+    if key is None:
+        con.execute(
+            f"insert or replace into {table} by name select {selected} from {source}", selected_params + source_params
+        )
+        return
+    # The incoming keys are the join's build side: DuckDB prunes the stored row groups outside
+    # their range (a night's members load in CIK order), so a load reads little of the table.
+    keys = ", ".join(f'"{c}"' for c in key)
+    same = " and ".join(f'stored."{c}" = incoming."{c}"' for c in key)
     con.execute(
-        f"insert or replace into {table} by name select {', '.join(selected)} from read_parquet(?)",
-        [*constants.values(), list(paths)],
+        f"delete from {table} as stored using (select distinct {keys} from {source}) as incoming where {same}",
+        source_params,
     )
+    con.execute(f"insert into {table} by name select {selected} from {source}", selected_params + source_params)

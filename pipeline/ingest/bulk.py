@@ -3,7 +3,8 @@
     archives -> their directories -> the members new or changed since meta.bulk_members
     -> stage_members, mapped through the run's Steps over groups of members (each member read,
        parsed, validated and staged as one parquet file)
-    -> the single writer loads BATCH_MEMBERS staged members per transaction
+    -> the single writer loads BATCH_MEMBERS staged members per transaction, on its own thread
+       while the tasks stage the next batch
 
 A member whose size and CRC-32 match the manifest is skipped without being read. A member that
 fails is named in the run with why (meta.runs.failed, `companyfacts.zip/CIK##########.json`),
@@ -19,6 +20,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -83,12 +85,7 @@ def ingest_sec_bulk(
             # Workers never open the warehouse: they are told the units it holds, once per run.
             units = frozenset(known_units(con))
         run_date = settings.clock.today()  # no fact may be filed after it
-        parsed: list[MemberResult] = []
-        for start in range(0, len(changed), BATCH_MEMBERS):
-            batch = parse_members(settings, changed[start : start + BATCH_MEMBERS], run_date, units, steps)
-            with connect(settings.paths.warehouse) as con:
-                load_members(con, batch, run.run_id, settings.clock.recorded())
-            parsed += batch
+        parsed = parse_and_load(settings, changed, run_date, units, steps, run.run_id)
         for note in notes:
             log.info(note)
         run.failed = not_loaded(parsed)
@@ -116,6 +113,41 @@ def ingest_sec_bulk(
         return BulkResult(
             run.run_id, len(members), tuple(parsed), rows["raw.xbrl_facts"], rows["raw.filings"], tuple(notes)
         )
+
+
+def parse_and_load(
+    settings: Settings,
+    members: Sequence[Member],
+    run_date: dt.date,
+    known_units: frozenset[str],
+    steps: Steps,
+    run_id: str,
+) -> list[MemberResult]:
+    """Stage the members BATCH_MEMBERS at a time and load each batch, the loads on one writer
+    thread: the workers parse the next batch while the writer loads the last, and never wait for
+    it. Staged batches queue on disk (their results are small); a failed load stops the parse at
+    the next batch, and the loads not started are dropped."""
+    parsed: list[MemberResult] = []
+    loads: list[Future[None]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-writer") as writer:
+        try:
+            for start in range(0, len(members), BATCH_MEMBERS):
+                batch = parse_members(settings, members[start : start + BATCH_MEMBERS], run_date, known_units, steps)
+                parsed += batch
+                loads.append(writer.submit(load_batch, settings, batch, run_id))
+                for done in (f for f in loads if f.done()):
+                    done.result()  # its exception, if it failed
+            for load in loads:
+                load.result()
+        except BaseException:
+            writer.shutdown(cancel_futures=True)
+            raise
+    return parsed
+
+
+def load_batch(settings: Settings, batch: Sequence[MemberResult], run_id: str) -> None:
+    with connect(settings.paths.warehouse) as con:
+        load_members(con, batch, run_id, settings.clock.recorded())
 
 
 def changed_members(con: duckdb.DuckDBPyConnection, members: Sequence[Member]) -> list[Member]:
