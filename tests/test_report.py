@@ -160,6 +160,9 @@ def test_price_charts_plot_the_mart(sample):
         assert points(charts["chart-relative-strength"], ticker) == pytest.approx({d: v[2] for d, v in mart.items()})
         assert points(charts["chart-rebased"], "^SOX") == pytest.approx({d: v[1] for d, v in mart.items()})
     assert charts["chart-rebased"]["as_of"] == "2026-03-06"
+    assert "marts.relative_performance holds 2 tickers; the charts draw the 2 tickers the settings name" in (
+        sample.paths.report.read_text()
+    )
 
 
 def test_guidance_chart_plots_the_latest_ranges(sample, hand_set):

@@ -129,7 +129,11 @@ def relative_performance(con: duckdb.DuckDBPyConnection, settings: Settings) -> 
     ranked = screen(con, settings) if screened else []
     step, sessions, rows = chart_rows(con, settings, [t for t, _ in ranked] if screened else settings.tickers)
     if not rows:
-        return Section("relative-performance", title, no_data(f"no rows on or after {settings.anchor_date}"))
+        return Section(
+            "relative-performance",
+            title,
+            no_data(f"no rows of the configured tickers on or after {settings.anchor_date}"),
+        )
     as_of = str(max(r[0] for r in rows))
     # Each benchmark's line, from the first ticker drawn against it (every ticker's rows hold it).
     first_of: dict[str, str] = {}
@@ -144,7 +148,7 @@ def relative_performance(con: duckdb.DuckDBPyConnection, settings: Settings) -> 
     drawn = (
         f"a screen: the charts draw its top and bottom {n} by excess return since the anchor (the table below)"
         if screened
-        else f"the charts draw the {len(settings.tickers)} the settings name"
+        else f"the charts draw the {len(settings.tickers)} tickers the settings name"
     )
     body = [
         paragraph(
