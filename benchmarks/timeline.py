@@ -10,7 +10,7 @@ time (RUSAGE_CHILDREN user+sys).
 `--dump DIR` writes marts.thesis_timeline of both replays to DIR, ordered and with every value
 in full (`repr`), so the dumps of two versions of the code compare with `diff`. `--against TREE`
 also runs a checkout of another version (its own code, this interpreter), interleaved with this
-one, A B A B, and prints the CPU ratio.
+one, A B A B, and prints the CPU ratio: `git archive main | tar -x -C /tmp/base` makes one.
 """
 
 from __future__ import annotations
