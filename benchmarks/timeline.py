@@ -4,12 +4,13 @@
 
 Each run is a child process that replays the bundled sample (as `thesis run --sample` does) and
 then ../shared/realdata, each into a fresh data directory. The child counts the calls of
-runner.build, scorecard.evaluate and runner.discover made inside timeline.update and its CPU
-time; the parent prints the medians and the whole child's CPU time (RUSAGE_CHILDREN user+sys).
+runner.build, scorecard.evaluate and runner.discover made inside timeline.update, and the metric
+queries it runs, and times its CPU; the parent prints the medians and the whole child's CPU
+time (RUSAGE_CHILDREN user+sys).
 `--dump DIR` writes marts.thesis_timeline of both replays to DIR, ordered and with every value
 in full (`repr`), so the dumps of two versions of the code compare with `diff`. `--against TREE`
 also runs a checkout of another version (its own code, this interpreter), interleaved with this
-one, A B A B, and prints the CPU ratio.
+one, A B A B, and prints the CPU ratio: `git archive main | tar -x -C /tmp/base` makes one.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def child(dump: Path | None) -> None:
 
     for module, name in [(runner, "build"), (runner, "discover"), (scorecard, "evaluate")]:
         counted(module, name)
+    # A metric query: run_metric where the code has it, else score (one query per claim and week).
+    counted(scorecard, "run_metric" if hasattr(scorecard, "run_metric") else "score")
     spent = [0.0]
     update = timeline.update
 
@@ -121,11 +124,12 @@ def main() -> None:
             for line in lines:
                 figures[label].setdefault(f"{line['replay']} timeline.update", []).append(line["cpu"])
                 if attempt == 0:
-                    calls = {k: line.get(k, 0) for k in ("build", "evaluate", "discover")}
+                    calls = {k: line.get(k, 0) for k in ("build", "evaluate", "discover", "run_metric", "score")}
                     print(
                         f"{label}: {line['replay']}: {line['rows']} rows; inside timeline.update "
                         f"runner.build {calls['build']}, scorecard.evaluate {calls['evaluate']}, "
-                        f"runner.discover {calls['discover']} calls"
+                        f"runner.discover {calls['discover']} calls, "
+                        f"{calls['run_metric'] + calls['score']} metric queries"
                     )
     for label, measured in figures.items():
         for what, values in measured.items():
