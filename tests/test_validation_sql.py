@@ -56,7 +56,6 @@ def test_importing_the_build_does_not_load_great_expectations():
 
 
 def test_a_batch_column_of_mixed_python_types_is_checked_as_text():
-
     suite = MartSuite("mixed", ("line",), not_null=("x",))
     frame = pd.DataFrame({"line": ["line 2", "line 3", "line 4"], "x": pd.Series([1, "a", None], dtype=object)})
     checked = run_suite(suite.suite, frame, suite.ID_COLUMNS)
