@@ -85,10 +85,11 @@ def run_suite(
         suite = build_suite()
     if isinstance(rows, pd.DataFrame):
         con = _frames().cursor()
-        # Through Arrow: DuckDB's own scan of a frame converts each date object in Python.
-        relation = con.from_arrow(
-            pa.Table.from_pandas(rows.assign(**{ROW: np.arange(len(rows))}), preserve_index=False)
-        )
+        numbered = rows.assign(**{ROW: np.arange(len(rows))})
+        try:  # through Arrow: DuckDB's own scan of a frame converts each date object in Python
+            relation = con.from_arrow(pa.Table.from_pandas(numbered, preserve_index=False))
+        except pa.ArrowException:  # a column of mixed Python types, which DuckDB's scan reads as text
+            relation = con.from_df(numbered)
         order: Sequence[str] = (ROW,)
     else:
         relation, order = rows, id_columns

@@ -199,7 +199,7 @@ def validation_rows(settings: Settings, run_id: str) -> list[dict[str, object]]:
     """Run `run_id`'s validations, in the order they ran: a row per failed expectation (its suite,
     severity, failing rows and one-line finding; rows failed is None for an expectation on the
     whole table, which names no row), and a row per suite in which every expectation passed."""
-    from expectations.validate import findings  # loads Great Expectations: only once a run has validated
+    from expectations.validate import findings  # loads pandas and DuckDB: only once a run has validated
 
     with connect_read_only(run_database(settings, run_id)) as con:
         suites = con.execute(
