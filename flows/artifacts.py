@@ -49,6 +49,8 @@ def guarded(make: Callable[..., None], *args: object) -> None:
 
 def published(settings: Settings, run_id: str, sample: bool) -> None:
     version = settings.paths.version(run_id).resolve()
+    if not version.is_dir():
+        return  # nothing new: the run published no version, and the artifacts of the one that stands stay
     create_markdown_artifact(
         markdown=fenced(run_summary(settings, run_id, sample).strip()),
         key=SUMMARY_KEY,

@@ -116,17 +116,18 @@ def daily(
         else:
             filed = ingest_sec(settings, filings, run.run_id, steps)
         run.failed |= filed.failed
+        # What the sources said (a session already held, EDGAR quiet) and what failed: on either path.
+        said = "".join(f"; {note}" for note in (*ingested.notes, *([quiet] if quiet else [])))
+        said += f"; {len(run.failed)} not loaded: {named(run.failed)}" if run.failed else ""
         if stands := unchanged(settings):
             # Nothing is built or published: not a byte of the current version is rewritten.
             log.info(stands)
-            run.message = stands + (f"; {len(run.failed)} not loaded: {named(run.failed)}" if run.failed else "")
+            run.message = stands + said
             return DailyResult(run.run_id, ingested, filed, None, run.message)
         built = build(settings, run.run_id, steps, excused=tuple(ingested.failed))
         run.message = (
             f"{ingested.rows} bars, {filed.facts} XBRL facts and {built.seeds['capex_guidance']} "
-            f"guidance statements loaded; built {', '.join(built.built)}"
-            + "".join(f"; {note}" for note in (*ingested.notes, *([quiet] if quiet else [])))
-            + (f"; {len(run.failed)} not loaded: {named(run.failed)}" if run.failed else "")
+            f"guidance statements loaded; built {', '.join(built.built)}{said}"
         )
         steps.run(publish_version, settings, run.run_id, run.message, run.failed)
         run.finished = True

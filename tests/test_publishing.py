@@ -39,6 +39,16 @@ def on(settings, tmp_path, at):
     return settings.replace(today=at, guidance_ledger=ledger)
 
 
+def tables(warehouse):
+    """Every table of a DuckDB file: its row count and a digest of its rows, by (schema, table)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        names = con.execute("select schema_name, table_name from duckdb_tables() where not internal").fetchall()
+        return {
+            (schema, table): con.execute(f'select count(*), bit_xor(hash(t)) from "{schema}"."{table}" as t').fetchone()
+            for schema, table in names
+        }
+
+
 def sample_until(tmp_path, last):
     """The sample's prices and SEC payloads, the prices cut after `last`."""
     folder = tmp_path / f"until-{last}"
@@ -99,6 +109,7 @@ def test_a_second_replay_of_the_same_folder_is_nothing_new(tmp_path, monkeypatch
     published = data_dir / "sample" / "published"
     first = os.readlink(published / "current")
     before = stats(published)
+    stored = tables(data_dir / "sample" / "warehouse.duckdb")
     capsys.readouterr()
     assert main(["run", "--sample", "--data-dir", str(data_dir)]) == 0
     out, err = capsys.readouterr()
@@ -110,6 +121,12 @@ def test_a_second_replay_of_the_same_folder_is_nothing_new(tmp_path, monkeypatch
     # Not a file of the published folder was written again, and no version was added.
     assert stats(published) == before
     assert os.readlink(published / "current") == first
+    # In the working database only the run's own records: its row in meta.runs, and the SEC step's
+    # check of the company list in meta.validations; no raw row, no mart row.
+    now = tables(data_dir / "sample" / "warehouse.duckdb")
+    assert {name for name in now if now[name] != stored[name]} == {("meta", "runs"), ("meta", "validations")}
+    assert now["meta", "runs"][0] == stored["meta", "runs"][0] + 1
+    assert now["meta", "validations"][0] == stored["meta", "validations"][0] + 1
     assert main(["status", "--sample", "--data-dir", str(data_dir)]) == 0
     status = capsys.readouterr().out.splitlines()
     assert status[1] == f"Published: {first.removeprefix('versions/')} ({published / 'current'})"

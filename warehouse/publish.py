@@ -7,6 +7,11 @@ never a mix, and a killed publish leaves the previous set as it was. The previou
 for readers that still hold them, KEEP versions in all. Each copy has a folder of its own, where
 DuckDB (which resolves the links) keeps its WAL: a WAL left by an analyst session killed on one
 copy never meets another copy.
+
+A version rewrites only what changed: a parquet file whose rows are those of the current
+version's same file is a hard link to it (a mart that grows with time is one file per year, so a
+day's increment writes one year), and the analyst copy is a reflink of the working database where
+the filesystem has them. Published files are never written in place, so sharing them is safe.
 """
 
 from __future__ import annotations
