@@ -157,7 +157,7 @@ def relative_performance(con: duckdb.DuckDBPyConnection, settings: Settings) -> 
         ),
         paragraph(
             f"marts.relative_performance holds {held:,} tickers; {drawn}. Every ticker is in "
-            "parquet/relative_performance.parquet and the analyst copy, thesis.duckdb, beside this report."
+            "parquet/relative_performance/ (a file per year) and the analyst copy, thesis.duckdb, beside this report."
         ),
     ]
     if step != "day":
