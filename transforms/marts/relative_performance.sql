@@ -52,14 +52,21 @@ paired as (
 -- filters the table itself, so that its scan skips what it does not need.
 
 anchor as (
-    -- The anchor row itself where it precedes `since`: its closes as stored, not derived back.
+    -- The anchor row: stored before `since` (its closes as stored, not derived back from `rebased`),
+    -- or among the bars from `since` on.
     select
         ticker,
-        arg_min(previous.adj_close, previous.date) as anchor_adj_close,
-        arg_min(previous.benchmark_adj_close, previous.date) as anchor_benchmark_adj_close
-    from {{ this }} as previous
-    inner join scope using (ticker)
-    where previous.date >= getvariable('anchor_date') and previous.date < scope.since
+        arg_min(adj_close, date) as anchor_adj_close,
+        arg_min(benchmark_adj_close, date) as anchor_benchmark_adj_close
+    from (
+        select previous.ticker, previous.date, previous.adj_close, previous.benchmark_adj_close
+        from {{ this }} as previous
+        inner join scope using (ticker)
+        where previous.date >= getvariable('anchor_date') and previous.date < scope.since
+        union all
+        select ticker, date, adj_close, benchmark_adj_close from paired
+        where date >= getvariable('anchor_date')
+    )
     group by ticker
 ),
 
@@ -146,25 +153,15 @@ windowed as (
 daily_returns as (
     select
         windowed.*,
-        coalesce(
-            anchor.anchor_adj_close,
-            arg_min(windowed.adj_close, windowed.date) filter (where windowed.date >= getvariable('anchor_date'))
-                over ticker_rows
-        ) as anchor_adj_close,
-        coalesce(
-            anchor.anchor_benchmark_adj_close,
-            arg_min(windowed.benchmark_adj_close, windowed.date) filter (where windowed.date >= getvariable('anchor_date'))
-                over ticker_rows
-        ) as anchor_benchmark_adj_close,
+        anchor.anchor_adj_close,
+        anchor.anchor_benchmark_adj_close,
         peak.earlier_peak,
         adj_close / lag(adj_close) over session - 1 as daily_return,
         benchmark_adj_close / lag(benchmark_adj_close) over session - 1 as benchmark_daily_return
     from windowed
     left join anchor using (ticker)
     left join peak using (ticker)
-    window
-        session as (partition by windowed.ticker order by windowed.date),
-        ticker_rows as (partition by windowed.ticker)
+    window session as (partition by windowed.ticker order by windowed.date)
 ),
 
 derived as (
