@@ -222,9 +222,19 @@ def bulk_parse(folder: Path, workers: int) -> None:
     print(json.dumps({"seconds": seconds, "peak_bytes": peak, "worker_peak_bytes": worker}))
 
 
-def phase(name: str, folder: Path) -> None:
-    """One floor step, in a process of its own so that it is timed as the CLI's are."""
-    {"floor": floor, "append": append_floor}[name](folder)
+def phase(args: argparse.Namespace) -> None:
+    """One step in a process of its own: a floor, timed as the CLI's are; or a step that reads the
+    generated warehouse, kept out of this process because a child's peak resident set counts the
+    parent's at the fork."""
+    folder = args.dir
+    if args.phase == "generate":
+        generate(folder, args.tickers, args.years)
+    elif args.phase == "session":
+        add_session(folder)
+    elif args.phase == "compare":
+        print(json.dumps({"rows": same_mart(folder, args.other)}))
+    else:
+        {"floor": floor, "append": append_floor}[args.phase](folder)
 
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> dict:
@@ -262,7 +272,7 @@ def measure(name: str, folder: Path, *extra: str) -> dict:
     )
     if done.returncode != 0:
         sys.exit(f"scale benchmark: the {name} step failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else {}
 
 
 def same_mart(left: Path, right: Path) -> int:
@@ -291,7 +301,10 @@ def main() -> None:
     parser.add_argument("--realdata", type=Path, default=REALDATA)
     parser.add_argument("--skip-prices", action="store_true", help="only the bulk SEC figures")
     parser.add_argument("--skip-bulk", action="store_true", help="only the relative_performance figures")
-    parser.add_argument("--phase", choices=["floor", "append", "bulk"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--phase", choices=["generate", "session", "compare", "floor", "append", "bulk"], help=argparse.SUPPRESS
+    )
+    parser.add_argument("--other", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -299,7 +312,7 @@ def main() -> None:
         bulk_parse(args.dir, args.workers)
         return
     if args.phase:
-        phase(args.phase, args.dir)
+        phase(args)
         return
     if not args.skip_prices:
         prices(args)
@@ -346,12 +359,12 @@ def prices(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="scale-") as tmp:
         base = Path(tmp) / "base"
         base.mkdir()
-        generate(base, args.tickers, args.years)
+        measure("generate", base, "--tickers", str(args.tickers), "--years", str(args.years))
         with duckdb.connect(str(base / "data" / "warehouse.duckdb"), read_only=True) as con:
             [[rows]] = con.execute("select count(*) from raw.prices").fetchall()
         print(f"bars in raw.prices: {rows:,} ({args.tickers:,} tickers x {args.years} years)")
         thesis(base)  # the first build, untimed: what the night before left
-        add_session(base)  # loading is the ingest's cost, not the build's
+        measure("session", base)  # loading is the ingest's cost, not the build's
         steps = {
             "increment": lambda work: thesis(work),
             "full": lambda work: thesis(work, "--full"),
@@ -365,7 +378,7 @@ def prices(args: argparse.Namespace) -> None:
                 shutil.copytree(base, work)
                 figures[name].append(step(work))
                 if name == "append floor":
-                    compared = same_mart(work, Path(tmp) / "increment")
+                    compared = measure("compare", work, "--other", str(Path(tmp) / "increment"))["rows"]
                     if run == 0:
                         print(f"append floor and increment leave the same mart: {compared:,} rows, bit for bit")
                 if name != "increment":

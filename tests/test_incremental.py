@@ -170,7 +170,6 @@ def full_rebuild_equals_the_increment(settings, tmp_path, run_id: str) -> int:
 
 
 def test_increments_of_a_multi_year_universe_equal_full_builds_bit_for_bit(universe, tmp_path):
-
     settings = universe
     before = full_rebuild_equals_the_increment(settings, tmp_path, "first")
 
@@ -180,19 +179,28 @@ def test_increments_of_a_multi_year_universe_equal_full_builds_bit_for_bit(unive
     assert last_build(settings)[0] is False
     assert full_rebuild_equals_the_increment(settings, tmp_path, "day") == before + 4
 
-    # A week of sessions, then a bar of 2022 corrected: every row of AAA from it on is derived again.
+    # A week of sessions, BBB's second one a new high (three times its close), then a bar of 2022
+    # corrected: every row of AAA from it on is derived again.
     load_bars(settings, "date between date '2024-03-05' and date '2024-03-11'")
+    load_bars(settings, "ticker = 'BBB' and date = date '2024-03-06'", bump=3.0)
     transform_and_validate(settings, "20990103T000000Z-week")
     assert full_rebuild_equals_the_increment(settings, tmp_path, "week") == before + 4 + 4 * 5
+    rows = (
+        "select date, adj_close, return_21d, drawdown from marts.relative_performance "
+        "where ticker = ? and list_contains(?::date[], date)"
+    )
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
+        [(_, high, _, at_high), (_, next_close, _, next_drawdown)] = con.execute(
+            f"{rows} order by date", ["BBB", ["2024-03-06", "2024-03-07"]]
+        ).fetchall()
+        [(_, _, return_21d, _)] = con.execute(rows, ["AAA", ["2022-06-30"]]).fetchall()
+    assert at_high == 0 and next_drawdown == pytest.approx(next_close / high - 1, rel=1e-12)
+
     load_bars(settings, "ticker = 'AAA' and date = date '2022-06-01'", bump=1.5)
     transform_and_validate(settings, "20990104T000000Z-fix")
     assert last_build(settings) == (False, 1, 0)
     full_rebuild_equals_the_increment(settings, tmp_path, "fix")
     with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
-        # The correction reached AAA's later rows: its anchor is before it, its 21-day return after it.
-        [[corrected, new_highs, in_drawdown]] = con.sql(
-            "select count(*) filter (where ticker = 'AAA' and date = '2022-06-01'), "
-            "count(*) filter (where drawdown = 0 and date > '2024-03-01'), "
-            "count(*) filter (where drawdown < 0 and date > '2024-03-01') from marts.relative_performance"
-        ).fetchall()
-    assert corrected == 1 and new_highs + in_drawdown == 4 + 4 * 5
+        [(_, _, corrected_21d, _)] = con.execute(rows, ["AAA", ["2022-06-30"]]).fetchall()
+    # 2022-06-30 is 21 sessions after 2022-06-01: its 21-day return is measured from the corrected bar.
+    assert 1 + corrected_21d == pytest.approx((1 + return_21d) / 1.5, rel=1e-12)

@@ -47,32 +47,36 @@ paired as (
     where prices.date >= scope.since
 ),
 
-previous as not materialized (
-    -- The mart's rows before `since`, which no changed bar reaches: the same values a full build
-    -- derives, and all that is read of the earlier history.
-    select previous.ticker, previous.date, previous.adj_close, previous.benchmark_adj_close, previous.drawdown
-    from {{ this }} as previous
-    inner join scope using (ticker)
-    where previous.date < scope.since
-),
+-- The mart's rows before `since`, which no changed bar reaches ({{ this }}, aliased `previous`):
+-- the same values a full build derives, and all that is read of the earlier history. Each read
+-- filters the table itself, so that its scan skips what it does not need.
 
 anchor as (
-    -- The anchor row itself where it precedes `since`: its closes as stored, not derived back.
+    -- The anchor row: stored before `since` (its closes as stored, not derived back from `rebased`),
+    -- or among the bars from `since` on.
     select
         ticker,
         arg_min(adj_close, date) as anchor_adj_close,
         arg_min(benchmark_adj_close, date) as anchor_benchmark_adj_close
-    from previous
-    where date >= getvariable('anchor_date')
+    from (
+        select previous.ticker, previous.date, previous.adj_close, previous.benchmark_adj_close
+        from {{ this }} as previous
+        inner join scope using (ticker)
+        where previous.date >= getvariable('anchor_date') and previous.date < scope.since
+        union all
+        select ticker, date, adj_close, benchmark_adj_close from paired
+        where date >= getvariable('anchor_date')
+    )
     group by ticker
 ),
 
 peak as (
     -- The running peak before `since`: the close of the last new high, where drawdown is exactly 0
     -- (a / a - 1) and only there.
-    select ticker, arg_max(adj_close, date) as earlier_peak
-    from previous
-    where drawdown = 0
+    select ticker, arg_max(previous.adj_close, previous.date) as earlier_peak
+    from {{ this }} as previous
+    inner join scope using (ticker)
+    where previous.drawdown = 0 and previous.date < scope.since
     group by ticker
 ),
 
@@ -82,25 +86,35 @@ counted as (
     -- from its first. DuckDB combines a sliding window's aggregate (beta_60d, corr_60d) in blocks of
     -- 16 rows counted from the partition's start: started elsewhere, its last bits differ from a full
     -- build's.
-    select
-        ticker,
-        case when count(*) >= 252 then 252 + (count(*) - 252) % 16 else count(*) end as kept
-    from previous
+    select ticker, case when count(*) >= 252 then 252 + (count(*) - 252) % 16 else count(*) end as kept
+    from {{ this }} as previous
+    inner join scope using (ticker)
+    where previous.date < scope.since
     group by ticker
 ),
 
 recent as (
     -- The rows within 550 days before `since`, where the kept ones are for a ticker trading daily.
-    select previous.*, row_number() over (partition by previous.ticker order by previous.date desc) as back
-    from previous
+    select
+        previous.ticker,
+        previous.date,
+        previous.adj_close,
+        previous.benchmark_adj_close,
+        row_number() over (partition by previous.ticker order by previous.date desc) as back
+    from {{ this }} as previous
     inner join scope using (ticker)
-    where previous.date >= (select since from earliest) - interval 550 day
-        and previous.date >= scope.since - interval 550 day
+    where previous.date >= (select since from earliest) - 550
+        and previous.date >= scope.since - 550
+        and previous.date < scope.since
 ),
 
 enough as (
     select recent.ticker from recent inner join counted using (ticker)
     group by recent.ticker, counted.kept having count(*) >= counted.kept
+),
+
+sparse as (
+    select scope.ticker, scope.since from scope semi join counted using (ticker) anti join enough using (ticker)
 ),
 
 lookback as (
@@ -109,10 +123,17 @@ lookback as (
     from recent semi join enough using (ticker) inner join counted using (ticker)
     where recent.back <= counted.kept
     union all
-    select ticker, date, adj_close, benchmark_adj_close
+    select sparse.ticker, sparse.date, sparse.adj_close, sparse.benchmark_adj_close
     from (
-        select *, row_number() over (partition by ticker order by date desc) as back
-        from previous anti join enough using (ticker)
+        select
+            previous.ticker,
+            previous.date,
+            previous.adj_close,
+            previous.benchmark_adj_close,
+            row_number() over (partition by previous.ticker order by previous.date desc) as back
+        from {{ this }} as previous
+        inner join sparse using (ticker)
+        where previous.date < sparse.since
     ) as sparse
     inner join counted using (ticker)
     where sparse.back <= counted.kept
@@ -132,25 +153,15 @@ windowed as (
 daily_returns as (
     select
         windowed.*,
-        coalesce(
-            anchor.anchor_adj_close,
-            arg_min(windowed.adj_close, windowed.date) filter (where windowed.date >= getvariable('anchor_date'))
-                over ticker_rows
-        ) as anchor_adj_close,
-        coalesce(
-            anchor.anchor_benchmark_adj_close,
-            arg_min(windowed.benchmark_adj_close, windowed.date) filter (where windowed.date >= getvariable('anchor_date'))
-                over ticker_rows
-        ) as anchor_benchmark_adj_close,
+        anchor.anchor_adj_close,
+        anchor.anchor_benchmark_adj_close,
         peak.earlier_peak,
         adj_close / lag(adj_close) over session - 1 as daily_return,
         benchmark_adj_close / lag(benchmark_adj_close) over session - 1 as benchmark_daily_return
     from windowed
     left join anchor using (ticker)
     left join peak using (ticker)
-    window
-        session as (partition by windowed.ticker order by windowed.date),
-        ticker_rows as (partition by windowed.ticker)
+    window session as (partition by windowed.ticker order by windowed.date)
 ),
 
 derived as (
