@@ -443,6 +443,7 @@ def test_oracle_leverage_at_fiscal_2025_year_end_and_across_the_retagging(settin
     assert first_quarter[4] == pytest.approx(97e9)
 
 
+@pytest.mark.slow  # a whole run
 def test_the_sample_builds_leverage_with_its_restatement_and_53_week_year(settings):
     from pipeline.build.run import build as build_flow
     from pipeline.ingest.prices import ingest_prices

@@ -67,6 +67,7 @@ def sampled(settings, sample_run):
     return settings
 
 
+@pytest.mark.slow  # three whole runs
 def test_sample_twice_and_rebuilt_from_scratch_give_identical_marts(settings):
     sample = replay_sources(SAMPLE_DIR, mode="sample")
     first_run = daily(settings, *sample).run_id
