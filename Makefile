@@ -3,19 +3,26 @@ PYTHON ?= python3
 VENV := .venv
 UV_VERSION := 0.13.8
 
-.PHONY: demo test docs lock clean
+.PHONY: demo check test lint docs lock clean
 
 demo: $(VENV)/.synced
 	$(VENV)/bin/thesis run --sample
 
 # Lint, format, the import contracts between layers, types and the docs site first: they take seconds.
-test: $(VENV)/.synced
+test: lint
+	$(MAKE) docs
+	$(VENV)/bin/pytest
+
+# While developing: the same checks and the tests not marked slow, in under a minute.
+check: lint
+	$(VENV)/bin/pytest -q -m "not slow"
+
+# mypy keeps its cache in .mypy_cache: a second run checks only what changed.
+lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
-	$(MAKE) docs
-	$(VENV)/bin/pytest
 
 # The site in a throwaway folder: --strict fails on a broken link or a page missing from the nav
 # (not with --quiet, which hides the warnings --strict counts).

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import collections
+import fcntl
 import ipaddress
 import os
+import pickle
+import shutil
 import socket
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +33,8 @@ for name in [n for n in os.environ if n.startswith("THESIS_")]:
     del os.environ[name]
 # The pipeline's clock, fixed for every test and every child process: an ordinary Tuesday after
 # the close. A test of another day sets its own.
-os.environ["THESIS_TODAY"] = "2026-12-01"
+TODAY = "2026-12-01"
+os.environ["THESIS_TODAY"] = TODAY
 
 
 def summary_lines(out: str) -> list[str]:
@@ -80,6 +86,15 @@ socket.socket.connect_ex = _guarded_connect_ex
 socket.getaddrinfo = _guarded_getaddrinfo
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow by what they use (`make check` leaves them out): every case of the fault suite runs the
+    pipeline into a fault and then a whole good run, and the Prefect server takes seconds to start."""
+    faults = Path(__file__).parent / "faults"
+    for item in items:
+        if faults in item.path.parents or "prefect_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory) -> str:
     """One real Prefect server on loopback for the tests of the flows; its API URL."""
@@ -125,6 +140,51 @@ def sample_flow_run(prefect_server, tmp_path_factory):
         return data_dir, daily(replay_from=str(SAMPLE_DIR), data_dir=str(data_dir), return_state=True)
 
 
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], Any]) -> tuple[Path, Any]:
+    """The folder `make(folder)` filled, and what it returned, made once per pytest run: the first
+    xdist worker to ask makes it under a lock, the other waits and reads it. Users copy the folder
+    before they change anything in it.
+
+    It is made with the session's clock and no other THESIS_ setting, whichever test asks first."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the workers' temp folders sit in this run's own folder
+    folder, done = root / "built-once" / name, root / "built-once" / f"{name}.pickle"
+    folder.parent.mkdir(exist_ok=True)
+    with open(root / "built-once" / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if `make` fails
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a failed attempt left
+            folder.mkdir()
+            with pytest.MonkeyPatch.context() as env:
+                for variable in [v for v in os.environ if v.startswith("THESIS_")]:
+                    env.delenv(variable)
+                env.setenv("THESIS_TODAY", TODAY)
+                value = make(folder)
+            done.write_bytes(pickle.dumps(value))  # written last: its presence says the folder is whole
+        return folder, pickle.loads(done.read_bytes())
+
+
+def copied(folder: Path, target: Path) -> Path:
+    """A copy of `folder` at `target`, a link in published/ kept a link."""
+    shutil.copytree(folder, target, symlinks=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def good_run(tmp_path_factory) -> Path:
+    """A data directory the bundled sample was run and published into by `thesis run --from`, once
+    per pytest run. Read it, or copy it (`copied`) to change it."""
+    from cli.main import main
+    from pipeline.runtime.settings import SAMPLE_DIR
+
+    def run(folder: Path) -> None:
+        assert main(["run", "--from", str(SAMPLE_DIR), "--data-dir", str(folder / "var")]) == 0
+
+    folder, _ = built_once(tmp_path_factory, "good-run", run)
+    return folder / "var"
+
+
 @pytest.fixture
 def settings(tmp_path):
     from pipeline.runtime.settings import Settings
@@ -139,8 +199,11 @@ def sample_run(tmp_path_factory):
     from pipeline.daily import daily, replay_sources
     from pipeline.runtime.settings import SAMPLE_DIR, Settings
 
-    settings = Settings(data_dir=tmp_path_factory.mktemp("sample-run") / "var")
-    return settings, daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
+    def run(folder: Path):
+        return daily(Settings(data_dir=folder / "var"), *replay_sources(SAMPLE_DIR, mode="sample"))
+
+    folder, result = built_once(tmp_path_factory, "sample-run", run)
+    return Settings(data_dir=folder / "var"), result
 
 
 @pytest.fixture(scope="session")
@@ -150,8 +213,26 @@ def real_run(realdata, tmp_path_factory):
     from pipeline.daily import daily, replay_sources
     from pipeline.runtime.settings import Settings
 
-    settings = Settings(data_dir=tmp_path_factory.mktemp("real-run") / "var")
-    return settings, daily(settings, *replay_sources(realdata))
+    def run(folder: Path):
+        return daily(Settings(data_dir=folder / "var"), *replay_sources(realdata))
+
+    folder, result = built_once(tmp_path_factory, "real-run", run)
+    return Settings(data_dir=folder / "var"), result
+
+
+@pytest.fixture(scope="session")
+def nvidia_filings(realdata, tmp_path_factory):
+    """../shared/realdata's SEC payloads ingested once into an empty warehouse, nothing built:
+    (its settings, the ingest's result). Copy the data directory (`copied`) to build on it."""
+    from pipeline.ingest.filings import ingest_filings
+    from pipeline.runtime.settings import Settings
+    from pipeline.sources.filings import ReplaySecFilings
+
+    def ingest(folder: Path):
+        return ingest_filings(Settings(data_dir=folder / "var"), ReplaySecFilings(realdata))
+
+    folder, result = built_once(tmp_path_factory, "nvidia-filings", ingest)
+    return Settings(data_dir=folder / "var"), result
 
 
 @pytest.fixture(scope="session")

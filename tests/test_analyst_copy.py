@@ -16,7 +16,10 @@ from warehouse.connection import connect
 from warehouse.publish import RunEnd, publish_analyst_copy
 
 THESIS = Path(sys.executable).with_name("thesis")
-pytestmark = pytest.mark.xdist_group("old_duckdb")  # one worker installs DuckDB 1.5, once
+pytestmark = [
+    pytest.mark.xdist_group("old_duckdb"),  # one worker installs DuckDB 1.5, once
+    pytest.mark.slow,  # that install, and the sample run through the command in a fresh interpreter
+]
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ import pytest
 
 from pipeline.payloads import seeds
 from pipeline.runtime.errors import PipelineError, SeedError
-from pipeline.runtime.settings import SAMPLE_DIR, Settings
-from tests.conftest import PROJECT
+from pipeline.runtime.settings import Settings
+from tests.conftest import PROJECT, copied
 
 REFERENCE = PROJECT.parent / "shared" / "reference" / "capex_guidance.csv"
 LEDGER_LINES = Settings().guidance_ledger.read_text().splitlines(keepends=True)
@@ -42,13 +42,11 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory) -> Settings:
-    """One good daily run on the sample prices and the committed ledger."""
-    from pipeline.daily import daily, replay_sources
-
-    settings = Settings(data_dir=tmp_path_factory.mktemp("guidance") / "var")
-    daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
-    return settings
+def loaded(sample_run, tmp_path_factory) -> Settings:
+    """One good daily run on the sample prices and the committed ledger, copied: the cases record
+    their failed builds in it."""
+    settings, _ = sample_run
+    return settings.replace(data_dir=copied(settings.data_dir, tmp_path_factory.mktemp("guidance") / "var"))
 
 
 def test_ledger_keeps_every_reference_row_and_source():

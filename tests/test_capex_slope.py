@@ -187,6 +187,7 @@ def test_guidance_implied_growth_against_the_prior_year(fixtures_built):
     assert (q4["guidance_low"], q4["guidance_high"]) == (91 * B, 93 * B)  # the 2025-10-29 range
 
 
+@pytest.mark.slow  # the real payloads ingested and built
 def test_real_nvidia_capex_slope(realdata, tmp_path):
     settings = Settings(data_dir=tmp_path / "var", hyperscalers=("NVDA",))
     ingest_filings(settings, ReplaySecFilings(realdata))

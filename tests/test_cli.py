@@ -95,6 +95,7 @@ def test_a_flag_a_command_does_not_use_is_refused():
     assert done.returncode == 2 and "unrecognized arguments: --as-of 2026-01-01" in done.stderr
 
 
+@pytest.mark.slow  # whole runs in a fresh interpreter
 def test_sample_run_prints_the_summary(tmp_path, capsys):
     # An apostrophe in the data directory: paths reach SQL as values, or quoted, never spliced.
     data_dir = tmp_path / "the analyst's data"
@@ -126,6 +127,7 @@ def test_sample_run_prints_the_summary(tmp_path, capsys):
     assert max(words[-1] for words in filers.values()) == "2026-03-04"
 
 
+@pytest.mark.slow  # whole runs in a fresh interpreter
 def test_a_failed_run_exits_non_zero_with_one_line(tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(SAMPLE_DIR, broken, ignore=shutil.ignore_patterns("*.py"))
@@ -145,6 +147,7 @@ def test_a_failed_run_exits_non_zero_with_one_line(tmp_path):
     assert not (tmp_path / "var" / "published").exists()
 
 
+@pytest.mark.slow  # whole runs in a fresh interpreter
 def test_import_prices_then_build(tmp_path, capsys, realdata):
     data = ["--data-dir", str(tmp_path), "--tickers", "NVDA", "--benchmark", "^SOX"]
     assert (

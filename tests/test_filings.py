@@ -21,6 +21,7 @@ from pipeline.runtime.errors import MissingUserAgent, PayloadError, ValidationFa
 from pipeline.runtime.settings import SAMPLE_DIR, Settings
 from pipeline.sources.filings import ReplaySecFilings, SecFilings
 from pipeline.sources.sec import RecordedSecClient
+from tests.conftest import copied
 from transforms import runner
 from warehouse.connection import connect, transaction
 
@@ -57,11 +58,10 @@ def seeds_for(tmp: Path, *tickers: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def nvidia(realdata, tmp_path_factory):
-    """A warehouse loaded by replaying ../shared/realdata/sec, built."""
-    tmp = tmp_path_factory.mktemp("nvidia")
-    settings = Settings(data_dir=tmp / "var")
-    result = ingest_filings(settings, ReplaySecFilings(realdata))
+def nvidia(nvidia_filings, tmp_path_factory):
+    """A warehouse loaded by replaying ../shared/realdata/sec (tests/conftest.py), copied and built."""
+    ingested, result = nvidia_filings
+    settings = ingested.replace(data_dir=copied(ingested.data_dir, tmp_path_factory.mktemp("nvidia") / "var"))
     con = build(settings)
     yield result, con
     con.close()
@@ -443,6 +443,7 @@ def test_oracle_leverage_at_fiscal_2025_year_end_and_across_the_retagging(settin
     assert first_quarter[4] == pytest.approx(97e9)
 
 
+@pytest.mark.slow  # a whole run
 def test_the_sample_builds_leverage_with_its_restatement_and_53_week_year(settings):
     from pipeline.build.run import build as build_flow
     from pipeline.ingest.prices import ingest_prices

@@ -179,7 +179,8 @@ def test_a_filed_figure_is_stale_once_its_period_is_the_error_bound_old(warehous
     )
 
 
-# The tests on it run on one xdist worker, so the replay runs once.
+# The tests on it run on one xdist worker, so the replay runs once; they are slow, that replay is a
+# whole run of the real payloads.
 ON_JULY = pytest.mark.xdist_group("july")
 
 
@@ -199,6 +200,7 @@ def july(realdata, tmp_path_factory):
 
 
 @ON_JULY
+@pytest.mark.slow
 def test_the_run_summary_names_the_stale_benchmark(july):
     _, printed = july
     lines = summary_lines(printed)
@@ -229,6 +231,7 @@ def test_the_run_summary_ages_to_the_runs_clock(real_run):
 
 
 @ON_JULY
+@pytest.mark.slow
 def test_status_names_the_stale_benchmark_at_the_clock_reading_it(july, monkeypatch, capsys):
     settings, _ = july
     monkeypatch.setenv("THESIS_TODAY", "2026-07-23")
@@ -245,6 +248,7 @@ def test_status_names_the_stale_benchmark_at_the_clock_reading_it(july, monkeypa
 
 
 @ON_JULY
+@pytest.mark.slow
 def test_the_claim_on_the_stale_benchmark_is_stale_and_the_fresh_ones_are_scored(july):
     settings, _ = july
     scores = pd.read_parquet(settings.paths.parquet / "thesis_scorecard.parquet").set_index("claim_id")
@@ -277,6 +281,7 @@ def test_the_timeline_scores_the_weeks_after_the_benchmark_ends_stale(real_run):
 
 
 @ON_JULY
+@pytest.mark.slow
 def test_the_report_says_stale_first_and_its_headline_names_the_oldest_as_of(july):
     settings, _ = july
     html = settings.paths.report.read_text()

@@ -57,6 +57,7 @@ def loaded_to_the_cut(settings, tmp_path):
     return settings
 
 
+@pytest.mark.slow  # a load to the cut, then a full build to compare
 def test_new_sessions_derive_from_the_first_changed_one_and_equal_a_full_build(loaded_to_the_cut, tmp_path):
     settings = loaded_to_the_cut
     # What a daily fetch brings: the lookback's sessions again, and the new ones.
@@ -73,6 +74,7 @@ def test_new_sessions_derive_from_the_first_changed_one_and_equal_a_full_build(l
     assert marts(settings) == incremental
 
 
+@pytest.mark.slow  # a load to the cut, then a full build to compare
 def test_one_changed_company_derives_only_its_quarters(loaded_to_the_cut, tmp_path):
     settings = loaded_to_the_cut
     sec = tmp_path / "restated" / "sec" / "companyfacts"

@@ -39,6 +39,7 @@ def stored(settings, sql):
         return con.execute(sql).fetchall()
 
 
+@pytest.mark.slow  # several whole runs
 def test_first_fetch_from_history_start_then_incremental_with_revisions(settings, recorded):
     client = RecordedYahooClient(recorded)
     daily(settings, YahooPrices(client), SAMPLE_FILINGS)
@@ -64,6 +65,7 @@ def test_first_fetch_from_history_start_then_incremental_with_revisions(settings
     ]
 
 
+@pytest.mark.slow  # several whole runs
 def test_raw_zone_alone_rebuilds_the_same_marts(settings, recorded):
     daily(settings, YahooPrices(RecordedYahooClient(recorded)), SAMPLE_FILINGS)
     before = pd.read_parquet(settings.paths.parquet / "relative_performance")

@@ -12,7 +12,7 @@ import pytest
 from pipeline.daily import daily, replay_sources
 from pipeline.runtime.errors import PayloadError, ValidationFailed
 from pipeline.runtime.settings import SAMPLE_DIR
-from tests.conftest import summary_lines
+from tests.conftest import copied, summary_lines
 
 
 def mart(settings, table="relative_performance"):
@@ -61,6 +61,14 @@ def test_manifest_describes_the_parquet(sample_run):
     assert all(c["description"] for c in entry["schema"])
 
 
+@pytest.fixture
+def sampled(settings, sample_run):
+    """`settings`, its data directory a copy of the sample run (tests/conftest.py): a good state."""
+    copied(sample_run[0].data_dir, settings.data_dir)
+    return settings
+
+
+@pytest.mark.slow  # three whole runs
 def test_sample_twice_and_rebuilt_from_scratch_give_identical_marts(settings):
     sample = replay_sources(SAMPLE_DIR, mode="sample")
     first_run = daily(settings, *sample).run_id
@@ -111,8 +119,8 @@ def null_close(frame):
         (null_close, r"failed: close is not null failed on 1 row: NVDA 2025-02-03;"),
     ],
 )
-def test_bad_batch_fails_and_changes_nothing_published(settings, tmp_path, damage, reason):
-    daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
+def test_bad_batch_fails_and_changes_nothing_published(sampled, tmp_path, damage, reason):
+    settings = sampled
     before = published(settings)
     with pytest.raises(ValidationFailed, match=reason) as failure:
         daily(settings, *replay_sources(damaged_sample(tmp_path, damage)))
@@ -147,8 +155,8 @@ def test_a_folder_with_neither_prices_nor_sec_is_named(settings, tmp_path):
         daily(settings, *replay_sources(tmp_path))
 
 
-def test_a_folder_with_only_sec_replays_the_filings_and_says_it_skipped_prices(settings, tmp_path, caplog):
-    daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
+def test_a_folder_with_only_sec_replays_the_filings_and_says_it_skipped_prices(sampled, tmp_path, caplog):
+    settings = sampled
     shutil.copytree(SAMPLE_DIR / "sec", tmp_path / "sec-only" / "sec")
     with caplog.at_level("INFO", logger="pipeline"):
         result = daily(settings, *replay_sources(tmp_path / "sec-only"))
@@ -166,11 +174,11 @@ def test_a_folder_with_only_prices_replays_them_and_says_it_skipped_sec(settings
     assert result.filings.notes == (f"{tmp_path / 'prices-only'} has no sec/ folder: no SEC filings to replay",)
 
 
-def test_analyst_copy_held_open_by_another_process_does_not_block_a_run(settings):
+def test_analyst_copy_held_open_by_another_process_does_not_block_a_run(sampled):
     import subprocess
     import sys
 
-    daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))
+    settings = sampled
     # An analyst's session: read-write, as the DuckDB CLI opens by default, held for the run.
     holder = subprocess.Popen(
         [

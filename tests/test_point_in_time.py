@@ -12,6 +12,7 @@ import pytest
 
 from pipeline.ingest.filings import ingest_filings
 from pipeline.sources.filings import ReplaySecFilings
+from tests.conftest import copied
 from tests.test_filings import NVDA_CIK, build, oracle_reference_facts, seeds_for
 
 B, M = 1_000_000_000, 1_000_000
@@ -147,12 +148,10 @@ def test_oracle_as_of_2025_09_01_sees_nothing_filed_later(settings, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def nvidia_ingested(realdata, tmp_path_factory):
-    from pipeline.runtime.settings import Settings
-
-    settings = Settings(data_dir=tmp_path_factory.mktemp("nvidia-pit") / "var")
-    ingest_filings(settings, ReplaySecFilings(realdata))
-    return settings
+def nvidia_ingested(nvidia_filings, tmp_path_factory):
+    """The real SEC payloads ingested (tests/conftest.py), copied: each case builds on it."""
+    settings, _ = nvidia_filings
+    return settings.replace(data_dir=copied(settings.data_dir, tmp_path_factory.mktemp("nvidia-pit") / "var"))
 
 
 def capex_quarters(settings, as_of: dt.date) -> list[tuple[int, float]]:

@@ -124,6 +124,7 @@ def chart_data(settings):
     return {chart_id: json.loads(text) for chart_id, text in blocks}
 
 
+@pytest.mark.slow  # a browser
 @pytest.mark.parametrize("which, charts", [("sample", ALL_CHARTS), ("hand_set", ALL_CHARTS), ("screened", ALL_CHARTS)])
 def test_report_renders_offline_in_chromium(request, browser_installed, tmp_path, which, charts):
     settings = request.getfixturevalue(which)

@@ -35,6 +35,8 @@ from pipeline.sources.sec import RecordedSecClient
 from pipeline.sources.yahoo import RecordedYahooClient
 from tests.ledger import ledger_known_on
 
+pytestmark = pytest.mark.slow  # each case is a whole run on its day
+
 TICKERS = ("NVDA", "ORCL", "^SOX")
 LEVEL = {"NVDA": 180.0, "ORCL": 200.0, "^SOX": 7000.0}
 OPEN = dt.time(9, 30)

@@ -27,6 +27,8 @@ from pipeline.sources.sec import LiveSecClient
 from sample.generate_bulk import FIRST_CIK, RECENT_FILINGS, write_bulk_zips
 from tests.conftest import summary_lines
 
+pytestmark = pytest.mark.slow  # twenty companies' bulk archives written and loaded
+
 COMPANIES = 20
 USER_AGENT = "Bulk Test bulk-test@example.com"
 NEW_ACCN = "0009999999-26-000001"

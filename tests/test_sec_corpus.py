@@ -26,6 +26,8 @@ from pipeline.runtime.settings import Settings
 from pipeline.sources.bulk import ReplaySecBulk
 from tests.test_filings import build
 
+pytestmark = pytest.mark.slow  # every filer of the real corpus, loaded and built
+
 M = 1_000_000
 APPLE, HOME_DEPOT, FREEPORT, FORD = 320193, 354950, 831259, 37996
 # Added to the committed company list; the fiscal year end as SEC's submissions spell it (Apple's

@@ -10,19 +10,12 @@ from cli.main import main
 from pipeline.runtime.settings import SEEDS
 
 
-@pytest.fixture(scope="module")
-def sample_run(tmp_path_factory):
-    """The sample run once for the module."""
-    data = tmp_path_factory.mktemp("seeds")
-    assert main(["run", "--sample", "--data-dir", str(data)]) == 0
-    return data / "sample"
-
-
 @pytest.fixture
-def sample(sample_run, tmp_path, monkeypatch):
-    """A copy of the sample's data, and a copy of the committed seeds that the next commands read."""
+def sample(good_run, tmp_path, monkeypatch):
+    """A copy of the sample's data (tests/conftest.py), and a copy of the committed seeds that the
+    next commands read."""
     data, seeds = tmp_path / "sample", tmp_path / "seeds"
-    shutil.copytree(sample_run, data)
+    shutil.copytree(good_run, data)
     shutil.copytree(SEEDS, seeds)
     monkeypatch.setenv("THESIS_SEEDS_DIR", str(seeds))
     return data, seeds

@@ -24,6 +24,7 @@ THESIS = Path(sys.executable).with_name("thesis")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # all but tab and newline
 
 
+@pytest.mark.slow  # whole runs in a fresh interpreter
 def test_a_terminal_shows_the_steps_as_they_run_before_the_summary(tmp_path):
     main, child = pty.openpty()
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
@@ -54,6 +55,7 @@ def test_a_terminal_shows_the_steps_as_they_run_before_the_summary(tmp_path):
     assert "\x1b[" in screen[:summary]
 
 
+@pytest.mark.slow  # whole runs in a fresh interpreter
 def test_without_a_terminal_plain_lines_and_each_empty_mart_says_why(tmp_path):
     """The sample's NVIDIA filings alone: no price and no hyperscaler's capex, so
     marts.relative_performance and marts.capex_slope are empty, each with its reason."""

@@ -75,6 +75,7 @@ def test_a_claim_is_never_scored_on_a_filing_made_later(real):
     assert rows and {status for _, _, status, _ in rows} == {"insufficient_data"}
 
 
+@pytest.mark.slow  # two builds
 def test_scoring_as_of_a_date_reads_only_what_was_filed_by_then(sample_run, tmp_path):
     """The issue's case: as of 2025-09-01, claim 3 must not read the Oracle-like quarter ending
     2025-08-31, whose 10-Q was filed on 2025-09-10; it reads the year ending 2025-05-31, whose 10-K

@@ -62,6 +62,7 @@ columns:
 """
 
 
+@pytest.mark.slow  # a whole run
 def test_a_mart_added_as_one_sql_and_one_yml_is_validated_on_its_grain_and_published(settings, tmp_path, monkeypatch):
     from pipeline.daily import daily, replay_sources
     from pipeline.runtime.settings import SAMPLE_DIR

@@ -18,7 +18,10 @@ from pipeline.runtime import trading_calendar
 from sample.generate_bulk import write_bulk_zips
 from tests.test_flows import task_runs
 
-pytestmark = pytest.mark.xdist_group("prefect")  # the session's Prefect server lives on one xdist worker
+pytestmark = [
+    pytest.mark.xdist_group("prefect"),  # the session's Prefect server lives on one xdist worker
+    pytest.mark.slow,  # a Dask cluster
+]
 
 TICKERS = [f"U{i:03d}" for i in range(200)]
 INDEX = "^UNIV"

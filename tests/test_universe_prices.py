@@ -61,6 +61,7 @@ class CountedSteps(Direct):
         return self.acquired.append
 
 
+@pytest.mark.slow  # two hundred tickers, or a whole run
 def test_two_hundred_tickers_in_chunks_of_fifty(settings, universe):
     directory, tickers = universe
     settings = settings.replace(
@@ -80,6 +81,7 @@ def test_two_hundred_tickers_in_chunks_of_fifty(settings, universe):
     assert result.failed == {}
 
 
+@pytest.mark.slow  # two hundred tickers, or a whole run
 def test_a_failed_ticker_is_listed_and_the_others_load(settings, universe):
     directory, tickers = universe
     (directory / "U007.parquet").unlink()  # Yahoo has nothing for it
@@ -103,6 +105,7 @@ def published(sample_run, tmp_path):
     return copy
 
 
+@pytest.mark.slow  # two hundred tickers, or a whole run
 def test_the_command_names_a_failed_ticker_in_its_exit_status(published, tmp_path, monkeypatch, capsys):
     """ORCL brings nothing today; its stored bars stay, NVDA and ^SOX load, the build publishes,
     and `thesis run` ends with the failed tickers in one line and exit status 3."""

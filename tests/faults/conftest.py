@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import built_once, copied
+
 
 @pytest.fixture(autouse=True)
 def _counted(request: pytest.FixtureRequest) -> None:
@@ -16,20 +18,24 @@ def _counted(request: pytest.FixtureRequest) -> None:
     request.node.user_properties.append(("fault category", category))
 
 
-@pytest.fixture(scope="module")
-def good_run(tmp_path_factory) -> Path:
-    """A data directory the bundled sample was run and published into, once per module."""
+@pytest.fixture
+def data_dir(good_run: Path, tmp_path: Path) -> Path:
+    """This case's copy of the good run's data directory (tests/conftest.py), to break as it likes."""
+    return copied(good_run, tmp_path / "var")
+
+
+@pytest.fixture(scope="session")
+def own_raw(tmp_path_factory) -> Path:
+    """A data directory whose raw zone holds the sample, run once from that raw zone (what `thesis
+    rebuild` rebuilds from), once per pytest run. Copy it (`copied`) to change it."""
     from cli.main import main
     from pipeline.runtime.settings import SAMPLE_DIR
 
-    data_dir = tmp_path_factory.mktemp("good") / "var"
-    assert main(["run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir)]) == 0
-    return data_dir
+    def run(folder: Path) -> None:
+        var = folder / "var"
+        for part in ("prices", "sec"):
+            shutil.copytree(SAMPLE_DIR / part, var / "raw" / part)
+        assert main(["run", "--from", str(var / "raw"), "--data-dir", str(var)]) == 0
 
-
-@pytest.fixture
-def data_dir(good_run: Path, tmp_path: Path) -> Path:
-    """This case's copy of the good run's data directory, to break as it likes."""
-    copy = tmp_path / "var"
-    shutil.copytree(good_run, copy, symlinks=True)  # a link in published/ stays a link
-    return copy
+    folder, _ = built_once(tmp_path_factory, "own-raw", run)
+    return folder / "var"

@@ -34,6 +34,7 @@ import pytest
 
 from cli.main import main
 from pipeline.runtime.settings import SAMPLE_DIR
+from tests.conftest import copied
 from tests.faults.harness import PROJECT, record, snapshot, unchanged
 from warehouse.files import TEMPORARY, sha256_file
 from warehouse.publish import KEEP
@@ -111,13 +112,11 @@ class Baseline:
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory) -> Baseline:
+def baseline(tmp_path_factory, good_run: Path) -> Baseline:
     runs = WarmRuns()
-    data_dir = tmp_path_factory.mktemp("baseline") / "var"
-    assert main(["run", "--from", str(SAMPLE_DIR), "--data-dir", str(data_dir)]) == 0
+    data_dir = good_run  # the cases copy it; nothing writes to it
     version = current_version(data_dir)
-    reference = tmp_path_factory.mktemp("reference") / "var"
-    shutil.copytree(data_dir, reference, symlinks=True)
+    reference = copied(data_dir, tmp_path_factory.mktemp("reference") / "var")
     started = time.monotonic()
     process = runs.start(reference)
     assert process.wait(timeout=300) == 0

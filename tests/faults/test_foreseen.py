@@ -27,7 +27,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cli.main import main
 from pipeline.runtime.settings import SAMPLE_DIR
 from tests.faults.bad_inputs_sec import FIRST_ROW, NVDA, fact, facts
 from tests.faults.harness import in_process, next_run_completes, refused, snapshot, thesis, unchanged
@@ -200,17 +199,6 @@ def test_a_model_past_its_bound_is_stopped_named_and_the_lock_released(request, 
     unchanged(request, published, data_dir / "published")
     monkeypatch.delenv("THESIS_MODEL_TIMEOUT_SECONDS")
     next_run_completes(request, *in_process(capsys, "build", "--data-dir", str(data_dir)))
-
-
-@pytest.fixture(scope="module")
-def own_raw(tmp_path_factory) -> Path:
-    """A data directory whose raw zone holds the sample, run once from that raw zone: what
-    `thesis rebuild` rebuilds from."""
-    var = tmp_path_factory.mktemp("own") / "var"
-    for part in ("prices", "sec"):
-        shutil.copytree(SAMPLE_DIR / part, var / "raw" / part)
-    assert main(["run", "--from", str(var / "raw"), "--data-dir", str(var)]) == 0
-    return var
 
 
 def halved(path: Path) -> None:

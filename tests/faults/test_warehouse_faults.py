@@ -12,28 +12,17 @@ import duckdb
 import pytest
 
 from cli.main import main
-from pipeline.runtime.settings import SAMPLE_DIR
+from tests.conftest import copied
 from tests.faults.harness import refused, snapshot, thesis, unchanged
 
 REBUILD = "rebuild it from the raw zone with `thesis rebuild`"
 RUN_ROWS = ("run_id",)  # which run wrote a row: a rebuild is another run
 
 
-@pytest.fixture(scope="module")
-def own_raw(tmp_path_factory) -> Path:
-    """A data directory whose raw zone holds the sample, run once from that raw zone."""
-    data_dir = tmp_path_factory.mktemp("own") / "var"
-    for part in ("prices", "sec"):
-        shutil.copytree(SAMPLE_DIR / part, data_dir / "raw" / part)
-    assert main(["run", "--from", str(data_dir / "raw"), "--data-dir", str(data_dir)]) == 0
-    return data_dir
-
-
 @pytest.fixture
 def var(own_raw: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "var"
-    shutil.copytree(own_raw, copy, symlinks=True)
-    return copy
+    """A copy of the data directory run from its own raw zone (tests/faults/conftest.py)."""
+    return copied(own_raw, tmp_path / "var")
 
 
 def marts(path: Path) -> dict[str, list[tuple]]:
