@@ -129,7 +129,8 @@ def test_an_analyst_session_killed_mid_run_leaves_the_next_copy_whole(request, d
     # Through the name analysts were given before versions: a link through `current`.
     analyst = hold(data_dir / "published" / "thesis.duckdb", "read-write")
     held = current_version(data_dir)
-    run = start(*RUN, "--data-dir", str(data_dir))
+    # --full: the same sample again is nothing new, and this run must publish a version.
+    run = start(*RUN, "--full", "--data-dir", str(data_dir))
     try:
         lock_holder(data_dir)
         analyst.send_signal(signal.SIGKILL)
