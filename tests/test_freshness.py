@@ -220,6 +220,7 @@ def test_the_run_summary_names_the_stale_benchmark(july):
     assert "Thesis scorecard: 1 supported, 1 not supported, 1 stale, 5 insufficient data" in lines
 
 
+@pytest.mark.slow
 def test_the_run_summary_ages_to_the_runs_clock(real_run):
     settings, result = real_run
     text = summary.run_summary(settings, result.run_id, sample=False)
@@ -263,6 +264,7 @@ def test_the_claim_on_the_stale_benchmark_is_stale_and_the_fresh_ones_are_scored
     assert scores.loc["orcl_below_pre_jump_close", "status"] == "supported"  # 120.04 against 238.79
 
 
+@pytest.mark.slow
 def test_the_timeline_scores_the_weeks_after_the_benchmark_ends_stale(real_run):
     settings, _ = real_run
     with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:

@@ -174,6 +174,7 @@ def recent_bars(directory: Path, tickers: tuple[str, ...], today: dt.date) -> Pa
     return directory
 
 
+@pytest.mark.slow
 def test_a_stored_bar_from_the_future_does_not_move_the_next_fetch_past_today(settings, tmp_path):
     from pipeline.ingest.prices import ingest_prices
     from pipeline.sources.prices import YahooPrices

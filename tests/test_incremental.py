@@ -171,6 +171,7 @@ def full_rebuild_equals_the_increment(settings, tmp_path, run_id: str) -> int:
         return rows
 
 
+@pytest.mark.slow
 def test_increments_of_a_multi_year_universe_equal_full_builds_bit_for_bit(universe, tmp_path):
     settings = universe
     before = full_rebuild_equals_the_increment(settings, tmp_path, "first")

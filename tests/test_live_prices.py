@@ -113,6 +113,7 @@ class ThrottledFirst:
         return self.inner.download(tickers, start)
 
 
+@pytest.mark.slow
 def test_throttling_backs_off_and_recovers(settings, recorded):
     client = ThrottledFirst(RecordedYahooClient(recorded), times=2)
     result = ingest_prices(settings, YahooPrices(client))
@@ -120,6 +121,7 @@ def test_throttling_backs_off_and_recovers(settings, recorded):
     assert result.rows == 3 * 294
 
 
+@pytest.mark.slow
 def test_throttling_that_persists_fails_with_one_line(settings, recorded):
     client = ThrottledFirst(RecordedYahooClient(recorded), times=99)
     with pytest.raises(Throttled) as failure:
@@ -138,6 +140,7 @@ def test_deadline_cuts_a_call_that_hangs():
     assert time.monotonic() - started < 2
 
 
+@pytest.mark.slow
 def test_live_client_gives_up_on_a_silent_network(tmp_path, monkeypatch):
     """A proxy on loopback that accepts and never answers stands in for dropped packets."""
     import yfinance

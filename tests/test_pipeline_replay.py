@@ -135,6 +135,7 @@ def test_bad_batch_fails_and_changes_nothing_published(sampled, tmp_path, damage
     daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))  # the next good run completes
 
 
+@pytest.mark.slow
 def test_a_high_below_its_low_loads_flagged(settings, tmp_path):
     # The sample's NVDA bar of 2025-05-29 (its 101st), its high put 1 below its low: three warnings.
     result = daily(settings, *replay_sources(damaged_sample(tmp_path, high_below_low)))
@@ -167,6 +168,7 @@ def test_a_folder_with_only_sec_replays_the_filings_and_says_it_skipped_prices(s
     assert len(mart(settings)) == 2 * 294  # built and published again, on the prices stored before
 
 
+@pytest.mark.slow
 def test_a_folder_with_only_prices_replays_them_and_says_it_skipped_sec(settings, tmp_path):
     shutil.copytree(SAMPLE_DIR / "prices", tmp_path / "prices-only" / "prices")
     result = daily(settings, *replay_sources(tmp_path / "prices-only"))
@@ -174,6 +176,7 @@ def test_a_folder_with_only_prices_replays_them_and_says_it_skipped_sec(settings
     assert result.filings.notes == (f"{tmp_path / 'prices-only'} has no sec/ folder: no SEC filings to replay",)
 
 
+@pytest.mark.slow
 def test_analyst_copy_held_open_by_another_process_does_not_block_a_run(sampled):
     import subprocess
     import sys
@@ -208,6 +211,7 @@ def test_analyst_copy_held_open_by_another_process_does_not_block_a_run(sampled)
         )
 
 
+@pytest.mark.slow
 def test_an_sec_only_replay_into_a_fresh_warehouse_builds_the_sec_marts(tmp_path, capsys):
     """No price was ever loaded: the typo check has nothing to match, the SEC marts build and
     publish, and the summary says why marts.relative_performance is empty."""

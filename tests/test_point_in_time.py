@@ -93,6 +93,7 @@ def oracle(settings, tmp_path):
     return settings
 
 
+@pytest.mark.slow
 def test_a_restated_quarter_as_of_three_dates(oracle):
     q1, q2 = dt.date(2025, 8, 31), dt.date(2025, 11, 30)
 
@@ -135,6 +136,7 @@ def test_a_restated_quarter_as_of_three_dates(oracle):
     assert after[q2]["total_debt"] == 102 * B and after[q2]["stockholders_equity"] == 24 * B
 
 
+@pytest.mark.slow
 def test_oracle_as_of_2025_09_01_sees_nothing_filed_later(settings, tmp_path):
     """The reference fixture's FY2026 Q1 10-Q was filed 2025-09-10: as of 2025-09-01 the latest
     quarter is the year ending 2025-05-31."""

@@ -62,6 +62,7 @@ def prefect_reads() -> str | None:
     return ast.literal_eval(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("env, expected", CASES.values(), ids=CASES.keys())
 def test_the_api_url_is_read_as_prefect_reads_it(home, monkeypatch, env, expected):
     for name, value in env.items():

@@ -83,6 +83,7 @@ def test_relative_performance_is_one_parquet_per_year_listed_in_the_manifest(sam
     assert years == [(2025, ROWS_2025, "2025-01-02", "2025-12-31"), (2026, ROWS_2026, "2026-01-02", "2026-03-06")]
 
 
+@pytest.mark.slow
 def test_an_increment_rewrites_the_partitions_it_changed_and_links_the_others(settings, tmp_path):
     settings = on(settings, tmp_path, dt.datetime(2026, 3, 9, 22, tzinfo=dt.UTC))
     first = daily(settings, *replay_sources(sample_until(tmp_path, "2026-02-27"))).run_id
@@ -100,6 +101,7 @@ def test_an_increment_rewrites_the_partitions_it_changed_and_links_the_others(se
     assert (new / "thesis_scorecard.parquet").stat().st_ino != (old / "thesis_scorecard.parquet").stat().st_ino
 
 
+@pytest.mark.slow
 def test_a_second_replay_of_the_same_folder_is_nothing_new(tmp_path, monkeypatch, capsys):
     # One clock for both runs: the same session and day.
     monkeypatch.setenv("THESIS_TODAY", "2026-03-09")
@@ -132,6 +134,7 @@ def test_a_second_replay_of_the_same_folder_is_nothing_new(tmp_path, monkeypatch
     assert status[1] == f"Published: {first.removeprefix('versions/')} ({published / 'current'})"
 
 
+@pytest.mark.slow
 def test_a_day_later_with_nothing_new_builds_again_for_freshness(settings, tmp_path):
     # Monday 9 March 2026, then Tuesday the 10th: the last session moves, so do the claims' ages.
     monday = on(settings, tmp_path, dt.datetime(2026, 3, 9, 22, tzinfo=dt.UTC))
@@ -143,6 +146,7 @@ def test_a_day_later_with_nothing_new_builds_again_for_freshness(settings, tmp_p
     assert first.run_id < tuesday.run_id
 
 
+@pytest.mark.slow
 def test_a_changed_claim_is_not_nothing_new(settings, tmp_path):
     settings = on(settings, tmp_path, dt.datetime(2026, 3, 9, 22, tzinfo=dt.UTC))
     daily(settings, *replay_sources(SAMPLE_DIR, mode="sample"))

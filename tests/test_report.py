@@ -149,6 +149,7 @@ def points(chart, name):
     return {x: y for x, y in next(s for s in chart["series"] if s["name"] == name)["points"]}
 
 
+@pytest.mark.slow
 def test_price_charts_plot_the_mart(sample):
     charts = chart_data(sample)
     assert sorted(charts) == sorted(ALL_CHARTS)
@@ -166,6 +167,7 @@ def test_price_charts_plot_the_mart(sample):
     )
 
 
+@pytest.mark.slow
 def test_guidance_chart_plots_the_latest_ranges(sample, hand_set):
     with duckdb.connect(str(sample.paths.analyst_copy), read_only=True) as con:
         meta = con.execute("""select low_usd_bn, high_usd_bn, mid_usd_bn from marts.capex_guidance

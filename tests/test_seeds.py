@@ -35,6 +35,7 @@ def edit(path, old, new):
 NVDA_FY2026_CAPEX = "select capex from marts.leverage where ticker = 'NVDA' and fiscal_year = 2026 order by period_end"
 
 
+@pytest.mark.slow
 def test_an_edited_concept_map_takes_effect_at_the_next_build(sample):
     data, seeds = sample
     # sample/generate_sec.py: FY2026 capex is PaymentsToAcquireProductiveAssets, year to date 200,
@@ -47,6 +48,7 @@ def test_an_edited_concept_map_takes_effect_at_the_next_build(sample):
     assert query(data, "select count(*) from raw.concept_map where metric = 'capex'") == [(3,)]
 
 
+@pytest.mark.slow
 def test_an_edited_company_list_takes_effect_at_the_next_build(sample):
     data, seeds = sample
     assert query(data, "select count(*) > 0 from marts.leverage where ticker = 'AMZN'") == [(True,)]

@@ -117,6 +117,7 @@ def test_each_week_reads_the_filings_known_at_its_last_session(sample_run):
     assert after["orcl_rpo_above_500b"][1:3] == ("not_supported", pytest.approx(250))
 
 
+@pytest.mark.slow
 def test_a_week_scores_as_a_build_as_of_its_last_session_does(sample_run, tmp_path):
     """The old per-week way, through the whole build: the sample built as of a week's last session
     scores every claim with the same value, date and evidence as the timeline's week (the status
