@@ -151,39 +151,13 @@ def test_scores_made_before_the_stale_status_keep_their_rows_and_stale_is_allowe
             con.execute("update marts.thesis_timeline set status = 'old'")
 
 
-# Two versions of NVIDIA's FY2026 capex fact (the 10-K, and a restatement in a later filing),
-# as a warehouse before 0015 holds them: cik .. accn, end, val, form, filed, payload, run, loaded.
+# NVIDIA's FY2026 capex fact as a warehouse before 0015 holds it: cik .. period, end, then the
+# version's val, accn, form, filed and payload, then run and loaded.
+FACT = (1045810, "us-gaap", "PaymentsToAcquireProductiveAssets", "USD", "2025-01-27/2026-01-25", dt.date(2026, 1, 25))
+# Two versions: the 10-K, and a restatement in a later filing.
 CAPEX = [
-    (
-        1045810,
-        "us-gaap",
-        "PaymentsToAcquireProductiveAssets",
-        "USD",
-        "2025-01-27/2026-01-25",
-        dt.date(2026, 1, 25),
-        6042e6,
-        "0001045810-26-000021",
-        "10-K",
-        dt.date(2026, 2, 25),
-        "ab" * 32,
-        RUN[0],
-        RUN[3],
-    ),
-    (
-        1045810,
-        "us-gaap",
-        "PaymentsToAcquireProductiveAssets",
-        "USD",
-        "2025-01-27/2026-01-25",
-        dt.date(2026, 1, 25),
-        6100e6,
-        "0001045810-26-000099",
-        "10-K/A",
-        dt.date(2026, 6, 1),
-        "cd" * 32,
-        RUN[0],
-        RUN[3],
-    ),
+    (*FACT, 6042e6, "0001045810-26-000021", "10-K", dt.date(2026, 2, 25), "ab" * 32, RUN[0], RUN[3]),
+    (*FACT, 6100e6, "0001045810-26-000099", "10-K/A", dt.date(2026, 6, 1), "cd" * 32, RUN[0], RUN[3]),
 ]
 FACT_COLUMNS = 'cik, taxonomy, concept, unit, period, "end", val, accn, form, filed, payload_sha256, run_id, loaded_at'
 
