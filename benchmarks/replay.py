@@ -10,11 +10,10 @@ CPU is the children's user + sys time (RUSAGE_CHILDREN) it adds. Printed, one fi
 `<figure>: <value>`:
 
 - each run's CPU (median over the pairs) and the second's ratio to the first;
-- the CPU of the imports alone (what a run imports before it does anything: the CLI, the
-  pipeline, Prefect; measured in each pair too), and the ratio of the two runs without them;
 - the second run's write_bytes (/proc/<pid>/io: what it sent to storage, page cache included);
-- the files under the data directory the second run created or changed (a new inode, size or
-  mtime), with their sizes summed: all of them, and those under published/.
+- the bytes the second run appended to logs/thesis.log;
+- the other files under the data directory the second run created or changed (a new inode, size
+  or mtime), with their sizes summed: all of them, and those under published/.
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"
 SAMPLE = ROOT / "sample"
+LOG = Path("logs/thesis.log")  # appended to, never rewritten: counted apart
 
 # The CLI in a child that reports its own I/O counters as it exits.
 CHILD = """
@@ -66,31 +66,24 @@ def run(folder: Path, data_dir: Path) -> tuple[float, int]:
     return cpu, int(io["write_bytes"])
 
 
-def imports() -> float:
-    """CPU seconds of a child that only imports what a run imports (Great Expectations through the
-    pipeline, Prefect through the check for an API), then exits."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(
-        [sys.executable, "-c", "import cli.main, pipeline.daily, flows.server, prefect"], cwd=ROOT, check=True
-    )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
 def changed(before: dict[Path, tuple[int, int, int]], after: dict[Path, tuple[int, int, int]]) -> dict[Path, int]:
     """The files created or changed between two listings, with their sizes."""
     return {path: stat[1] for path, stat in after.items() if before.get(path) != stat}
 
 
-def pair(folder: Path, scratch: Path) -> tuple[float, float, int, dict[Path, int], Path]:
-    """A first and a second replay of `folder` into a fresh data directory."""
+def pair(folder: Path, scratch: Path) -> tuple[float, float, int, dict[Path, int], int, Path]:
+    """A first and a second replay of `folder` into a fresh data directory: their CPU, the second's
+    write_bytes, the files it created or changed but the log (with their sizes), and the bytes it
+    appended to the log."""
     work = Path(tempfile.mkdtemp(prefix="replay-", dir=scratch))
     data_dir = work / "var"
     first, _ = run(folder, data_dir)
     before = files(data_dir)
     second, written = run(folder, data_dir)
-    rewritten = {p.relative_to(data_dir): size for p, size in changed(before, files(data_dir)).items()}
-    return first, second, written, rewritten, work
+    after = files(data_dir)
+    rewritten = {p.relative_to(data_dir): size for p, size in changed(before, after).items() if p != data_dir / LOG}
+    appended = after[data_dir / LOG][1] - before[data_dir / LOG][1]
+    return first, second, written, rewritten, appended, work
 
 
 def main() -> None:
@@ -101,10 +94,9 @@ def main() -> None:
     args = parser.parse_args()
     folders = args.folder or [SAMPLE, *([REALDATA] if REALDATA.is_dir() else [])]
     for folder in folders:
-        firsts, seconds, writes, floors = [], [], [], []
+        firsts, seconds, writes = [], [], []
         for _ in range(args.pairs):
-            first, second, written, rewritten, work = pair(folder, args.scratch)
-            floors.append(imports())
+            first, second, written, rewritten, appended, work = pair(folder, args.scratch)
             firsts.append(first)
             seconds.append(second)
             writes.append(written)
@@ -113,14 +105,11 @@ def main() -> None:
         print(f"{name} first replay CPU (median of {args.pairs}): {statistics.median(firsts):.2f} s")
         print(f"{name} second replay CPU (median of {args.pairs}): {statistics.median(seconds):.2f} s")
         print(f"{name} second / first CPU: {statistics.median(seconds) / statistics.median(firsts):.3f}x")
-        floor = statistics.median(floors)
-        print(f"imports alone CPU (median of {args.pairs}): {floor:.2f} s")
-        beyond = (statistics.median(seconds) - floor) / (statistics.median(firsts) - floor)
-        print(f"{name} second / first CPU beyond the imports: {beyond:.3f}x")
         print(f"{name} second replay write_bytes (median): {statistics.median(writes):,.0f} bytes")
         published = {p: s for p, s in rewritten.items() if p.parts[:1] == ("published",)}
         total = sum(rewritten.values())
-        print(f"{name} second replay files created or changed (last pair): {len(rewritten)}, {total:,} bytes")
+        print(f"{name} second replay log lines appended (last pair): {appended:,} bytes to {LOG}")
+        print(f"{name} second replay other files created or changed (last pair): {len(rewritten)}, {total:,} bytes")
         for path, size in sorted(rewritten.items()):
             print(f"  {path}: {size:,} bytes")
         total = sum(published.values())

@@ -311,11 +311,25 @@ def fail(message: str, exc: BaseException, verbose: bool, log_file: Path | None)
 
 # Each command: a check made before anything is written (returns the folder to replay, if any),
 # then the work.
-def prepare_run(args: argparse.Namespace, settings: Settings) -> Path | None:
+@dataclass(frozen=True)
+class Stands:
+    """A replay found nothing new before anything was read but its folder's bytes: why."""
+
+    message: str
+
+
+def prepare_run(args: argparse.Namespace, settings: Settings) -> Path | Stands | None:
     from pipeline import preflight
     from pipeline.runtime.settings import SAMPLE_DIR
 
     replay = SAMPLE_DIR if args.sample else args.replay_from
+    preflight.writable_data_dir(settings)  # where the log goes, whatever the run finds
+    if replay is not None and not orchestrated(settings):
+        # The daily core asks the same; asked here, pandas and the pipeline are not even imported.
+        from pipeline.build.standing import inputs_of, replayed_before
+
+        if stands := replayed_before(settings, inputs_of(replay, settings.sec_bulk)):
+            return Stands(stands)
     preflight.run(settings, replay)
     return replay
 
@@ -347,7 +361,11 @@ def prepare_reading(args: argparse.Namespace, settings: Settings) -> None:
     return None
 
 
-def run(args: argparse.Namespace, settings: Settings, replay: Path | None) -> str | Partial:
+def run(args: argparse.Namespace, settings: Settings, replay: Path | Stands | None) -> str | Partial:
+    if isinstance(replay, Stands):
+        from pipeline.build.standing import told
+
+        return told(replay.message)
     from pipeline.build.summary import run_summary
 
     def core(steps: Steps) -> Any:
@@ -469,7 +487,7 @@ def prefect_api(settings: Settings) -> Iterator[None]:
 
 
 WRITING = {"run", "rebuild", "import-prices", "build", "serve"}  # these keep a log under the data directory
-Command = tuple[Callable[[argparse.Namespace, "Settings"], Path | None], Callable[..., str | Partial]]
+Command = tuple[Callable[[argparse.Namespace, "Settings"], Path | Stands | None], Callable[..., str | Partial]]
 COMMANDS: dict[str, Command] = {
     "run": (prepare_run, run),
     "import-prices": (prepare_import, import_prices),

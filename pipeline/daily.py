@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.build.run import BuildResult, build, publish_version, unchanged
+from pipeline.build.run import BuildResult, build, publish_version
+from pipeline.build.standing import inputs_of, replayed_before, told, unchanged
 from pipeline.ingest.bulk import BulkResult, ingest_sec_bulk
 from pipeline.ingest.filings import FilingsResult, ingest_filings, live_filings
 from pipeline.ingest.prices import IngestResult, ingest_prices, live_prices
@@ -104,10 +105,23 @@ def sources(settings: Settings, replay_from: Path | None) -> tuple[PriceSource, 
     return price_source(settings, replay_from), filings
 
 
+def replayed_inputs(prices: PriceSource, filings: FilingSource | BulkSource) -> str | None:
+    """What a replay reads, as meta.runs.inputs holds it: how SEC is read (the company list's
+    payloads, or bulk archives), then the digest of the folder both sources replay. None for a live
+    run (or sources of two folders)."""
+    if not isinstance(prices, ReplayPrices) or getattr(filings, "directory", None) != prices.directory:
+        return None
+    return inputs_of(prices.directory, bulk=isinstance(filings, BulkSource))
+
+
 def daily(
     settings: Settings, prices: PriceSource, filings: FilingSource | BulkSource, steps: Steps = DIRECT
 ) -> DailyResult:
-    with recorded_run(settings, "daily", prices.mode, None) as run:
+    inputs = replayed_inputs(prices, filings)
+    if inputs is not None and (stands := replayed_before(settings, inputs)):
+        # A replay of bytes loaded before: nothing is read but them, nothing written but the log.
+        return DailyResult("", IngestResult("", 0, 0, ()), FilingsResult("", 0, 0, 0, ()), None, told(stands))
+    with recorded_run(settings, "daily", prices.mode, None, inputs) as run:
         ingested = ingest_prices(settings, prices, run.run_id, steps)
         run.failed = dict(ingested.failed)
         if quiet := edgar_quiet(settings, filings):

@@ -8,13 +8,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.payloads.price_files import declared_tickers
 from pipeline.payloads.raw_zone import payload_paths, read_meta, replay_parts
-from pipeline.payloads.staged_prices import ticker_names
 from pipeline.runtime.errors import PayloadError, SettingsError, path_problem
 from pipeline.runtime.settings import Settings
-from pipeline.sources.prices import PRICE_SUFFIXES
-from pipeline.sources.sec import require_user_agent
 
 
 def writable_data_dir(settings: Settings) -> None:
@@ -52,6 +48,12 @@ def read_only(path: Path) -> str:
 def replay_folder(settings: Settings, folder: Path) -> None:
     """A replay folder exists and holds prices/ or sec/ (or both); its prices/, where it has one,
     hold prices for every configured ticker and the benchmark."""
+    # Here, not above: the data directory's check runs before a replay with nothing new, which
+    # imports no pandas.
+    from pipeline.payloads.price_files import declared_tickers
+    from pipeline.payloads.staged_prices import ticker_names
+    from pipeline.sources.prices import PRICE_SUFFIXES
+
     if not folder.is_dir():
         raise PayloadError(f"no such folder to replay: {folder}")
     if "prices" not in replay_parts(folder):
@@ -70,6 +72,8 @@ def replay_folder(settings: Settings, folder: Path) -> None:
 
 
 def live_run(settings: Settings) -> None:
+    from pipeline.sources.sec import require_user_agent
+
     require_user_agent(settings.user_agent)
     if settings.history_start > settings.last_session:
         raise SettingsError(

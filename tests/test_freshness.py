@@ -61,6 +61,23 @@ def test_a_series_ages_in_sessions_across_a_weekend_and_a_holiday():
     )
 
 
+def test_the_reference_holds_until_the_next_midnight_or_the_next_close_whichever_is_first():
+    utc = dt.UTC
+    # Monday 2026-03-09 at 18:00 in New York (EDT since the 8th): Monday's session has closed and
+    # settled; Tuesday's closes at 16:00 the next day, after New York's midnight (04:00 UTC).
+    assert freshness.reference_until(Settings(today="2026-03-09T18:00")) == dt.datetime(2026, 3, 10, 4, tzinfo=utc)
+    # The same Monday at 10:00: Friday's session is the last closed one until Monday's closes at
+    # 16:00 (20:00 UTC) and settles, 30 minutes by default.
+    assert freshness.reference_until(Settings(today="2026-03-09T10:00")) == dt.datetime(2026, 3, 9, 20, 30, tzinfo=utc)
+    # Thanksgiving's Friday, 2026-11-27 at 10:00 (EST): a half day, closing at 13:00 (18:00 UTC).
+    friday = Settings(today="2026-11-27T10:00", session_settle_minutes=45)
+    assert freshness.reference_until(friday) == dt.datetime(2026, 11, 27, 18, 45, tzinfo=utc)
+    # Saturday: the next midnight, not Monday's close.
+    assert freshness.reference_until(Settings(today="2026-11-28T12:00")) == dt.datetime(2026, 11, 29, 5, tzinfo=utc)
+    # An as-of build is never taken as current.
+    assert freshness.reference_until(Settings(today="2026-12-01", as_of="2026-11-29")) is None
+
+
 def test_the_default_bounds_and_their_states():
     settings = Settings()
     assert (settings.price_warn_after_sessions, settings.price_error_after_sessions) == (1, 5)

@@ -36,6 +36,7 @@ EVERY_VERSION = [
     (13, "payload_received"),
     (14, "intermediate"),
     (15, "xbrl_facts_unindexed"),
+    (16, "standing"),
 ]
 EVERY_NUMBER = [number for number, _ in EVERY_VERSION]
 FUTURE = len(EVERY_VERSION) + 1  # a migration this release does not know
@@ -107,6 +108,7 @@ def test_a_new_warehouse_gets_every_migration_and_every_column_is_commented(tmp_
             "parameters",
             "failed",
             "worked_for",
+            "inputs",
         ]
         assert con.execute("select schema_name, table_name from duckdb_tables() where comment is null").fetchall() == []
         assert (

@@ -6,13 +6,17 @@ import datetime as dt
 import json
 import os
 import shutil
+import subprocess
+import sys
 
 import duckdb
 import pandas as pd
 import pytest
 
 from cli.main import main
+from pipeline.build.standing import inputs_of, replayed_before
 from pipeline.daily import daily, replay_sources
+from pipeline.runtime import run_lock
 from pipeline.runtime.settings import SAMPLE_DIR
 from tests.ledger import ledger_known_on
 from transforms import runner
@@ -112,6 +116,8 @@ def test_a_second_replay_of_the_same_folder_is_nothing_new(tmp_path, monkeypatch
     first = os.readlink(published / "current")
     before = stats(published)
     stored = tables(data_dir / "sample" / "warehouse.duckdb")
+    # Every file but the log, which gets the run's line.
+    working = {path: stat for path, stat in stats(data_dir / "sample").items() if path.parts[0] != "logs"}
     capsys.readouterr()
     assert main(["run", "--sample", "--data-dir", str(data_dir)]) == 0
     out, err = capsys.readouterr()
@@ -123,15 +129,54 @@ def test_a_second_replay_of_the_same_folder_is_nothing_new(tmp_path, monkeypatch
     # Not a file of the published folder was written again, and no version was added.
     assert stats(published) == before
     assert os.readlink(published / "current") == first
-    # In the working database only the run's own records: its row in meta.runs, and the SEC step's
-    # check of the company list in meta.validations; no raw row, no mart row.
-    now = tables(data_dir / "sample" / "warehouse.duckdb")
-    assert {name for name in now if now[name] != stored[name]} == {("meta", "runs"), ("meta", "validations")}
-    assert now["meta", "runs"][0] == stored["meta", "runs"][0] + 1
-    assert now["meta", "validations"][0] == stored["meta", "validations"][0] + 1
+    # Nor the working database: the run knew from the folder's bytes that run had loaded them.
+    assert tables(data_dir / "sample" / "warehouse.duckdb") == stored
+    assert stats(data_dir / "sample") == {**stats(data_dir / "sample"), **working}
     assert main(["status", "--sample", "--data-dir", str(data_dir)]) == 0
     status = capsys.readouterr().out.splitlines()
     assert status[1] == f"Published: {first.removeprefix('versions/')} ({published / 'current'})"
+
+    assert "nothing new since run" in (data_dir / "sample" / "logs" / "thesis.log").read_text().splitlines()[-1]
+
+
+@pytest.mark.slow
+def test_a_replay_of_bytes_loaded_before_imports_neither_pandas_nor_great_expectations(tmp_path):
+    env = {**os.environ, "THESIS_TODAY": "2026-03-09", "THESIS_DATA_DIR": str(tmp_path / "var")}
+    env["THESIS_GUIDANCE_LEDGER"] = str(ledger_known_on("2026-03-09", tmp_path / "ledger.csv"))
+    folder = tmp_path / "replay"
+    shutil.copytree(SAMPLE_DIR / "prices", folder / "prices")
+    shutil.copytree(SAMPLE_DIR / "sec", folder / "sec")
+    child = (
+        "import sys; from cli.main import main; code = main(sys.argv[1:]); "
+        "print(code, *(name in sys.modules for name in ('pandas', 'great_expectations')))"
+    )
+    run = [sys.executable, "-c", child, "run", "--from", str(folder)]
+    first = subprocess.run(run, env=env, capture_output=True, text=True, check=True)
+    assert first.stdout.splitlines()[-1] == "0 True True"
+    again = subprocess.run(run, env=env, capture_output=True, text=True, check=True)
+    assert again.stdout.splitlines()[-2:] == [again.stdout.splitlines()[-2], "0 False False"]
+    assert again.stdout.splitlines()[-2].startswith("nothing new since run ")
+    # A file added to the folder is new bytes: the run reads the folder (and finds nothing to load).
+    (folder / "sec" / "notes.txt").write_text("received by hand\n")
+    added = subprocess.run(run, env=env, capture_output=True, text=True, check=True)
+    assert added.stdout.splitlines()[-1] == "0 True True"
+    with duckdb.connect(str(tmp_path / "var" / "warehouse.duckdb"), read_only=True) as con:
+        runs = con.execute("select flow, status, inputs is not null from meta.runs where flow = 'daily'").fetchall()
+    assert runs == [("daily", "succeeded", True), ("daily", "succeeded", True)]
+
+
+@pytest.mark.slow
+def test_a_replay_while_another_run_holds_the_data_directory_waits_its_turn(settings, tmp_path):
+    settings = on(settings, tmp_path, dt.datetime(2026, 3, 9, 22, tzinfo=dt.UTC))
+    first = daily(settings, *replay_sources(SAMPLE_DIR, mode="sample")).run_id
+    inputs = inputs_of(SAMPLE_DIR, bulk=False)
+    assert replayed_before(settings, inputs) == f"nothing new since run {first}: its published version stands"
+    # While a run holds the lock, what it will have loaded is not known: the replay asks for the lock.
+    with run_lock.held(settings, "build"):
+        assert replayed_before(settings, inputs) is None
+    # Another folder's bytes, or the bulk archives of the same folder, are not what that run loaded.
+    assert replayed_before(settings, inputs_of(tmp_path, bulk=False)) is None
+    assert replayed_before(settings, inputs_of(SAMPLE_DIR, bulk=True)) is None
 
 
 @pytest.mark.slow

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import duckdb
 
 from pipeline.runtime import trading_calendar
+from pipeline.runtime.clock import NEW_YORK
 from pipeline.runtime.settings import Settings
 
 FRESH, WARN, ERROR = "fresh", "warn", "error"
@@ -76,6 +77,21 @@ def reference(settings: Settings) -> Reference:
     if settings.as_of is not None and settings.as_of < today:
         return Reference(trading_calendar.on_or_before(settings.as_of), settings.as_of)
     return Reference(settings.last_session, today)
+
+
+def reference_until(settings: Settings) -> dt.datetime | None:
+    """When the clock's reference next changes: New York's next midnight, or the close (and
+    settle) of the session after the last closed one, whichever comes first. None for an as-of
+    build, which a later run never takes as current (pipeline/build/standing.py)."""
+    if settings.as_of is not None:
+        return None
+    tomorrow = settings.clock.today() + dt.timedelta(days=1)
+    midnight = dt.datetime.combine(tomorrow, dt.time(), NEW_YORK)
+    last = settings.last_session
+    # Two weeks always hold a session: the longest NYSE closure since 1933 was four weekdays (2001).
+    following = trading_calendar.sessions(last + dt.timedelta(days=1), last + dt.timedelta(days=14))[0]
+    settled = trading_calendar.closes_at(following) + dt.timedelta(minutes=settings.session_settle_minutes)
+    return min(midnight, settled).astimezone(dt.UTC)
 
 
 def state(age: int | None, warn_after: int, error_after: int) -> str:

@@ -85,8 +85,16 @@ def change_set(con: duckdb.DuckDBPyConnection, settings: Settings, print_: str) 
     return ChangeSet(since, tickers or 0, ciks or 0)
 
 
-def record(con: duckdb.DuckDBPyConnection, run_id: str, built_at: dt.datetime, print_: str, changes: ChangeSet) -> None:
+def record(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    built_at: dt.datetime,
+    print_: str,
+    changes: ChangeSet,
+    stands_until: dt.datetime | None,
+) -> None:
     con.execute(
-        "insert or replace into meta.builds values (?, ?, ?, ?, ?, ?)",
-        [run_id, built_at, print_, changes.full, changes.tickers, changes.ciks],
+        "insert or replace into meta.builds (run_id, built_at, fingerprint, full_build, changed_tickers, "
+        "changed_ciks, stands_until) values (?, ?, ?, ?, ?, ?, ?)",
+        [run_id, built_at, print_, changes.full, changes.tickers, changes.ciks, stands_until],
     )

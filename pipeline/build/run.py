@@ -26,7 +26,7 @@ from pipeline.runtime.runs import Outcome, check, finish, record, recorded_run, 
 from pipeline.runtime.settings import Settings
 from pipeline.runtime.steps import DIRECT, Steps
 from transforms import runner
-from warehouse.connection import connect, connect_read_only, transaction
+from warehouse.connection import connect, transaction
 from warehouse.publish import (
     Publication,
     RunEnd,
@@ -77,7 +77,7 @@ def transform_and_validate(
                     mart = built_rows(con, contract, suite, changes, settings.variables())
                     outcomes.append(check(settings, run_id, suite, mart))
                     require(outcomes[-1])
-                increments.record(con, run_id, built_at, print_, changes)
+                increments.record(con, run_id, built_at, print_, changes, freshness.reference_until(settings))
                 log.info("%s", changes.describe())
         except ValidationFailed as exc:
             # A mart's suite failed on what the payloads loaded since the last published run made.
@@ -206,30 +206,6 @@ def publish_version(settings: Settings, run_id: str, message: str, failed: Mappi
     finish(settings, end)
     switch(settings.paths.published, version)
     return settings.paths.analyst_copy
-
-
-def unchanged(settings: Settings) -> str | None:
-    """Why the current version stands as it is, or None where a build is due. It stands when it is
-    the last build's, nothing was loaded since that build, the fingerprint (settings, models,
-    seeds, claims) is the same, and the clock's last session and day are those that build worked
-    for: a day later, with no new data, the claims' freshness can change, and the scorecard and
-    the report say so only if the build runs."""
-    current = current_version(settings.paths.published)
-    if current is None or not settings.paths.warehouse.exists():
-        return None
-    with connect_read_only(settings.paths.warehouse) as con:
-        last = con.execute(
-            "select b.run_id, r.worked_for from meta.builds as b join meta.runs as r using (run_id) "
-            "order by b.built_at desc limit 1"
-        ).fetchall()
-        if not last or last[0][0] != current.name or last[0][1] is None:
-            return None
-        changes = increments.change_set(con, settings, increments.fingerprint(settings))
-    if changes.full or changes.tickers or changes.ciks:
-        return None
-    if freshness.reference(settings) != freshness.reference(settings.replace(today=last[0][1])):
-        return None
-    return f"nothing new since run {current.name}: its published version stands"
 
 
 def build(

@@ -20,6 +20,7 @@ The warehouse can be rebuilt from this folder alone (`thesis run --from <data_di
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 import logging
@@ -27,13 +28,14 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from pipeline.runtime.errors import PayloadError, ValidationFailed
 from pipeline.runtime.settings import Settings
 from warehouse.files import sha256_bytes, write_atomic
+
+if TYPE_CHECKING:  # a frame is passed in: a replay's check for nothing new imports no pandas
+    import pandas as pd
 
 META_SUFFIX = ".meta.json"
 QUARANTINE = "_quarantine"
@@ -183,6 +185,18 @@ def replay_parts(folder: Path) -> tuple[str, ...]:
     if not parts:
         raise PayloadError(f"{folder} has neither a prices/ nor a sec/ folder to replay")
     return parts
+
+
+def folder_digest(folder: Path) -> str:
+    """sha256 of every file under the replay folder's parts: their paths and bytes."""
+    digest = hashlib.sha256()
+    for part in PARTS:
+        for path in sorted(p for p in (folder / part).rglob("*") if p.is_file()):
+            digest.update(f"{path.relative_to(folder).as_posix()}\0{path.stat().st_size}\0".encode())
+            with path.open("rb") as f:
+                while chunk := f.read(1 << 20):
+                    digest.update(chunk)
+    return digest.hexdigest()
 
 
 def quarantine(raw_dir: Path, payloads: Iterable[PayloadFile], reason: str, run_id: str, at: dt.datetime) -> list[Path]:

@@ -44,6 +44,21 @@ def held(settings: Settings, command: str) -> Iterator[None]:
         os.close(fd)
 
 
+def free(settings: Settings) -> bool:
+    """Whether no run holds the data directory's lock, asked without taking it or making its file."""
+    try:
+        fd = os.open(settings.paths.lock, os.O_RDONLY)
+    except FileNotFoundError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
 def acquire(path: Path, wait: float, data_dir: Path) -> int:
     """A descriptor of `path`, flock-ed; RunLocked naming the holder once `wait` seconds pass."""
     deadline = time.monotonic() + wait

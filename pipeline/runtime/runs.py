@@ -88,9 +88,11 @@ def started_runs() -> Iterator[list[str]]:
 
 
 @contextmanager
-def recorded_run(settings: Settings, flow: str, mode: str, run_id: str | None) -> Iterator[RunRecord]:
-    """The run lock and a row in meta.runs around the body. A nested step passes its parent's
-    run_id and records nothing: its parent holds the lock."""
+def recorded_run(
+    settings: Settings, flow: str, mode: str, run_id: str | None, inputs: str | None = None
+) -> Iterator[RunRecord]:
+    """The run lock and a row in meta.runs around the body (with `inputs`, a replayed folder's
+    digest). A nested step passes its parent's run_id and records nothing: its parent holds the lock."""
     if run_id is not None:
         yield RunRecord(run_id)
         return
@@ -100,9 +102,17 @@ def recorded_run(settings: Settings, flow: str, mode: str, run_id: str | None) -
             abandon_killed_runs(con, record.run_id, settings.clock.recorded())
             abandon_unpublished(con, settings.paths.published, record.run_id, settings.clock.recorded())
             con.execute(
-                "insert into meta.runs (run_id, flow, mode, started_at, worked_for, status, parameters) "
-                "values (?, ?, ?, ?, ?, 'running', ?)",
-                [record.run_id, flow, mode, settings.clock.recorded(), settings.clock.now(), settings.parameters()],
+                "insert into meta.runs (run_id, flow, mode, started_at, worked_for, status, parameters, inputs) "
+                "values (?, ?, ?, ?, ?, 'running', ?, ?)",
+                [
+                    record.run_id,
+                    flow,
+                    mode,
+                    settings.clock.recorded(),
+                    settings.clock.now(),
+                    settings.parameters(),
+                    inputs,
+                ],
             )
         if (watching := _started.get()) is not None:
             watching.append(record.run_id)

@@ -70,7 +70,8 @@ def runs(data_dir: Path) -> list[tuple]:
 
 def test_a_second_run_exits_at_once_naming_the_first(request, data_dir):
     second = warm_run()  # imported already: it asks for the lock the moment it is told to run
-    first = start(*RUN, "--data-dir", str(data_dir))
+    # --full: the same sample again is nothing new, known before the lock; this run must hold it.
+    first = start(*RUN, "--full", "--data-dir", str(data_dir))
     holder = lock_holder(data_dir)
     assert holder["pid"] == first.pid and holder["command"] == "daily"
     _, stderr = go(second, data_dir).communicate(timeout=300)
@@ -90,7 +91,7 @@ def test_a_second_run_exits_at_once_naming_the_first(request, data_dir):
 
 def test_a_second_run_told_to_wait_runs_after_the_first(data_dir):
     second = warm_run({"THESIS_LOCK_WAIT_SECONDS": "300"})
-    first = start(*RUN, "--data-dir", str(data_dir))
+    first = start(*RUN, "--full", "--data-dir", str(data_dir))
     lock_holder(data_dir)
     told = dt.datetime.now(dt.UTC)
     _, stderr = go(second, data_dir).communicate(timeout=300)
