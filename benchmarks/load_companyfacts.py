@@ -16,9 +16,10 @@ prints as `<figure>: <median>`, with the ratio of the medians.
   meta.payloads upserted in one transaction, committed).
 - floor: DuckDB alone, with a query written by hand: read_json of the file, unnested into one typed
   row per fact (dates as DATE), into raw.xbrl_facts of an empty warehouse like the pipeline's (the
-  same keyed table, the same columns: `period` derived, word-for-word repeats dropped, the payload's
-  hash, run and load time as provenance), committed. No checks. The same query into a new table of
-  an in-memory database (no key, no file) is printed beside it.
+  same table, without an index since migration 0015, the same columns: `period` derived,
+  word-for-word repeats dropped, the payload's hash, run and load time as provenance), committed.
+  No checks. Printed beside it: the same into the table with the primary key it had before 0015,
+  and the same query into a new table of an in-memory database (no key, no file).
 - edgartools parse: edgartools' own reading of a local companyfacts file, orjson.loads of its
   text plus EntityFactsParser.parse_company_facts (what edgar.entity.get_company_facts does with
   local storage), timed (wall clock) inside a long-lived worker process of a throwaway venv
@@ -79,18 +80,21 @@ units as (select cik, taxonomy, c.key as concept, unnest(map_entries(c.value.uni
 rows as (select cik, taxonomy, concept, u.key as unit, unnest(u.value) as f from units)
 select cik, taxonomy, concept, unit, f.* from rows
 """
-# The pipeline's table (warehouse/migrations), keyed, and filled with the same columns: `period`
-# as the pipeline writes it, each word-for-word repeat once, and the provenance.
-KEYED = """
+# The pipeline's table (warehouse/migrations: no index since 0015, the load keeps the key), filled
+# with the same columns: `period` as the pipeline writes it, each word-for-word repeat once, and
+# the provenance. KEYED is the same table with the primary key it had before 0015.
+TABLE = """
 create schema raw;
 create table raw.xbrl_facts (
     cik bigint not null, taxonomy varchar not null, concept varchar not null, unit varchar not null,
     period varchar not null, start date, "end" date not null, val double not null, accn varchar not null,
     fy integer, fp varchar, form varchar not null, filed date not null, frame varchar,
-    payload_sha256 varchar not null, run_id varchar not null, loaded_at timestamptz not null, flags varchar,
-    primary key (cik, taxonomy, concept, unit, period, accn)
+    payload_sha256 varchar not null, run_id varchar not null, loaded_at timestamptz not null, flags varchar
 )
 """
+KEYED = TABLE.replace(
+    "flags varchar\n)", "flags varchar,\n    primary key (cik, taxonomy, concept, unit, period, accn)\n)"
+)
 FLOOR = f"""
 insert into raw.xbrl_facts
 select distinct cik, taxonomy, concept, unit, coalesce(start::varchar || '/', '') || "end"::varchar as period,
@@ -119,17 +123,17 @@ def parse_and_load(path: Path, settings: Settings, companies) -> int:
         found = read_payload(path)
         payload = PayloadFile(found.path, found.sha256, {**found.meta, **identify(path, "companyfacts")})
         fresh = [p for p in [payload] if p.sha256 not in loaded_hashes(con)]
-    facts, filings, refused = accepted(settings, RUN_ID, fresh, {})
-    assert not refused, refused
     with connect(settings.paths.warehouse) as con:
+        facts, filings, refused = accepted(con, settings, RUN_ID, fresh, {})
+        assert not refused, refused
         load(con, facts, filings, fresh, companies, RUN_ID, settings.clock.recorded())
     return len(facts)
 
 
-def floor(path: Path, database: str) -> int:
-    """The floor into an empty keyed table of a new file; returns the facts loaded."""
+def floor(path: Path, database: str, table: str = TABLE) -> int:
+    """The floor into an empty table (`table`: TABLE, or KEYED) of a new file; returns the facts loaded."""
     with duckdb.connect(database) as con:
-        con.execute(KEYED)
+        con.execute(table)
         sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         con.execute(FLOOR, {"path": str(path), "sha256": sha256, "run_id": RUN_ID})
         return con.execute("select count(*) from raw.xbrl_facts").fetchone()[0]
@@ -239,7 +243,7 @@ def main() -> None:
     _context()
     gx_import = time.process_time() - start
     edgar = Edgar(args.edgar_venv)
-    ours, floors, in_memory, theirs, second = [], [], [], [], []
+    ours, floors, keyed, in_memory, theirs, second = [], [], [], [], [], []
     facts = floor_rows = edgar_facts = 0
     try:
         for _ in range(args.runs):
@@ -255,6 +259,8 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 seconds, floor_rows = cpu_in_child(lambda tmp=tmp: floor(path, str(Path(tmp) / "floor.duckdb")))
             floors.append(seconds)
+            with tempfile.TemporaryDirectory() as tmp:
+                keyed.append(cpu_in_child(lambda tmp=tmp: floor(path, str(Path(tmp) / "floor.duckdb"), KEYED))[0])
             in_memory.append(cpu_in_child(lambda: floor_in_memory(path))[0])
             if (parsed := edgar.parse(path)) is not None:
                 theirs.append(parsed[0])
@@ -267,7 +273,8 @@ def main() -> None:
     print(f"facts loaded, pipeline (word-for-word repeats dropped): {facts:,}")
     print(f"facts loaded, floor: {floor_rows:,}")
     print(f"companyfacts parse+load with validation (read, sha256, parse, validate, upsert): {ms(ours)}")
-    print(f"floor (DuckDB read_json + unnest into the keyed raw.xbrl_facts of an empty file): {ms(floors)}")
+    print(f"floor (DuckDB read_json + unnest into raw.xbrl_facts of an empty file, as the pipeline's): {ms(floors)}")
+    print(f"floor into the table with its primary key (as before migration 0015): {ms(keyed)}")
     print(f"floor in memory (read_json + unnest into a new table, no key, no file): {ms(in_memory)}")
     if theirs:
         print(f"edgartools parse (orjson.loads + EntityFactsParser, {edgar_facts:,} facts, wall clock): {ms(theirs)}")
@@ -278,6 +285,7 @@ def main() -> None:
     print(
         f"companyfacts parse+load with validation / floor: {statistics.median(ours) / statistics.median(floors):.2f}x"
     )
+    print(f"the same / the keyed floor: {statistics.median(ours) / statistics.median(keyed):.2f}x")
     if theirs:
         print(f"companyfacts parse+load / edgartools parse: {statistics.median(ours) / statistics.median(theirs):.2f}x")
 

@@ -185,6 +185,15 @@ def good_run(tmp_path_factory) -> Path:
     return folder / "var"
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limiters():
+    """Each test with the process's rate limiters new: the slots a test before it reserved (a chunk
+    of fifty tickers at two a second is 25 s of them) are not this test's to wait for."""
+    from pipeline.runtime import rate_limit
+
+    rate_limit._local.clear()
+
+
 @pytest.fixture
 def settings(tmp_path):
     from pipeline.runtime.settings import Settings

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.daily import replay_sources
 from pipeline.ingest.prices import ingest_prices
-from pipeline.runtime.rate_limit import RateLimit
+from pipeline.runtime.rate_limit import RateLimit, local_limiter
 from pipeline.runtime.settings import SAMPLE_DIR
 from pipeline.runtime.steps import Direct
 from pipeline.sources.filings import ReplaySecFilings
@@ -180,3 +180,13 @@ def test_the_live_client_downloads_many_tickers_and_names_an_unknown_one(setting
     assert stored(settings, "select count(*) from raw.price_events where ticker = 'MSFT' and event = 'dividend'") == [
         (4,)
     ]
+
+
+def test_a_run_at_another_rate_keeps_to_its_own_not_the_first_runs():
+    # A process that ran at 1 request a second (a notebook, a test) and runs again at 1,000.
+    first = local_limiter(RateLimit("a-service", 1))
+    again = local_limiter(RateLimit("a-service", 1000))
+    assert first.__self__.interval == 1.0
+    assert again.__self__.interval == 0.001
+    # Runs at the same rate share one limiter: together they keep to it.
+    assert local_limiter(RateLimit("a-service", 1)).__self__ is first.__self__

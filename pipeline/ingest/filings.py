@@ -81,16 +81,17 @@ def ingest_filings(
         for note in batch.notes:
             log.info(note)
         fresh = [p for p in batch.payloads if not skipped_again(loaded, p)]
-        facts, filings, refused = accepted(settings, run.run_id, fresh, batch.failed)
-        names = {**dict(zip(companies["cik"], companies["ticker"], strict=True)), **tickers_of(batch.payloads)}
-        refusals = {company_item(cik, names.get(cik)): error for cik, error in sorted(refused.items())}
-        run.failed = {item: str(error) for item, error in refusals.items()}
-        for item, why in run.failed.items():
-            log.warning("not loaded: %s: %s", item, why)
-        if refused and set(refused) >= batch.asked:
-            raise every_one_failed(refusals, "nothing was loaded")
-        kept = [p for p in fresh if company(p) not in refused]
+        # One connection checks and loads what was fetched (the fetch above holds none).
         with connect(settings.paths.warehouse) as con:
+            facts, filings, refused = accepted(con, settings, run.run_id, fresh, batch.failed)
+            names = {**dict(zip(companies["cik"], companies["ticker"], strict=True)), **tickers_of(batch.payloads)}
+            refusals = {company_item(cik, names.get(cik)): error for cik, error in sorted(refused.items())}
+            run.failed = {item: str(error) for item, error in refusals.items()}
+            for item, why in run.failed.items():
+                log.warning("not loaded: %s: %s", item, why)
+            if refused and set(refused) >= batch.asked:
+                raise every_one_failed(refusals, "nothing was loaded")
+            kept = [p for p in fresh if company(p) not in refused]
             load(con, facts, filings, kept, companies, run.run_id, settings.clock.recorded())
         skipped = len(batch.payloads) - len(fresh)
         run.message = (
@@ -150,7 +151,11 @@ def tickers_of(payloads: list[PayloadFile]) -> dict[int, str]:
 
 
 def accepted(
-    settings: Settings, run_id: str, payloads: list[PayloadFile], refused: Mapping[int, PipelineError]
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    payloads: list[PayloadFile],
+    refused: Mapping[int, PipelineError],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, PipelineError]]:
     """The facts and filings of the companies that pass (every payload of theirs reads, no fact of
     theirs fails a critical expectation), and every company refused, CIK -> why: those in
@@ -160,10 +165,9 @@ def accepted(
     facts = without(facts, refused)
     if len(facts):
         run_date = settings.clock.today()  # no fact may be filed after it
-        with connect(settings.paths.warehouse) as con:
-            checked = raw_xbrl_facts.prepare(facts, run_date, known_units(con), fact_limits(settings))
-            outcome = check(settings, run_id, raw_xbrl_facts, checked)
-            record(con, run_id, outcome)
+        checked = raw_xbrl_facts.prepare(facts, run_date, known_units(con), fact_limits(settings))
+        outcome = check(settings, run_id, raw_xbrl_facts, checked)
+        record(con, run_id, outcome)
         refused |= refuse_failing(settings, run_id, outcome, facts, payloads)
         found = findings(outcome.report_path)
         facts = flagged(facts, found, raw_xbrl_facts.ID_COLUMNS)

@@ -46,13 +46,16 @@ class RateLimiter:
             self.sleep(slot - now)
 
 
-_local: dict[str, RateLimiter] = {}
+_local: dict[tuple[str, float], RateLimiter] = {}
 _local_lock = threading.Lock()
 
 
 def local_limiter(limit: RateLimit) -> Callable[[int], None]:
-    """The process-wide limiter for `limit.name`: every thread of the process shares it."""
+    """The process-wide limiter for `limit.name` at its rate: every thread of the process shares it.
+    A run at another rate (its settings changed, in a notebook or a test) gets its own, not the
+    first run's rate."""
+    key = (limit.name, limit.per_second)
     with _local_lock:
-        if limit.name not in _local:
-            _local[limit.name] = RateLimiter(limit.per_second)
-        return _local[limit.name].wait
+        if key not in _local:
+            _local[key] = RateLimiter(limit.per_second)
+        return _local[key].wait
