@@ -87,11 +87,11 @@ def damaged(path: Path, exc: duckdb.IOException) -> WarehouseBroken | None:
 
 
 def open_waiting(
-    path: Path, read_only: bool, wait: float = BUSY_WAIT_SECONDS, config: dict[str, str] | None = None
+    path: Path, read_only: bool, wait: float | None = None, config: dict[str, str] | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """duckdb.connect, waiting up to `wait` seconds while another process holds the file; then
-    WarehouseBusy naming that process, instead of DuckDB's IOException."""
-    deadline = time.monotonic() + wait
+    """duckdb.connect, waiting up to `wait` seconds (BUSY_WAIT_SECONDS unless given) while another
+    process holds the file; then WarehouseBusy naming that process, instead of DuckDB's IOException."""
+    deadline = time.monotonic() + (BUSY_WAIT_SECONDS if wait is None else wait)
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only, config=dict(config or {}))

@@ -23,6 +23,7 @@ import pytest
 from pipeline.build.run import build
 from pipeline.runtime.settings import SAMPLE_DIR, load_settings
 from tests.faults.harness import args_for, in_process, next_run_completes, refused, snapshot, thesis, unchanged
+from warehouse import connection
 
 # A build's steps, in order (pipeline/build/run.py, build): a holder of the working database starts
 # before step N.
@@ -84,6 +85,13 @@ def assert_current_succeeded(data_dir: Path) -> str:
 
 def step_name(at: int) -> str:
     return f"from step {at + 1}" if at >= 0 else "before the run"
+
+
+@pytest.fixture(autouse=True)
+def impatient(monkeypatch):
+    """A build refused a held working database after half a second, not the 5 s a run gives a
+    reader to let go: these cases hold it until the build has failed."""
+    monkeypatch.setattr(connection, "BUSY_WAIT_SECONDS", 0.5)
 
 
 @pytest.mark.parametrize("at", range(-1, BUILD_STEPS), ids=step_name)
