@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from cli.main import main
+from pipeline.build import summary
 from pipeline.build.report import sections, write_report
 from pipeline.build.report.html import table
 from pipeline.daily import daily, replay_sources
@@ -268,6 +269,18 @@ def test_oracle_charts_start_where_their_data_starts(sample):
         next(s for s in chart["series"] if s["name"] == n)["points"] for n in ("total debt", "stockholders' equity")
     )
     assert debt[0][1] is not None or equity[0][1] is not None
+
+
+def test_a_screen_s_run_summary_names_its_top_and_bottom_tickers_and_counts_the_rest(screened):
+    with duckdb.connect(str(screened.paths.warehouse), read_only=True) as con:
+        lines = summary.performance_lines(con, screened)
+    assert lines[0] == "Since the anchor (first session on or after 2025-08-01), the top and bottom 5 by excess return:"
+    assert [line.split()[0] for line in lines[1:11]] == TOP + BOTTOM
+    # S17 on 2025-08-05: rebased 119, ^SOX 102, excess (59 - 30) %, relative strength 117.
+    assert lines[1] == (
+        "  S17      +19.0%  vs ^SOX    +2.0%  excess   +29.0 pp  relative strength  117.0  (None .. 2025-08-05)"
+    )
+    assert lines[11:] == ["  and 50 more tickers: every one is in marts.relative_performance"]
 
 
 def test_a_screen_charts_its_top_and_bottom_tickers(screened):

@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from pipeline.build.summary import ticker_lines
 from pipeline.daily import replay_sources
 from pipeline.ingest.prices import ingest_prices
 from pipeline.runtime.rate_limit import RateLimit, local_limiter
@@ -77,6 +78,13 @@ def test_two_hundred_tickers_in_chunks_of_fifty(settings, universe):
     # 10 rounds of 1 + 2 + ... + 20 sessions
     assert result.rows == 10 * 210
     assert stored(settings, "select count(*), count(distinct ticker) from raw.prices") == [(2100, 200)]
+    # The summary lists 40 tickers and counts the other 160: U<i> has 1 + i % 20 bars from
+    # 2026-02-02, so U040 .. U199 hold 160 + 8 x (0 + 1 + ... + 19) = 1,680, the longest to 2026-03-02.
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
+        lines = ticker_lines(con)
+    assert lines[:3] == ["Prices stored:", "  U000        1 bars  2026-02-02 .. 2026-02-02", lines[2]]
+    assert [line.split()[0] for line in lines[1:41]] == tickers[:40]
+    assert lines[41:] == ["  and 160 more tickers: 1,680 bars  2026-02-02 .. 2026-03-02, every one in raw.prices"]
     assert stored(settings, "select count(*) from raw.prices where ticker = 'U019'") == [(20,)]
     assert result.failed == {}
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from pipeline.build.report.sections import LISTED, screen
 from pipeline.build.scorecard import STATUSES
 from pipeline.runtime.settings import Settings
 from warehouse.connection import connect_read_only
@@ -17,30 +18,47 @@ from warehouse.publish import quoted
 
 
 def performance_lines(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
-    rows = con.execute("""
+    """Each configured ticker since the anchor; for a screen (more than twice THESIS_REPORT_TOP_BOTTOM
+    tickers), its top and bottom ones by excess return, as the report charts them."""
+    n = settings.report_top_bottom
+    screened = len(settings.tickers) > 2 * n
+    chosen = [ticker for ticker, _ in screen(con, settings)] if screened else None
+    rows = con.execute(
+        """
         select ticker, benchmark, min(date) filter (where rebased = 100) as anchor, max(date) as last_date,
                arg_max(rebased, date) - 100, arg_max(benchmark_rebased, date) - 100,
                100 * arg_max(excess_return_since_anchor, date), arg_max(relative_strength, date)
-        from marts.relative_performance group by ticker, benchmark order by ticker
-    """).fetchall()
+        from marts.relative_performance where $chosen is null or list_contains($chosen, ticker)
+        group by ticker, benchmark order by coalesce(list_position($chosen, ticker), 0), ticker""",
+        {"chosen": chosen},
+    ).fetchall()
     if not rows:
         return []
-    lines = [f"Since the anchor (first session on or after {settings.anchor_date}):"]
+    since = f"Since the anchor (first session on or after {settings.anchor_date})"
+    lines = [f"{since}, the top and bottom {n} by excess return:" if screened else f"{since}:"]
     for ticker, benchmark, anchor, last, ret, bench, excess, strength in rows:
         lines.append(
             f"  {ticker:<6} {ret:+7.1f}%  vs {benchmark} {bench:+7.1f}%  excess {excess:+7.1f} pp  "
             f"relative strength {strength:6.1f}  ({anchor} .. {last})"
         )
+    if screened:
+        [[held]] = con.execute("select count(distinct ticker) from marts.relative_performance").fetchall()
+        lines.append(f"  and {held - len(rows):,} more tickers: every one is in marts.relative_performance")
     return lines
 
 
 def ticker_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The bars stored per ticker: LISTED of them, then the rest counted."""
     rows = con.execute(
         "select ticker, count(*), min(date), max(date) from raw.prices group by ticker order by ticker"
     ).fetchall()
-    return ["Prices stored:"] + (
-        [f"  {t:<6} {n:>6,} bars  {first} .. {last}" for t, n, first, last in rows] or ["  none yet"]
+    lines = ["Prices stored:"] + (
+        [f"  {t:<6} {n:>6,} bars  {first} .. {last}" for t, n, first, last in rows[:LISTED]] or ["  none yet"]
     )
+    if rest := rows[LISTED:]:
+        bars, first, last = sum(r[1] for r in rest), min(r[2] for r in rest), max(r[3] for r in rest)
+        lines.append(f"  and {len(rest):,} more tickers: {bars:,} bars  {first} .. {last}, every one in raw.prices")
+    return lines
 
 
 def mart_lines(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
