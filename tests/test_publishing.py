@@ -166,7 +166,7 @@ def test_a_replay_of_bytes_loaded_before_imports_neither_pandas_nor_great_expect
 
 
 @pytest.mark.slow
-def test_a_replay_while_another_run_holds_the_data_directory_waits_its_turn(settings, tmp_path):
+def test_a_replay_stands_for_the_same_bytes_only_with_no_run_holding_the_lock_or_killed_on_the_way(settings, tmp_path):
     settings = on(settings, tmp_path, dt.datetime(2026, 3, 9, 22, tzinfo=dt.UTC))
     first = daily(settings, *replay_sources(SAMPLE_DIR, mode="sample")).run_id
     inputs = inputs_of(SAMPLE_DIR, bulk=False)
@@ -174,6 +174,17 @@ def test_a_replay_while_another_run_holds_the_data_directory_waits_its_turn(sett
     # While a run holds the lock, what it will have loaded is not known: the replay asks for the lock.
     with run_lock.held(settings, "build"):
         assert replayed_before(settings, inputs) is None
+    # Nor while a killed run's row says `running`: the replay takes the long way, which marks it.
+    with duckdb.connect(str(settings.paths.warehouse)) as con:
+        con.execute(
+            "insert into meta.runs (run_id, flow, mode, started_at, status) "
+            "values ('killed', 'build', 'x', now(), 'running')"
+        )
+    assert replayed_before(settings, inputs) is None
+    assert daily(settings, *replay_sources(SAMPLE_DIR, mode="sample")).build is None
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
+        assert con.execute("select status from meta.runs where run_id = 'killed'").fetchall() == [("abandoned",)]
+    assert replayed_before(settings, inputs) == f"nothing new since run {first}: its published version stands"
     # Another folder's bytes, or the bulk archives of the same folder, are not what that run loaded.
     assert replayed_before(settings, inputs_of(tmp_path, bulk=False)) is None
     assert replayed_before(settings, inputs_of(SAMPLE_DIR, bulk=True)) is None

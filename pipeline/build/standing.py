@@ -53,9 +53,12 @@ def replayed_before(settings: Settings, inputs: str) -> str | None:
         if current is None or not settings.paths.warehouse.exists() or not run_lock.free(settings):
             return None
         with contextlib.closing(open_waiting(settings.paths.warehouse, read_only=True, wait=0)) as con:
+            # A run still `running` while the lock is free was killed: the long way marks it and
+            # sweeps what it left.
             [[loaded]] = con.execute(
                 "select max(r.run_id) from meta.runs as r, meta.builds as b where b.run_id = ? and r.flow = 'daily' "
-                "and r.status = 'succeeded' and r.inputs = ? and r.started_at <= b.built_at",
+                "and r.status = 'succeeded' and r.inputs = ? and r.started_at <= b.built_at "
+                "and not exists (select 1 from meta.runs where status = 'running')",
                 [current.name, inputs],
             ).fetchall()
             return stands(con, settings, current.name) if loaded else None
