@@ -24,7 +24,7 @@ scope as (
 earliest as (
     -- The first changed session of any ticker: a constant, so the scans below skip what precedes
     -- it (and its lookback) by the zonemaps on `date`.
-    select coalesce(list_min(map_values(getvariable('changed'))), date '0001-01-01') as since
+    select staging.changed_from() as since
 ),
 
 prices as (
