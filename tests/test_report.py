@@ -278,9 +278,28 @@ def test_a_screen_s_run_summary_names_its_top_and_bottom_tickers_and_counts_the_
     assert [line.split()[0] for line in lines[1:11]] == TOP + BOTTOM
     # S17 on 2025-08-05: rebased 119, ^SOX 102, excess (59 - 30) %, relative strength 117.
     assert lines[1] == (
-        "  S17      +19.0%  vs ^SOX    +2.0%  excess   +29.0 pp  relative strength  117.0  (None .. 2025-08-05)"
+        "  S17      +19.0%  vs ^SOX    +2.0%  excess   +29.0 pp  relative strength  117.0  (2025-08-01 .. 2025-08-05)"
     )
     assert lines[11:] == ["  and 50 more tickers: every one is in marts.relative_performance"]
+
+
+def test_the_summary_dates_the_anchor_where_rebasing_does_not_come_to_exactly_100():
+    # 100 * a / a is 99.99999999999999 for a = 3818.8754571368804 (as for about one price in ten):
+    # the anchor is the first session on or after the anchor date, whatever `rebased` says there.
+    assert 100 * 3818.8754571368804 / 3818.8754571368804 != 100
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(
+        """create table marts.relative_performance as
+        select day as date, 'X' as ticker, '^SOX' as benchmark, a as adj_close,
+               100 * a / 3818.8754571368804::double as rebased,
+               100.0 as benchmark_rebased, 0.0 as excess_return_since_anchor, 100.0 as relative_strength
+        from (values (date '2025-07-31', 3800.0::double), (date '2025-08-01', 3818.8754571368804::double),
+                     (date '2025-08-04', 3818.8754571368804::double)) as t(day, a)"""
+    )
+    settings = Settings(tickers=("X",), anchor_date="2025-08-01")
+    [_, line] = summary.performance_lines(con, settings)
+    assert line.endswith("(2025-08-01 .. 2025-08-04)")
 
 
 def test_a_screen_charts_its_top_and_bottom_tickers(screened):

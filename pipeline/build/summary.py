@@ -25,12 +25,12 @@ def performance_lines(con: duckdb.DuckDBPyConnection, settings: Settings) -> lis
     chosen = [ticker for ticker, _ in screen(con, settings)] if screened else None
     rows = con.execute(
         """
-        select ticker, benchmark, min(date) filter (where rebased = 100) as anchor, max(date) as last_date,
+        select ticker, benchmark, min(date) filter (where date >= $anchor) as anchor, max(date) as last_date,
                arg_max(rebased, date) - 100, arg_max(benchmark_rebased, date) - 100,
                100 * arg_max(excess_return_since_anchor, date), arg_max(relative_strength, date)
         from marts.relative_performance where $chosen is null or list_contains($chosen, ticker)
         group by ticker, benchmark order by coalesce(list_position($chosen, ticker), 0), ticker""",
-        {"chosen": chosen},
+        {"chosen": chosen, "anchor": settings.anchor_date},
     ).fetchall()
     if not rows:
         return []
