@@ -93,14 +93,9 @@ counted as (
     group by ticker
 ),
 
-recent as (
-    -- The rows within 550 days before `since`, where the kept ones are for a ticker trading daily.
-    select
-        previous.ticker,
-        previous.date,
-        previous.adj_close,
-        previous.benchmark_adj_close,
-        row_number() over (partition by previous.ticker order by previous.date desc) as back
+recent as materialized (
+    -- The rows within 550 days before `since`: the kept ones, for a ticker trading daily.
+    select previous.ticker, previous.date, previous.adj_close, previous.benchmark_adj_close
     from {{ this }} as previous
     inner join scope using (ticker)
     where previous.date >= (select since from earliest) - 550
@@ -117,26 +112,24 @@ sparse as (
     select scope.ticker, scope.since from scope semi join counted using (ticker) anti join enough using (ticker)
 ),
 
-lookback as (
-    -- The kept rows: among the recent ones, or among all of a ticker's where too few are recent.
-    select recent.ticker, recent.date, recent.adj_close, recent.benchmark_adj_close
-    from recent semi join enough using (ticker) inner join counted using (ticker)
-    where recent.back <= counted.kept
+candidates as (
+    -- The recent rows where they hold the kept ones, else all of a ticker's rows before `since`.
+    select ticker, date, adj_close, benchmark_adj_close from recent semi join enough using (ticker)
     union all
-    select sparse.ticker, sparse.date, sparse.adj_close, sparse.benchmark_adj_close
+    select previous.ticker, previous.date, previous.adj_close, previous.benchmark_adj_close
+    from {{ this }} as previous
+    inner join sparse using (ticker)
+    where previous.date < sparse.since
+),
+
+lookback as (
+    -- The kept rows: the last `kept` of each ticker's candidates.
+    select candidates.ticker, candidates.date, candidates.adj_close, candidates.benchmark_adj_close
     from (
-        select
-            previous.ticker,
-            previous.date,
-            previous.adj_close,
-            previous.benchmark_adj_close,
-            row_number() over (partition by previous.ticker order by previous.date desc) as back
-        from {{ this }} as previous
-        inner join sparse using (ticker)
-        where previous.date < sparse.since
-    ) as sparse
+        select *, row_number() over (partition by ticker order by date desc) as back from candidates
+    ) as candidates
     inner join counted using (ticker)
-    where sparse.back <= counted.kept
+    where candidates.back <= counted.kept
 ),
 
 windowed as (
