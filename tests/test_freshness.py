@@ -168,6 +168,30 @@ def test_the_stale_items_are_listed_oldest_first(warehouse):
     )
 
 
+def test_a_screen_s_stale_items_are_listed_forty_per_source_then_counted(warehouse):
+    # 45 tickers with no bar (error) and ORCL 4 sessions old (warn): 46 stale tickers, 40 listed,
+    # then 5 errors and the warning counted. MSFT's 10-Q of 08-20 is 103 days old on 12-01: listed
+    # after them, not lost among them.
+    tickers = tuple(f"T{i:02d}" for i in range(45))
+    bars(warehouse, {"ORCL": D(2026, 11, 24), "^SOX": D(2026, 12, 1)})
+    company(warehouse, "MSFT", 789019, ("10-Q", D(2026, 8, 20)))
+    lines = summary.stale_lines(warehouse, Settings(today="2026-12-01", tickers=(*tickers, "ORCL")))
+    assert len(lines) == 1 + 40 + 1 + 1
+    assert all(line.startswith("  error  prices   T") and "no bars loaded" in line for line in lines[1:41])
+    assert lines[41:] == [
+        "  and 6 more tickers: 5 error, 1 warn",
+        "  warn   filings  MSFT   last 10-Q or 10-K filed 2026-08-20, 103 days old",
+    ]
+
+
+def test_a_run_s_failures_are_listed_forty_then_counted():
+    failed = {f"T{i:02d}": "Yahoo Finance returned no prices" for i in range(43)}
+    lines = summary.failed_lines(failed)
+    assert lines[:2] == ["Failed (not loaded; the rest was):", "  T00    Yahoo Finance returned no prices"]
+    assert lines[40] == "  T39    Yahoo Finance returned no prices"
+    assert lines[41:] == ["  and 3 more: meta.runs.failed lists every one, with why"]
+
+
 def test_nothing_is_listed_when_every_source_is_fresh(warehouse):
     bars(warehouse, {"NVDA": D(2026, 12, 1), "ORCL": D(2026, 12, 1), "^SOX": D(2026, 12, 1)})
     company(warehouse, "MSFT", 789019, ("10-Q", D(2026, 10, 29)))

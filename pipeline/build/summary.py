@@ -120,16 +120,25 @@ def scorecard_line(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
 
 
 def stale_lines(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
-    """Every ticker and company past its warn bound, with its last date and age; none when all are fresh."""
+    """The tickers, then the companies, past their warn bound, with their last date and age, LISTED
+    of each (nothing loaded first, then oldest first), then the rest counted; none when all are fresh."""
     from pipeline.build import freshness  # loads the trading calendar: not on every command's start (cli imports this)
 
     stale = freshness.stale(freshness.measure(con, settings))
+    if not stale:
+        return []
     at = freshness.reference(settings)
-    heading = (
+    lines = [
         f"Stale data (prices aged to the session of {at.session}, SEC filings to {at.day}; "
         "docs/operations.md: Freshness):"
-    )
-    return [heading, *(f"  {f.state:<5}  {f.source:<7}  {f.item:<6} {f.describe()}" for f in stale)] if stale else []
+    ]
+    for source, noun in ((freshness.PRICES, "tickers"), (freshness.FILINGS, "companies")):
+        items = [f for f in stale if f.source == source]
+        lines += [f"  {f.state:<5}  {f.source:<7}  {f.item:<6} {f.describe()}" for f in items[:LISTED]]
+        if rest := items[LISTED:]:
+            errors = sum(f.state == freshness.ERROR for f in rest)
+            lines.append(f"  and {len(rest):,} more {noun}: {errors:,} error, {len(rest) - errors:,} warn")
+    return lines
 
 
 def warning_lines(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
@@ -153,11 +162,14 @@ def run_failures(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, str]:
 
 
 def failed_lines(failed: Mapping[str, str]) -> list[str]:
-    return (
-        ["Failed (not loaded; the rest was):", *(f"  {item:<6} {why}" for item, why in failed.items())]
-        if failed
-        else []
-    )
+    """What the run loaded without, LISTED of them with why, then the rest counted."""
+    if not failed:
+        return []
+    items = list(failed.items())
+    lines = ["Failed (not loaded; the rest was):", *(f"  {item:<6} {why}" for item, why in items[:LISTED])]
+    if rest := items[LISTED:]:
+        lines.append(f"  and {len(rest):,} more: meta.runs.failed lists every one, with why")
+    return lines
 
 
 def outcome_line(run_id: str, failed: Mapping[str, str]) -> str:
