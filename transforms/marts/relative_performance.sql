@@ -39,7 +39,8 @@ paired as (
         prices.ticker,
         measured.benchmark,
         prices.adj_close,
-        benchmark.adj_close as benchmark_adj_close
+        benchmark.adj_close as benchmark_adj_close,
+        scope.since
     from prices
     inner join measured on measured.ticker = prices.ticker
     inner join prices as benchmark on benchmark.ticker = measured.benchmark and benchmark.date = prices.date
@@ -133,14 +134,15 @@ lookback as (
 ),
 
 windowed as (
-    select scope.ticker, measured.benchmark, scope.since, rows.date, rows.adj_close, rows.benchmark_adj_close
-    from (
-        select ticker, date, adj_close, benchmark_adj_close from lookback
-        union all
-        select ticker, date, adj_close, benchmark_adj_close from paired
-    ) as rows
+    -- The kept rows, then the bars to derive, which carry their benchmark and `since` already: joined
+    -- again, the millions of a full build's rows would be looked up twice more.
+    select lookback.ticker, measured.benchmark, scope.since, lookback.date, lookback.adj_close,
+        lookback.benchmark_adj_close
+    from lookback
     inner join scope using (ticker)
     inner join measured using (ticker)
+    union all
+    select ticker, benchmark, since, date, adj_close, benchmark_adj_close from paired
 ),
 
 daily_returns as (
