@@ -25,6 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from betas import BETA, SUMS, sums, units
 from processes import Timing, clean_environment, medians, timed
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -106,7 +107,7 @@ from (
 
 # transforms/marts/relative_performance.sql for a full build: every row derived, so no change
 # scope and no history carried in (the running peak is the drawdown's alone).
-RELATIVE_PERFORMANCE = """
+RELATIVE_PERFORMANCE = f"""
 create table relative_performance as
 with
 paired as (
@@ -133,30 +134,30 @@ daily_returns as (
     from paired
     inner join anchors using (ticker)
     window session as (partition by ticker order by date)
+),
+derived as (
+    select
+        date,
+        ticker,
+        benchmark,
+        adj_close,
+        benchmark_adj_close,
+        100 * adj_close / anchor_adj_close as rebased,
+        100 * benchmark_adj_close / anchor_benchmark_adj_close as benchmark_rebased,
+        100 * (adj_close / anchor_adj_close) / (benchmark_adj_close / anchor_benchmark_adj_close) as relative_strength,
+        adj_close / anchor_adj_close - benchmark_adj_close / anchor_benchmark_adj_close as excess_return_since_anchor,
+        adj_close / lag(adj_close, 21) over session - 1 as return_21d,
+        adj_close / lag(adj_close, 63) over session - 1 as return_63d,
+        adj_close / lag(adj_close, 126) over session - 1 as return_126d,
+        adj_close / lag(adj_close, 252) over session - 1 as return_252d,
+        adj_close / max(adj_close) over (session rows between unbounded preceding and current row) - 1 as drawdown,
+        {sums("last_60")}
+    from (select *, {units("daily_return", "benchmark_daily_return")} from daily_returns)
+    window
+        session as (partition by ticker order by date),
+        last_60 as (partition by ticker order by date rows between 59 preceding and current row)
 )
-select
-    date,
-    ticker,
-    benchmark,
-    adj_close,
-    benchmark_adj_close,
-    100 * adj_close / anchor_adj_close as rebased,
-    100 * benchmark_adj_close / anchor_benchmark_adj_close as benchmark_rebased,
-    100 * (adj_close / anchor_adj_close) / (benchmark_adj_close / anchor_benchmark_adj_close) as relative_strength,
-    adj_close / anchor_adj_close - benchmark_adj_close / anchor_benchmark_adj_close as excess_return_since_anchor,
-    adj_close / lag(adj_close, 21) over session - 1 as return_21d,
-    adj_close / lag(adj_close, 63) over session - 1 as return_63d,
-    adj_close / lag(adj_close, 126) over session - 1 as return_126d,
-    adj_close / lag(adj_close, 252) over session - 1 as return_252d,
-    adj_close / max(adj_close) over (session rows between unbounded preceding and current row) - 1 as drawdown,
-    case when regr_count(daily_return, benchmark_daily_return) over last_60 = 60
-        then regr_slope(daily_return, benchmark_daily_return) over last_60 end as beta_60d,
-    case when regr_count(daily_return, benchmark_daily_return) over last_60 = 60
-        then corr(daily_return, benchmark_daily_return) over last_60 end as corr_60d
-from daily_returns
-window
-    session as (partition by ticker order by date),
-    last_60 as (partition by ticker order by date rows between 59 preceding and current row)
+select * exclude ({SUMS}), {BETA} from derived
 """
 
 

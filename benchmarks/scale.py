@@ -11,7 +11,8 @@ own process timed whole:
 
 - `thesis build`: the daily increment, deriving only the rows the new bars reach, then validating,
   exporting, publishing, the report and the timeline, as the CLI does;
-- `thesis build --full`: the same, every mart derived from scratch;
+- `thesis build --full`: the same, every mart derived from scratch; the mart it leaves is checked
+  equal, bit for bit, to the one `thesis build` leaves;
 - the append floor: one hand-written query inserting only the new session's rows into
   marts.relative_performance, from the mart's own earlier rows; the mart it leaves is checked equal,
   bit for bit, to the one `thesis build` leaves;
@@ -44,11 +45,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import duckdb
+from betas import BETA, SUMS, sums, units
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 BENCHMARK = "^SYN"
 ANCHOR = "2020-01-02"
-FLOOR = """
+FLOOR = f"""
 create table floor as
 with
 bench as (select date, adj_close as b from raw.prices where ticker = '^SYN'),
@@ -63,32 +65,32 @@ anchor as (
 returns as (
     select paired.*, a0, b0, a / lag(a) over w - 1 as ra, b / lag(b) over w - 1 as rb
     from paired join anchor using (ticker) window w as (partition by ticker order by date)
+),
+derived as (
+    select ticker, date, a, b, 100 * a / a0 as rebased, 100 * b / b0 as benchmark_rebased,
+        100 * (a / a0) / (b / b0) as relative_strength, a / a0 - b / b0 as excess,
+        a / lag(a, 21) over w - 1 as r21, a / lag(a, 63) over w - 1 as r63,
+        a / lag(a, 126) over w - 1 as r126, a / lag(a, 252) over w - 1 as r252,
+        a / max(a) over (w rows between unbounded preceding and current row) - 1 as drawdown,
+        {sums("l")}
+    from (select *, {units("ra", "rb")} from returns)
+    window
+        w as (partition by ticker order by date),
+        l as (partition by ticker order by date rows between 59 preceding and current row)
 )
-select ticker, date, a, b, 100 * a / a0 as rebased, 100 * b / b0 as benchmark_rebased,
-    100 * (a / a0) / (b / b0) as relative_strength, a / a0 - b / b0 as excess,
-    a / lag(a, 21) over w - 1 as r21, a / lag(a, 63) over w - 1 as r63,
-    a / lag(a, 126) over w - 1 as r126, a / lag(a, 252) over w - 1 as r252,
-    a / max(a) over (w rows between unbounded preceding and current row) - 1 as drawdown,
-    case when regr_count(ra, rb) over l = 60 then regr_slope(ra, rb) over l end as beta,
-    case when regr_count(ra, rb) over l = 60 then corr(ra, rb) over l end as corr
-from returns
-window
-    w as (partition by ticker order by date),
-    l as (partition by ticker order by date rows between 59 preceding and current row)
+select * exclude ({SUMS}), {BETA} from derived
 """
-APPEND = """
+APPEND = f"""
 insert into marts.relative_performance by name
 with
 day as (select max(date) as d from raw.prices where ticker = '^SYN'),
--- Every ticker trades every session of the index: its last 252 rows before the new day, and up to
--- 15 more so that its windows start where a full build's blocks of 16 rows do (bit-equal betas).
-counted as (select count(*) as n from raw.prices where ticker = '^SYN' and date < (select d from day)),
+-- Every ticker trades every session of the index: its last 252 rows before the new day.
 start as (
     select date from (
         select date, row_number() over (order by date desc) as back
         from raw.prices where ticker = '^SYN' and date < (select d from day)
     )
-    where back = (select 252 + (n - 252) % 16 from counted)
+    where back = 252
 ),
 kept as (
     select date, ticker, benchmark, adj_close, benchmark_adj_close from marts.relative_performance
@@ -108,22 +110,25 @@ returns as (
     select *, adj_close / lag(adj_close) over w - 1 as ra,
         benchmark_adj_close / lag(benchmark_adj_close) over w - 1 as rb
     from (from kept union all from new) window w as (partition by ticker order by date)
+),
+derived as (
+    select date, ticker, benchmark, adj_close, benchmark_adj_close,
+        100 * adj_close / a0 as rebased, 100 * benchmark_adj_close / b0 as benchmark_rebased,
+        100 * (adj_close / a0) / (benchmark_adj_close / b0) as relative_strength,
+        adj_close / a0 - benchmark_adj_close / b0 as excess_return_since_anchor,
+        adj_close / lag(adj_close, 21) over w - 1 as return_21d,
+        adj_close / lag(adj_close, 63) over w - 1 as return_63d,
+        adj_close / lag(adj_close, 126) over w - 1 as return_126d,
+        adj_close / lag(adj_close, 252) over w - 1 as return_252d,
+        adj_close / greatest(peak, adj_close) - 1 as drawdown,
+        {sums("l")}
+    from (select *, {units("ra", "rb")} from returns) join anchor using (ticker) join peak using (ticker)
+    window
+        w as (partition by ticker order by date),
+        l as (partition by ticker order by date rows between 59 preceding and current row)
+    qualify date = (select d from day)
 )
-select date, ticker, benchmark, adj_close, benchmark_adj_close,
-    100 * adj_close / a0 as rebased, 100 * benchmark_adj_close / b0 as benchmark_rebased,
-    100 * (adj_close / a0) / (benchmark_adj_close / b0) as relative_strength,
-    adj_close / a0 - benchmark_adj_close / b0 as excess_return_since_anchor,
-    adj_close / lag(adj_close, 21) over w - 1 as return_21d, adj_close / lag(adj_close, 63) over w - 1 as return_63d,
-    adj_close / lag(adj_close, 126) over w - 1 as return_126d,
-    adj_close / lag(adj_close, 252) over w - 1 as return_252d,
-    adj_close / greatest(peak, adj_close) - 1 as drawdown,
-    case when regr_count(ra, rb) over l = 60 then regr_slope(ra, rb) over l end as beta_60d,
-    case when regr_count(ra, rb) over l = 60 then corr(ra, rb) over l end as corr_60d
-from returns join anchor using (ticker) join peak using (ticker)
-window
-    w as (partition by ticker order by date),
-    l as (partition by ticker order by date rows between 59 preceding and current row)
-qualify date = (select d from day)
+select * exclude ({SUMS}), {BETA} from derived
 """
 
 
@@ -377,10 +382,10 @@ def prices(args: argparse.Namespace) -> None:
                 work = Path(tmp) / name.replace(" ", "-")
                 shutil.copytree(base, work)
                 figures[name].append(step(work))
-                if name == "append floor":
+                if name in ("full", "append floor"):
                     compared = measure("compare", work, "--other", str(Path(tmp) / "increment"))["rows"]
                     if run == 0:
-                        print(f"append floor and increment leave the same mart: {compared:,} rows, bit for bit")
+                        print(f"{name} and increment leave the same mart: {compared:,} rows, bit for bit")
                 if name != "increment":
                     shutil.rmtree(work)
             shutil.rmtree(Path(tmp) / "increment")

@@ -83,11 +83,9 @@ peak as (
 
 counted as (
     -- How many of each ticker's rows precede `since`, and so how many of the last ones its windows
-    -- read: 252 for the lagged returns, and up to 15 more so that they start at a multiple of 16 rows
-    -- from its first. DuckDB combines a sliding window's aggregate (beta_60d, corr_60d) in blocks of
-    -- 16 rows counted from the partition's start: started elsewhere, its last bits differ from a full
-    -- build's.
-    select ticker, case when count(*) >= 252 then 252 + (count(*) - 252) % 16 else count(*) end as kept
+    -- read: 252, for the lagged returns (the 60-session sums are exact, see `units`, so where their
+    -- window starts makes no difference).
+    select ticker, least(count(*), 252) as kept
     from {{ this }} as previous
     inner join scope using (ticker)
     where previous.date < scope.since
@@ -159,6 +157,22 @@ daily_returns as (
     window session as (partition by windowed.ticker order by windowed.date)
 ),
 
+units as (
+    -- Each session's pair of daily returns in units of 1e-12, as integers, where both are known and
+    -- below 1e5 (10,000,000%) in size. Sums of integers are exact: the 60-session sums below are the
+    -- same whatever order DuckDB adds them in. Its own aggregates over a sliding window (regr_slope,
+    -- corr) are not: their last bits follow how its window operator lays out the rows, the other
+    -- tickers' included, so a full build's history changed when a session was added to every ticker,
+    -- and an increment could not give a full build's bits. The bound keeps the sums within HUGEINT.
+    select
+        daily_returns.*,
+        case when abs(daily_return) < 1e5 and abs(benchmark_daily_return) < 1e5
+            then round(daily_return * 1e12)::bigint end as r,
+        case when abs(daily_return) < 1e5 and abs(benchmark_daily_return) < 1e5
+            then round(benchmark_daily_return * 1e12)::bigint end as b
+    from daily_returns
+),
+
 derived as (
     select
         date,
@@ -180,12 +194,14 @@ derived as (
             coalesce(earlier_peak, adj_close),
             max(adj_close) over (session rows between unbounded preceding and current row)
         ) - 1 as drawdown,
-        case when regr_count(daily_return, benchmark_daily_return) over last_60 = 60
-            then regr_slope(daily_return, benchmark_daily_return) over last_60 end as beta_60d,
-        case when regr_count(daily_return, benchmark_daily_return) over last_60 = 60
-            then corr(daily_return, benchmark_daily_return) over last_60 end as corr_60d,
+        count(r) over last_60 as pairs,
+        sum(r) over last_60 as sum_r,
+        sum(b) over last_60 as sum_b,
+        sum(r::hugeint * r) over last_60 as sum_rr,
+        sum(b::hugeint * b) over last_60 as sum_bb,
+        sum(r::hugeint * b) over last_60 as sum_rb,
         since
-    from daily_returns
+    from units
     window
         session as (partition by ticker order by date),
         last_60 as (partition by ticker order by date rows between 59 preceding and current row)
@@ -195,7 +211,17 @@ final as (
     -- Ordered by date, so the zonemaps on `date` let the next increment read only its window. By date
     -- alone: a second key would cost 2 s more of a full build's 30 s at 5,000 tickers, and no reader
     -- needs it (the parquet is written in the key's order).
-    select * exclude (since) from derived where date >= since
+    select
+        * exclude (pairs, sum_r, sum_b, sum_rr, sum_bb, sum_rb, since),
+        -- Least squares and Pearson's r from the exact sums: n * sum(rb) - sum(r) * sum(b) and the like
+        -- are exact integers, each rounded once to a double. NaN where the benchmark did not move, as
+        -- regr_slope and corr give.
+        case when pairs = 60 then (pairs * sum_rb - sum_r * sum_b)::double / (pairs * sum_bb - sum_b * sum_b)::double
+        end as beta_60d,
+        case when pairs = 60 then (pairs * sum_rb - sum_r * sum_b)::double
+            / sqrt((pairs * sum_rr - sum_r * sum_r)::double * (pairs * sum_bb - sum_b * sum_b)::double)
+        end as corr_60d
+    from derived where date >= since
     order by date
 )
 
