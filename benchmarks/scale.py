@@ -380,7 +380,9 @@ def prices(args: argparse.Namespace) -> None:
         for run in range(args.runs):
             for name, step in steps.items():
                 work = Path(tmp) / name.replace(" ", "-")
-                shutil.copytree(base, work)
+                # symlinks=True: published/current stays a link, so each step publishes after a
+                # current version as the night's run does (followed, it is a folder and no version).
+                shutil.copytree(base, work, symlinks=True)
                 figures[name].append(step(work))
                 if name in ("full", "append floor"):
                     compared = measure("compare", work, "--other", str(Path(tmp) / "increment"))["rows"]
