@@ -2,8 +2,8 @@
 derives them: each pair of daily returns in units of 1e-12 as integers, their sums over the last 60
 sessions (exact, so the same in any order: the mart says why), then least squares and Pearson's r.
 
-A floor selects `units(r, b)` beside its returns, `sums(window)` over them, and `BETA` from those
-sums, leaving out `SUMS`."""
+A floor selects `units(r, b)` beside its returns in a CTE, `SUMS_OVER_60` over them in the next one,
+named `derived`, and ends with `FROM_DERIVED`."""
 
 SUMS = "pairs, sum_r, sum_b, sum_rr, sum_bb, sum_rb"
 
@@ -17,14 +17,14 @@ def units(r: str, b: str) -> str:
     )
 
 
-def sums(window: str) -> str:
-    """The sums of the units over `window`, named as in SUMS."""
-    return (
-        f"count(r_units) over {window} as pairs, sum(r_units) over {window} as sum_r, "
-        f"sum(b_units) over {window} as sum_b, sum(r_units::hugeint * r_units) over {window} as sum_rr, "
-        f"sum(b_units::hugeint * b_units) over {window} as sum_bb, "
-        f"sum(r_units::hugeint * b_units) over {window} as sum_rb"
-    )
+LAST_60 = "(partition by ticker order by date rows between 59 preceding and current row)"
+# The sums of the units over each ticker's last 60 sessions, named as in SUMS.
+SUMS_OVER_60 = (
+    f"count(r_units) over {LAST_60} as pairs, sum(r_units) over {LAST_60} as sum_r, "
+    f"sum(b_units) over {LAST_60} as sum_b, sum(r_units::hugeint * r_units) over {LAST_60} as sum_rr, "
+    f"sum(b_units::hugeint * b_units) over {LAST_60} as sum_bb, "
+    f"sum(r_units::hugeint * b_units) over {LAST_60} as sum_rb"
+)
 
 
 BETA = """
@@ -33,3 +33,4 @@ BETA = """
     case when pairs = 60 then (pairs * sum_rb - sum_r * sum_b)::double
         / sqrt((pairs * sum_rr - sum_r * sum_r)::double * (pairs * sum_bb - sum_b * sum_b)::double)
     end as corr_60d"""
+FROM_DERIVED = f"select * exclude ({SUMS}), {BETA} from derived"

@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from betas import BETA, SUMS, sums, units
+from betas import FROM_DERIVED, SUMS_OVER_60, units
 from processes import Timing, clean_environment, medians, timed
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -151,13 +151,11 @@ derived as (
         adj_close / lag(adj_close, 126) over session - 1 as return_126d,
         adj_close / lag(adj_close, 252) over session - 1 as return_252d,
         adj_close / max(adj_close) over (session rows between unbounded preceding and current row) - 1 as drawdown,
-        {sums("last_60")}
+        {SUMS_OVER_60}
     from (select *, {units("daily_return", "benchmark_daily_return")} from daily_returns)
-    window
-        session as (partition by ticker order by date),
-        last_60 as (partition by ticker order by date rows between 59 preceding and current row)
+    window session as (partition by ticker order by date)
 )
-select * exclude ({SUMS}), {BETA} from derived
+{FROM_DERIVED}
 """
 
 

@@ -45,7 +45,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import duckdb
-from betas import BETA, SUMS, sums, units
+from betas import FROM_DERIVED, SUMS_OVER_60, units
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 BENCHMARK = "^SYN"
@@ -72,13 +72,11 @@ derived as (
         a / lag(a, 21) over w - 1 as r21, a / lag(a, 63) over w - 1 as r63,
         a / lag(a, 126) over w - 1 as r126, a / lag(a, 252) over w - 1 as r252,
         a / max(a) over (w rows between unbounded preceding and current row) - 1 as drawdown,
-        {sums("l")}
+        {SUMS_OVER_60}
     from (select *, {units("ra", "rb")} from returns)
-    window
-        w as (partition by ticker order by date),
-        l as (partition by ticker order by date rows between 59 preceding and current row)
+    window w as (partition by ticker order by date)
 )
-select * exclude ({SUMS}), {BETA} from derived
+{FROM_DERIVED}
 """
 APPEND = f"""
 insert into marts.relative_performance by name
@@ -121,14 +119,12 @@ derived as (
         adj_close / lag(adj_close, 126) over w - 1 as return_126d,
         adj_close / lag(adj_close, 252) over w - 1 as return_252d,
         adj_close / greatest(peak, adj_close) - 1 as drawdown,
-        {sums("l")}
+        {SUMS_OVER_60}
     from (select *, {units("ra", "rb")} from returns) join anchor using (ticker) join peak using (ticker)
-    window
-        w as (partition by ticker order by date),
-        l as (partition by ticker order by date rows between 59 preceding and current row)
+    window w as (partition by ticker order by date)
     qualify date = (select d from day)
 )
-select * exclude ({SUMS}), {BETA} from derived
+{FROM_DERIVED}
 """
 
 
