@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from betas import FROM_DERIVED, SUMS_OVER_60, units
+from floor_sql import FROM_DERIVED, SUMS_OVER_60, anchored, units
 from processes import Timing, clean_environment, medians, timed
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -136,20 +136,8 @@ daily_returns as (
     window session as (partition by ticker order by date)
 ),
 derived as (
-    select
-        date,
-        ticker,
-        benchmark,
-        adj_close,
-        benchmark_adj_close,
-        100 * adj_close / anchor_adj_close as rebased,
-        100 * benchmark_adj_close / anchor_benchmark_adj_close as benchmark_rebased,
-        100 * (adj_close / anchor_adj_close) / (benchmark_adj_close / anchor_benchmark_adj_close) as relative_strength,
-        adj_close / anchor_adj_close - benchmark_adj_close / anchor_benchmark_adj_close as excess_return_since_anchor,
-        adj_close / lag(adj_close, 21) over session - 1 as return_21d,
-        adj_close / lag(adj_close, 63) over session - 1 as return_63d,
-        adj_close / lag(adj_close, 126) over session - 1 as return_126d,
-        adj_close / lag(adj_close, 252) over session - 1 as return_252d,
+    select date, ticker, benchmark, adj_close, benchmark_adj_close,
+        {anchored("anchor_adj_close", "anchor_benchmark_adj_close", "session")},
         adj_close / max(adj_close) over (session rows between unbounded preceding and current row) - 1 as drawdown,
         {SUMS_OVER_60}
     from (select *, {units("daily_return", "benchmark_daily_return")} from daily_returns)

@@ -45,7 +45,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import duckdb
-from betas import FROM_DERIVED, SUMS_OVER_60, units
+from floor_sql import FROM_DERIVED, SUMS_OVER_60, anchored, units
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 BENCHMARK = "^SYN"
@@ -110,14 +110,7 @@ returns as (
     from (from kept union all from new) window w as (partition by ticker order by date)
 ),
 derived as (
-    select date, ticker, benchmark, adj_close, benchmark_adj_close,
-        100 * adj_close / a0 as rebased, 100 * benchmark_adj_close / b0 as benchmark_rebased,
-        100 * (adj_close / a0) / (benchmark_adj_close / b0) as relative_strength,
-        adj_close / a0 - benchmark_adj_close / b0 as excess_return_since_anchor,
-        adj_close / lag(adj_close, 21) over w - 1 as return_21d,
-        adj_close / lag(adj_close, 63) over w - 1 as return_63d,
-        adj_close / lag(adj_close, 126) over w - 1 as return_126d,
-        adj_close / lag(adj_close, 252) over w - 1 as return_252d,
+    select date, ticker, benchmark, adj_close, benchmark_adj_close, {anchored("a0", "b0", "w")},
         adj_close / greatest(peak, adj_close) - 1 as drawdown,
         {SUMS_OVER_60}
     from (select *, {units("ra", "rb")} from returns) join anchor using (ticker) join peak using (ticker)
